@@ -1,0 +1,96 @@
+"""The ``codegen`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from codegen import __version__
+from codegen.errors import CodegenError
+
+EXIT_OK, EXIT_STALE, EXIT_ERROR = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codegen",
+        description="Generate typed Python clients from Google API Discovery documents.",
+    )
+    parser.add_argument("--version", action="version", version=f"gapi-codegen {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    generate = commands.add_parser(
+        "generate",
+        help="generate a client package",
+        description=(
+            "Generate a client package from a discovery document: a file path, or NAME [VERSION] "
+            "of a document bundled with google-api-python-client."
+        ),
+    )
+    generate.add_argument("source", metavar="NAME|PATH", help="bundled API name, or a discovery document file")
+    generate.add_argument("version", nargs="?", help="API version (bundled documents; default: preferred)")
+    generate.add_argument("--out", type=Path, default=Path("generated"), help="output folder (default: generated)")
+    generate.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 with a unified diff if the output is stale"
+    )
+
+    commands.add_parser("list", help="list the bundled discovery documents", description="List bundled APIs.")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return _list()
+        return _generate(args)
+    except CodegenError as exc:
+        print(f"codegen: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("codegen: interrupted", file=sys.stderr)
+        return 130
+
+
+def _list() -> int:
+    from codegen.bundled import bundled_apis
+
+    for api in bundled_apis():
+        marker = "*" if api.preferred else " "
+        print(f"{api.name:32} {api.version:16} {marker} {api.title}")
+    return EXIT_OK
+
+
+def _load(source: str, version: str | None):  # type: ignore[no-untyped-def]
+    from codegen import bundled, discovery
+
+    looks_like_path = source.endswith(".json") or "/" in source or Path(source).is_file()
+    if looks_like_path:
+        if version is not None:
+            raise CodegenError(f"a VERSION ({version!r}) makes no sense with a document path ({source!r})")
+        return discovery.load_path(source)
+    api = bundled.find(source, version)
+    return discovery.load_path(api.path)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from codegen import render
+
+    document = _load(args.source, args.version)
+    output = render.render(document)
+    if args.check:
+        difference = render.diff(output, args.out)
+        if difference:
+            sys.stdout.write(difference)
+            print(f"codegen: {args.out / output.package} is stale", file=sys.stderr)
+            return EXIT_STALE
+        print(f"{args.out / output.package} is up to date")
+        return EXIT_OK
+    changed = render.write(output, args.out)
+    print(
+        f"{args.out / output.package}: {output.method_count} methods, {output.schema_count} schemas, "
+        f"{len(changed)} file(s) changed"
+    )
+    return EXIT_OK

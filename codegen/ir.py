@@ -1,0 +1,524 @@
+"""Lower a discovery :class:`~codegen.discovery.Document` into the generation IR.
+
+Everything the templates print is decided here: every Python name (snake_case, keyword
+escaping, collisions), every literal (already passed through ``repr``), every docstring
+and comment (already escaped), every path plan. Templates only place these values.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from codegen import naming, text
+from codegen.discovery import Document, Method, Resource, Schema
+from codegen.errors import DocumentError
+
+#: Module through which generated code reaches the runtime.
+RUNTIME_MODULE = "codegen.runtime"
+
+#: Attributes of the runtime's BaseClient that generated resources must not shadow.
+CLIENT_RESERVED = ("close", "base_url", "operation", "transport", "credentials")
+#: Names a resource class must not define: builtins its annotations use.
+CLASS_RESERVED = ("str", "int", "float", "bool", "object")
+#: Names every generated method takes besides the document's parameters.
+METHOD_RESERVED = ("self", "body", "timeout", "retry")
+
+_PATH_VARIABLE = re.compile(r"\{(\+?)([^{}]*)\}")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One property of a TypedDict schema."""
+
+    key: str  # the wire name, as a Python literal
+    attribute: str  # the wire name itself when class syntax can spell it, else ""
+    type_expr: str
+    comment: tuple[str, ...]  # escaped comment lines
+
+    @property
+    def type_literal(self) -> str:
+        return repr(self.type_expr)
+
+
+@dataclass(frozen=True)
+class SchemaClass:
+    """A TypedDict (or, for non-object schemas, a type alias) in ``schemas.py``."""
+
+    name: str
+    name_literal: str
+    doc: str
+    fields: tuple[Field, ...]
+    alias: str  # a type expression when the schema is not an object, else ""
+
+    @property
+    def alias_literal(self) -> str:
+        return repr(self.alias)
+
+    @property
+    def class_syntax(self) -> bool:
+        return all(field.attribute for field in self.fields)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    wire: str  # literal
+    location: Literal["path", "query"]
+    type_expr: str
+    required: bool
+    doc: str
+
+
+@dataclass(frozen=True)
+class PathVariable:
+    param: str  # Python name of the parameter that fills it
+    reserved: bool  # {+var}: keep '/'
+    pattern: str  # literal: the regex the value must fully match, or None
+
+    @property
+    def param_literal(self) -> str:
+        return repr(self.param)
+
+
+@dataclass(frozen=True)
+class MethodIR:
+    name: str
+    spec_name: str
+    id: str  # literal
+    http_method: str  # literal
+    path_parts: tuple[str, ...]  # literals between the variables
+    path_variables: tuple[PathVariable, ...]
+    params: tuple[Param, ...]
+    body: Literal["none", "optional", "required"]
+    body_type: str
+    response_type: str  # "" when the method returns nothing
+    doc: str
+    deprecated: bool
+    api_version: str  # literal
+    data_wrapper: bool
+
+    @property
+    def uses_schemas(self) -> bool:
+        return bool(self.body_type or self.response_type)
+
+    @property
+    def query_params(self) -> tuple[Param, ...]:
+        return tuple(param for param in self.params if param.location == "query")
+
+    @property
+    def path_literal(self) -> str:
+        return tuple_expr(self.path_parts)
+
+    @property
+    def path_params_expr(self) -> str:
+        return tuple_expr(
+            f"_rt.PathParam({v.param_literal}, {v.reserved}, {v.pattern})" for v in self.path_variables
+        )
+
+    @property
+    def query_literal(self) -> str:
+        """The query parameters' wire names as a tuple literal."""
+        return tuple_expr(param.wire for param in self.query_params)
+
+    @property
+    def path_args(self) -> str:
+        return tuple_expr(v.param for v in self.path_variables)
+
+    @property
+    def query_args(self) -> str:
+        return tuple_expr(param.name for param in self.query_params)
+
+    @property
+    def required_params(self) -> tuple[Param, ...]:
+        return tuple(param for param in self.params if param.required)
+
+    @property
+    def optional_params(self) -> tuple[Param, ...]:
+        return tuple(param for param in self.params if not param.required)
+
+
+@dataclass(frozen=True)
+class ResourceIR:
+    attribute: str  # attribute name on the parent
+    class_name: str
+    doc: str
+    methods: tuple[MethodIR, ...]
+    children: tuple[ResourceIR, ...]
+
+    @property
+    def attribute_literal(self) -> str:
+        return repr(self.attribute)
+
+    @property
+    def uses_schemas(self) -> bool:
+        return any(method.uses_schemas for resource in self.walk() for method in resource.methods)
+
+    def walk(self) -> tuple[ResourceIR, ...]:
+        """This resource and all below it, parents before children."""
+        result: list[ResourceIR] = [self]
+        for child in self.children:
+            result.extend(child.walk())
+        return tuple(result)
+
+
+@dataclass(frozen=True)
+class ResourceModule:
+    """One module under ``resources/``: a top-level resource and everything below it."""
+
+    module: str
+    root: ResourceIR
+
+
+@dataclass(frozen=True)
+class ClientIR:
+    package: str
+    client_class: str
+    api_id: str  # literal
+    api_name: str  # literal
+    api_version: str  # literal
+    revision: str  # literal
+    title: str  # escaped docstring text
+    doc: str
+    root_url: str  # literal
+    mtls_root_url: str  # literal
+    service_path: str  # literal
+    scopes: tuple[str, ...]  # literals
+    endpoints: tuple[str, ...]  # literals
+    schemas: tuple[SchemaClass, ...]
+    modules: tuple[ResourceModule, ...]
+    methods: tuple[MethodIR, ...]  # top-level methods, on the client itself
+
+    @property
+    def package_literal(self) -> str:
+        return repr(self.package)
+
+    @property
+    def client_class_literal(self) -> str:
+        return repr(self.client_class)
+
+    @property
+    def uses_schemas(self) -> bool:
+        return any(method.uses_schemas for method in self.methods)
+
+    @property
+    def example(self) -> str:
+        """The dotted attribute path of one method, for the client's docstring."""
+        if self.methods:
+            return self.methods[0].name
+        for module in self.modules:
+            path = [module.root.attribute]
+            resource = module.root
+            while not resource.methods and resource.children:
+                resource = resource.children[0]
+                path.append(resource.attribute)
+            if resource.methods:
+                return ".".join([*path, resource.methods[0].name])
+        return "close"
+
+    @property
+    def all_methods(self) -> tuple[MethodIR, ...]:
+        result = list(self.methods)
+        for module in self.modules:
+            for resource in module.root.walk():
+                result.extend(resource.methods)
+        return tuple(result)
+
+
+def tuple_expr(items: Iterable[str]) -> str:
+    """A tuple display of already-rendered expressions: ``()``, ``(a,)``, ``(a, b)``."""
+    values = list(items)
+    if len(values) == 1:
+        return f"({values[0]},)"
+    return "(" + ", ".join(values) + ")"
+
+
+def package_name(document: Document) -> str:
+    """``looker`` + ``v1`` → ``looker_v1``; ``admin`` + ``directory_v1`` → ``admin_directory_v1``."""
+    return f"{naming.python_name(document.name, 'api')}_{naming.python_name(document.version, 'v')}".rstrip("_")
+
+
+def client_class_name(document: Document) -> str:
+    base = re.sub(r"[^A-Za-z0-9]", "", document.canonical_name) or naming.pascal_case(document.name)
+    return naming.class_name(base + "Client", "ApiClient")
+
+
+def lower(document: Document) -> ClientIR:
+    """Build the generation IR for ``document``."""
+    return _Lowering(document).client()
+
+
+class _Lowering:
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.schema_scope = naming.Scope(("_t", "annotations"))
+        self.schema_names: dict[str, str] = {}
+        self.schema_classes: list[SchemaClass] = []
+        for key, _ in document.schemas:
+            self.schema_names[key] = self.schema_scope.allocate(naming.class_name(key))
+
+    # --- schemas ---------------------------------------------------------------------
+    def schemas(self) -> tuple[SchemaClass, ...]:
+        for key, schema in self.document.schemas:
+            self.schema_class(self.schema_names[key], key, schema)
+        return tuple(sorted(self.schema_classes, key=lambda item: item.name))
+
+    def schema_class(self, name: str, title: str, schema: Schema) -> None:
+        is_object = schema.type == "object" and not schema.ref and (
+            schema.properties or schema.additional_properties is None
+        )
+        if not is_object or not schema.properties:
+            if is_object:
+                alias = "_t.Dict[str, _t.Any]"
+            else:
+                alias = self.type_expr(schema, name, qualifier="")
+            if alias == name:
+                alias = "_t.Any"
+            self.schema_classes.append(SchemaClass(name, repr(name), text.docstring(schema.description), (), alias))
+            return
+        fields = []
+        for key, prop in schema.properties:
+            attribute = key if key.isidentifier() and not keyword.iskeyword(key) else ""
+            comment = prop.description
+            if prop.read_only:
+                comment = f"Output only. {comment}".strip()
+            if prop.deprecated:
+                comment = f"Deprecated. {comment}".strip()
+            fields.append(
+                Field(
+                    key=repr(key),
+                    attribute=attribute,
+                    type_expr=self.type_expr(prop, name + naming.pascal_case(key), qualifier=""),
+                    comment=text.comment_lines(comment),
+                )
+            )
+        doc = schema.description or title
+        self.schema_classes.append(SchemaClass(name, repr(name), text.docstring(doc), tuple(fields), ""))
+
+    def type_expr(self, schema: Schema, anonymous_name: str, qualifier: str) -> str:
+        """The Python type for ``schema``; anonymous objects become new TypedDicts."""
+        if schema.ref:
+            return qualifier + self.schema_names[schema.ref]
+        kind = schema.type
+        if schema.enum and kind == "string":
+            return "_t.Literal[" + ", ".join(repr(value) for value in schema.enum) + "]"
+        if kind == "string":
+            return "str"
+        if kind == "integer":
+            return "int"
+        if kind == "number":
+            return "float"
+        if kind == "boolean":
+            return "bool"
+        if kind == "array":
+            if schema.items is None:
+                return "_t.List[_t.Any]"
+            return f"_t.List[{self.type_expr(schema.items, anonymous_name + 'Item', qualifier)}]"
+        if kind == "object":
+            if schema.properties:
+                name = self.schema_scope.allocate(naming.class_name(anonymous_name))
+                self.schema_class(name, anonymous_name, schema)
+                return qualifier + name
+            if schema.additional_properties is not None:
+                value = self.type_expr(schema.additional_properties, anonymous_name + "Value", qualifier)
+                return f"_t.Dict[str, {value}]"
+            return "_t.Dict[str, _t.Any]"
+        return "_t.Any"
+
+    # --- methods ---------------------------------------------------------------------
+    def method(self, method: Method, name: str, spec_scope: naming.Scope) -> MethodIR:
+        params_scope = naming.Scope(METHOD_RESERVED)
+        by_wire = dict(method.parameters)
+        ordered = list(method.parameter_order)
+        ordered += sorted(wire for wire, p in method.parameters if p.required and wire not in ordered)
+        ordered += sorted(wire for wire, _ in method.parameters if wire not in ordered)
+        names: dict[str, str] = {}
+        params = []
+        for wire in ordered:
+            schema = by_wire[wire]
+            python = params_scope.allocate(naming.python_name(wire))
+            names[wire] = python
+            location: Literal["path", "query"] = "path" if schema.location == "path" else "query"
+            base_type = self.param_type(schema)
+            params.append(
+                Param(
+                    name=python,
+                    wire=repr(wire),
+                    location=location,
+                    type_expr=f"_t.Sequence[{base_type}]" if schema.repeated else base_type,
+                    required=schema.required or location == "path",
+                    doc=self.param_doc(schema),
+                )
+            )
+        parts, variables = self.path_plan(method, names)
+        body: Literal["none", "optional", "required"] = "none"
+        body_type = ""
+        if method.request_ref:
+            body_type = "_s." + self.schema_names[method.request_ref]
+            request = self.document.schema(method.request_ref)
+            has_fields = bool(request.properties or request.additional_properties) or request.type != "object"
+            body = "required" if has_fields else "optional"
+        response_type = "_s." + self.schema_names[method.response_ref] if method.response_ref else ""
+        return MethodIR(
+            name=name,
+            spec_name=spec_scope.allocate("_" + naming.python_name(self.spec_stem(method, name)).upper()),
+            id=repr(method.id),
+            http_method=repr(method.http_method),
+            path_parts=tuple(repr(part) for part in parts),
+            path_variables=variables,
+            params=tuple(params),
+            body=body,
+            body_type=body_type,
+            response_type=response_type,
+            doc=self.method_doc(method, params, body),
+            deprecated=method.deprecated,
+            api_version=repr(method.api_version),
+            data_wrapper="dataWrapper" in self.document.features,
+        )
+
+    def spec_stem(self, method: Method, name: str) -> str:
+        """The method id without the API name: ``projects.locations.operations.cancel``."""
+        prefix = self.document.name + "."
+        return method.id[len(prefix) :] if method.id.startswith(prefix) else method.id or name
+
+    def param_type(self, schema: Schema) -> str:
+        if schema.enum and schema.type == "string":
+            return "_t.Literal[" + ", ".join(repr(value) for value in schema.enum) + "]"
+        if schema.type == "integer":
+            return "int"
+        if schema.type == "number":
+            return "float"
+        if schema.type == "boolean":
+            return "bool"
+        if schema.type == "string" and schema.format in ("int64", "uint64"):
+            return "_t.Union[int, str]"
+        return "str"
+
+    def param_doc(self, schema: Schema) -> str:
+        notes = []
+        if schema.deprecated:
+            notes.append("Deprecated.")
+        if schema.pattern and schema.location == "path":
+            notes.append(f"Must match {schema.pattern!r}.")
+        if schema.default is not None:
+            notes.append(f"Server default: {schema.default!r}.")
+        return " ".join([schema.description, *notes]).strip()
+
+    def method_doc(self, method: Method, params: list[Param], body: str) -> str:
+        lines = [*text.wrap(method.description or method.id), ""]
+        if method.deprecated:
+            lines[:0] = ["Deprecated: the API marks this method as deprecated.", ""]
+        lines.append(f"HTTP: {method.http_method} {method.path}")
+        lines.append("")
+        if params or body != "none":
+            lines.append("Args:")
+            for param in params:
+                lines.extend(_hanging(f"{param.name}: {param.doc or 'See the API reference.'}"))
+            if body != "none":
+                optional = " Optional: the request message has no fields." if body == "optional" else ""
+                lines.extend(_hanging(f"body: The {method.request_ref} request message.{optional}"))
+            lines.append("")
+        if method.response_ref:
+            lines.append("Returns:")
+            lines.extend(_hanging(f"The {method.response_ref} response, decoded from JSON."))
+        return text.docstring("\n".join(lines).rstrip())
+
+    def path_plan(self, method: Method, names: dict[str, str]) -> tuple[list[str], tuple[PathVariable, ...]]:
+        parameters = dict(method.parameters)
+        parts: list[str] = []
+        variables: list[PathVariable] = []
+        position = 0
+        for match in _PATH_VARIABLE.finditer(method.path):
+            parts.append(method.path[position : match.start()])
+            position = match.end()
+            wire = match.group(2)
+            schema = parameters.get(wire)
+            if schema is None or schema.location != "path":
+                raise DocumentError(
+                    self.document.source, f"{method.json_path}.path", f"variable {{{wire}}} names no path parameter"
+                )
+            pattern = repr(schema.pattern) if schema.pattern else "None"
+            variables.append(PathVariable(names[wire], reserved=match.group(1) == "+", pattern=pattern))
+        tail = method.path[position:]
+        if "{" in tail or "}" in tail or any("{" in part or "}" in part for part in parts):
+            raise DocumentError(self.document.source, f"{method.json_path}.path", "unbalanced '{' or '}' in path")
+        parts.append(tail)
+        used = {variable.param for variable in variables}
+        for wire, schema in method.parameters:
+            if schema.location == "path" and names[wire] not in used:
+                raise DocumentError(
+                    self.document.source,
+                    f"{method.json_path}.parameters.{wire}",
+                    "path parameter does not appear in the method's path",
+                )
+        return parts, tuple(variables)
+
+    # --- resources -------------------------------------------------------------------
+    def resource(
+        self, resource: Resource, attribute: str, prefix: str, classes: naming.Scope, specs: naming.Scope
+    ) -> ResourceIR:
+        class_name = classes.allocate(naming.class_name(prefix + naming.pascal_case(resource.name) + "Resource"))
+        scope = naming.Scope(CLASS_RESERVED)
+        methods = tuple(
+            self.method(method, scope.allocate(naming.python_name(method.name)), specs)
+            for method in resource.methods
+        )
+        children = tuple(
+            self.resource(
+                child,
+                scope.allocate(naming.python_name(child.name)),
+                prefix + naming.pascal_case(resource.name),
+                classes,
+                specs,
+            )
+            for child in resource.resources
+        )
+        doc = f"The ``{resource.name}`` resource."
+        if resource.deprecated:
+            doc += " Deprecated."
+        return ResourceIR(attribute, class_name, text.docstring(doc), methods, children)
+
+    def client(self) -> ClientIR:
+        document = self.document
+        schemas = self.schemas()
+        client_scope = naming.Scope((*CLIENT_RESERVED, *CLASS_RESERVED))
+        specs = naming.Scope()
+        methods = tuple(
+            self.method(method, client_scope.allocate(naming.python_name(method.name)), specs)
+            for method in document.methods
+        )
+        modules = []
+        for resource in document.resources:
+            attribute = client_scope.allocate(naming.python_name(resource.name))
+            root = self.resource(resource, attribute, "", naming.Scope(), naming.Scope())
+            modules.append(ResourceModule(attribute, root))
+        doc_lines = [document.title or document.name, "", document.description]
+        if document.documentation_link:
+            doc_lines += ["", f"Documentation: {document.documentation_link}"]
+        return ClientIR(
+            package=package_name(document),
+            client_class=client_class_name(document),
+            api_id=repr(f"{document.name}:{document.version}"),
+            api_name=repr(document.name),
+            api_version=repr(document.version),
+            revision=repr(document.revision),
+            title=text.docstring(document.title or document.name),
+            doc=text.docstring("\n".join(doc_lines).strip()),
+            root_url=repr(document.root_url),
+            mtls_root_url=repr(document.mtls_root_url),
+            service_path=repr(document.service_path),
+            scopes=tuple(repr(scope) for scope, _ in document.scopes),
+            endpoints=tuple(repr(endpoint.url) for endpoint in document.endpoints),
+            schemas=schemas,
+            modules=tuple(modules),
+            methods=methods,
+        )
+
+
+def _hanging(line: str, width: int = 84) -> list[str]:
+    """An ``Args:`` entry wrapped with a hanging indent."""
+    return textwrap.wrap(line, width, initial_indent="    ", subsequent_indent="        ") or ["    "]

@@ -1,0 +1,140 @@
+"""Resolve a client's constructor arguments into settings: endpoint, credentials, headers."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from codegen.runtime.transport import Transport, Urllib3Transport
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+
+_OPTION_NAMES = ("api_endpoint", "quota_project_id", "scopes", "credentials_file", "api_key")
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    base_url: str
+    credentials: Credentials | None
+    transport: Transport
+    headers: Mapping[str, str]
+    timeout: float | None
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ``::1``."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(url: str, allow_insecure_http: bool = False) -> str:
+    """Validate an endpoint URL and return it with exactly one trailing ``/``.
+
+    Raises ValueError for anything but ``https://host[:port]/[path]`` (``http://`` only on a
+    loopback host or with ``allow_insecure_http``), and for user info, query or fragment.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(f"endpoint {url!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in ("https", "http") or not host:
+        raise ValueError(f"endpoint {url!r} must be an https:// URL with a host")
+    if parts.scheme == "http" and not (allow_insecure_http or is_loopback_host(host)):
+        raise ValueError(
+            f"endpoint {url!r} uses plain http to a non-loopback host; use https "
+            "(or pass allow_insecure_http=True)"
+        )
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        raise ValueError(f"endpoint {url!r} must not contain user info, a query or a fragment")
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
+        raise ValueError(f"endpoint {url!r} contains whitespace or control characters")
+    return url.rstrip("/") + "/"
+
+
+def _options_dict(client_options: Mapping[str, Any] | Any | None) -> dict[str, Any]:
+    if client_options is None:
+        return {}
+    if isinstance(client_options, Mapping):
+        unknown = sorted(set(client_options) - set(_OPTION_NAMES))
+        if unknown:
+            raise ValueError(f"unknown client_options key(s): {', '.join(unknown)}")
+        return dict(client_options)
+    return {name: getattr(client_options, name, None) for name in _OPTION_NAMES}
+
+
+def resolve_settings(
+    *,
+    root_url: str,
+    service_path: str,
+    scopes: Sequence[str],
+    user_agent: str,
+    api_client: str,
+    credentials: Credentials | None,
+    endpoint: str | None,
+    client_options: Mapping[str, Any] | Any | None,
+    transport: Transport | None,
+    timeout: float | None,
+    allow_insecure_http: bool,
+) -> ClientSettings:
+    options = _options_dict(client_options)
+    if endpoint is not None and options.get("api_endpoint") not in (None, endpoint):
+        raise ValueError("pass the endpoint either as endpoint= or as client_options api_endpoint, not both")
+    root = check_endpoint(endpoint or options.get("api_endpoint") or root_url, allow_insecure_http)
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    headers = {
+        "user-agent": user_agent,
+        "x-goog-api-client": api_client,
+        "accept": "application/json",
+        "accept-encoding": "gzip",
+    }
+    scope_list = tuple(options.get("scopes") or scopes)
+    api_key = options.get("api_key")
+    if api_key is not None:
+        if credentials is not None:
+            raise ValueError("pass either credentials or an api_key, not both")
+        headers["x-goog-api-key"] = str(api_key)
+    else:
+        credentials = _credentials(credentials, options.get("credentials_file"), scope_list)
+    quota_project = options.get("quota_project_id")
+    if quota_project:
+        if credentials is not None and hasattr(credentials, "with_quota_project"):
+            try:
+                credentials = credentials.with_quota_project(quota_project)
+            except NotImplementedError:
+                headers["x-goog-user-project"] = str(quota_project)
+        else:
+            headers["x-goog-user-project"] = str(quota_project)
+    return ClientSettings(
+        base_url=root + service_path.lstrip("/"),
+        credentials=credentials,
+        transport=transport if transport is not None else Urllib3Transport(),
+        headers=headers,
+        timeout=timeout,
+    )
+
+
+def _credentials(
+    credentials: Credentials | None, credentials_file: str | None, scopes: Sequence[str]
+) -> Credentials:
+    import google.auth
+    from google.auth.credentials import with_scopes_if_required
+
+    if credentials is not None and credentials_file:
+        raise ValueError("pass either credentials or client_options credentials_file, not both")
+    if credentials_file:
+        loaded, _ = google.auth.load_credentials_from_file(credentials_file, scopes=list(scopes))
+        return loaded  # type: ignore[no-any-return]
+    if credentials is None:
+        credentials, _ = google.auth.default(scopes=list(scopes))
+    return with_scopes_if_required(credentials, list(scopes))  # type: ignore[no-any-return]

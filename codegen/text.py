@@ -1,0 +1,69 @@
+"""Make untrusted document text safe to place in docstrings and comments.
+
+Descriptions come from documents we do not control. In generated source they may only
+ever appear inside a docstring (escaped by :func:`docstring`) or a ``#`` comment (escaped
+by :func:`comment_lines`); everything else goes through ``repr()``.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import unicodedata
+
+#: Unicode categories that never reach generated source as themselves: control, format
+#: (which holds the bidirectional overrides of CVE-2021-42574), line and paragraph
+#: separators, surrogates, private use and unassigned code points.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def _visible(line: str) -> str:
+    """``line`` with every unsafe character written as a backslash escape."""
+    return "".join(
+        _escape_char(char) if unicodedata.category(char) in _UNSAFE_CATEGORIES else char for char in line
+    )
+
+
+def _lines(value: str) -> list[str]:
+    """Split on the line breaks Python's tokenizer knows; expand tabs; strip trailing blanks."""
+    normalized = value.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
+    return [line.rstrip() for line in normalized.split("\n")]
+
+
+def docstring(value: str) -> str:
+    """Text to place between ``\"\"\"`` quotes: the runtime ``__doc__`` reads as ``value``.
+
+    Backslashes are doubled, quote runs broken, unsafe characters written as escapes, and a
+    trailing quote escaped so it cannot close the string early.
+    """
+    body = "\n".join(_visible(line.replace("\\", "\\\\")) for line in _lines(value)).strip("\n")
+    body = body.replace('"""', '\\"\\"\\"')
+    if body.endswith('"'):
+        body = body[:-1] + '\\"'
+    return body or "Undocumented."
+
+
+def comment_lines(value: str, width: int = 88) -> tuple[str, ...]:
+    """``value`` as lines for ``# `` comments: wrapped, one line per entry, no line breaks."""
+    result: list[str] = []
+    for paragraph in _lines(value):
+        result.extend(textwrap.wrap(_visible(paragraph), width) if paragraph.strip() else [""])
+    while result and not result[-1]:
+        result.pop()
+    return tuple(result)
+
+
+def wrap(value: str, width: int = 88) -> list[str]:
+    """Wrap each line of ``value`` to ``width`` columns, keeping blank lines."""
+    result: list[str] = []
+    for paragraph in _lines(value):
+        result.extend(textwrap.wrap(paragraph, width, break_long_words=False) if paragraph.strip() else [""])
+    return result
