@@ -1,0 +1,30 @@
+"""Shared fixtures: a loopback server and a Looker client pointed at it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from google.auth.credentials import AnonymousCredentials
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from generated.looker_v1 import LookerClient  # noqa: E402
+from tests.loopback import LoopbackServer  # noqa: E402
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    with LoopbackServer() as running:
+        yield running
+
+
+@pytest.fixture
+def looker(server: LoopbackServer) -> Iterator[LookerClient]:
+    client = LookerClient(credentials=AnonymousCredentials(), endpoint=server.url)
+    yield client
+    client.close()

@@ -1,0 +1,123 @@
+"""A real HTTP/1.1 server on 127.0.0.1 for contract tests: records requests, serves replies.
+
+Runs in a thread, keeps connections alive, and writes each response in one buffered send
+(separate header and body writes cause 40 ms delayed-ACK stalls on loopback).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request as it arrived on the wire."""
+
+    method: str
+    target: str  # the raw request target: path and query, exactly as sent
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.target).path
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        return parse_qsl(urlsplit(self.target).query, keep_blank_values=True)
+
+    @property
+    def raw_query(self) -> str:
+        return urlsplit(self.target).query
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes | str | Any = b"{}"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode("utf-8")
+        return json.dumps(self.body).encode("utf-8")
+
+
+Handler = Callable[[Recorded], Reply]
+
+
+class LoopbackServer:
+    """``with LoopbackServer() as server:`` — ``server.url`` is ``http://127.0.0.1:PORT/``.
+
+    By default every request gets ``200 {}``; set ``server.handler`` or queue replies with
+    :meth:`reply` to answer differently.
+    """
+
+    def __init__(self, handler: Handler | None = None) -> None:
+        self.requests: list[Recorded] = []
+        self.handler: Handler = handler or (lambda request: Reply())
+        self._queued: list[Reply] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                recorded = Recorded(
+                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
+                with server._lock:
+                    server.requests.append(recorded)
+                    queued = server._queued.pop(0) if server._queued else None
+                reply = queued or server.handler(recorded)
+                payload = reply.encoded()
+                head = [f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('X',))[0]}"]
+                headers = {"content-type": "application/json; charset=UTF-8", **reply.headers}
+                headers["content-length"] = str(len(payload))
+                head += [f"{k}: {v}" for k, v in headers.items()]
+                self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
+                self.wfile.flush()
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    def reply(self, *replies: Reply) -> None:
+        """Queue replies for the next requests, in order."""
+        with self._lock:
+            self._queued.extend(replies)
+
+    @property
+    def last(self) -> Recorded:
+        return self.requests[-1]
+
+    def __enter__(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
