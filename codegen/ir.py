@@ -496,7 +496,9 @@ class _Lowering:
             attribute = client_scope.allocate(naming.python_name(resource.name))
             root = self.resource(resource, attribute, "", naming.Scope(), naming.Scope())
             modules.append(ResourceModule(attribute, root))
-        doc_lines = [document.title or document.name, "", document.description]
+        doc_lines = [f"{document.title or document.name} ({document.name} {document.version})"]
+        if document.description.strip():
+            doc_lines += ["", document.description]
         if document.documentation_link:
             doc_lines += ["", f"Documentation: {document.documentation_link}"]
         return ClientIR(

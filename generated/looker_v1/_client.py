@@ -13,9 +13,7 @@ if _t.TYPE_CHECKING:
 
 
 class LookerClient(_rt.BaseClient):
-    """Looker (Google Cloud core) API
-
-
+    """Looker (Google Cloud core) API (looker v1)
 
     Documentation: https://cloud.google.com/looker/docs/reference/rest/
 
