@@ -395,7 +395,7 @@ class _Reader:
 
 def _child(path: str, key: str) -> str:
     """The JSON path of member ``key`` of ``path``, bracketed when it is not a plain word."""
-    if key.replace("_", "a").isalnum() and key.isascii():
+    if key.replace("_", "a").replace("$", "a").isalnum() and key.isascii():
         return f"{path}.{key}"
     return f"{path}[{json.dumps(key)}]"
 
