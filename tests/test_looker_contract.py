@@ -235,7 +235,8 @@ def test_cancel_unimplemented_raises_method_not_implemented(server: LoopbackServ
 
 def test_cancel_not_found_carries_status_details(server: LoopbackServer, looker: LookerClient) -> None:
     details = [{"@type": "type.googleapis.com/google.rpc.ResourceInfo", "resourceName": OP}]
-    server.reply(Reply(404, {"error": {"code": 404, "message": "not found", "status": "NOT_FOUND", "details": details}}))
+    error = {"code": 404, "message": "not found", "status": "NOT_FOUND", "details": details}
+    server.reply(Reply(404, {"error": error}))
     with pytest.raises(exceptions.NotFound) as caught:
         looker.projects.locations.operations.cancel(name=OP)
     assert caught.value.code == 404

@@ -1,0 +1,62 @@
+"""mypy --strict and ruff are clean on the generator, the runtime and the committed output."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_mypy_strict() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "codegen", "generated/looker_v1"],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_ruff_lint() -> None:
+    from codegen.render import ruff_binary
+
+    result = subprocess.run(
+        [ruff_binary(), "check", "--no-cache", "codegen", "generated", "tests", "benchmarks"],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_generated_client_types_check_from_user_code(tmp_path: Path) -> None:
+    """User code that misuses the client is caught by mypy; correct code passes."""
+    good = tmp_path / "good.py"
+    good.write_text(
+        "from generated.looker_v1 import LookerClient\n"
+        "from generated.looker_v1.schemas import Instance\n"
+        "def use(client: LookerClient) -> str:\n"
+        "    op = client.projects.locations.instances.create(parent='projects/p/locations/l', body=Instance())\n"
+        "    client.projects.locations.operations.cancel(name=op.get('name', ''))\n"
+        "    inst = client.projects.locations.instances.get(name='x')\n"
+        "    return inst.get('platformEdition', '')\n"
+    )
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "from generated.looker_v1 import LookerClient\n"
+        "def use(client: LookerClient) -> None:\n"
+        "    client.projects.locations.operations.cancel(nam='x')\n"
+        "    client.projects.locations.instances.list(parent='p', page_size='10')\n"
+        "    client.projects.locations.instances.get(name='x')['bogusField']\n"
+    )
+    ok = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(good)],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )
+    assert ok.returncode == 0, ok.stdout
+    ko = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(bad)],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )
+    assert ko.returncode == 1
+    assert 'Unexpected keyword argument "nam"' in ko.stdout
+    assert '"page_size"' in ko.stdout
+    assert '"bogusField"' in ko.stdout
