@@ -271,11 +271,8 @@ class _Lowering:
         is_object = schema.type == "object" and not schema.ref and (
             schema.properties or schema.additional_properties is None
         )
-        if not is_object or not schema.properties:
-            if is_object:
-                alias = "_t.Dict[str, _t.Any]"
-            else:
-                alias = self.type_expr(schema, name, qualifier="")
+        if not is_object:
+            alias = self.type_expr(schema, name, qualifier="")
             if alias == name:
                 alias = "_t.Any"
             self.schema_classes.append(SchemaClass(name, repr(name), text.docstring(schema.description), (), alias))
@@ -284,7 +281,7 @@ class _Lowering:
         for key, prop in schema.properties:
             attribute = key if key.isidentifier() and not keyword.iskeyword(key) else ""
             comment = prop.description
-            if prop.read_only:
+            if prop.read_only and not comment.lower().startswith("output only"):
                 comment = f"Output only. {comment}".strip()
             if prop.deprecated:
                 comment = f"Deprecated. {comment}".strip()

@@ -27,8 +27,8 @@ class AuthType(_t.TypedDict, total=False):
     workforceAuthEnabled: bool
 
 
-CancelOperationRequest: _t.TypeAlias = "_t.Dict[str, _t.Any]"
-"""The request message for Operations.CancelOperation."""
+class CancelOperationRequest(_t.TypedDict, total=False):
+    """The request message for Operations.CancelOperation."""
 
 
 class ComponentMetrics(_t.TypedDict, total=False):
@@ -63,8 +63,7 @@ class ControlledEgressConfig(_t.TypedDict, total=False):
     # Optional. Whether marketplace is enabled.
     marketplaceEnabled: bool
 
-    # Output only. Output only. The list of IP addresses used by Secure Web Proxy for outbound
-    # traffic.
+    # Output only. The list of IP addresses used by Secure Web Proxy for outbound traffic.
     webProxyIps: _t.List[str]
 
 
@@ -74,7 +73,7 @@ class CustomDomain(_t.TypedDict, total=False):
     # Optional. Domain name.
     domain: str
 
-    # Output only. Output only. Domain state.
+    # Output only. Domain state.
     state: _t.Literal[
         "CUSTOM_DOMAIN_STATE_UNSPECIFIED",
         "UNVERIFIED",
@@ -113,8 +112,8 @@ class DenyMaintenancePeriod(_t.TypedDict, total=False):
     time: TimeOfDay
 
 
-Empty: _t.TypeAlias = "_t.Dict[str, _t.Any]"
-"""A generic empty message that you can re-use to avoid defining duplicated empty messages in your APIs. A typical example is to use it as the request or the response type of an API method. For instance: service Foo { rpc Bar(google.protobuf.Empty) returns (google.protobuf.Empty); }"""
+class Empty(_t.TypedDict, total=False):
+    """A generic empty message that you can re-use to avoid defining duplicated empty messages in your APIs. A typical example is to use it as the request or the response type of an API method. For instance: service Foo { rpc Bar(google.protobuf.Empty) returns (google.protobuf.Empty); }"""
 
 
 class EncryptionConfig(_t.TypedDict, total=False):
@@ -123,13 +122,12 @@ class EncryptionConfig(_t.TypedDict, total=False):
     # Optional. Immutable. Name of the CMEK key in KMS (input parameter).
     kmsKeyName: str
 
-    # Output only. Output only. Full name and version of the CMEK key currently in use to
-    # encrypt Looker data. Format: `projects/{project}/locations/{location}/keyRings/{ring}/cr
-    # yptoKeys/{key}/cryptoKeyVersions/{version}`. Empty if CMEK is not configured in this
-    # instance.
+    # Output only. Full name and version of the CMEK key currently in use to encrypt Looker
+    # data. Format: `projects/{project}/locations/{location}/keyRings/{ring}/cryptoKeys/{key}/
+    # cryptoKeyVersions/{version}`. Empty if CMEK is not configured in this instance.
     kmsKeyNameVersion: str
 
-    # Output only. Output only. Status of the CMEK key.
+    # Output only. Status of the CMEK key.
     kmsKeyState: _t.Literal["KMS_KEY_STATE_UNSPECIFIED", "VALID", "REVOKED"]
 
 
@@ -278,8 +276,7 @@ class Instance(_t.TypedDict, total=False):
     # Optional. Whether controlled egress is enabled on the Looker instance.
     controlledEgressEnabled: bool
 
-    # Output only. Output only. The time when the Looker instance provisioning was first
-    # requested.
+    # Output only. The time when the Looker instance provisioning was first requested.
     createTime: str
 
     # Optional. Custom domain configuration for the instance.
@@ -288,7 +285,7 @@ class Instance(_t.TypedDict, total=False):
     # Optional. Maintenance denial period for this instance.
     denyMaintenancePeriod: DenyMaintenancePeriod
 
-    # Output only. Output only. Public Egress IP (IPv4).
+    # Output only. Public Egress IP (IPv4).
     egressPublicIp: str
 
     # Optional. Encryption configuration (CMEK). Only set if CMEK has been enabled on the
@@ -304,33 +301,31 @@ class Instance(_t.TypedDict, total=False):
     # Optional. Ingress IP allowlist configuration for the Looker instance.
     ingressIpAllowlistConfig: IngressIpAllowlistConfig
 
-    # Output only. Output only. Private Ingress IP (IPv4).
+    # Output only. Private Ingress IP (IPv4).
     ingressPrivateIp: str
 
-    # Output only. Output only. Public Ingress IP (IPv4).
+    # Output only. Public Ingress IP (IPv4).
     ingressPublicIp: str
 
-    # Output only. Output only. Last computed maintenance denial period for this instance.
+    # Output only. Last computed maintenance denial period for this instance.
     lastDenyMaintenancePeriod: DenyMaintenancePeriod
 
     # Optional. Linked Google Cloud Project Number for Looker Studio Pro.
     linkedLspProjectNumber: str
 
-    # Output only. Output only. Looker instance URI which can be used to access the Looker
-    # Instance UI.
+    # Output only. Looker instance URI which can be used to access the Looker Instance UI.
     lookerUri: str
 
-    # Output only. Output only. The Looker version that the instance is using.
+    # Output only. The Looker version that the instance is using.
     lookerVersion: str
 
-    # Output only. Output only. Maintenance schedule for this instance.
+    # Output only. Maintenance schedule for this instance.
     maintenanceSchedule: MaintenanceSchedule
 
     # Optional. Maintenance window for this instance.
     maintenanceWindow: MaintenanceWindow
 
-    # Output only. Output only. Format:
-    # `projects/{project}/locations/{location}/instances/{instance}`.
+    # Output only. Format: `projects/{project}/locations/{location}/instances/{instance}`.
     name: str
 
     # Optional. Looker instance OAuth login settings.
@@ -377,13 +372,13 @@ class Instance(_t.TypedDict, total=False):
     # request.
     reservedRange: str
 
-    # Output only. Output only. Reserved for future use.
+    # Output only. Reserved for future use.
     satisfiesPzi: bool
 
-    # Output only. Output only. Reserved for future use.
+    # Output only. Reserved for future use.
     satisfiesPzs: bool
 
-    # Output only. Output only. The reason for the instance being in a soft-deleted state.
+    # Output only. The reason for the instance being in a soft-deleted state.
     softDeleteReason: _t.Literal[
         "SOFT_DELETE_REASON_UNSPECIFIED",
         "BILLING_ACCOUNT_ISSUE",
@@ -391,7 +386,7 @@ class Instance(_t.TypedDict, total=False):
         "CUSTOMER_REQUEST",
     ]
 
-    # Output only. Output only. The state of the instance.
+    # Output only. The state of the instance.
     state: _t.Literal[
         "STATE_UNSPECIFIED",
         "ACTIVE",
@@ -404,11 +399,10 @@ class Instance(_t.TypedDict, total=False):
         "IMPORTING",
     ]
 
-    # Output only. Output only. The time when the Looker instance was suspended (soft
-    # deleted).
+    # Output only. The time when the Looker instance was suspended (soft deleted).
     suspendedTime: str
 
-    # Output only. Output only. The time when the Looker instance was last updated.
+    # Output only. The time when the Looker instance was last updated.
     updateTime: str
 
     # Optional. User metadata.
@@ -418,20 +412,20 @@ class Instance(_t.TypedDict, total=False):
 class InstanceBackup(_t.TypedDict, total=False):
     """The details of a backup resource."""
 
-    # Output only. Output only. The time when the backup was started.
+    # Output only. The time when the backup was started.
     createTime: str
 
-    # Output only. Output only. Current status of the CMEK encryption
+    # Output only. Current status of the CMEK encryption
     encryptionConfig: EncryptionConfig
 
-    # Output only. Output only. The time when the backup will be deleted.
+    # Output only. The time when the backup will be deleted.
     expireTime: str
 
     # Immutable. The relative resource name of the backup, in the following form: `projects/{p
     # roject_number}/locations/{location_id}/instances/{instance_id}/backups/{backup}`
     name: str
 
-    # Output only. Output only. The current state of the backup.
+    # Output only. The current state of the backup.
     state: _t.Literal["STATE_UNSPECIFIED", "CREATING", "DELETING", "ACTIVE", "FAILED"]
 
 
@@ -633,15 +627,15 @@ class PscConfig(_t.TypedDict, total=False):
     # projects/{project}/global/networks/{network}
     allowedVpcs: _t.List[str]
 
-    # Output only. Output only. URI of the Looker service attachment.
+    # Output only. URI of the Looker service attachment.
     lookerServiceAttachmentUri: str
 
     # Optional. List of egress service attachment configurations.
     serviceAttachments: _t.List[ServiceAttachment]
 
 
-RestartInstanceRequest: _t.TypeAlias = "_t.Dict[str, _t.Any]"
-"""Request options for restarting an instance."""
+class RestartInstanceRequest(_t.TypedDict, total=False):
+    """Request options for restarting an instance."""
 
 
 class RestoreInstanceRequest(_t.TypedDict, total=False):
@@ -655,13 +649,13 @@ class RestoreInstanceRequest(_t.TypedDict, total=False):
 class ServiceAttachment(_t.TypedDict, total=False):
     """Service attachment configuration."""
 
-    # Output only. Output only. Connection status.
+    # Output only. Connection status.
     connectionStatus: _t.Literal[
         "UNKNOWN", "ACCEPTED", "PENDING", "REJECTED", "NEEDS_ATTENTION", "CLOSED"
     ]
 
-    # Output only. Output only. Reason the service attachment creation failed. This value will
-    # only be populated if the service attachment encounters an issue during provisioning.
+    # Output only. Reason the service attachment creation failed. This value will only be
+    # populated if the service attachment encounters an issue during provisioning.
     failureReason: str
 
     # Optional. Fully qualified domain name that will be used in the private DNS record
@@ -713,8 +707,8 @@ class TimeOfDay(_t.TypedDict, total=False):
     seconds: int
 
 
-UndeleteInstanceRequest: _t.TypeAlias = "_t.Dict[str, _t.Any]"
-"""Request options for undeleting an instance."""
+class UndeleteInstanceRequest(_t.TypedDict, total=False):
+    """Request options for undeleting an instance."""
 
 
 class UserMetadata(_t.TypedDict, total=False):
