@@ -6,9 +6,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codegen import __version__
 from codegen.errors import CodegenError
+
+if TYPE_CHECKING:
+    from codegen.discovery import Document
 
 EXIT_OK, EXIT_STALE, EXIT_ERROR = 0, 1, 2
 
@@ -63,7 +67,7 @@ def _list() -> int:
     return EXIT_OK
 
 
-def _load(source: str, version: str | None):  # type: ignore[no-untyped-def]
+def _load(source: str, version: str | None) -> Document:
     from codegen import bundled, discovery
 
     looks_like_path = source.endswith(".json") or "/" in source or Path(source).is_file()
