@@ -192,6 +192,8 @@ class ClientIR:
     schemas: tuple[SchemaClass, ...]
     modules: tuple[ResourceModule, ...]
     methods: tuple[MethodIR, ...]  # top-level methods, on the client itself
+    #: (document schema key, Python class name) of every top-level schema, in document order.
+    schema_names: tuple[tuple[str, str], ...] = ()
 
     @property
     def package_literal(self) -> str:
@@ -515,6 +517,7 @@ class _Lowering:
             schemas=schemas,
             modules=tuple(modules),
             methods=methods,
+            schema_names=tuple(self.schema_names.items()),
         )
 
 
