@@ -1,0 +1,1 @@
+"""Benchmarks of the generated clients against googleapiclient: ``python -m benchmarks``."""

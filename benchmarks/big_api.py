@@ -1,0 +1,104 @@
+"""5. A big API: import and construct the generated compute_v1 client versus build('compute','v1')."""
+
+from __future__ import annotations
+
+import tempfile
+
+from benchmarks.common import (
+    Config,
+    Row,
+    Section,
+    child_env,
+    import_profile,
+    interleaved,
+    median,
+    python_child,
+    python_module_child,
+)
+
+OURS = """
+import sys
+from google.auth.credentials import AnonymousCredentials
+from compute_v1 import ComputeClient
+client = ComputeClient(credentials=AnonymousCredentials(){endpoint})
+{call}
+"""
+
+THEIRS = """
+import sys
+from google.auth.credentials import AnonymousCredentials
+from googleapiclient.discovery import build
+service = build("compute", "v1", credentials=AnonymousCredentials(){endpoint})
+{call}
+"""
+
+OURS_CALL = "client.instances.get(project='p', zone='z', instance='i')"
+THEIRS_CALL = "service.instances().get(project='p', zone='z', instance='i').execute()"
+
+
+def run(config: Config, url: str) -> Section:
+    section = Section("5. Big API: compute v1 (1,025 methods, 1,538 schemas)")
+    with tempfile.TemporaryDirectory(prefix="bench-compute-") as tmp:
+        generated = python_module_child("codegen", "generate", "compute", "v1", "--out", tmp)
+        env = child_env([tmp])
+        codes = {
+            "ours": OURS.format(endpoint="", call=""),
+            "theirs": THEIRS.format(endpoint="", call=""),
+            "ours_call": OURS.format(endpoint=", endpoint=sys.argv[1]", call=OURS_CALL),
+            "theirs_call": THEIRS.format(endpoint=', client_options={"api_endpoint": sys.argv[1]}', call=THEIRS_CALL),
+        }
+        figures: dict[str, list[tuple[float, float]]] = {name: [] for name in codes}
+
+        def variant(name: str):  # type: ignore[no-untyped-def]
+            def once() -> float:
+                child = python_child(codes[name], url, env=env)
+                figures[name].append((child.wall, child.peak_mib))
+                return child.wall
+
+            return once
+
+        # The warm-up run of ours also writes the generated package's .pyc files, as an install would.
+        interleaved({name: variant(name) for name in codes}, rounds=config.big_api_runs)
+        wall = {name: median([w for w, _ in samples[1:]]) for name, samples in figures.items()}
+        peak = {name: median([p for _, p in samples[1:]]) for name, samples in figures.items()}
+        profile = import_profile(codes["ours"], url, env=env) if config.profile else ""
+    baseline = "googleapiclient `build('compute','v1')`"
+    section.rows += [
+        Row("big API", "import + construct, wall", "s", wall["ours"], wall["theirs"], baseline, target=0.3),
+        Row("big API", "import + construct, peak RSS", "MiB", peak["ours"], peak["theirs"], baseline, target=0.7),
+        Row(
+            "big API",
+            "… + one instances.get call, wall",
+            "s",
+            wall["ours_call"],
+            wall["theirs_call"],
+            baseline + " + `.execute()`",
+        ),
+        Row(
+            "big API",
+            "… + one instances.get call, peak RSS",
+            "MiB",
+            peak["ours_call"],
+            peak["theirs_call"],
+            baseline + " + `.execute()`",
+        ),
+        Row(
+            "big API",
+            "generating compute v1 (reference)",
+            "s",
+            generated.wall,
+            note=f"peak RSS {generated.peak_mib:.0f} MiB",
+        ),
+    ]
+    section.notes.append(
+        f"Whole processes, {config.big_api_runs} interleaved runs each after a warm-up run (which also compiles "
+        "the generated package's .pyc files); medians of wall time and of peak RSS (`wait4` ru_maxrss). "
+        "The generated package is written to a temporary folder first."
+    )
+    if profile:
+        section.notes.append(
+            "Slowest imports of our import + construct (`python -X importtime`, cumulative):\n\n```\n"
+            + profile
+            + "\n```"
+        )
+    return section

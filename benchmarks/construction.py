@@ -1,0 +1,123 @@
+"""3. Request construction without I/O: an in-memory transport versus googleapiclient."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from itertools import repeat
+from typing import Any
+
+from benchmarks.common import OPERATION, Config, Row, Section, cpu_per_call, interleaved, median, profile_text
+
+
+class MemoryTransport:
+    """A Transport that answers every request with ``200 {}`` without any I/O."""
+
+    def __init__(self) -> None:
+        from codegen.runtime import Response
+
+        self._response = Response(200, {}, b"{}")
+
+    def request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+    ) -> Any:
+        return self._response
+
+    def close(self) -> None:
+        pass
+
+
+class MemoryHttp:
+    """googleapiclient's equivalent: an ``http`` object that answers ``200 {}`` without I/O."""
+
+    def __init__(self) -> None:
+        import httplib2
+
+        self._response = (httplib2.Response({"status": 200, "content-type": "application/json"}), b"{}")
+
+    def request(self, *args: Any, **kwargs: Any) -> tuple[Any, bytes]:
+        return self._response
+
+
+def blocks() -> dict[str, Callable[[int], object]]:
+    from google.auth.credentials import AnonymousCredentials
+    from googleapiclient.discovery import build
+
+    from generated.looker_v1 import LookerClient
+
+    url = "http://127.0.0.1:9/"
+    client = LookerClient(credentials=AnonymousCredentials(), endpoint=url, transport=MemoryTransport())
+    service = build("looker", "v1", http=MemoryHttp(), client_options={"api_endpoint": url}, cache_discovery=False)
+    operations = service.projects().locations().operations()
+
+    def ours(n: int) -> None:
+        for _ in repeat(None, n):
+            client.projects.locations.operations.cancel(name=OPERATION)
+
+    def build_cached(n: int) -> None:
+        for _ in repeat(None, n):
+            operations.cancel(name=OPERATION, body={})
+
+    def build_chained(n: int) -> None:
+        for _ in repeat(None, n):
+            service.projects().locations().operations().cancel(name=OPERATION, body={})
+
+    def execute_cached(n: int) -> None:
+        for _ in repeat(None, n):
+            operations.cancel(name=OPERATION, body={}).execute()
+
+    return {
+        "ours": ours,
+        "build_cached": build_cached,
+        "build_chained": build_chained,
+        "execute_cached": execute_cached,
+    }
+
+
+def run(config: Config) -> Section:
+    section = Section("3. Request construction without I/O (in-memory transport)")
+    variants = blocks()
+    block = max(1, config.construction_calls // config.construction_rounds)
+    # The chained form is ~40× slower: give it fewer calls per block so the rounds stay short.
+    sizes = {name: (max(1, block // 20) if name == "build_chained" else block) for name in variants}
+    samples = interleaved(
+        {name: (lambda fn=fn, n=sizes[name]: cpu_per_call(fn, n)) for name, fn in variants.items()},
+        rounds=config.construction_rounds,
+    )
+    us = {name: median(values) * 1e6 for name, values in samples.items()}
+    section.rows += [
+        Row(
+            "construction",
+            "whole call, in-memory vs building the HttpRequest (cached)",
+            "µs",
+            us["ours"],
+            us["build_cached"],
+            "`ops.cancel(...)` (not executed)",
+            target=0.1,
+        ),
+        Row(
+            "construction",
+            "whole call, in-memory vs build (chained)",
+            "µs",
+            us["ours"],
+            us["build_chained"],
+            "`svc.projects()…cancel(...)` (not executed)",
+        ),
+        Row(
+            "construction",
+            "whole call, in-memory vs execute on an in-memory http",
+            "µs",
+            us["ours"],
+            us["execute_cached"],
+            "`ops.cancel(...).execute()` with an in-memory `http`",
+        ),
+    ]
+    section.notes.append(
+        f"Ours: the complete call (URL, headers, body encoding, authorization, transport, decoding) through a "
+        f'Transport that returns `Response(200, {{}}, b"{{}}")`; googleapiclient: building the `HttpRequest` only '
+        f"(the target's baseline), and separately executing it on an in-memory `http`. {config.construction_calls} "
+        f"calls per variant in {config.construction_rounds} interleaved blocks; median CPU per call."
+    )
+    if config.profile:
+        profile = profile_text(variants["ours"], block)
+        section.notes.append("Where our in-memory call's time goes (cProfile, own time):\n\n```\n" + profile + "\n```")
+    return section
