@@ -1,4 +1,18 @@
-"""Turn a method's arguments into a URL: http.proto path encoding and query encoding."""
+"""Turn a method's arguments into a URL: http.proto path encoding and query encoding.
+
+No argument can re-target a request:
+
+* path values must ``re.fullmatch`` their parameter's pattern (not a prefix match; ``$``
+  does not accept a trailing newline), and are percent-encoded as google/api/http.proto
+  prescribes: ``{var}`` keeps only ``[-_.~0-9A-Za-z]``, ``{+var}`` also ``/``. So ``?``,
+  ``#``, ``%``, ``\\``, ``@``, ``:`` and spaces are always encoded — unlike RFC 6570
+  reserved expansion, which lets ``?`` and ``#`` through;
+* a path whose segments would include ``.`` or ``..`` is refused, since URL normalization
+  (urllib3 does it, so do proxies) would turn it into another resource;
+* CR, LF, NUL and every other byte outside those sets only ever reach the wire
+  percent-encoded (``%0D``, ``%0A``, ``%00``), in paths and queries alike: a value cannot
+  end the request line, add a header, add query parameters or end the query.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +22,31 @@ from urllib.parse import quote
 
 from codegen.runtime.spec import MethodSpec
 
+#: Longest path value checked against a pattern. Bounds the work of a regular expression
+#: on caller data (Google front ends refuse URLs far shorter than this anyway).
+MAX_PATTERN_VALUE = 8192
+
 
 def encode_path_value(param_name: str, value: object, reserved: bool, pattern_holder: Any = None) -> str:
     """Check and percent-encode one path value.
 
     Raises ValueError, before any I/O, when the value is empty, does not fully match the
-    parameter's pattern, holds a ``.`` or ``..`` segment (URL normalization would turn it
-    into another resource) or cannot be encoded as UTF-8.
+    parameter's pattern (or is longer than :data:`MAX_PATTERN_VALUE` when it has one), holds
+    a ``.`` or ``..`` segment (URL normalization would turn it into another resource) or
+    cannot be encoded as UTF-8.
     """
     text = _scalar(value)
     if not text:
         raise ValueError(f"path parameter {param_name!r} must not be empty")
     if pattern_holder is not None:
         regex = pattern_holder.regex()
-        if regex is not None and regex.fullmatch(text) is None:
-            raise ValueError(f"path parameter {param_name!r}: {text!r} does not match the pattern {regex.pattern!r}")
+        if regex is not None:
+            if len(text) > MAX_PATTERN_VALUE:
+                raise ValueError(f"path parameter {param_name!r} is longer than {MAX_PATTERN_VALUE} characters")
+            if regex.fullmatch(text) is None:
+                raise ValueError(
+                    f"path parameter {param_name!r}: {text!r} does not match the pattern {regex.pattern!r}"
+                )
     if "." in text:
         segments = text.split("/") if reserved else (text,)
         if any(segment in (".", "..") for segment in segments):
@@ -42,7 +66,11 @@ def build_path(spec: MethodSpec[Any], values: Sequence[object]) -> str:
     for index, param in enumerate(spec.path_params):
         pieces.append(encode_path_value(param.name, values[index], param.reserved, param))
         pieces.append(parts[index + 1])
-    return "".join(pieces)
+    path = "".join(pieces)
+    if "." in path and any(segment in (".", "..") for segment in path.split("/")):
+        # Values next to each other or next to a literal '.' can still form a dot segment.
+        raise ValueError(f"{spec.id}: the request path {path!r} would have a '.' or '..' segment")
+    return path
 
 
 def build_query(names: Sequence[str], values: Sequence[object]) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from codegen.runtime.redirects import RedirectingTransport
 from codegen.runtime.transport import Transport, Urllib3Transport
 
 if TYPE_CHECKING:
@@ -23,6 +24,22 @@ class ClientSettings:
     transport: Transport
     headers: Mapping[str, str]
     timeout: float | None
+
+    def __repr__(self) -> str:
+        # Header values (an API key, a quota project) never appear in a repr.
+        return (
+            f"ClientSettings(base_url={self.base_url!r}, credentials={type(self.credentials).__name__}, "
+            f"transport={type(self.transport).__name__}, headers=[{', '.join(sorted(self.headers))}], "
+            f"timeout={self.timeout!r})"
+        )
+
+
+def _header_value(option: str, value: object) -> str:
+    """``value`` as an HTTP header value; ValueError (which does not quote it) otherwise."""
+    text = str(value)
+    if not text or any(not (0x20 < ord(char) < 0x7F) for char in text):
+        raise ValueError(f"client_options {option} must be non-empty printable ASCII without spaces")
+    return text
 
 
 def is_loopback_host(host: str) -> bool:
@@ -41,6 +58,8 @@ def check_endpoint(url: str, allow_insecure_http: bool = False) -> str:
     Raises ValueError for anything but ``https://host[:port]/[path]`` (``http://`` only on a
     loopback host or with ``allow_insecure_http``), and for user info, query or fragment.
     """
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url) or "\\" in url:
+        raise ValueError(f"endpoint {url!r} contains whitespace, control characters or a backslash")
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -103,22 +122,25 @@ def resolve_settings(
     if api_key is not None:
         if credentials is not None:
             raise ValueError("pass either credentials or an api_key, not both")
-        headers["x-goog-api-key"] = str(api_key)
+        headers["x-goog-api-key"] = _header_value("api_key", api_key)
     else:
         credentials = _credentials(credentials, options.get("credentials_file"), scope_list)
     quota_project = options.get("quota_project_id")
     if quota_project:
+        quota_project = _header_value("quota_project_id", quota_project)
         if credentials is not None and hasattr(credentials, "with_quota_project"):
             try:
                 credentials = credentials.with_quota_project(quota_project)
             except NotImplementedError:
-                headers["x-goog-user-project"] = str(quota_project)
+                headers["x-goog-user-project"] = quota_project
         else:
-            headers["x-goog-user-project"] = str(quota_project)
+            headers["x-goog-user-project"] = quota_project
     return ClientSettings(
         base_url=root + service_path.lstrip("/"),
         credentials=credentials,
-        transport=transport if transport is not None else Urllib3Transport(),
+        transport=RedirectingTransport(
+            transport if transport is not None else Urllib3Transport(), allow_insecure_http=allow_insecure_http
+        ),
         headers=headers,
         timeout=timeout,
     )
