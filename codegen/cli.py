@@ -39,8 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 with a unified diff if the output is stale"
     )
+    generate.add_argument(
+        "--allow-downgrade", action="store_true", help="replace the stored document even by an older revision"
+    )
 
     commands.add_parser("list", help="list the bundled discovery documents", description="List bundled APIs.")
+    from codegen import evolve
+
+    evolve.add_commands(commands)
     return parser
 
 
@@ -49,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "list":
             return _list()
+        if args.command in ("diff", "fetch", "update"):
+            from codegen import evolve
+
+            return evolve.run(args)
         return _generate(args)
     except CodegenError as exc:
         print(f"codegen: error: {exc}", file=sys.stderr)
@@ -80,10 +90,12 @@ def _load(source: str, version: str | None) -> Document:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from codegen import render
+    from codegen import evolve, render
 
     document = _load(args.source, args.version)
-    output = render.render(document)
+    if not args.check:
+        evolve.check_downgrade(document, args.out, allow=args.allow_downgrade)
+    output = render.render(document, evolve.package_version(document, args.out))
     if args.check:
         difference = render.diff(output, args.out)
         if difference:

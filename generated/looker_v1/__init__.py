@@ -8,6 +8,7 @@ Request and response types live in ``looker_v1.schemas``.
 """
 
 from ._client import LookerClient
+from ._version import __version__ as __version__
 
 __all__ = ["LookerClient"]
 #: The discovery document revision this package was generated from.
