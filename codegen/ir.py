@@ -7,6 +7,7 @@ and comment (already escaped), every path plan. Templates only place these value
 
 from __future__ import annotations
 
+import dataclasses
 import keyword
 import re
 import textwrap
@@ -101,10 +102,22 @@ class MethodIR:
     deprecated: bool
     api_version: str  # literal
     data_wrapper: bool
+    # Paging (a ``pageToken`` parameter and a ``nextPageToken`` in the response): the names
+    # of ``<method>_pages`` and, when the response has one list of items, ``<method>_all``.
+    pages_name: str = ""
+    pages_doc: str = ""
+    all_name: str = ""
+    all_doc: str = ""
+    items_field: str = ""  # literal: the wire name of the items list
+    item_type: str = ""
 
     @property
     def uses_schemas(self) -> bool:
         return bool(self.body_type or self.response_type)
+
+    @property
+    def body_arg(self) -> str:
+        return "body" if self.body != "none" else "None"
 
     @property
     def query_params(self) -> tuple[Param, ...]:
@@ -175,6 +188,15 @@ class ResourceModule:
 
 
 @dataclass(frozen=True)
+class OperationsIR:
+    """An ``operations`` resource whose ``get`` returns a google.longrunning.Operation."""
+
+    module: str  # the resources/ module holding the method specs
+    get_spec: str
+    cancel_spec: str  # "" when the resource has no cancel method
+
+
+@dataclass(frozen=True)
 class ClientIR:
     package: str
     client_class: str
@@ -194,10 +216,27 @@ class ClientIR:
     methods: tuple[MethodIR, ...]  # top-level methods, on the client itself
     #: (document schema key, Python class name) of every top-level schema, in document order.
     schema_names: tuple[tuple[str, str], ...] = ()
+    #: Operations resources, for ``client.operation(...)``; empty when the API has none.
+    operations: tuple[OperationsIR, ...] = ()
+    operation_type: str = ""  # the type of the Operation dict methods return
 
     @property
     def package_literal(self) -> str:
         return repr(self.package)
+
+    @property
+    def operation_imports(self) -> tuple[tuple[str, str], ...]:
+        """(module, comma-separated spec names) to import for ``client.operation``."""
+        by_module: dict[str, list[str]] = {}
+        for ops in self.operations:
+            names = by_module.setdefault(ops.module, [])
+            names.extend(name for name in (ops.get_spec, ops.cancel_spec) if name and name not in names)
+        return tuple((module, ", ".join(names)) for module, names in by_module.items())
+
+    @property
+    def operation_candidates(self) -> str:
+        """The ``((get, cancel), ...)`` tuple expression passed to the runtime's Operation."""
+        return tuple_expr(f"({ops.get_spec}, {ops.cancel_spec or 'None'})" for ops in self.operations)
 
     @property
     def client_class_literal(self) -> str:
@@ -205,7 +244,7 @@ class ClientIR:
 
     @property
     def uses_schemas(self) -> bool:
-        return any(method.uses_schemas for method in self.methods)
+        return bool(self.operations) or any(method.uses_schemas for method in self.methods)
 
     @property
     def example(self) -> str:
@@ -262,6 +301,10 @@ class _Lowering:
         self.schema_classes: list[SchemaClass] = []
         for key, _ in document.schemas:
             self.schema_names[key] = self.schema_scope.allocate(naming.class_name(key))
+        self.anonymous_names: dict[str, str] = {}  # json path of an anonymous object → class name
+        self.spec_names: dict[str, str] = {}  # json path of a method → its MethodSpec constant
+        self.operation_resources = self.find_operation_resources()
+        self.operation_refs = {get.response_ref for _, get, _ in self.operation_resources}
 
     # --- schemas ---------------------------------------------------------------------
     def schemas(self) -> tuple[SchemaClass, ...]:
@@ -319,7 +362,10 @@ class _Lowering:
             return f"_t.List[{self.type_expr(schema.items, anonymous_name + 'Item', qualifier)}]"
         if kind == "object":
             if schema.properties:
+                if schema.json_path in self.anonymous_names:
+                    return qualifier + self.anonymous_names[schema.json_path]
                 name = self.schema_scope.allocate(naming.class_name(anonymous_name))
+                self.anonymous_names[schema.json_path] = name
                 self.schema_class(name, anonymous_name, schema)
                 return qualifier + name
             if schema.additional_properties is not None:
@@ -362,9 +408,11 @@ class _Lowering:
             has_fields = bool(request.properties or request.additional_properties) or request.type != "object"
             body = "required" if has_fields else "optional"
         response_type = "_s." + self.schema_names[method.response_ref] if method.response_ref else ""
+        spec_name = spec_scope.allocate("_" + naming.python_name(self.spec_stem(method, name)).upper())
+        self.spec_names[method.json_path] = spec_name
         return MethodIR(
             name=name,
-            spec_name=spec_scope.allocate("_" + naming.python_name(self.spec_stem(method, name)).upper()),
+            spec_name=spec_name,
             id=repr(method.id),
             http_method=repr(method.http_method),
             path_parts=tuple(repr(part) for part in parts),
@@ -423,8 +471,105 @@ class _Lowering:
             lines.append("")
         if method.response_ref:
             lines.append("Returns:")
-            lines.extend(_hanging(f"The {method.response_ref} response, decoded from JSON."))
+            returns = f"The {method.response_ref} response, decoded from JSON."
+            if method.response_ref in self.operation_refs:
+                returns += (
+                    " It describes a long-running operation: the client's ``operation()`` turns it into "
+                    "a handle that waits for it (``result()``), inspects or cancels it."
+                )
+            lines.extend(_hanging(returns))
         return text.docstring("\n".join(lines).rstrip())
+
+    # --- paging ----------------------------------------------------------------------
+    def paging(self, method: Method) -> tuple[str, Schema | None] | None:
+        """(items field, its schema) when ``method`` pages (``("", None)``: no single items list).
+
+        A method pages when it has a ``pageToken`` query parameter and its response a
+        ``nextPageToken`` property; the items are the response's only array property
+        besides ``unreachable``.
+        """
+        token = dict(method.parameters).get("pageToken")
+        if token is None or token.location != "query" or not method.response_ref:
+            return None
+        response = self.document.schema(method.response_ref)
+        if not any(key == "nextPageToken" for key, _ in response.properties):
+            return None
+        lists = [(key, prop) for key, prop in response.properties if key != "unreachable" and prop.type == "array"]
+        return lists[0] if len(lists) == 1 else ("", None)
+
+    def with_paging(self, lowered: MethodIR, method: Method, scope: naming.Scope) -> MethodIR:
+        """``lowered`` with its ``_pages``/``_all`` companions named in ``scope``, if it pages."""
+        found = self.paging(method)
+        if found is None:
+            return lowered
+        field, schema = found
+        stem = lowered.name.rstrip("_")
+        pages_name = scope.allocate(f"{stem}_pages")
+        pages_doc = (
+            f"Iterate over the pages of :meth:`{lowered.name}`, one request per page.\n\n"
+            f"Takes the arguments of :meth:`{lowered.name}` and sends them with every page, with\n"
+            "``page_token`` (where to start; default: the first page) replaced by each page's\n"
+            "``nextPageToken``; stops when that is missing or empty. Raises\n"
+            "``codegen.runtime.PagingError`` if the server repeats a token.\n\n"
+            f"Yields:\n    The {method.response_ref} pages, decoded from JSON."
+        )
+        if not field or schema is None:
+            return dataclasses.replace(lowered, pages_name=pages_name, pages_doc=text.docstring(pages_doc))
+        item_type = "_t.Any" if schema.items is None else self.type_expr(schema.items, field, qualifier="_s.")
+        all_name = scope.allocate(f"{stem}_all")
+        all_doc = (
+            f"Iterate over the ``{field}`` of every page of :meth:`{lowered.name}`.\n\n"
+            f"Takes the arguments of :meth:`{lowered.name}`; pages as :meth:`{pages_name}` does.\n\n"
+            f"Yields:\n    Each element of ``{field}``, page after page."
+        )
+        return dataclasses.replace(
+            lowered,
+            pages_name=pages_name,
+            pages_doc=text.docstring(pages_doc),
+            all_name=all_name,
+            all_doc=text.docstring(all_doc),
+            items_field=repr(field),
+            item_type=item_type,
+        )
+
+    # --- long-running operations ------------------------------------------------------
+    def is_operation_schema(self, ref: str) -> bool:
+        """A google.longrunning.Operation: ``name``, a boolean ``done`` and an ``error``."""
+        if not ref:
+            return False
+        properties = dict(self.document.schema(ref).properties)
+        done = properties.get("done")
+        return "name" in properties and "error" in properties and done is not None and done.type == "boolean"
+
+    def find_operation_resources(self) -> list[tuple[int, Method, Method | None]]:
+        """(top-level resource index, get, cancel) of every ``operations`` resource whose
+        ``get`` takes one path parameter and returns an Operation; patterned ones first."""
+
+        def single_name(method: Method | None) -> str | None:
+            if method is None:
+                return None
+            path = [schema for _, schema in method.parameters if schema.location == "path"]
+            required = [schema for _, schema in method.parameters if schema.required and schema.location != "path"]
+            return path[0].pattern if len(path) == 1 and not required else None
+
+        def walk(resource: Resource) -> Iterable[Resource]:
+            yield resource
+            for child in resource.resources:
+                yield from walk(child)
+
+        found: list[tuple[bool, int, int, Method, Method | None]] = []
+        for index, top in enumerate(self.document.resources):
+            for resource in walk(top):
+                if resource.name != "operations":
+                    continue
+                by_name = {method.name: method for method in resource.methods}
+                get = by_name.get("get")
+                pattern = single_name(get)
+                if get is None or pattern is None or not self.is_operation_schema(get.response_ref):
+                    continue
+                cancel = by_name.get("cancel")
+                found.append((not pattern, len(found), index, get, cancel if single_name(cancel) is not None else None))
+        return [(index, get, cancel) for _, _, index, get, cancel in sorted(found, key=lambda item: item[:2])]
 
     def path_plan(self, method: Method, names: dict[str, str]) -> tuple[list[str], tuple[PathVariable, ...]]:
         parameters = dict(method.parameters)
@@ -476,6 +621,9 @@ class _Lowering:
             )
             for child in resource.resources
         )
+        methods = tuple(
+            self.with_paging(ir, method, scope) for ir, method in zip(methods, resource.methods, strict=True)
+        )
         doc = f"The ``{resource.name}`` resource."
         if resource.deprecated:
             doc += " Deprecated."
@@ -495,6 +643,21 @@ class _Lowering:
             attribute = client_scope.allocate(naming.python_name(resource.name))
             root = self.resource(resource, attribute, "", naming.Scope(), naming.Scope())
             modules.append(ResourceModule(attribute, root))
+        methods = tuple(
+            self.with_paging(ir, method, client_scope) for ir, method in zip(methods, document.methods, strict=True)
+        )
+        operations = tuple(
+            OperationsIR(
+                modules[index].module,
+                self.spec_names[get.json_path],
+                self.spec_names[cancel.json_path] if cancel is not None else "",
+            )
+            for index, get, cancel in self.operation_resources
+        )
+        operation_refs = sorted({get.response_ref for _, get, _ in self.operation_resources})
+        operation_type = (
+            "_s." + self.schema_names[operation_refs[0]] if len(operation_refs) == 1 else "_t.Mapping[str, _t.Any]"
+        )
         doc_lines = [f"{document.title or document.name} ({document.name} {document.version})"]
         if document.description.strip():
             doc_lines += ["", document.description]
@@ -518,6 +681,8 @@ class _Lowering:
             modules=tuple(modules),
             methods=methods,
             schema_names=tuple(self.schema_names.items()),
+            operations=operations,
+            operation_type=operation_type if operations else "",
         )
 
 

@@ -7,6 +7,8 @@ Runs in a thread, keeps connections alive, and writes each response in one buffe
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,11 +42,30 @@ class Recorded:
         return json.loads(self.body)
 
 
+#: Faults a :class:`Reply` can inject instead of (or while) answering normally.
+FAULTS = ("", "reset", "close", "truncate", "stall", "drip")
+
+
 @dataclass
 class Reply:
+    """One response. ``delay`` waits before answering; ``fault`` misbehaves:
+
+    ``reset`` aborts the connection (TCP RST) without answering; ``close`` closes it without
+    answering; ``truncate`` sends the headers and half the body, then closes; ``stall``
+    reads the request and never answers; ``drip`` sends the headers, then the body one byte
+    every ``drip_interval`` seconds.
+    """
+
     status: int = 200
     body: bytes | str | Any = b"{}"
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    fault: str = ""
+    drip_interval: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.fault not in FAULTS:
+            raise ValueError(f"unknown fault {self.fault!r}; expected one of {FAULTS}")
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -69,6 +90,7 @@ class LoopbackServer:
         self.handler: Handler = handler or (lambda request: Reply())
         self._queued: list[Reply] = []
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -87,13 +109,43 @@ class LoopbackServer:
                     server.requests.append(recorded)
                     queued = server._queued.pop(0) if server._queued else None
                 reply = queued or server.handler(recorded)
+                if reply.delay:
+                    server._closing.wait(reply.delay)
+                if reply.fault in ("reset", "close", "stall"):
+                    self._misbehave(reply.fault)
+                    return
                 payload = reply.encoded()
                 head = [f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('X',))[0]}"]
                 headers = {"content-type": "application/json; charset=UTF-8", **reply.headers}
                 headers["content-length"] = str(len(payload))
                 head += [f"{k}: {v}" for k, v in headers.items()]
-                self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
+                head_bytes = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+                if reply.fault == "truncate":
+                    self.wfile.write(head_bytes + payload[: len(payload) // 2])
+                    self.close_connection = True
+                elif reply.fault == "drip":
+                    self._drip(head_bytes, payload, reply.drip_interval)
+                else:
+                    self.wfile.write(head_bytes + payload)
                 self.wfile.flush()
+
+            def _misbehave(self, fault: str) -> None:
+                self.close_connection = True
+                if fault == "stall":
+                    server._closing.wait(600)
+                elif fault == "reset":
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+
+            def _drip(self, head: bytes, payload: bytes, interval: float) -> None:
+                try:
+                    self.wfile.write(head)
+                    for index in range(len(payload)):
+                        if server._closing.wait(interval):
+                            break
+                        self.wfile.write(payload[index : index + 1])
+                except OSError:
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
@@ -119,5 +171,6 @@ class LoopbackServer:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self._closing.set()
         self._server.shutdown()
         self._server.server_close()

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import enum
 import json
+import logging
 import platform
 import threading
+import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
 
-from codegen.runtime import encoding
+from codegen.runtime import encoding, paging
 from codegen.runtime.errors import ResponseDecodeError, TransportError, http_error
 from codegen.runtime.options import ClientSettings, resolve_settings
+from codegen.runtime.retry import DEFAULT_RETRY, RetryPolicy, RetryState, as_policy, describe
 from codegen.runtime.transport import Response, Transport
 
 if TYPE_CHECKING:
@@ -44,7 +47,9 @@ class Default(enum.Enum):
 
 DEFAULT = Default.DEFAULT
 TimeoutArg = float | None | Default
-RetryArg = Union["Retry", None, Default]
+RetryArg = Union["Retry", RetryPolicy, None, Default]
+
+_LOGGER = logging.getLogger("codegen.runtime")
 
 
 class _AuthRequest:
@@ -79,7 +84,7 @@ class ApiCore:
     Thread-safe: one instance may be shared by any number of threads.
     """
 
-    def __init__(self, settings: ClientSettings) -> None:
+    def __init__(self, settings: ClientSettings, retry: RetryArg = DEFAULT) -> None:
         self.settings = settings
         self.base_url = settings.base_url
         self.transport = settings.transport
@@ -88,6 +93,9 @@ class ApiCore:
         self._refresh_lock = threading.Lock()
         self._headers = dict(settings.headers)
         self._timeout = settings.timeout
+        self._retry: RetryPolicy | None = (
+            DEFAULT_RETRY if retry is DEFAULT else None if retry is None else as_policy(retry)
+        )
 
     def call(
         self,
@@ -98,7 +106,13 @@ class ApiCore:
         timeout: TimeoutArg = DEFAULT,
         retry: RetryArg = DEFAULT,
     ) -> ResponseT:
-        """Send ``spec``'s request with these arguments and return the decoded JSON."""
+        """Send ``spec``'s request with these arguments and return the decoded JSON.
+
+        ``timeout`` bounds each attempt (seconds; None: no bound; DEFAULT: the client's).
+        ``retry`` is a :class:`~codegen.runtime.retry.RetryPolicy`, a
+        ``google.api_core.retry.Retry``, None (no retries) or DEFAULT (the client's policy).
+        When retries are exhausted the last error is raised.
+        """
         if spec.deprecated:
             warnings.warn(f"{spec.id} is deprecated by the API", DeprecationWarning, stacklevel=3)
         url = self.base_url + encoding.build_path(spec, path_values)
@@ -119,30 +133,125 @@ class ApiCore:
             headers["x-goog-api-version"] = spec.api_version
         if timeout is DEFAULT:
             timeout = self._timeout
-        send = self._send
-        if retry is not DEFAULT and retry is not None:
-            send = retry(send)
-        response = send(spec, url, headers, data, timeout)
+        policy = self._retry if retry is DEFAULT else None if retry is None else as_policy(retry)
+        started = time.monotonic()
+        try:
+            response = self._send(spec, url, headers, data, timeout)
+        except Exception as exc:
+            if policy is None:
+                raise
+            error = exc
+        else:
+            return self._decode(spec, url, response)  # type: ignore[no-any-return]
+        # Outside the except block, so that a final error does not chain to the first one.
+        response = self._retry_send(spec, url, headers, data, timeout, policy, started, error)
         return self._decode(spec, url, response)  # type: ignore[no-any-return]
 
-    def _send(
-        self, spec: MethodSpec[Any], url: str, headers: dict[str, str], data: bytes | None, timeout: float | None
+    def _retry_send(
+        self,
+        spec: MethodSpec[Any],
+        url: str,
+        headers: dict[str, str],
+        data: bytes | None,
+        timeout: float | None,
+        policy: RetryPolicy,
+        started: float,
+        error: Exception,
     ) -> Response:
-        self._authorize(headers)
-        response = self.transport.request(spec.http_method, url, headers, data, timeout)
+        """Retry after ``error`` as ``policy`` allows; raise the last error when it does not."""
+        state = RetryState(policy, spec.http_method, started)
+        while True:
+            delay = state.next_delay(error, time.monotonic())
+            if delay is None:
+                raise error
+            if _LOGGER.isEnabledFor(logging.DEBUG):
+                _LOGGER.debug(
+                    "%s: attempt %d failed (%s); retrying in %.3f s", spec.id, state.attempt - 1, describe(error), delay
+                )
+            time.sleep(delay)
+            try:
+                return self._send(spec, url, headers, data, timeout)
+            except Exception as exc:
+                error = exc
+
+    def _send(
+        self,
+        spec: MethodSpec[Any],
+        url: str,
+        headers: dict[str, str],
+        data: bytes | None,
+        timeout: float | None,
+        refreshed: bool = False,
+    ) -> Response:
+        """One attempt; a 401 refreshes the credentials (at most once) and sends once more."""
+        credentials = self._credentials
+        if credentials is not None:
+            if not credentials.valid:
+                with self._refresh_lock:
+                    if not credentials.valid:
+                        credentials.refresh(self._auth_request)
+            credentials.apply(headers)
+        try:
+            response = self.transport.request(spec.http_method, url, headers, data, timeout)
+        except TransportError as exc:
+            exc.method_id = spec.id
+            raise
         if response.status >= 300:
-            raise http_error(response.status, response.data, spec.id, url)
+            if response.status == 401 and not refreshed and credentials is not None and "authorization" in headers:
+                try:
+                    self._refresh_rejected(credentials, headers["authorization"])
+                except Exception as refresh_error:
+                    raise http_error(response.status, response.data, spec.id, url, response) from refresh_error
+                return self._send(spec, url, headers, data, timeout, refreshed=True)
+            raise http_error(response.status, response.data, spec.id, url, response)
         return response
 
-    def _authorize(self, headers: dict[str, str]) -> None:
-        credentials = self._credentials
-        if credentials is None:
-            return
-        if not credentials.valid:
-            with self._refresh_lock:
-                if not credentials.valid:
-                    credentials.refresh(self._auth_request)
-        credentials.apply(headers)
+    def _refresh_rejected(self, credentials: Credentials, rejected: str) -> None:
+        """Refresh after the server rejected the ``rejected`` authorization header.
+
+        Threads that were all rejected with the same token refresh once: the others find
+        a different token already in place and just send again.
+        """
+        with self._refresh_lock:
+            probe: dict[str, str] = {}
+            credentials.apply(probe)
+            if probe.get("authorization") == rejected:
+                credentials.refresh(self._auth_request)
+
+    def pages(
+        self,
+        spec: MethodSpec[ResponseT],
+        path_values: Sequence[object],
+        query_values: Sequence[object],
+        body: object = None,
+        timeout: TimeoutArg = DEFAULT,
+        retry: RetryArg = DEFAULT,
+    ) -> Iterator[ResponseT]:
+        """Iterate over the pages of a list method: one call per page, following ``nextPageToken``.
+
+        The arguments are those of :meth:`call` and are sent with every page; only
+        ``pageToken`` changes. Path arguments are checked before this returns.
+        """
+        encoding.build_path(spec, path_values)  # fail now, not at the first next()
+        return paging.iterate(
+            lambda values: self.call(spec, path_values, values, body, timeout, retry),
+            spec.id,
+            spec.query,
+            query_values,
+        )
+
+    def items(
+        self,
+        spec: MethodSpec[Any],
+        path_values: Sequence[object],
+        query_values: Sequence[object],
+        body: object,
+        timeout: TimeoutArg,
+        retry: RetryArg,
+        field: str,
+    ) -> Iterator[Any]:
+        """Iterate over the ``field`` items of every page (see :meth:`pages`)."""
+        return paging.items(self.pages(spec, path_values, query_values, body, timeout, retry), field)
 
     @staticmethod
     def _decode(spec: MethodSpec[Any], url: str, response: Response) -> Any:
@@ -153,8 +262,11 @@ class ApiCore:
             value = json.loads(data)
         except ValueError:
             raise ResponseDecodeError(
-                f"{spec.id}: {spec.http_method} {url.split('?', 1)[0]} answered {response.status} "
-                f"with a body that is not JSON: {data[:80]!r}"
+                f"{spec.http_method} {url.split('?', 1)[0]} answered {response.status} "
+                f"with a body that is not JSON: {data[:80]!r}",
+                url=url,
+                method_id=spec.id,
+                response_started=True,
             ) from None
         if spec.data_wrapper and isinstance(value, dict) and "data" in value:
             return value["data"]
@@ -185,6 +297,7 @@ class BaseClient:
         client_options: Mapping[str, Any] | Any | None = None,
         transport: Transport | None = None,
         timeout: float | None = 60.0,
+        retry: RetryArg = DEFAULT,
         allow_insecure_http: bool = False,
     ) -> None:
         """Create a client.
@@ -198,7 +311,14 @@ class BaseClient:
             client_options: google-api-core ``ClientOptions`` or a dict with
                 ``api_endpoint``, ``quota_project_id``, ``scopes``, ``credentials_file``.
             transport: Sends the HTTP requests; default :class:`Urllib3Transport`.
-            timeout: Default per-call timeout in seconds (None: wait forever).
+            timeout: Default per-call timeout in seconds (None: wait forever). It bounds each
+                attempt: a stalled or trickling server fails the call with
+                :class:`~codegen.runtime.errors.RequestTimeout` after about this long.
+            retry: Default retry policy of calls: DEFAULT retries idempotent methods
+                (GET, HEAD, OPTIONS, PUT, DELETE) on 408/429/5xx and early connection
+                failures (see :mod:`codegen.runtime.retry`); a
+                ``google.api_core.retry.Retry`` or :class:`~codegen.runtime.retry.RetryPolicy`
+                replaces it; None turns retries off. Calls may override it with ``retry=``.
             allow_insecure_http: Permit ``http://`` endpoints on non-loopback hosts.
         """
         settings = resolve_settings(
@@ -214,7 +334,7 @@ class BaseClient:
             timeout=timeout,
             allow_insecure_http=allow_insecure_http,
         )
-        self._api = ApiCore(settings)
+        self._api = ApiCore(settings, retry)
 
     @property
     def base_url(self) -> str:

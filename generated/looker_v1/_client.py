@@ -9,6 +9,7 @@ import typing as _t
 from codegen import runtime as _rt
 
 if _t.TYPE_CHECKING:
+    from . import schemas as _s
     from .resources import projects as _projects
 
 
@@ -51,3 +52,31 @@ class LookerClient(_rt.BaseClient):
         from .resources.projects import ProjectsResource
 
         return ProjectsResource(self._api)
+
+    def operation(
+        self,
+        operation: _s.Operation | str | _rt.Operation,
+        *,
+        polling: _rt.PollingPolicy | None = None,
+    ) -> _rt.Operation:
+        """A handle on a long-running operation: wait for it, inspect it, cancel it.
+
+        Args:
+            operation: An Operation a method returned, or an operation's name.
+            polling: How ``result()`` polls by default (default: 1 s, ×1.5, at most 20 s
+                between polls, 900 s timeout).
+
+        Raises:
+            ValueError: The name is not an operation name of this API.
+        """
+        from .resources.projects import (
+            _PROJECTS_LOCATIONS_OPERATIONS_GET,
+            _PROJECTS_LOCATIONS_OPERATIONS_CANCEL,
+        )
+
+        return _rt.Operation(
+            self._api,
+            operation,
+            ((_PROJECTS_LOCATIONS_OPERATIONS_GET, _PROJECTS_LOCATIONS_OPERATIONS_CANCEL),),
+            polling,
+        )

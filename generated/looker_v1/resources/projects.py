@@ -277,6 +277,64 @@ class ProjectsLocationsResource:
             retry,
         )
 
+    def list_pages(
+        self,
+        *,
+        name: str,
+        extra_location_types: _t.Sequence[str] | None = None,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.Iterator[_s.ListLocationsResponse]:
+        """Iterate over the pages of :meth:`list`, one request per page.
+
+        Takes the arguments of :meth:`list` and sends them with every page, with
+        ``page_token`` (where to start; default: the first page) replaced by each page's
+        ``nextPageToken``; stops when that is missing or empty. Raises
+        ``codegen.runtime.PagingError`` if the server repeats a token.
+
+        Yields:
+            The ListLocationsResponse pages, decoded from JSON.
+        """
+        return self._api.pages(
+            _PROJECTS_LOCATIONS_LIST,
+            (name,),
+            (extra_location_types, filter, page_size, page_token),
+            None,
+            timeout,
+            retry,
+        )
+
+    def list_all(
+        self,
+        *,
+        name: str,
+        extra_location_types: _t.Sequence[str] | None = None,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.Iterator[_s.Location]:
+        """Iterate over the ``locations`` of every page of :meth:`list`.
+
+        Takes the arguments of :meth:`list`; pages as :meth:`list_pages` does.
+
+        Yields:
+            Each element of ``locations``, page after page.
+        """
+        return self._api.items(
+            _PROJECTS_LOCATIONS_LIST,
+            (name,),
+            (extra_location_types, filter, page_size, page_token),
+            None,
+            timeout,
+            retry,
+            "locations",
+        )
+
 
 class ProjectsLocationsInstancesResource:
     """The ``instances`` resource."""
@@ -312,7 +370,9 @@ class ProjectsLocationsInstancesResource:
             body: The Instance request message.
 
         Returns:
-            The Operation response, decoded from JSON.
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
             _PROJECTS_LOCATIONS_INSTANCES_CREATE, (parent,), (instance_id,), body, timeout, retry
@@ -337,7 +397,9 @@ class ProjectsLocationsInstancesResource:
             force: Whether to force cascading delete.
 
         Returns:
-            The Operation response, decoded from JSON.
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
             _PROJECTS_LOCATIONS_INSTANCES_DELETE, (name,), (force,), None, timeout, retry
@@ -362,7 +424,9 @@ class ProjectsLocationsInstancesResource:
             body: The ExportInstanceRequest request message.
 
         Returns:
-            The Operation response, decoded from JSON.
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
             _PROJECTS_LOCATIONS_INSTANCES_EXPORT, (name,), (), body, timeout, retry
@@ -408,7 +472,9 @@ class ProjectsLocationsInstancesResource:
             body: The ImportInstanceRequest request message.
 
         Returns:
-            The Operation response, decoded from JSON.
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
             _PROJECTS_LOCATIONS_INSTANCES_IMPORT, (name,), (), body, timeout, retry
@@ -448,6 +514,62 @@ class ProjectsLocationsInstancesResource:
             retry,
         )
 
+    def list_pages(
+        self,
+        *,
+        parent: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        show_deleted: bool | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.Iterator[_s.ListInstancesResponse]:
+        """Iterate over the pages of :meth:`list`, one request per page.
+
+        Takes the arguments of :meth:`list` and sends them with every page, with
+        ``page_token`` (where to start; default: the first page) replaced by each page's
+        ``nextPageToken``; stops when that is missing or empty. Raises
+        ``codegen.runtime.PagingError`` if the server repeats a token.
+
+        Yields:
+            The ListInstancesResponse pages, decoded from JSON.
+        """
+        return self._api.pages(
+            _PROJECTS_LOCATIONS_INSTANCES_LIST,
+            (parent,),
+            (page_size, page_token, show_deleted),
+            None,
+            timeout,
+            retry,
+        )
+
+    def list_all(
+        self,
+        *,
+        parent: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        show_deleted: bool | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.Iterator[_s.Instance]:
+        """Iterate over the ``instances`` of every page of :meth:`list`.
+
+        Takes the arguments of :meth:`list`; pages as :meth:`list_pages` does.
+
+        Yields:
+            Each element of ``instances``, page after page.
+        """
+        return self._api.items(
+            _PROJECTS_LOCATIONS_INSTANCES_LIST,
+            (parent,),
+            (page_size, page_token, show_deleted),
+            None,
+            timeout,
+            retry,
+            "instances",
+        )
+
     def patch(
         self,
         *,
@@ -472,7 +594,9 @@ class ProjectsLocationsInstancesResource:
             body: The Instance request message.
 
         Returns:
-            The Operation response, decoded from JSON.
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
             _PROJECTS_LOCATIONS_INSTANCES_PATCH, (name,), (update_mask,), body, timeout, retry
@@ -498,7 +622,9 @@ class ProjectsLocationsInstancesResource:
                 has no fields.
 
         Returns:
-            The Operation response, decoded from JSON.
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
             _PROJECTS_LOCATIONS_INSTANCES_RESTART, (name,), (), body, timeout, retry
@@ -523,7 +649,9 @@ class ProjectsLocationsInstancesResource:
             body: The RestoreInstanceRequest request message.
 
         Returns:
-            The Operation response, decoded from JSON.
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
             _PROJECTS_LOCATIONS_INSTANCES_RESTORE, (name,), (), body, timeout, retry
@@ -549,7 +677,9 @@ class ProjectsLocationsInstancesResource:
                 has no fields.
 
         Returns:
-            The Operation response, decoded from JSON.
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
             _PROJECTS_LOCATIONS_INSTANCES_UNDELETE, (name,), (), body, timeout, retry
@@ -583,7 +713,9 @@ class ProjectsLocationsInstancesBackupsResource:
             body: The InstanceBackup request message.
 
         Returns:
-            The Operation response, decoded from JSON.
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
             _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_CREATE, (parent,), (), body, timeout, retry
@@ -607,7 +739,9 @@ class ProjectsLocationsInstancesBackupsResource:
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
 
         Returns:
-            The Operation response, decoded from JSON.
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
             _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_DELETE, (name,), (), None, timeout, retry
@@ -670,6 +804,62 @@ class ProjectsLocationsInstancesBackupsResource:
             None,
             timeout,
             retry,
+        )
+
+    def list_pages(
+        self,
+        *,
+        parent: str,
+        order_by: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.Iterator[_s.ListInstanceBackupsResponse]:
+        """Iterate over the pages of :meth:`list`, one request per page.
+
+        Takes the arguments of :meth:`list` and sends them with every page, with
+        ``page_token`` (where to start; default: the first page) replaced by each page's
+        ``nextPageToken``; stops when that is missing or empty. Raises
+        ``codegen.runtime.PagingError`` if the server repeats a token.
+
+        Yields:
+            The ListInstanceBackupsResponse pages, decoded from JSON.
+        """
+        return self._api.pages(
+            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST,
+            (parent,),
+            (order_by, page_size, page_token),
+            None,
+            timeout,
+            retry,
+        )
+
+    def list_all(
+        self,
+        *,
+        parent: str,
+        order_by: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.Iterator[_s.InstanceBackup]:
+        """Iterate over the ``instanceBackups`` of every page of :meth:`list`.
+
+        Takes the arguments of :meth:`list`; pages as :meth:`list_pages` does.
+
+        Yields:
+            Each element of ``instanceBackups``, page after page.
+        """
+        return self._api.items(
+            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST,
+            (parent,),
+            (order_by, page_size, page_token),
+            None,
+            timeout,
+            retry,
+            "instanceBackups",
         )
 
 
@@ -753,7 +943,9 @@ class ProjectsLocationsOperationsResource:
                 '^projects/[^/]+/locations/[^/]+/operations/[^/]+$'.
 
         Returns:
-            The Operation response, decoded from JSON.
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
         """
         return self._api.call(_PROJECTS_LOCATIONS_OPERATIONS_GET, (name,), (), None, timeout, retry)
 
@@ -797,4 +989,62 @@ class ProjectsLocationsOperationsResource:
             None,
             timeout,
             retry,
+        )
+
+    def list_pages(
+        self,
+        *,
+        name: str,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        return_partial_success: bool | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.Iterator[_s.ListOperationsResponse]:
+        """Iterate over the pages of :meth:`list`, one request per page.
+
+        Takes the arguments of :meth:`list` and sends them with every page, with
+        ``page_token`` (where to start; default: the first page) replaced by each page's
+        ``nextPageToken``; stops when that is missing or empty. Raises
+        ``codegen.runtime.PagingError`` if the server repeats a token.
+
+        Yields:
+            The ListOperationsResponse pages, decoded from JSON.
+        """
+        return self._api.pages(
+            _PROJECTS_LOCATIONS_OPERATIONS_LIST,
+            (name,),
+            (filter, page_size, page_token, return_partial_success),
+            None,
+            timeout,
+            retry,
+        )
+
+    def list_all(
+        self,
+        *,
+        name: str,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        return_partial_success: bool | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.Iterator[_s.Operation]:
+        """Iterate over the ``operations`` of every page of :meth:`list`.
+
+        Takes the arguments of :meth:`list`; pages as :meth:`list_pages` does.
+
+        Yields:
+            Each element of ``operations``, page after page.
+        """
+        return self._api.items(
+            _PROJECTS_LOCATIONS_OPERATIONS_LIST,
+            (name,),
+            (filter, page_size, page_token, return_partial_success),
+            None,
+            timeout,
+            retry,
+            "operations",
         )

@@ -1,0 +1,76 @@
+"""Page iteration for list methods, independent of how a page is fetched.
+
+A list method pages when it takes a ``pageToken`` query parameter and its response has a
+``nextPageToken``. :func:`iterate` asks for pages until the token is missing or empty, sends
+every other argument (``pageSize``, filters, …) unchanged with each page, and raises
+:class:`~codegen.runtime.errors.PagingError` instead of looping forever when the server hands
+out a token it handed out before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from codegen.runtime.errors import PagingError
+
+__all__ = ["PAGE_TOKEN", "items", "iterate", "next_token"]
+
+#: The wire name of the request's page token and of the response's next token.
+PAGE_TOKEN = "pageToken"
+NEXT_PAGE_TOKEN = "nextPageToken"
+
+PageT = TypeVar("PageT")
+
+
+def next_token(page: object, seen: set[str], method_id: str) -> str | None:
+    """The token of the page after ``page``, or None at the end; records it in ``seen``."""
+    token = page.get(NEXT_PAGE_TOKEN) if isinstance(page, dict) else None
+    if not token:
+        return None
+    if not isinstance(token, str):
+        raise PagingError(f"{method_id}: nextPageToken is a {type(token).__name__}, not a string")
+    if token in seen:
+        shown = token if len(token) <= 40 else token[:37] + "..."
+        raise PagingError(
+            f"{method_id}: the server returned the page token {shown!r} a second time; "
+            "stopping instead of fetching the same pages forever"
+        )
+    seen.add(token)
+    return token
+
+
+def iterate(
+    fetch: Callable[[Sequence[object]], PageT],
+    method_id: str,
+    query_names: Sequence[str],
+    query_values: Sequence[object],
+) -> Iterator[PageT]:
+    """Yield ``fetch(query_values)`` for each page, with ``pageToken`` set to the next token."""
+    index = list(query_names).index(PAGE_TOKEN)
+    values = list(query_values)
+    seen: set[str] = set()
+    first = values[index]
+    if isinstance(first, str) and first:
+        seen.add(first)
+    return _pages(fetch, method_id, index, values, seen)
+
+
+def _pages(
+    fetch: Callable[[Sequence[object]], PageT], method_id: str, index: int, values: list[object], seen: set[str]
+) -> Iterator[PageT]:
+    while True:
+        page = fetch(tuple(values))
+        yield page
+        token = next_token(page, seen, method_id)
+        if token is None:
+            return
+        values[index] = token
+
+
+def items(pages: Iterable[Any], field: str) -> Iterator[Any]:
+    """The elements of each page's ``field`` list, across all pages (missing field: none)."""
+    for page in pages:
+        values = page.get(field) if isinstance(page, dict) else None
+        if values:
+            yield from values
