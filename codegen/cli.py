@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from codegen import __version__
-from codegen.errors import CodegenError
+from codegen.errors import CodegenError, one_line
 
 if TYPE_CHECKING:
     from codegen.discovery import Document
@@ -17,8 +17,15 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_STALE, EXIT_ERROR = 0, 1, 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"codegen: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="codegen",
         description="Generate typed Python clients from Google API Discovery documents.",
     )
@@ -42,6 +49,20 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--allow-downgrade", action="store_true", help="replace the stored document even by an older revision"
     )
+    generate.add_argument(
+        "--universe-domain",
+        action="append",
+        default=[],
+        metavar="DOMAIN",
+        help="also accept https endpoints on hosts under DOMAIN (repeatable; default: googleapis.com only)",
+    )
+    generate.add_argument(
+        "--allow-endpoint",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="accept exactly this endpoint URL, even plain http or another host (repeatable; e.g. an emulator)",
+    )
 
     commands.add_parser("list", help="list the bundled discovery documents", description="List bundled APIs.")
     from codegen import evolve
@@ -62,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _generate(args)
     except CodegenError as exc:
         print(f"codegen: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:  # the user's files or folders: missing, unreadable, not writable
+        print(f"codegen: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("codegen: interrupted", file=sys.stderr)
@@ -91,11 +115,13 @@ def _load(source: str, version: str | None) -> Document:
 
 def _generate(args: argparse.Namespace) -> int:
     from codegen import evolve, render
+    from codegen.safety import EndpointPolicy
 
     document = _load(args.source, args.version)
     if not args.check:
         evolve.check_downgrade(document, args.out, allow=args.allow_downgrade)
-    output = render.render(document, evolve.package_version(document, args.out))
+    endpoints = EndpointPolicy.from_flags(args.universe_domain, args.allow_endpoint)
+    output = render.render(document, evolve.package_version(document, args.out), endpoints=endpoints)
     if args.check:
         difference = render.diff(output, args.out)
         if difference:

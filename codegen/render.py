@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -17,10 +18,12 @@ from pathlib import Path
 
 import jinja2
 
+from codegen import safety
 from codegen.changelog import INITIAL_VERSION, check_version
 from codegen.discovery import Document
 from codegen.errors import CodegenError
 from codegen.ir import lower
+from codegen.safety import EndpointPolicy
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: ruff settings that shape generated code; ruff's version is pinned in pyproject.toml.
@@ -53,12 +56,15 @@ class Output:
     schema_count: int
 
 
-def render(document: Document, version: str = INITIAL_VERSION) -> Output:
+def render(document: Document, version: str = INITIAL_VERSION, *, endpoints: EndpointPolicy | None = None) -> Output:
     """Render ``document`` into formatted, compiled file contents (nothing is written).
 
     ``version`` is the package version emitted as ``_version.py`` (see :mod:`codegen.changelog`).
+    ``endpoints`` says which endpoint URLs the document may name (default: https on
+    googleapis.com); the document's safety is checked first (see :mod:`codegen.safety`).
     """
     check_version(version)
+    safety.check(document, endpoints)
     client = lower(document)
     env = environment()
     sources: dict[str, str] = {
@@ -110,6 +116,7 @@ def format_sources(sources: dict[str, str]) -> dict[str, str]:
 def diff(output: Output, out_dir: Path) -> str:
     """A unified diff from the files in ``out_dir/package`` to ``output`` ("" when current)."""
     target = out_dir / output.package
+    _check_paths(output, target)
     chunks: list[str] = []
     for name in sorted(set(output.files) | set(_existing_files(target))):
         new = output.files.get(name)
@@ -148,22 +155,78 @@ def _existing_files(target: Path) -> Iterable[str]:
     ]
 
 
-def write(output: Output, out_dir: Path) -> list[str]:
-    """Write ``output`` under ``out_dir``; return the files that changed (added, updated, removed)."""
-    target = out_dir / output.package
-    target_resolved = target.resolve()
-    changed: list[str] = []
-    stale = set(_existing_files(target)) - set(output.files)
-    for name, data in output.files.items():
+def _check_paths(output: Output, target: Path) -> None:
+    """Refuse output that could land outside ``target``, or a ``target`` with planted symlinks.
+
+    The package name must be an identifier and every file name a relative path of plain
+    components; ``target``, the folders under it that will hold files, and the files
+    themselves must not be symlinks (nor a folder where a file goes, or the reverse).
+    """
+    if not (output.package.isidentifier() and output.package.isascii()):
+        raise CodegenError(f"refusing to write package {output.package!r}: not a Python identifier")
+    folders = {target}
+    for name in output.files:
+        parts = name.split("/")
+        if name.startswith("/") or not all(_FILE_COMPONENT.fullmatch(part) for part in parts):
+            raise CodegenError(f"refusing to write {name!r}: not a plain relative file name")
+        for depth in range(1, len(parts)):
+            folders.add(target.joinpath(*parts[:depth]))
+    for folder in sorted(folders):
+        if folder.is_symlink():
+            raise CodegenError(f"refusing to use {folder}: it is a symlink")
+        if folder.exists() and not folder.is_dir():
+            raise CodegenError(f"refusing to use {folder}: it is not a directory")
+    for name in output.files:
         path = target / name
-        if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.resolve().is_relative_to(target_resolved) or path.is_symlink():
-            raise CodegenError(f"refusing to write {path}: it is a symlink or leaves the output directory")
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        if path.is_symlink():
+            raise CodegenError(f"refusing to write {path}: it is a symlink")
+        if path.exists() and not path.is_file():
+            raise CodegenError(f"refusing to write {path}: it is not a regular file")
+
+
+#: One component of a generated file's relative path.
+_FILE_COMPONENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}")
+
+
+def write(output: Output, out_dir: Path) -> list[str]:
+    """Write ``output`` under ``out_dir``; return the files that changed (added, updated, removed).
+
+    Nothing is written outside ``out_dir/package``; symlinks there are refused (see
+    :func:`_check_paths`) and new files are created with ``O_EXCL | O_NOFOLLOW``. Every
+    changed file is first written to a temporary file beside it, then all are renamed into
+    place; if anything fails before that, the temporary files and the folders this call
+    created are removed and :class:`CodegenError` is raised.
+    """
+    target = out_dir / output.package
+    _check_paths(output, target)
+    stale = set(_existing_files(target)) - set(output.files)
+    pending: list[tuple[str, Path, Path]] = []  # (name, temporary, final)
+    created: list[Path] = []
+    try:
+        for name, data in output.files.items():
+            path = target / name
+            if path.is_file() and path.read_bytes() == data:
+                continue
+            missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+            for folder in reversed(missing):
+                folder.mkdir()
+                created.append(folder)
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW, 0o644)
+            pending.append((name, temporary, path))
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+    except BaseException as exc:
+        for _, temporary, _ in pending:
+            temporary.unlink(missing_ok=True)
+        for folder in reversed(created):
+            shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise CodegenError(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise
+    changed: list[str] = []
+    for name, temporary, path in pending:
+        os.replace(temporary, path)
         changed.append(name)
     for name in sorted(stale):
         (target / name).unlink()
@@ -172,3 +235,6 @@ def write(output: Output, out_dir: Path) -> list[str]:
         if directory != target and directory.is_dir() and not any(directory.iterdir()):
             shutil.rmtree(directory)
     return changed
+
+
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
