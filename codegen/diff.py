@@ -37,12 +37,13 @@ Parameter order is irrelevant: generated methods take keyword-only arguments.
 
 Renames: the document has no rename marker, so a rename is a removal plus an addition. It
 is reported as one ``*-renamed`` change when the pairing is cheap and unambiguous:
-methods anywhere in the API with the same HTTP method and path; resources under the same
-parent with the same method names; schemas with the same fields and field types;
-parameters or fields in the same container with the same type, location, requiredness and
-enum, when exactly one removed and one added item share that shape ("probably renamed").
-Anything else stays removed + added. Contents of renamed methods, resources and schemas
-are compared under the new name.
+methods anywhere in the API with the same HTTP method and path; schemas with the same
+fields and field types (two or more fields, or a similar name); and, when the names are
+similar (one contains the other, or 60 % alike), resources under the same parent with the
+same method names, and parameters or fields in the same container with the same type,
+location, requiredness and enum. Each pairing needs exactly one removed and one added
+item of that shape. Anything else stays removed + added. Contents of renamed methods,
+resources and schemas are compared under the new name.
 """
 
 from __future__ import annotations
@@ -555,14 +556,14 @@ class _Differ:
             children = frozenset(view.children)
             return (names, children) if names or children else None
 
-        for old_key, new_key in _pairs(removed, added, signature):
+        for old_key, new_key in _pairs(removed, added, signature, _similar):
             a, b = removed.pop(old_key), added.pop(new_key)
             self.add(
                 "breaking",
                 "resource-renamed",
                 a.python,
                 b.doc.json_path,
-                f"resource renamed to {b.python} (same method names)",
+                f"resource renamed to {b.python} (a similar name with the same method names)",
                 a.python,
                 b.python,
             )
@@ -835,7 +836,9 @@ class _Differ:
                 return None
             return (_shape(view.doc), frozenset((key, _shape(prop), prop.enum) for key, prop in view.doc.properties))
 
-        for old_key, new_key in _pairs(removed, added, signature):
+        for old_key, new_key in _pairs(
+            removed, added, signature, lambda a, b: _similar(a, b) or len(old[a].doc.properties) >= 2
+        ):
             a, b = removed.pop(old_key), added.pop(new_key)
             self.add(
                 "breaking",

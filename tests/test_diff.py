@@ -182,7 +182,7 @@ def remove_resource(d: Doc) -> None:
 
 
 def rename_resource(d: Doc) -> None:
-    rename_key(at(d, "resources", "projects", "resources"), "keepers", "wardens")
+    rename_key(at(d, "resources", "projects", "resources"), "keepers", "zookeepers")
 
 
 def add_resource(d: Doc) -> None:
@@ -371,7 +371,8 @@ def root_url(d: Doc) -> None:
 # (edit, severity, kind, Python name, JSON path)
 RULES: list[tuple[Callable[[Doc], None], str, str, str, str]] = [
     (remove_resource, "breaking", "resource-removed", "projects.keepers", "$.resources.projects.resources.keepers"),
-    (rename_resource, "breaking", "resource-renamed", "projects.keepers", "$.resources.projects.resources.wardens"),
+    (rename_resource, "breaking", "resource-renamed", "projects.keepers",
+     "$.resources.projects.resources.zookeepers"),
     (add_resource, "feature", "resource-added", "projects.visitors", "$.resources.projects.resources.visitors"),
     (remove_method, "breaking", "method-removed", "projects.animals.delete",
      "$.resources.projects.resources.animals.methods.delete"),
@@ -524,12 +525,24 @@ def test_enum_values_are_named() -> None:
 
 
 def test_unrelated_removal_and_addition_are_not_called_a_rename() -> None:
-    def edit(d: Doc) -> None:
+    def parameter(d: Doc) -> None:
         del at(d, *LIST_PARAMS)["pageToken"]
         at(d, *LIST_PARAMS)["orderBy"] = {"type": "string", "location": "query"}
 
-    kinds = sorted(c.kind for c in compare(edit).changes)
-    assert kinds == ["parameter-added", "parameter-removed"]
+    def resource(d: Doc) -> None:
+        rename_key(at(d, "resources", "projects", "resources"), "keepers", "wardens")
+
+    assert sorted(c.kind for c in compare(parameter).changes) == ["parameter-added", "parameter-removed"]
+    assert sorted(c.kind for c in compare(resource).changes) == ["resource-added", "resource-removed"]
+
+    # One field alike is not enough to call Cage → Food a rename; Cage → Cages is one.
+    before = copy.deepcopy(BASE)
+    before["schemas"]["Cage"]["properties"] = {"label": {"type": "string"}}
+    for new_name, kinds in (("Food", ["schema-added", "schema-removed"]), ("Cages", ["schema-renamed"])):
+        after = copy.deepcopy(before)
+        after["schemas"][new_name] = after["schemas"].pop("Cage")
+        report = diff_documents(load(before, "before.json"), load(after, "after.json"))
+        assert sorted(c.kind for c in report.changes) == kinds
 
 
 def test_renamed_method_contents_are_compared_under_the_new_name() -> None:
