@@ -18,13 +18,15 @@ Severities and the rules (``kind`` values are stable, for ``--json`` consumers):
     value (``*-enum-value-removed``); an enum constraint on a previously free string
     (``*-enum-added``: the Python type narrows from ``str`` to ``Literal[...]``); an added or
     changed ``pattern``; a changed path or HTTP method; a body that became required, a body
-    or response that went away, a changed request or response type; a changed package or
-    client class name.
+    or response that went away, a changed request or response type; a paged method's
+    ``*_pages``/``*_all`` helper that went away (``method-pages-removed``) or now yields
+    another list; a changed package or client class name.
 ``feature`` (minor)
     an added resource, method, optional parameter, schema, field or enum value; a parameter
     that became optional; a dropped enum constraint or pattern; a field no longer read-only;
-    a method that now returns something or takes an optional body; something newly
-    deprecated (semantic versioning puts deprecations in minor releases).
+    a method that now returns something, takes an optional body, or pages (``*_pages`` /
+    ``*_all`` helpers added); something newly deprecated (semantic versioning puts
+    deprecations in minor releases).
 ``patch``
     a changed default; a field that became read-only; changed scopes, ``apiVersion``,
     endpoints, root URL or service path; something no longer deprecated.
@@ -363,6 +365,12 @@ def _last(python: str) -> str:
     return python.rpartition(".")[2]
 
 
+def _sibling(python: str, name: str) -> str:
+    """The dotted name of ``name`` beside the method ``python``."""
+    parent = python.rpartition(".")[0]
+    return f"{parent}.{name}" if parent else name
+
+
 def _member(python: str, key: str) -> str:
     """``schemas.Instance`` + ``adminSettings`` → ``schemas.Instance.adminSettings``."""
     if key.isidentifier() and key.isascii():
@@ -657,6 +665,7 @@ class _Differ:
             )
         self.body(old, new)
         self.response(old, new)
+        self.paging(old, new)
         if od.deprecated != nd.deprecated:
             self.deprecation("method", python, path, nd.deprecated)
         if set(od.scopes) != set(nd.scopes):
@@ -719,6 +728,47 @@ class _Differ:
                 self.add("breaking", "method-body-required", python, path, f"body: {new_type} became required")
             elif a == "required" and b == "optional":
                 self.add("feature", "method-body-optional", python, path, f"body: {new_type} became optional")
+
+    def paging(self, old: _MethodView, new: _MethodView) -> None:
+        """The ``<method>_pages`` and ``<method>_all`` helpers generated for paged methods."""
+        path = new.doc.json_path
+        for kind, what, a, b in (
+            ("pages", "page iterator", old.node.pages_name, new.node.pages_name),
+            ("all", "item iterator", old.node.all_name, new.node.all_name),
+        ):
+            old_python, new_python = _sibling(old.python, a), _sibling(new.python, b)
+            if a and not b:
+                self.add(
+                    "breaking",
+                    f"method-{kind}-removed",
+                    old_python,
+                    path,
+                    f"{what} removed: the method or its response no longer pages (pageToken, nextPageToken"
+                    + (", one list of items)" if kind == "all" else ")"),
+                )
+            elif b and not a:
+                self.add("feature", f"method-{kind}-added", new_python, path, f"{what} added: the method now pages")
+            elif a and b and a != b:
+                self.add(
+                    "breaking",
+                    f"method-{kind}-python-name-changed",
+                    old_python,
+                    path,
+                    f"Python name changed to {new_python} (a name collision in the new document)",
+                    a,
+                    b,
+                )
+        a, b = old.node.items_field, new.node.items_field
+        if a and b and a != b:
+            self.add(
+                "breaking",
+                "method-items-changed",
+                _sibling(new.python, new.node.all_name),
+                path,
+                f"now yields the items of {_literal(b)!r} instead of {_literal(a)!r}",
+                _literal(a),
+                _literal(b),
+            )
 
     def response(self, old: _MethodView, new: _MethodView) -> None:
         python, path = new.python, f"{new.doc.json_path}.response"

@@ -19,6 +19,7 @@ from codegen.errors import CodegenError
 if TYPE_CHECKING:
     from codegen.diff import Report
     from codegen.discovery import Document
+    from codegen.safety import EndpointPolicy
 
 EXIT_OK, EXIT_BREAKING, EXIT_ERROR = 0, 1, 2
 STORED_DOCUMENT = "discovery.json"
@@ -131,6 +132,12 @@ def add_commands(commands: Any) -> None:
         "--force", action="store_true", help="regenerate (patch bump) even when only the revision changed"
     )
     update.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
+    update.add_argument(
+        "--universe-domain", action="append", default=[], metavar="DOMAIN", help="as for `codegen generate`"
+    )
+    update.add_argument(
+        "--allow-endpoint", action="append", default=[], metavar="URL", help="as for `codegen generate`"
+    )
     update.add_argument("--json", action="store_true", help="print the result as JSON")
     update.add_argument("-v", "--verbose", action="store_true", help="also list documentation-only changes")
 
@@ -239,9 +246,13 @@ def update(
     no_breaking: bool = False,
     force: bool = False,
     dry_run: bool = False,
+    endpoints: EndpointPolicy | None = None,
     log: TextIO | None = None,
 ) -> tuple[UpdateResult, Report | None]:
-    """Fetch (or load), diff, regenerate and write the changelog entry; returns (result, report)."""
+    """Fetch (or load), diff, regenerate and write the changelog entry; returns (result, report).
+
+    ``endpoints`` is the endpoint policy of :func:`codegen.render.render` (default: googleapis.com).
+    """
     from codegen import changelog, discovery, render
     from codegen.diff import compare_revisions, diff_documents
     from codegen.fetch import fetch
@@ -285,7 +296,7 @@ def update(
     if not stored.is_file():
         if dry_run:
             return result("dry-run", current, "none"), None
-        output = render.render(new, current)
+        output = render.render(new, current, endpoints=endpoints)
         files = tuple(render.write(output, out_dir))
         path = changelog.prepend(target, target.name, changelog.entry(current, None, new.revision, changelog.today()))
         return result("created", current, "none", files, str(path)), None
@@ -307,7 +318,7 @@ def update(
     if report.breaking and no_breaking:
         return result("refused-breaking", current, kind, report=report, old_revision=old.revision), report
     next_version = changelog.bump(current, kind)
-    output = render.render(new, next_version)
+    output = render.render(new, next_version, endpoints=endpoints)
     if dry_run:
         files = tuple(name for name, data in output.files.items() if _differs(target / name, data))
         return result("dry-run", next_version, kind, files, report=report, old_revision=old.revision), report
@@ -337,6 +348,8 @@ _MESSAGES = {
 
 
 def _update(args: argparse.Namespace) -> int:
+    from codegen.safety import EndpointPolicy
+
     result, report = update(
         args.name,
         args.version,
@@ -347,6 +360,7 @@ def _update(args: argparse.Namespace) -> int:
         no_breaking=args.no_breaking,
         force=args.force,
         dry_run=args.dry_run,
+        endpoints=EndpointPolicy.from_flags(args.universe_domain, args.allow_endpoint),
         log=sys.stderr,
     )
     if args.json:

@@ -364,6 +364,22 @@ def python_name_collision(d: Doc) -> None:
     at(d, "resources", "projects")["methods"] = {"keepers": method}
 
 
+def paging_removed(d: Doc) -> None:
+    del d["schemas"]["ListAnimalsResponse"]["properties"]["nextPageToken"]
+
+
+def two_item_lists(d: Doc) -> None:  # list_pages stays; list_all has no single list of items to yield
+    d["schemas"]["ListAnimalsResponse"]["properties"]["keepers"] = {"type": "array", "items": {"type": "string"}}
+
+
+def paging_added(d: Doc) -> None:
+    at(d, "resources", "projects", "resources", "keepers", "methods", "get").update(
+        response={"$ref": "ListAnimalsResponse"},
+        parameters={"name": {"type": "string", "location": "path", "required": True},
+                    "pageToken": {"type": "string", "location": "query"}},
+    )
+
+
 def root_url(d: Doc) -> None:
     d["rootUrl"] = "https://zoo.example.googleapis.com/"
 
@@ -450,6 +466,10 @@ RULES: list[tuple[Callable[[Doc], None], str, str, str, str]] = [
     (python_name_collision, "breaking", "resource-python-name-changed", "projects.keepers",
      "$.resources.projects.resources.keepers"),
     (root_url, "patch", "api-endpoint-changed", "ZooClient", "$.rootUrl"),
+    (paging_removed, "breaking", "method-pages-removed", "projects.animals.list_pages", LIST_PATH),
+    (two_item_lists, "breaking", "method-all-removed", "projects.animals.list_all", LIST_PATH),
+    (paging_added, "feature", "method-pages-added", "projects.keepers.get_pages",
+     "$.resources.projects.resources.keepers.methods.get"),
 ]
 
 
@@ -467,7 +487,10 @@ def test_every_edit_reports_exactly_the_expected_change() -> None:
     """Each edit is minimal: apart from the named change, only added-feature side effects appear."""
     allowed_extra = {
         python_name_collision: {"method-added"},
-        add_method: set(),
+        remove_parameter: {"method-pages-removed", "method-all-removed"},  # pageToken: list no longer pages
+        paging_removed: {"field-removed", "method-all-removed"},
+        two_item_lists: {"field-added"},
+        paging_added: {"method-all-added", "method-response-added", "parameter-added"},
     }
     for edit, _, kind, _, _ in RULES:
         kinds = {c.kind for c in compare(edit).changes if c.severity != "docs"}
@@ -526,7 +549,7 @@ def test_enum_values_are_named() -> None:
 
 def test_unrelated_removal_and_addition_are_not_called_a_rename() -> None:
     def parameter(d: Doc) -> None:
-        del at(d, *LIST_PARAMS)["pageToken"]
+        del at(d, *LIST_PARAMS)["filter"]
         at(d, *LIST_PARAMS)["orderBy"] = {"type": "string", "location": "query"}
 
     def resource(d: Doc) -> None:

@@ -403,3 +403,18 @@ def test_generate_keeps_the_changelog_and_its_version(out: Path, capsys: pytest.
     (package / "CHANGELOG.md").write_text("# Changelog\n\n## next\n")
     assert cli.main(["generate", "looker", "v1", "--out", str(out)]) == 2
     assert "the newest heading 'next' is not a version X.Y.Z" in capsys.readouterr().err
+
+
+def test_update_applies_the_endpoint_policy(service: Discovery, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = looker()
+    doc["rootUrl"] = "https://looker.example.com/"
+    doc["revision"] = "20261201"
+    service.serve(service.primary(), Reply(200, encode(doc)))
+    stored = (out / "looker_v1" / "discovery.json").read_bytes()
+    assert _update(service, out) == 2
+    assert "is not under googleapis.com" in capsys.readouterr().err
+    assert (out / "looker_v1" / "discovery.json").read_bytes() == stored
+    assert _update(service, out, "--allow-endpoint", "https://looker.example.com/") == 0
+    output = capsys.readouterr().out
+    assert "root URL changed from 'https://looker.googleapis.com/' to 'https://looker.example.com/'" in output
+    assert "1.0.0 → 1.0.1 (patch)" in output
