@@ -191,9 +191,7 @@ class Report:
                 continue
             lines.append("")
             lines.append(f"{_HEADINGS[severity]} ({len(changes)}):")
-            for change in changes:
-                lines.append(f"  {change.python}: {change.message}")
-                lines.append(f"      at {change.path}")
+            lines.extend(_change_lines(changes, collapse=severity == "patch" and not verbose))
         lines.append("")
         counts = self.counts
         lines.append(
@@ -207,6 +205,29 @@ class Report:
             f"{self.new.name} {self.new.version} ({self.new.package}): revision {self.old.revision or '?'} "
             f"→ {self.new.revision or '?'}"
         )
+
+
+#: In the patch group, a message repeated more than this many times is printed once (``-v``: all).
+COLLAPSE_OVER = 5
+
+
+def _change_lines(changes: tuple[Change, ...], collapse: bool) -> list[str]:
+    counts: dict[tuple[str, str], int] = {}
+    for change in changes:
+        counts[(change.kind, change.message)] = counts.get((change.kind, change.message), 0) + 1
+    lines: list[str] = []
+    shown: set[tuple[str, str]] = set()
+    for change in changes:
+        key = (change.kind, change.message)
+        if collapse and counts[key] > COLLAPSE_OVER:
+            if key not in shown:
+                shown.add(key)
+                lines.append(f"  {change.python} and {counts[key] - 1} more: {change.message} (-v lists them)")
+                lines.append(f"      at {change.path} …")
+            continue
+        lines.append(f"  {change.python}: {change.message}")
+        lines.append(f"      at {change.path}")
+    return lines
 
 
 def compare_revisions(old: str, new: str) -> int | None:

@@ -704,3 +704,19 @@ def test_cli_name_version_against_a_file_and_a_missing_package(tmp_path: Path) -
 def test_diff_of_large_document_against_itself_is_empty() -> None:
     compute = discovery.load_path(bundled.find("compute", "v1").path)
     assert diff_documents(compute, compute).changes == ()
+
+
+def test_repeated_patch_messages_collapse_in_text_but_not_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    from codegen import diff
+
+    def edit(d: Doc) -> None:
+        for name in ("list", "get", "create", "delete"):
+            at(d, *ANIMALS, "methods", name)["apiVersion"] = "2026-01-01"
+
+    monkeypatch.setattr(diff, "COLLAPSE_OVER", 2)
+    report = compare(edit)
+    text = report.format_text()
+    assert "projects.animals.create and 3 more: apiVersion changed from '' to '2026-01-01'" in text
+    assert "projects.animals.list:" not in text
+    assert "projects.animals.list: apiVersion changed" in report.format_text(verbose=True)
+    assert len(report.to_json()["changes"]) == 4
