@@ -202,4 +202,7 @@ def rpc_error(status: Mapping[str, Any], context: str) -> GoogleAPICallError:
     cls: type[GoogleAPICallError] = getattr(exceptions, name)
     message = str(status.get("message") or f"operation failed with code {code!r}")
     details = status.get("details")
-    return cls(f"{message} [{context}]", details=details if isinstance(details, list) else ())
+    exc = cls(f"{message} [{context}]", details=details if isinstance(details, list) else ())
+    if cls.code is None:  # Unknown and DataLoss: HTTP 500, as google/rpc/code.proto maps them
+        exc.code = 500
+    return exc

@@ -155,8 +155,34 @@ def _credentials(
     if credentials is not None and credentials_file:
         raise ValueError("pass either credentials or client_options credentials_file, not both")
     if credentials_file:
-        loaded, _ = google.auth.load_credentials_from_file(credentials_file, scopes=list(scopes))
-        return loaded  # type: ignore[no-any-return]
+        return _load_credentials_file(credentials_file, scopes)
     if credentials is None:
         credentials, _ = google.auth.default(scopes=list(scopes))
     return with_scopes_if_required(credentials, list(scopes))  # type: ignore[no-any-return]
+
+
+def _load_credentials_file(path: str, scopes: Sequence[str]) -> Credentials:
+    """Service-account keys and authorized-user files with their own loaders.
+
+    google-auth deprecates its generic loader for configurations from untrusted sources
+    (external accounts can run programs); those other types still load through it.
+    """
+    import json
+
+    import google.auth
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            kind = json.load(handle).get("type")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ValueError(f"cannot read credentials_file {path!r}: {exc}") from None
+    if kind == "service_account":
+        from google.oauth2 import service_account
+
+        return service_account.Credentials.from_service_account_file(path, scopes=list(scopes))  # type: ignore[no-any-return]
+    if kind == "authorized_user":
+        from google.oauth2 import credentials as user_credentials
+
+        return user_credentials.Credentials.from_authorized_user_file(path, scopes=list(scopes))  # type: ignore[no-any-return]
+    loaded, _ = google.auth.load_credentials_from_file(path, scopes=list(scopes))
+    return loaded  # type: ignore[no-any-return]
