@@ -117,6 +117,15 @@ def test_fetch_writes_the_served_bytes(service: Discovery, tmp_path: Path, capsy
     assert [p.name for p in tmp_path.iterdir()] == ["looker.json"]  # no temporary file left
 
 
+def test_fetch_to_standard_output(service: Discovery, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    body = encode(looker())
+    service.serve(service.primary(), Reply(200, body))
+    assert cli.main(["fetch", "looker", "v1", "--out", "-", *url_args(service)]) == 0
+    captured = capsysbinary.readouterr()
+    assert captured.out == body
+    assert b"fetched looker v1 revision 20261020" in captured.err
+
+
 def test_fetch_falls_back_to_the_directory_url(
     service: Discovery, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
