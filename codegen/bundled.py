@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -45,14 +46,30 @@ def bundled_apis() -> tuple[BundledApi, ...]:
     return tuple(apis)
 
 
+_STAGES = (("alpha", 0), ("preview", 0), ("dev", 0), ("beta", 1))
+
+
+def version_rank(version: str) -> tuple[int, tuple[int, ...], str]:
+    """How preferable ``version`` is when the index names no preferred one: stable before
+    beta before alpha/preview, then the higher number (``v2`` > ``v1``, ``v1.2`` > ``v1``)."""
+    lowered = version.lower()
+    stage = next((rank for word, rank in _STAGES if word in lowered), 2)
+    numbers = tuple(int(number) for number in re.findall(r"\d+", lowered))
+    return stage, numbers, version
+
+
 def find(name: str, version: str | None = None) -> BundledApi:
-    """The bundled document for ``name`` and ``version`` (the preferred version when None)."""
+    """The bundled document for ``name`` and ``version``.
+
+    Without a version: the one the bundled index marks preferred; when it marks none (the
+    index lists about half of the documents), the most stable, newest (:func:`version_rank`).
+    """
     candidates = [api for api in bundled_apis() if api.name == name]
     if not candidates:
         raise CodegenError(f"no bundled discovery document for API {name!r} (see `codegen list`)")
     if version is None:
         preferred = [api for api in candidates if api.preferred]
-        return (preferred or candidates)[-1]
+        return preferred[-1] if preferred else max(candidates, key=lambda api: version_rank(api.version))
     for api in candidates:
         if api.version == version:
             return api

@@ -37,15 +37,31 @@ def _parser() -> argparse.ArgumentParser:
         help="generate a client package",
         description=(
             "Generate a client package from a discovery document: a file path, or NAME [VERSION] "
-            "of a document bundled with google-api-python-client."
+            "of a document bundled with google-api-python-client (NAME alone: the preferred version), "
+            "or --all of them."
         ),
     )
-    generate.add_argument("source", metavar="NAME|PATH", help="bundled API name, or a discovery document file")
+    generate.add_argument(
+        "source", metavar="NAME|PATH", nargs="?", help="bundled API name, or a discovery document file"
+    )
     generate.add_argument("version", nargs="?", help="API version (bundled documents; default: preferred)")
     generate.add_argument("--out", type=Path, default=Path("generated"), help="output folder (default: generated)")
     generate.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 with a unified diff if the output is stale"
     )
+    generate.add_argument(
+        "--all",
+        action="store_true",
+        dest="all_apis",
+        help="generate every bundled document, in parallel, then import each package and construct its client",
+    )
+    generate.add_argument(
+        "--jobs", type=int, metavar="N", help="with --all: worker processes (default: one per core)"
+    )
+    generate.add_argument(
+        "--no-verify", action="store_true", help="with --all: skip importing the packages and constructing clients"
+    )
+    generate.add_argument("--no-progress", action="store_true", help="with --all: no progress bar")
     generate.add_argument(
         "--allow-downgrade", action="store_true", help="replace the stored document even by an older revision"
     )
@@ -117,6 +133,10 @@ def _generate(args: argparse.Namespace) -> int:
     from codegen import evolve, render
     from codegen.safety import EndpointPolicy
 
+    if args.all_apis:
+        return _generate_all(args)
+    if args.source is None:
+        raise CodegenError("name an API, a document file, or pass --all (see codegen generate --help)")
     document = _load(args.source, args.version)
     if not args.check:
         evolve.check_downgrade(document, args.out, allow=args.allow_downgrade)
@@ -135,4 +155,30 @@ def _generate(args: argparse.Namespace) -> int:
         f"{args.out / output.package}: {output.method_count} methods, {output.schema_count} schemas, "
         f"{len(changed)} file(s) changed"
     )
+    return EXIT_OK
+
+
+def _generate_all(args: argparse.Namespace) -> int:
+    from codegen import batch
+
+    if args.source is not None:
+        raise CodegenError("--all generates every bundled document: name no API or file")
+    if args.jobs is not None and args.jobs < 1:
+        raise CodegenError(f"--jobs must be at least 1, got {args.jobs}")
+    verify = not args.no_verify
+    summary = batch.generate_all(
+        args.out,
+        workers=args.jobs,
+        check=args.check,
+        verify=verify,
+        allow_downgrade=args.allow_downgrade,
+        universe_domains=args.universe_domain,
+        allowed_endpoints=args.allow_endpoint,
+        progress=not args.no_progress,
+    )
+    batch.report(summary, args.out, check=args.check, verify=verify, stream=sys.stdout)
+    if summary.failures:
+        return EXIT_ERROR
+    if args.check and any(result.stale for result in summary.results):
+        return EXIT_STALE
     return EXIT_OK

@@ -62,13 +62,16 @@ class Method:
     description: str
     parameters: tuple[tuple[str, Schema], ...]
     parameter_order: tuple[str, ...]
-    request_ref: str
-    response_ref: str
+    request_ref: str  # the request's top-level schema name, "" when none or inline
+    response_ref: str  # the response's top-level schema name, "" when none or inline
     scopes: tuple[str, ...]
     deprecated: bool
     api_version: str
     supports_media_upload: bool
     supports_media_download: bool
+    #: An inline request / response schema (a body without ``$ref``), else None.
+    request_schema: Schema | None = None
+    response_schema: Schema | None = None
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,8 @@ class _Reader:
                     api_version=self.text(body, "apiVersion", where),
                     supports_media_upload=self.flag(body, "supportsMediaUpload", where),
                     supports_media_download=self.flag(body, "supportsMediaDownload", where),
+                    request_schema=self.inline_schema(body, "request", where, depth + 1),
+                    response_schema=self.inline_schema(body, "response", where, depth + 1),
                 )
             )
         return tuple(result)
@@ -320,7 +325,16 @@ class _Reader:
             return ""
         where = _child(path, key)
         body = self.obj(parent[key], where)
+        if "$ref" not in body and ("type" in body or "properties" in body):
+            return ""  # an inline schema: see inline_schema
         return self.text(body, "$ref", where, required=True)
+
+    def inline_schema(self, parent: dict[str, Any], key: str, path: str, depth: int) -> Schema | None:
+        """A request or response given as a schema of its own instead of a ``$ref``."""
+        body = parent.get(key)
+        if not isinstance(body, dict) or "$ref" in body or not ("type" in body or "properties" in body):
+            return None
+        return self.schema(body, _child(path, key), depth)
 
     def parameters(self, parent: dict[str, Any], path: str, depth: int) -> tuple[tuple[str, Schema], ...]:
         result = []
@@ -391,6 +405,9 @@ class _Reader:
             for key, ref in (("request", method.request_ref), ("response", method.response_ref)):
                 if ref and ref not in names:
                     raise self.fail(f"{_child(method.json_path, key)}.$ref", f"refers to unknown schema {ref!r}")
+            for inline in (method.request_schema, method.response_schema):
+                if inline is not None:
+                    check(inline)
 
 
 def _child(path: str, key: str) -> str:

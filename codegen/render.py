@@ -71,12 +71,18 @@ def render(document: Document, version: str = INITIAL_VERSION, *, endpoints: End
         "__init__.py": env.get_template("package_init.py.j2").render(client=client),
         "_version.py": env.get_template("version.py.j2").render(client=client, version_literal=repr(version)),
         "_client.py": env.get_template("client.py.j2").render(client=client),
-        "schemas.py": env.get_template("schemas.py.j2").render(client=client),
     }
+    if client.schema_modules:  # a big API: a schemas/ package of chunks
+        sources["schemas/__init__.py"] = env.get_template("schemas_init.py.j2").render(client=client)
+        chunk_template = env.get_template("schemas_chunk.py.j2")
+        for chunk in client.schema_modules:
+            sources[f"schemas/{chunk.name}.py"] = chunk_template.render(client=client, chunk=chunk)
+    else:
+        sources["schemas.py"] = env.get_template("schemas.py.j2").render(client=client)
     if client.modules:
         sources["resources/__init__.py"] = env.get_template("resources_init.py.j2").render(client=client)
     module_template = env.get_template("resource_module.py.j2")
-    for module in client.modules:
+    for module in client.module_files:
         sources[f"resources/{module.module}.py"] = module_template.render(client=client, module=module)
     formatted = format_sources(sources)
     for name, source in formatted.items():

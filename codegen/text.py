@@ -27,6 +27,8 @@ def _escape_char(char: str) -> str:
 
 def _visible(line: str) -> str:
     """``line`` with every unsafe character written as a backslash escape."""
+    if line.isascii() and line.isprintable():  # fast path: no ASCII printable character is unsafe
+        return line
     return "".join(
         _escape_char(char) if unicodedata.category(char) in _UNSAFE_CATEGORIES else char for char in line
     )

@@ -185,10 +185,7 @@ _PROJECTS_LOCATIONS_OPERATIONS_LIST: _rt.MethodSpec[_s.ListOperationsResponse] =
 class ProjectsResource:
     """The ``projects`` resource."""
 
-    __slots__ = (
-        "_api",
-        "locations",
-    )
+    __slots__ = ("_api", "locations")
 
     def __init__(self, api: _rt.ApiCore) -> None:
         self._api = api
@@ -198,11 +195,7 @@ class ProjectsResource:
 class ProjectsLocationsResource:
     """The ``locations`` resource."""
 
-    __slots__ = (
-        "_api",
-        "instances",
-        "operations",
-    )
+    __slots__ = ("_api", "instances", "operations")
 
     def __init__(self, api: _rt.ApiCore) -> None:
         self._api = api
@@ -339,10 +332,7 @@ class ProjectsLocationsResource:
 class ProjectsLocationsInstancesResource:
     """The ``instances`` resource."""
 
-    __slots__ = (
-        "_api",
-        "backups",
-    )
+    __slots__ = ("_api", "backups")
 
     def __init__(self, api: _rt.ApiCore) -> None:
         self._api = api

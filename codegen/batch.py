@@ -1,0 +1,299 @@
+"""``codegen generate --all``: every bundled document, in parallel, with a progress bar.
+
+Each document is generated in a worker process (a :class:`~concurrent.futures.ProcessPoolExecutor`
+with one worker per core; each worker also runs one ``ruff format`` process per API), then,
+unless told otherwise, verified the way a user would use it: every generated module is
+imported and the client is constructed with ``AnonymousCredentials``. Failures are
+collected as one-line reasons; the batch never stops at the first one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from codegen.errors import CodegenError, one_line
+
+
+@dataclass(frozen=True)
+class Job:
+    """One document to generate (picklable: it crosses into a worker process)."""
+
+    path: str
+    out: str
+    check: bool = False
+    verify: bool = True
+    allow_downgrade: bool = False
+    universe_domains: tuple[str, ...] = ()
+    allowed_endpoints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a worker reports for one document."""
+
+    source: str
+    package: str = ""
+    methods: int = 0
+    schemas: int = 0
+    files: int = 0
+    changed: int = 0
+    largest_file: int = 0  # bytes of the largest generated .py file
+    stale: bool = False
+    verified: bool = False
+    error: str = ""  # one line; empty on success
+    seconds: float = 0.0
+    peak_rss_kib: int = 0
+
+
+@dataclass
+class Summary:
+    """Totals over a batch, for the closing report."""
+
+    results: list[Result] = field(default_factory=list)
+    seconds: float = 0.0
+    jobs: int = 1
+    peak_rss_kib: int = 0  # the largest worker's peak resident set
+
+    @property
+    def failures(self) -> list[Result]:
+        return [result for result in self.results if result.error]
+
+    @property
+    def succeeded(self) -> list[Result]:
+        return [result for result in self.results if not result.error]
+
+
+def run_one(job: Job) -> Result:
+    """Generate (and verify) one document; never raises for a problem with the document."""
+    from codegen import discovery, evolve, render
+    from codegen.safety import EndpointPolicy
+
+    started = time.perf_counter()
+    source = Path(job.path).name
+    package = ""
+    try:
+        document = discovery.load_path(job.path)
+        out = Path(job.out)
+        if not job.check:
+            evolve.check_downgrade(document, out, allow=job.allow_downgrade)
+        endpoints = EndpointPolicy.from_flags(job.universe_domains, job.allowed_endpoints)
+        output = render.render(document, evolve.package_version(document, out), endpoints=endpoints)
+        package = output.package
+        largest = max((len(data) for name, data in output.files.items() if name.endswith(".py")), default=0)
+        stale = False
+        changed: list[str] = []
+        if job.check:
+            stale = bool(render.diff(output, out))
+        else:
+            changed = render.write(output, out)
+        verified = False
+        if job.verify and not job.check:
+            verify_package(out, output.package, [name for name in output.files if name.endswith(".py")])
+            verified = True
+        return Result(
+            source,
+            package,
+            output.method_count,
+            output.schema_count,
+            len(output.files),
+            len(changed),
+            largest,
+            stale,
+            verified,
+            seconds=time.perf_counter() - started,
+            peak_rss_kib=_peak_rss_kib(),
+        )
+    except CodegenError as exc:
+        error = str(exc)
+    except Exception as exc:  # a generator bug: report it as one line and go on with the batch
+        error = f"internal error: {type(exc).__name__}: {one_line(str(exc))}"
+    return Result(source, package, error=error, seconds=time.perf_counter() - started, peak_rss_kib=_peak_rss_kib())
+
+
+def verify_package(out: Path, package: str, files: Sequence[str]) -> None:
+    """Import every module of ``out/package`` and construct its client; CodegenError if that fails.
+
+    The modules are removed from ``sys.modules`` afterwards so a worker does not keep
+    every package it verified.
+    """
+    from google.auth.credentials import AnonymousCredentials
+
+    root = str(out.resolve())
+    modules = sorted(_module_name(package, name) for name in files)
+    sys.path.insert(0, root)
+    importlib.invalidate_caches()
+    try:
+        for module in modules:
+            try:
+                importlib.import_module(module)
+            except Exception as exc:
+                raise CodegenError(f"{package}: importing {module} fails: {type(exc).__name__}: {exc}") from None
+        top = sys.modules[package]
+        names = getattr(top, "__all__", [])
+        clients = [getattr(top, name) for name in names if name.endswith("Client")]
+        if not clients:
+            raise CodegenError(f"{package}: exports no client class")
+        for client_class in clients:
+            try:
+                client = client_class(credentials=AnonymousCredentials())
+                client.close()
+            except Exception as exc:
+                raise CodegenError(
+                    f"{package}: constructing {client_class.__name__} fails: {type(exc).__name__}: {exc}"
+                ) from None
+    finally:
+        sys.path.remove(root)
+        for name in [name for name in sys.modules if name == package or name.startswith(package + ".")]:
+            del sys.modules[name]
+
+
+def _module_name(package: str, file: str) -> str:
+    parts = file[: -len(".py")].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join([package, *parts])
+
+
+def _peak_rss_kib() -> int:
+    """This process's peak resident set size in KiB (0 where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0
+    peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return peak // 1024 if sys.platform == "darwin" else peak  # macOS counts bytes
+
+
+def default_jobs() -> int:
+    """One worker per core this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def run_all(
+    jobs_list: Sequence[Job], workers: int, on_done: Callable[[Result], None] | None = None
+) -> Summary:
+    """Run ``jobs_list`` on ``workers`` processes, biggest documents first (for balance)."""
+    started = time.perf_counter()
+    summary = Summary(jobs=workers)
+    ordered = sorted(jobs_list, key=lambda job: (-_size(job.path), job.path))
+    # "spawn": the parent may run a progress-bar thread, which fork() does not mix with.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: set[Future[Result]] = {pool.submit(run_one, job) for job in ordered}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                result = future.result()
+                summary.results.append(result)
+                summary.peak_rss_kib = max(summary.peak_rss_kib, result.peak_rss_kib)
+                if on_done is not None:
+                    on_done(result)
+    summary.results.sort(key=lambda result: result.source)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def generate_all(
+    out: Path,
+    *,
+    workers: int | None = None,
+    check: bool = False,
+    verify: bool = True,
+    allow_downgrade: bool = False,
+    universe_domains: Sequence[str] = (),
+    allowed_endpoints: Sequence[str] = (),
+    progress: bool = True,
+    stream: TextIO | None = None,
+) -> Summary:
+    """Generate every bundled document into ``out``, showing a progress bar on ``stream``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from codegen.bundled import bundled_apis
+    from codegen.safety import EndpointPolicy
+
+    EndpointPolicy.from_flags(universe_domains, allowed_endpoints)  # bad flags fail once, up front
+    jobs_list = [
+        Job(
+            str(api.path),
+            str(out),
+            check=check,
+            verify=verify,
+            allow_downgrade=allow_downgrade,
+            universe_domains=tuple(universe_domains),
+            allowed_endpoints=tuple(allowed_endpoints),
+        )
+        for api in bundled_apis()
+    ]
+    workers = workers or default_jobs()
+    console = Console(file=stream or sys.stderr)
+    columns = (
+        TextColumn("[bold]generate"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[red]{task.fields[failed]} failed"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+    )
+    with Progress(*columns, console=console, disable=not progress, transient=False) as bar:
+        task = bar.add_task("generate", total=len(jobs_list), failed=0, last="")
+        failed = 0
+
+        def done(result: Result) -> None:
+            nonlocal failed
+            failed += bool(result.error)
+            bar.update(task, advance=1, failed=failed, last=result.package or result.source)
+
+        return run_all(jobs_list, workers, done)
+
+
+def report(summary: Summary, out: Path, *, check: bool, verify: bool, stream: TextIO) -> None:
+    """The closing summary: totals, timing, memory, and one line per failure."""
+    ok = summary.succeeded
+    total = len(summary.results)
+    methods = sum(result.methods for result in ok)
+    schemas = sum(result.schemas for result in ok)
+    largest = max(ok, key=lambda result: result.largest_file, default=None)
+    verb = "checked" if check else "generated"
+    print(
+        f"{verb} {len(ok)}/{total} APIs: {methods:,} methods, {schemas:,} schemas "
+        f"in {summary.seconds:.1f} s with {summary.jobs} worker(s) → {out}",
+        file=stream,
+    )
+    if verify and not check:
+        verified = sum(result.verified for result in ok)
+        print(f"imported and constructed (AnonymousCredentials): {verified}/{total}", file=stream)
+    if check:
+        stale = [result.package for result in ok if result.stale]
+        shown = ", ".join(stale[:20]) + (" …" if len(stale) > 20 else "")
+        print(f"stale: {len(stale)}" + (f" ({shown})" if stale else ""), file=stream)
+    else:
+        print(f"files changed: {sum(result.changed for result in ok):,}", file=stream)
+    if largest is not None:
+        print(f"largest generated file: {largest.largest_file / 1024:.0f} KiB ({largest.package})", file=stream)
+    slowest = max(summary.results, key=lambda result: result.seconds, default=None)
+    if slowest is not None:
+        print(f"slowest: {slowest.package or slowest.source} {slowest.seconds:.1f} s", file=stream)
+    print(f"peak memory of a worker: {summary.peak_rss_kib / 1024:.0f} MiB", file=stream)
+    failures = summary.failures
+    print(f"failures: {len(failures)}", file=stream)
+    for result in failures:
+        print(f"  {result.source}: {result.error}", file=stream)
