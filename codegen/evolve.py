@@ -310,6 +310,8 @@ def update(
     if old.raw == new.raw:
         return result("up-to-date", current, "none", old_revision=old.revision), None
     report = diff_documents(old, new)
+    if not report.changes and old.revision == new.revision:  # only formatting, key order or etag differ
+        return result("up-to-date", current, "none", old_revision=old.revision), None
     kind = report.bump
     if kind == "none":
         if not force:

@@ -356,6 +356,18 @@ def test_update_revision_only_releases_nothing_unless_forced(
     assert "--force" in (out / "looker_v1" / "CHANGELOG.md").read_text()
 
 
+def test_update_reformatted_same_revision_is_up_to_date(
+    service: Discovery, out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = looker()
+    doc["etag"] = '"new-etag"'
+    service.serve(service.primary(), Reply(200, json.dumps(doc, indent=4).encode()))  # other bytes, same API
+    stored = (out / "looker_v1" / "discovery.json").read_bytes()
+    assert _update(service, out) == 0
+    assert "up to date (revision 20261020, version 1.0.0)" in capsys.readouterr().out
+    assert (out / "looker_v1" / "discovery.json").read_bytes() == stored
+
+
 def test_update_guards(service: Discovery, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
     package = out / "looker_v1"
     snapshot = {p: p.read_bytes() for p in package.rglob("*") if p.is_file()}
