@@ -16,7 +16,9 @@ No argument can re-target a request:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +27,12 @@ from codegen.runtime.spec import MethodSpec
 #: Longest path value checked against a pattern. Bounds the work of a regular expression
 #: on caller data (Google front ends refuse URLs far shorter than this anyway).
 MAX_PATTERN_VALUE = 8192
+
+# Text made only of characters that are never encoded skips quote(): most values are such.
+_PLAIN = re.compile(r"[-_.~0-9A-Za-z]+").fullmatch
+_PLAIN_WITH_SLASH = re.compile(r"[-_.~/0-9A-Za-z]+").fullmatch
+# One encoder for all requests: json.dumps() with arguments builds a new encoder per call.
+_JSON_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def encode_path_value(param_name: str, value: object, reserved: bool, pattern_holder: Any = None) -> str:
@@ -35,7 +43,7 @@ def encode_path_value(param_name: str, value: object, reserved: bool, pattern_ho
     a ``.`` or ``..`` segment (URL normalization would turn it into another resource) or
     cannot be encoded as UTF-8.
     """
-    text = _scalar(value)
+    text = value if type(value) is str else _scalar(value)
     if not text:
         raise ValueError(f"path parameter {param_name!r} must not be empty")
     if pattern_holder is not None:
@@ -51,6 +59,8 @@ def encode_path_value(param_name: str, value: object, reserved: bool, pattern_ho
         segments = text.split("/") if reserved else (text,)
         if any(segment in (".", "..") for segment in segments):
             raise ValueError(f"path parameter {param_name!r}: {text!r} has a '.' or '..' segment")
+    if (_PLAIN_WITH_SLASH if reserved else _PLAIN)(text) is not None:
+        return text
     try:
         return quote(text, safe="/" if reserved else "")
     except UnicodeEncodeError:
@@ -60,13 +70,18 @@ def encode_path_value(param_name: str, value: object, reserved: bool, pattern_ho
 def build_path(spec: MethodSpec[Any], values: Sequence[object]) -> str:
     """The method's path (relative to the service URL) with ``values`` filled in."""
     parts = spec.path
-    if not spec.path_params:
+    params = spec.path_params
+    if not params:
         return parts[0]
-    pieces = [parts[0]]
-    for index, param in enumerate(spec.path_params):
-        pieces.append(encode_path_value(param.name, values[index], param.reserved, param))
-        pieces.append(parts[index + 1])
-    path = "".join(pieces)
+    if len(params) == 1:  # most methods: no list to build and join
+        param = params[0]
+        path = parts[0] + encode_path_value(param.name, values[0], param.reserved, param) + parts[1]
+    else:
+        pieces = [parts[0]]
+        for index, param in enumerate(params):
+            pieces.append(encode_path_value(param.name, values[index], param.reserved, param))
+            pieces.append(parts[index + 1])
+        path = "".join(pieces)
     if "." in path and any(segment in (".", "..") for segment in path.split("/")):
         # Values next to each other or next to a literal '.' can still form a dot segment.
         raise ValueError(f"{spec.id}: the request path {path!r} would have a '.' or '..' segment")
@@ -83,12 +98,31 @@ def build_query(names: Sequence[str], values: Sequence[object]) -> str:
     for name, value in zip(names, values, strict=True):
         if value is None:
             continue
-        key = quote(name, safe="")
+        key = _quote_component(name)
         if isinstance(value, (list, tuple)):
-            pairs.extend(f"{key}={quote(_scalar(item), safe='')}" for item in value)
+            pairs.extend(f"{key}={_quote_component(_scalar(item))}" for item in value)
         else:
-            pairs.append(f"{key}={quote(_scalar(value), safe='')}")
+            pairs.append(f"{key}={_quote_component(_scalar(value))}")
     return "?" + "&".join(pairs) if pairs else ""
+
+
+def _quote_component(text: str) -> str:
+    """``quote(text, safe="")``, without its cost for text that needs no encoding."""
+    return text if _PLAIN(text) is not None else quote(text, safe="")
+
+
+def encode_json(body: Mapping[str, Any]) -> bytes:
+    """A request body as compact UTF-8 JSON: what ``json.dumps`` gives, without building an encoder."""
+    if not body:
+        return b"{}"
+    return _JSON_ENCODER.encode(body).encode("utf-8")
+
+
+def decode_json(data: bytes) -> Any:
+    """A response body's JSON value (``json.loads``); ``{}``, the empty message, is common enough to skip it."""
+    if data == b"{}":
+        return {}
+    return json.loads(data)
 
 
 def _scalar(value: object) -> str:

@@ -1,0 +1,80 @@
+"""The per-call fast paths of the runtime give exactly what the plain standard-library calls give.
+
+``encoding`` skips ``quote()`` for text that needs no escaping, builds single-variable paths
+without a list, and encodes/decodes JSON with a shared encoder and a shortcut for ``{}``
+(see benchmarks/RESULTS.md for what each saves). These properties pin their output to the
+reference computation for arbitrary input.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from codegen.runtime import MethodSpec, PathParam, encoding
+
+ALPHABET = st.characters(codec="utf-8") | st.sampled_from(list("-_.~/%?#:@ azAZ09\r\n\x00é"))
+TEXT = st.text(ALPHABET, max_size=40)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(TEXT, children, max_size=4),
+    max_leaves=12,
+)
+
+
+def _reference_path_value(text: str, reserved: bool) -> str:
+    return quote(text, safe="/" if reserved else "")
+
+
+@given(TEXT, st.booleans())
+def test_path_value_fast_path_matches_quote(text: str, reserved: bool) -> None:
+    try:
+        encoded = encoding.encode_path_value("name", text, reserved)
+    except ValueError:
+        return  # empty, dot segment or not encodable: refused before any encoding
+    assert encoded == _reference_path_value(text, reserved)
+
+
+@given(st.lists(st.one_of(TEXT.filter(bool), st.integers(), st.booleans()), min_size=1, max_size=3))
+def test_build_path_matches_join_of_encoded_values(values: list[Any]) -> None:
+    params = tuple(PathParam(f"p{index}", reserved=index % 2 == 0) for index in range(len(values)))
+    literals = tuple(f"/lit{index}/" for index in range(len(values) + 1))
+    spec: MethodSpec[Any] = MethodSpec(id="x.y", http_method="GET", path=literals, path_params=params)
+    try:
+        path = encoding.build_path(spec, values)
+    except ValueError:
+        return
+    expected = literals[0]
+    for index, value in enumerate(values):
+        text = "true" if value is True else "false" if value is False else str(value)
+        expected += _reference_path_value(text, params[index].reserved) + literals[index + 1]
+    assert path == expected
+
+
+@given(st.lists(st.tuples(TEXT, st.one_of(st.none(), TEXT, st.integers(), st.lists(TEXT, max_size=3))), max_size=4))
+def test_build_query_matches_quote(pairs: list[tuple[str, Any]]) -> None:
+    names = [name for name, _ in pairs]
+    values = [value for _, value in pairs]
+    expected = []
+    for name, value in pairs:
+        if value is None:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            expected.append(f"{quote(name, safe='')}={quote(str(item), safe='')}")
+    assert encoding.build_query(names, values) == ("?" + "&".join(expected) if expected else "")
+
+
+@given(st.dictionaries(TEXT, JSON, max_size=5))
+def test_encode_json_matches_json_dumps(body: dict[str, Any]) -> None:
+    assert encoding.encode_json(body) == json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+@given(JSON)
+def test_decode_json_matches_json_loads(value: Any) -> None:
+    data = json.dumps(value).encode("utf-8")
+    assert encoding.decode_json(data) == json.loads(data)
+    assert encoding.decode_json(b"{}") == {} and encoding.decode_json(b" {} ") == {}
