@@ -8,9 +8,11 @@ and comment (already escaped), every path plan. Templates only place these value
 from __future__ import annotations
 
 import dataclasses
+import io
 import keyword
 import re
 import textwrap
+import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -29,6 +31,19 @@ CLIENT_RESERVED = ("close", "base_url", "operation", "transport", "credentials")
 CLASS_RESERVED = ("str", "int", "float", "bool", "object", "functools")
 #: Names every generated method takes besides the document's parameters.
 METHOD_RESERVED = ("self", "body", "timeout", "retry")
+#: Names a schema class must not take in its module: the typing alias, the future import
+#: and the builtins that field annotations use.
+SCHEMA_RESERVED = ("_t", "annotations", "str", "int", "float", "bool", "object")
+
+#: Big APIs are split so that no generated file is unreasonably large. A resources module
+#: holds a top-level resource and as much of its subtree as fits in this many methods;
+#: subtrees that do not fit get modules of their own, imported when first reached.
+MODULE_METHOD_BUDGET = 80
+#: Schemas go into one ``schemas.py`` unless their source would exceed about this many
+#: characters; then into a ``schemas/`` package of chunks of about this size.
+SCHEMA_CHUNK_CHARS = 250_000
+#: Longest resources module name derived from resource names (else a numbered name).
+MAX_MODULE_NAME = 80
 
 _PATH_VARIABLE = re.compile(r"\{(\+?)([^{}]*)\}")
 
@@ -114,7 +129,7 @@ class MethodIR:
 
     @property
     def uses_schemas(self) -> bool:
-        return bool(self.body_type or self.response_type)
+        return any("_s." in expr for expr in (self.body_type, self.response_type, self.item_type))
 
     @property
     def body_arg(self) -> str:
@@ -163,10 +178,30 @@ class ResourceIR:
     doc: str
     methods: tuple[MethodIR, ...]
     children: tuple[ResourceIR, ...]
+    module: str = ""  # the resources/ module that defines the class
+    module_alias: str = ""  # the name under which other modules import that module
 
     @property
     def attribute_literal(self) -> str:
         return repr(self.attribute)
+
+    @property
+    def eager_children(self) -> tuple[ResourceIR, ...]:
+        """Children defined in this resource's module: built with it."""
+        return tuple(child for child in self.children if child.module == self.module)
+
+    @property
+    def lazy_children(self) -> tuple[ResourceIR, ...]:
+        """Children in modules of their own: imported and built when first reached."""
+        return tuple(child for child in self.children if child.module != self.module)
+
+    @property
+    def slots(self) -> str:
+        """The ``__slots__`` tuple (with ``__dict__`` for the cached lazy children)."""
+        names = ["_api", *(child.attribute for child in self.eager_children)]
+        if self.lazy_children:
+            names.append("__dict__")
+        return tuple_expr(repr(name) for name in names)
 
     @property
     def uses_schemas(self) -> bool:
@@ -182,10 +217,38 @@ class ResourceIR:
 
 @dataclass(frozen=True)
 class ResourceModule:
-    """One module under ``resources/``: a top-level resource and everything below it."""
+    """One module under ``resources/``: a resource and the part of its subtree placed with it.
+
+    ``root`` is the whole resource tree below the module's first resource (children in other
+    modules included); ``resources`` are the classes this module defines, parents first.
+    """
 
     module: str
     root: ResourceIR
+    alias: str = ""  # the name under which other modules import this one
+    resources: tuple[ResourceIR, ...] = ()
+
+    @property
+    def uses_schemas(self) -> bool:
+        return any(method.uses_schemas for resource in self.resources for method in resource.methods)
+
+    @property
+    def lazy_imports(self) -> tuple[tuple[str, str], ...]:
+        """(module, alias) of the modules whose classes this one's lazy children annotate."""
+        found = {
+            (child.module, child.module_alias) for resource in self.resources for child in resource.lazy_children
+        }
+        return tuple(sorted(found))
+
+
+@dataclass(frozen=True)
+class SchemaModule:
+    """One chunk of a ``schemas/`` package (big APIs), e.g. ``schemas/_3.py``."""
+
+    name: str
+    schemas: tuple[SchemaClass, ...]
+    #: (chunk, "A, B") the names its annotations use from other chunks.
+    imports: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -220,10 +283,19 @@ class ClientIR:
     #: Operations resources, for ``client.operation(...)``; empty when the API has none.
     operations: tuple[OperationsIR, ...] = ()
     operation_type: str = ""  # the type of the Operation dict methods return
+    #: Modules under ``resources/`` for the parts of big subtrees (see MODULE_METHOD_BUDGET).
+    submodules: tuple[ResourceModule, ...] = ()
+    #: The chunks of a ``schemas/`` package; empty when the schemas fit in ``schemas.py``.
+    schema_modules: tuple[SchemaModule, ...] = ()
 
     @property
     def package_literal(self) -> str:
         return repr(self.package)
+
+    @property
+    def module_files(self) -> tuple[ResourceModule, ...]:
+        """Every module under ``resources/``: top-level resources first."""
+        return self.modules + self.submodules
 
     @property
     def operation_imports(self) -> tuple[tuple[str, str], ...]:
@@ -305,15 +377,27 @@ def client_class_name(document: Document) -> str:
     return naming.class_name(base + "Client", "ApiClient")
 
 
-def lower(document: Document) -> ClientIR:
-    """Build the generation IR for ``document``."""
-    return _Lowering(document).client()
+def lower(
+    document: Document, *, module_method_budget: int | None = None, schema_chunk_chars: int | None = None
+) -> ClientIR:
+    """Build the generation IR for ``document``.
+
+    The budgets default to :data:`MODULE_METHOD_BUDGET` and :data:`SCHEMA_CHUNK_CHARS`
+    (read when called); tests pass small ones to exercise the split layout.
+    """
+    lowering = _Lowering(document)
+    lowering.module_method_budget = module_method_budget or MODULE_METHOD_BUDGET
+    lowering.schema_chunk_chars = schema_chunk_chars or SCHEMA_CHUNK_CHARS
+    return lowering.client()
 
 
 class _Lowering:
+    module_method_budget = MODULE_METHOD_BUDGET
+    schema_chunk_chars = SCHEMA_CHUNK_CHARS
+
     def __init__(self, document: Document) -> None:
         self.document = document
-        self.schema_scope = naming.Scope(("_t", "annotations"))
+        self.schema_scope = naming.Scope(SCHEMA_RESERVED)
         self.schema_names: dict[str, str] = {}
         self.schema_classes: list[SchemaClass] = []
         for key, _ in document.schemas:
@@ -356,6 +440,12 @@ class _Lowering:
                 )
             )
         doc = schema.description or title
+        if schema.additional_properties is not None:
+            extra = self.type_expr(schema.additional_properties, name + "Value", qualifier="")
+            doc += (
+                f"\n\nBesides these fields the object may hold other keys with values of type {extra} "
+                "(additionalProperties), which this TypedDict does not list."
+            )
         self.schema_classes.append(SchemaClass(name, repr(name), text.docstring(doc), tuple(fields), ""))
 
     def type_expr(self, schema: Schema, anonymous_name: str, qualifier: str) -> str:
@@ -419,12 +509,18 @@ class _Lowering:
         parts, variables = self.path_plan(method, names)
         body: Literal["none", "optional", "required"] = "none"
         body_type = ""
+        anonymous = naming.pascal_case(self.spec_stem(method, name))
         if method.request_ref:
             body_type = "_s." + self.schema_names[method.request_ref]
             request = self.document.schema(method.request_ref)
             has_fields = bool(request.properties or request.additional_properties) or request.type != "object"
             body = "required" if has_fields else "optional"
+        elif method.request_schema is not None:
+            body_type = self.type_expr(method.request_schema, anonymous + "Request", qualifier="_s.")
+            body = "required"
         response_type = "_s." + self.schema_names[method.response_ref] if method.response_ref else ""
+        if method.response_schema is not None:
+            response_type = self.type_expr(method.response_schema, anonymous + "Response", qualifier="_s.")
         spec_name = spec_scope.allocate("_" + naming.python_name(self.spec_stem(method, name)).upper())
         self.spec_names[method.json_path] = spec_name
         return MethodIR(
@@ -484,11 +580,12 @@ class _Lowering:
                 lines.extend(_hanging(f"{param.name}: {param.doc or 'See the API reference.'}"))
             if body != "none":
                 optional = " Optional: the request message has no fields." if body == "optional" else ""
-                lines.extend(_hanging(f"body: The {method.request_ref} request message.{optional}"))
+                request = f"The {method.request_ref} request message" if method.request_ref else "The request body"
+                lines.extend(_hanging(f"body: {request}.{optional}"))
             lines.append("")
-        if method.response_ref:
+        if method.response_ref or method.response_schema is not None:
             lines.append("Returns:")
-            returns = f"The {method.response_ref} response, decoded from JSON."
+            returns = f"The {method.response_ref or 'JSON object'} response, decoded from JSON."
             if method.response_ref in self.operation_refs:
                 returns += (
                     " It describes a long-running operation: the client's ``operation()`` turns it into "
@@ -646,26 +743,131 @@ class _Lowering:
             doc += " Deprecated."
         return ResourceIR(attribute, class_name, text.docstring(doc), methods, children)
 
+    # --- layout of big APIs ------------------------------------------------------------
+    def split(
+        self, roots: list[ResourceIR], module_scope: naming.Scope, alias_scope: naming.Scope
+    ) -> tuple[list[ResourceModule], list[ResourceModule]]:
+        """Place every resource class in a module: (top-level modules, further modules).
+
+        A top-level resource's module takes its subtree depth first, each child's whole
+        subtree while it fits in the method budget; a child whose subtree does not fit
+        starts a module of its own (named after its attribute path), split the same way.
+        """
+        budget = self.module_method_budget
+        sizes: dict[int, int] = {}
+
+        def size(resource: ResourceIR) -> int:
+            if id(resource) not in sizes:
+                sizes[id(resource)] = len(resource.methods) + sum(size(child) for child in resource.children)
+            return sizes[id(resource)]
+
+        assignment: dict[int, str] = {}
+        aliases: dict[str, str] = {}
+        pending: list[tuple[ResourceIR, str, tuple[str, ...]]] = []  # sub-module roots, in order
+
+        def place(resource: ResourceIR, module: str, used: int, path: tuple[str, ...]) -> int:
+            assignment[id(resource)] = module
+            used += len(resource.methods)
+            for child in resource.children:
+                child_path = (*path, child.attribute.rstrip("_"))
+                if used + size(child) <= budget:
+                    used = place(child, module, used, child_path)
+                else:
+                    pending.append((child, "", child_path))
+            return used
+
+        top_names = [module_scope.allocate(root.attribute) for root in roots]
+        for name in top_names:
+            aliases[name] = alias_scope.allocate("_" + name)
+        for root, name in zip(roots, top_names, strict=True):
+            place(root, name, 0, (root.attribute.rstrip("_"),))
+            while pending:
+                child, _, path = pending.pop(0)
+                preferred = "_".join(path)
+                if len(preferred) > MAX_MODULE_NAME:
+                    preferred = f"{name[: MAX_MODULE_NAME // 2]}_part"
+                sub = module_scope.allocate(naming.python_name(preferred, "part"))
+                aliases[sub] = alias_scope.allocate("_" + sub)
+                place(child, sub, 0, path)
+
+        def rebuild(resource: ResourceIR) -> ResourceIR:
+            module = assignment[id(resource)]
+            return dataclasses.replace(
+                resource,
+                children=tuple(rebuild(child) for child in resource.children),
+                module=module,
+                module_alias=aliases[module],
+            )
+
+        members: dict[str, list[ResourceIR]] = {}
+        for root in roots:
+            for resource in rebuild(root).walk():
+                members.setdefault(resource.module, []).append(resource)
+        modules = {
+            name: ResourceModule(name, group[0], aliases[name], tuple(group)) for name, group in members.items()
+        }
+        top = [modules[name] for name in top_names]
+        rest = [module for name, module in sorted(modules.items()) if name not in top_names]
+        return top, rest
+
+    def schema_chunks(self, schemas: tuple[SchemaClass, ...]) -> tuple[SchemaModule, ...]:
+        """The chunks of a ``schemas/`` package, or ``()`` when one ``schemas.py`` is small enough."""
+        limit = self.schema_chunk_chars
+        sizes = [_estimated_size(schema) for schema in schemas]
+        if sum(sizes) <= limit:
+            return ()
+        groups: list[list[SchemaClass]] = [[]]
+        used = 0
+        for schema, size in zip(schemas, sizes, strict=True):
+            if groups[-1] and used + size > limit:
+                groups.append([])
+                used = 0
+            groups[-1].append(schema)
+            used += size
+        width = len(str(len(groups) - 1))
+        chunk_of = {schema.name: f"_{index:0{width}d}" for index, group in enumerate(groups) for schema in group}
+        chunks = []
+        for index, group in enumerate(groups):
+            name = f"_{index:0{width}d}"
+            needed: dict[str, set[str]] = {}
+            for schema in group:
+                for expr in (schema.alias, *(field.type_expr for field in schema.fields)):
+                    for used_name in _names_in(expr):
+                        other = chunk_of.get(used_name)
+                        if other is not None and other != name:
+                            needed.setdefault(other, set()).add(used_name)
+            imports = tuple((other, ", ".join(sorted(names))) for other, names in sorted(needed.items()))
+            chunks.append(SchemaModule(name, tuple(group), imports))
+        return tuple(chunks)
+
     def client(self) -> ClientIR:
         document = self.document
-        schemas = self.schemas()
+        self.schemas()
         client_scope = naming.Scope((*CLIENT_RESERVED, *CLASS_RESERVED))
         specs = naming.Scope()
         methods = tuple(
             self.method(method, client_scope.allocate(naming.python_name(method.name)), specs)
             for method in document.methods
         )
-        modules = []
+        roots = []
         for resource in document.resources:
             attribute = client_scope.allocate(naming.python_name(resource.name))
-            root = self.resource(resource, attribute, "", naming.Scope(), naming.Scope())
-            modules.append(ResourceModule(attribute, root))
+            roots.append(self.resource(resource, attribute, "", naming.Scope(), naming.Scope()))
+        # Module file names must differ on case-insensitive file systems too.
+        modules, submodules = self.split(
+            roots, naming.Scope(case_insensitive=True), naming.Scope(("_t", "_rt", "_s", "_functools"))
+        )
         methods = tuple(
             self.with_paging(ir, method, client_scope) for ir, method in zip(methods, document.methods, strict=True)
         )
+        spec_modules: dict[tuple[str, str], str] = {}  # (top-level module, spec) → defining module
+        for module in modules:  # specs are unique within one top-level resource's modules
+            for placed in module.root.walk():
+                for method_ir in placed.methods:
+                    spec_modules[(module.module, method_ir.spec_name)] = placed.module
         operations = tuple(
             OperationsIR(
-                modules[index].module,
+                spec_modules[(modules[index].module, self.spec_names[get.json_path])],
                 self.spec_names[get.json_path],
                 self.spec_names[cancel.json_path] if cancel is not None else "",
             )
@@ -675,6 +877,8 @@ class _Lowering:
         operation_type = (
             "_s." + self.schema_names[operation_refs[0]] if len(operation_refs) == 1 else "_t.Mapping[str, _t.Any]"
         )
+        # Methods may add anonymous schemas (inline requests and responses): sort them all now.
+        schemas = tuple(sorted(self.schema_classes, key=lambda item: item.name))
         doc_lines = [f"{document.title or document.name} ({document.name} {document.version})"]
         if document.description.strip():
             doc_lines += ["", document.description]
@@ -697,6 +901,8 @@ class _Lowering:
             schemas=schemas,
             modules=tuple(modules),
             methods=methods,
+            submodules=tuple(submodules),
+            schema_modules=self.schema_chunks(schemas),
             schema_names=tuple(self.schema_names.items()),
             operations=operations,
             operation_type=operation_type if operations else "",
@@ -706,3 +912,22 @@ class _Lowering:
 def _hanging(line: str, width: int = 84) -> list[str]:
     """An ``Args:`` entry wrapped with a hanging indent."""
     return textwrap.wrap(line, width, initial_indent="    ", subsequent_indent="        ") or ["    "]
+
+
+def _names_in(expr: str) -> set[str]:
+    """The names a type expression uses unqualified (not ``_t.X``, not inside string literals)."""
+    found: set[str] = set()
+    previous = ""
+    for token in tokenize.generate_tokens(io.StringIO(expr).readline):
+        if token.type == tokenize.NAME and previous != ".":
+            found.add(token.string)
+        previous = token.string
+    return found
+
+
+def _estimated_size(schema: SchemaClass) -> int:
+    """About how many characters ``schema`` takes in a generated module."""
+    size = 80 + len(schema.doc) + len(schema.alias)
+    for field in schema.fields:
+        size += 16 + len(field.key) + len(field.type_expr) + sum(len(line) + 8 for line in field.comment)
+    return size
