@@ -200,7 +200,8 @@ def run_child(args: Sequence[str], env: Mapping[str, str] | None = None, cwd: Pa
         stdout, stderr = out.read(), err.read()
     if process.returncode != 0:
         raise RuntimeError(
-            f"{' '.join(args[:4])} … exited {process.returncode}: {stderr.decode(errors='replace')[-2000:]}"
+            f"{' '.join(arg for arg in args if arg != PEAK_PRELUDE)[:300]} exited {process.returncode}: "
+            f"{stderr.decode(errors='replace')[-2000:]}"
         )
     peak_kib = usage.ru_maxrss
     for line in stderr.splitlines():

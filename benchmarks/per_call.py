@@ -36,6 +36,10 @@ def _captured_headers(url: str) -> dict[str, str]:
 
 def blocks(url: str) -> tuple[dict[str, Callable[[int], object]], Callable[[], None]]:
     """The measured variants (each runs ``n`` cancels) and a function that releases them."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    import httplib2
     import urllib3
     from google.auth.credentials import AnonymousCredentials
     from googleapiclient.discovery import build
@@ -71,14 +75,39 @@ def blocks(url: str) -> tuple[dict[str, Callable[[int], object]], Callable[[], N
             )
             response.data  # noqa: B018 - reads the body, as the client does
 
+    plain_http = httplib2.Http()
+    origin = urlsplit(url)
+    connection = http.client.HTTPConnection(origin.hostname or "127.0.0.1", origin.port)
+    target = f"/v1/{OPERATION}:cancel"
+
+    def httplib2_floor(n: int) -> None:
+        for _ in repeat(None, n):
+            plain_http.request(cancel_url, "POST", body=b"{}", headers=headers)
+
+    def http_client_floor(n: int) -> None:
+        for _ in repeat(None, n):
+            connection.request("POST", target, body=b"{}", headers=headers)
+            connection.getresponse().read()
+
     def close() -> None:
         client.close()
         pool.clear()
+        connection.close()
+        for each in plain_http.connections.values():
+            each.close()
         http: Any = service._http
-        for connection in getattr(getattr(http, "http", http), "connections", {}).values():
-            connection.close()
+        for kept in getattr(getattr(http, "http", http), "connections", {}).values():
+            kept.close()
 
-    return {"ours": ours, "cached": theirs_cached, "chained": theirs_chained, "floor": floor}, close
+    variants = {
+        "ours": ours,
+        "cached": theirs_cached,
+        "chained": theirs_chained,
+        "floor": floor,
+        "httplib2": httplib2_floor,
+        "http.client": http_client_floor,
+    }
+    return variants, close
 
 
 def run(config: Config, url: str) -> Section:
@@ -121,6 +150,22 @@ def run(config: Config, url: str) -> Section:
             ms["floor"],
             "urllib3 `PoolManager.urlopen` with the same headers and body",
             target=1.25,
+        ),
+        Row(
+            "per call",
+            "(reference) urllib3 floor vs httplib2 alone",
+            "ms",
+            ms["floor"],
+            ms["httplib2"],
+            "httplib2 `Http.request` with the same headers and body (googleapiclient's transport)",
+        ),
+        Row(
+            "per call",
+            "(reference) http.client alone vs httplib2 alone",
+            "ms",
+            ms["http.client"],
+            ms["httplib2"],
+            "httplib2 `Http.request`; ours here: the standard library's `HTTPConnection`, one connection, no pool",
         ),
     ]
     section.rows += rows

@@ -11,6 +11,7 @@ import os
 import platform
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -163,13 +164,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     start_load = _load()
     clock = time.perf_counter()
     sections: list[Section] = []
+    failed: list[str] = []
     from benchmarks.server import BenchServer
 
     with BenchServer() as server:
         for name in names:
             print(f"running {name} …", file=sys.stderr, flush=True)
             began = time.perf_counter()
-            sections.append(_runner(name)(config, server.url if name in NEEDS_SERVER else ""))
+            try:
+                sections.append(_runner(name)(config, server.url if name in NEEDS_SERVER else ""))
+            except Exception as exc:  # one broken benchmark must not lose the others' figures
+                failed.append(name)
+                print(f"  {name} FAILED: {exc!r}", file=sys.stderr, flush=True)
+                section = Section(f"{name}: failed")
+                section.rows.append(Row(name, "(failed)", "s", None, note=f"{type(exc).__name__}"))
+                section.notes.append(f"```\n{traceback.format_exc()[-3000:]}\n```")
+                sections.append(section)
             print(f"  {name} took {time.perf_counter() - began:.1f} s", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - clock
     rows = [row for section in sections for row in section.rows]
@@ -178,4 +188,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         output = args.output or DEFAULT_OUTPUT
         output.write_text(render(sections, started, seconds, config, (start_load, _load())), encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)
-    return 0
+    return 1 if failed else 0
