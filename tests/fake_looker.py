@@ -39,7 +39,8 @@ from tests.loopback import LoopbackServer, Recorded, Reply
 
 TYPE_PREFIX = "type.googleapis.com/google.cloud.looker.v1."
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
-STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 409: "ALREADY_EXISTS",
+STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                409: "ALREADY_EXISTS",
                 412: "FAILED_PRECONDITION", 429: "RESOURCE_EXHAUSTED", 501: "UNIMPLEMENTED", 503: "UNAVAILABLE"}
 
 

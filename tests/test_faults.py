@@ -245,3 +245,25 @@ def test_transport_used_directly_reports_response_started() -> None:
 def test_error_reply_helper_shape() -> None:
     reply = error_reply(404, "nope")
     assert reply.status == 404 and reply.body["error"]["status"] == "NOT_FOUND"
+
+
+def test_deadlines_still_hold_in_a_forked_child(fake: FakeLooker, client: LookerClient) -> None:
+    """The watchdog thread does not survive fork(); the child starts a new one."""
+    import os
+
+    assert client.projects.locations.instances.get(name=I, timeout=5)["name"] == I  # parent's watchdog runs
+    fake.inject(Reply(fault="stall"))
+    pid = os.fork()
+    if pid == 0:  # the child: exit code 0 only if the stall times out in time
+        code = 1
+        try:
+            started = time.monotonic()
+            child = LookerClient(credentials=AnonymousCredentials(), endpoint=fake.url, retry=None)
+            try:
+                child.projects.locations.instances.get(name=I, timeout=0.5)
+            except RequestTimeout:
+                code = 0 if time.monotonic() - started < 3 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0

@@ -233,3 +233,38 @@ def test_generated_api_without_operations_has_no_operation_method() -> None:
     output = render.render(_doc({"operations": {"methods": {"get": _get("operations", "^operations/.*$")}}}))
     client_source = output.files["_client.py"].decode()
     assert "def operation(" in client_source and "((_OPERATIONS_GET, None),)" in client_source
+
+
+def test_result_timeout_holds_when_polls_stall(fake: FakeLooker, client: LookerClient) -> None:
+    """The client's default timeout is 60 s; the wait's own 1.5 s bound cuts each poll short."""
+    import time
+
+    from tests.loopback import Reply
+
+    handle = client.operation(client.projects.locations.instances.restart(name=I, body={}), polling=FAST_POLL)
+    fake.inject(*(Reply(fault="stall") for _ in range(5)), method="GET")
+    started = time.monotonic()
+    with pytest.raises(OperationTimeout) as info:
+        handle.result(timeout=1.5)
+    assert time.monotonic() - started < 1.5 + 2.0
+    assert isinstance(info.value.__cause__, TimeoutError)
+
+
+def test_result_timeout_holds_when_polls_keep_failing(fake: FakeLooker) -> None:
+    import time
+
+    client = LookerClient(credentials=AnonymousCredentials(), endpoint=fake.url)  # default retry: 120 s deadline
+    handle = client.operation(client.projects.locations.instances.restart(name=I, body={}), polling=FAST_POLL)
+    fake.server.handler = lambda request: error_reply(503, "down")
+    started = time.monotonic()
+    with pytest.raises(OperationTimeout) as info:
+        handle.result(timeout=1.0)
+    assert time.monotonic() - started < 1.0 + 3.0
+    assert isinstance(info.value.__cause__, exceptions.ServiceUnavailable)
+
+
+def test_a_poll_error_before_the_deadline_propagates(fake: FakeLooker, client: LookerClient) -> None:
+    handle = client.operation(client.projects.locations.instances.restart(name=I, body={}), polling=FAST_POLL)
+    fake.inject(error_reply(403, "no access"), method="GET")
+    with pytest.raises(exceptions.PermissionDenied):
+        handle.result(timeout=30)

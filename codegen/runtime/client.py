@@ -163,6 +163,8 @@ class ApiCore:
         while True:
             delay = state.next_delay(error, time.monotonic())
             if delay is None:
+                if state.attempt > 1 and _LOGGER.isEnabledFor(logging.DEBUG):
+                    _LOGGER.debug("%s: attempt %d failed (%s); giving up", spec.id, state.attempt, describe(error))
                 raise error
             if _LOGGER.isEnabledFor(logging.DEBUG):
                 _LOGGER.debug(

@@ -8,11 +8,13 @@ is, how long to wait between polls — are pure functions here, shared by sync a
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
+from codegen.runtime.client import DEFAULT, RetryArg, TimeoutArg
 from codegen.runtime.errors import OperationTimeout, rpc_error
 
 if TYPE_CHECKING:
@@ -31,6 +33,8 @@ __all__ = [
 
 #: google.rpc.Code.CANCELLED: the ``error.code`` of an operation that was cancelled.
 CANCELLED = 1
+#: The shortest timeout a poll gets, even when the wait's deadline has (nearly) passed.
+_MIN_POLL = 1.0
 
 #: An operations resource's ``get`` and (if it has one) ``cancel`` method.
 OperationMethods = tuple["MethodSpec[Any]", Union["MethodSpec[Any]", None]]
@@ -141,10 +145,13 @@ class Operation:
         """The last known state: the ``google.longrunning.Operation`` as decoded JSON."""
         return self._state
 
-    def refresh(self) -> Mapping[str, Any]:
-        """Fetch the current state with ``operations.get`` and return it."""
+    def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
+        """Fetch the current state with ``operations.get`` and return it.
+
+        ``timeout`` and ``retry`` are those of any call (default: the client's).
+        """
         spec = self._get
-        state = self._api.call(spec, (self._name,), (None,) * len(spec.query))
+        state = self._api.call(spec, (self._name,), (None,) * len(spec.query), None, timeout, retry)
         if not isinstance(state, Mapping):
             raise TypeError(f"{spec.id} returned {type(state).__name__}, not an Operation")
         self._state = state
@@ -210,22 +217,58 @@ class Operation:
         return None
 
     def wait(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
-        """Poll until done and return the final state; raise OperationTimeout after ``timeout``."""
+        """Poll until done and return the final state; raise OperationTimeout after ``timeout``.
+
+        Each poll's own timeout and retries are cut to the time left, so a stalled or failing
+        server cannot stretch the wait much beyond ``timeout``.
+        """
         policy = polling or self._polling
         limit = policy.timeout if timeout is None else timeout
         deadline = None if limit is None else time.monotonic() + limit
         delays = policy.delays()
         polled = False
+        failure: Exception | None = None  # the last transient poll failure
         while not is_done(self._state):
-            if polled:
+            if deadline is None or limit is None:
+                if polled:
+                    time.sleep(next(delays))
+                self.refresh()
+            else:
                 now = time.monotonic()
-                if deadline is not None and now >= deadline:
-                    raise OperationTimeout(f"operation {self._name} is not done after {limit:g} s")
-                delay = next(delays)
-                time.sleep(delay if deadline is None else min(delay, deadline - now))
-            self.refresh()
+                if polled:
+                    if now >= deadline:
+                        raise OperationTimeout(
+                            f"operation {self._name} is not done after {limit:g} s"
+                            + (f" (last poll: {failure})" if failure is not None else "")
+                        ) from failure
+                    time.sleep(min(next(delays), deadline - now))
+                failure = self._poll_within(deadline)
             polled = True
         return self._state
+
+    def _poll_within(self, deadline: float) -> Exception | None:
+        """One ``refresh`` whose timeout and retry deadline fit in the time left.
+
+        Returns the error of a poll that failed transiently (timed out, or failed in a way the
+        client's retry policy retries): the wait goes on until its deadline. Other failures
+        (403, 404, …) propagate.
+        """
+        budget = max(deadline - time.monotonic(), _MIN_POLL)
+        api = self._api
+        timeout = api._timeout  # the client's defaults (runtime-internal)
+        retry = api._retry
+        if timeout is None or timeout > budget:
+            timeout = budget
+        if retry is not None and (retry.timeout is None or retry.timeout > budget):
+            retry = dataclasses.replace(retry, timeout=budget)
+        try:
+            self.refresh(timeout, retry)
+        except Exception as exc:
+            transient = retry.should_retry(self._get.http_method, exc) if retry is not None else False
+            if isinstance(exc, TimeoutError) or transient:
+                return exc
+            raise
+        return None
 
     def __repr__(self) -> str:
         return f"<Operation {self._name!r} done={is_done(self._state)}>"

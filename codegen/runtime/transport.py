@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 import socket
 import ssl
 import threading
@@ -133,6 +134,17 @@ def _shutdown(sock: socket.socket) -> None:
 
 _WATCHDOG = _Watchdog()
 _local = threading.local()
+
+
+def _reset_after_fork() -> None:
+    """A forked child has no watchdog thread (and maybe a held lock): start afresh."""
+    global _WATCHDOG, _local
+    _WATCHDOG = _Watchdog()
+    _local = threading.local()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 class _GuardedMixin:
