@@ -267,3 +267,44 @@ def test_deadlines_still_hold_in_a_forked_child(fake: FakeLooker, client: Looker
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_trickling_headers_are_bounded_by_the_timeout() -> None:
+    """A status line and then one header byte every 0.1 s, forever: still bounded."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not stop.wait(0.1):
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    client = LookerClient(credentials=AnonymousCredentials(), endpoint=url, retry=None)
+    try:
+        error, elapsed = _timed(lambda: client.projects.locations.instances.get(name=I, timeout=1.0))
+    finally:
+        stop.set()
+        listener.close()
+    assert isinstance(error, RequestTimeout), error
+    assert elapsed < 2.0
+
+
+def test_client_wide_google_api_core_retry(fake: FakeLooker) -> None:
+    from google.api_core.retry import Retry
+
+    client = LookerClient(credentials=AnonymousCredentials(), endpoint=fake.url,
+                          retry=Retry(initial=0.01, maximum=0.01, timeout=5))
+    fake.inject(error_reply(503, "x"), Reply(fault="reset"), method="POST")
+    assert client.projects.locations.instances.restart(name=I, body={})["name"]  # its predicate: POST too
+    assert len(fake.api_requests("POST")) == 3
+    with pytest.raises(TypeError, match="retry must be"):
+        LookerClient(credentials=AnonymousCredentials(), endpoint=fake.url, retry="often")  # type: ignore[arg-type]
