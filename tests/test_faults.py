@@ -308,3 +308,26 @@ def test_client_wide_google_api_core_retry(fake: FakeLooker) -> None:
     assert len(fake.api_requests("POST")) == 3
     with pytest.raises(TypeError, match="retry must be"):
         LookerClient(credentials=AnonymousCredentials(), endpoint=fake.url, retry="often")  # type: ignore[arg-type]
+
+
+def test_watchdog_wakes_for_an_earlier_deadline_and_stays_small() -> None:
+    from codegen.runtime.transport import _Guard, _Watchdog
+
+    watchdog = _Watchdog()
+    late = _Guard(time.monotonic() + 60)
+    watchdog.start(late)  # the thread now sleeps until this one's deadline
+    left, right = socket.socketpair()
+    with left, right:
+        early = _Guard(time.monotonic() + 0.2)
+        watchdog.start(early)
+        watchdog.attach(early, left)
+        left.settimeout(5)
+        started = time.monotonic()
+        assert left.recv(1) == b""  # shut down by the watchdog, not by the 5 s socket timeout
+        assert time.monotonic() - started < 2 and early.fired and not late.fired
+    for _ in range(3000):  # finished guards are compacted away, not kept until their deadlines
+        guard = _Guard(time.monotonic() + 60)
+        watchdog.start(guard)
+        watchdog.finish(guard)
+    assert len(watchdog._heap) < 600
+    watchdog.finish(late)

@@ -77,33 +77,41 @@ class _Watchdog:
     """A single daemon thread that enforces the deadlines of all in-flight requests."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        # The hot paths take the plain lock (cheaper than the Condition's wrappers); the
+        # thread waits on a Condition over the same lock.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._heap: list[tuple[float, int, _Guard]] = []
         self._finished = 0  # guards in the heap that are done (lazily removed)
         self._counter = itertools.count()
         self._thread: threading.Thread | None = None
+        self._wake_at = float("inf")  # when the thread wakes up next (inf: when notified)
 
     def start(self, guard: _Guard) -> None:
-        with self._cond:
+        with self._lock:
             heapq.heappush(self._heap, (guard.deadline, next(self._counter), guard))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="codegen-runtime-deadlines", daemon=True)
                 self._thread.start()
-            elif self._heap[0][2] is guard:
+            elif guard.deadline < self._wake_at:
+                # Only an earlier deadline needs the thread: waking it per request costs more
+                # than the request's own bookkeeping.
+                self._wake_at = guard.deadline
                 self._cond.notify()
 
     def attach(self, guard: _Guard, sock: socket.socket | None) -> None:
-        with self._cond:
+        with self._lock:
             guard.sock = sock
             if guard.fired and sock is not None:
                 _shutdown(sock)
 
     def finish(self, guard: _Guard) -> None:
         """Called when the request is over, before its connection goes back to the pool."""
-        with self._cond:
+        with self._lock:
             guard.done = True
             guard.sock = None
-            self._finished += 1
+            if not guard.fired:  # fired guards have left the heap already
+                self._finished += 1
             if self._finished > 256 and self._finished * 2 > len(self._heap):
                 self._heap = [entry for entry in self._heap if not entry[2].done]
                 heapq.heapify(self._heap)
@@ -122,6 +130,7 @@ class _Watchdog:
                     guard.fired = True
                     if guard.sock is not None:
                         _shutdown(guard.sock)
+                self._wake_at = heap[0][0] if heap else float("inf")
                 self._cond.wait(heap[0][0] - now if heap else None)
 
 
