@@ -23,7 +23,7 @@ JSON path of the first problem:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -126,7 +126,7 @@ def _with_slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def _relative_path_problem(value: str, allow_trailing_slash: bool) -> str | None:
+def relative_path_problem(value: str, allow_trailing_slash: bool) -> str | None:
     """Why ``value`` is not a plain relative URL path, or None."""
     if not _PATH_CHARS.fullmatch(value):
         bad = next(char for char in value if not _PATH_CHARS.fullmatch(char))
@@ -143,6 +143,20 @@ def _relative_path_problem(value: str, allow_trailing_slash: bool) -> str | None
 
 
 _VARIABLE = re.compile(r"\{\+?[^{}]*\}")
+
+
+def template_problem(path: str) -> str | None:
+    """Why a method's ``path`` template is unsafe (its literal parts), or None."""
+    literal = _VARIABLE.sub("x", path)
+    problem = relative_path_problem(literal, allow_trailing_slash=True) if literal else None
+    return problem.replace(repr(literal), repr(path), 1) if problem else None
+
+
+def token_problem(value: str) -> str | None:
+    """Why ``value`` cannot go into an HTTP header as a token, or None."""
+    if _TOKEN.fullmatch(value):
+        return None
+    return f"{value!r} is not a token of letters, digits, '.', '_' and '-'"
 
 
 def check(document: Document, policy: EndpointPolicy | None = None) -> None:
@@ -167,11 +181,12 @@ def check(document: Document, policy: EndpointPolicy | None = None) -> None:
         ("$.servicePath", document.service_path, True),
         ("$.batchPath", document.batch_path, False),
     ):
-        problem = _relative_path_problem(value, trailing) if value else None
+        problem = relative_path_problem(value, trailing) if value else None
         if problem:
             raise fail(where, problem)
-    if not _TOKEN.fullmatch(document.revision):
-        raise fail("$.revision", f"{document.revision!r} is not a token of letters, digits, '.', '_' and '-'")
+    problem = token_problem(document.revision)
+    if problem:
+        raise fail("$.revision", problem)
     for method in document.all_methods():
         _check_method(method, fail)
     for where, pattern in _patterns(document):
@@ -181,15 +196,12 @@ def check(document: Document, policy: EndpointPolicy | None = None) -> None:
 
 
 def _check_method(method: Method, fail: _Failer) -> None:
-    literal = _VARIABLE.sub("x", method.path)
-    problem = _relative_path_problem(literal, allow_trailing_slash=True) if literal else None
+    problem = template_problem(method.path)
     if problem:
-        raise fail(f"{method.json_path}.path", problem.replace(repr(literal), repr(method.path), 1))
-    if not _TOKEN.fullmatch(method.api_version):
-        raise fail(
-            f"{method.json_path}.apiVersion",
-            f"{method.api_version!r} is not a token of letters, digits, '.', '_' and '-'",
-        )
+        raise fail(f"{method.json_path}.path", problem)
+    problem = token_problem(method.api_version)
+    if problem:
+        raise fail(f"{method.json_path}.apiVersion", problem)
     for _, parameter in method.parameters:
         if parameter.location == "path" and parameter.pattern:
             problem = patterns.problem(parameter.pattern)
@@ -217,18 +229,3 @@ class _Failer:
 
     def __call__(self, where: str, problem: str) -> DocumentError:
         return DocumentError(self.source, where, problem)
-
-
-def bundled_report(names: Sequence[str] | None = None) -> list[str]:
-    """Check every bundled document with the default policy; the problems, one per line."""
-    from codegen import bundled, discovery
-
-    problems = []
-    for api in bundled.bundled_apis():
-        if names and api.name not in names:
-            continue
-        try:
-            check(discovery.load_path(api.path))
-        except CodegenError as exc:
-            problems.append(str(exc))
-    return problems
