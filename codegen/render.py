@@ -174,7 +174,7 @@ def _check_paths(output: Output, target: Path) -> None:
     for name in output.files:
         parts = name.split("/")
         if name.startswith("/") or not all(_FILE_COMPONENT.fullmatch(part) for part in parts):
-            raise CodegenError(f"refusing to write {name!r}: not a plain relative file name")
+            raise CodegenError(f"refusing to write {name[:80]!r}: not a plain relative file name")
         for depth in range(1, len(parts)):
             folders.add(target.joinpath(*parts[:depth]))
     for folder in sorted(folders):
