@@ -48,7 +48,9 @@ def docstring(value: str) -> str:
     """
     body = "\n".join(_visible(line.replace("\\", "\\\\")) for line in _lines(value)).strip("\n")
     body = body.replace('"""', '\\"\\"\\"')
-    if body.endswith('"'):
+    if body.endswith('"') and (len(body) - 1 - len(body[:-1].rstrip("\\"))) % 2 == 0:
+        # An unescaped final quote would join the closing quotes (an escaped one, left by the
+        # replacement above, must not be escaped twice: that would end the string early).
         body = body[:-1] + '\\"'
     return body or "Undocumented."
 
