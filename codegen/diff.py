@@ -35,7 +35,10 @@ Severities and the rules (``kind`` values are stable, for ``--json`` consumers):
 
 The revision and etag are never changes. Global query parameters (``$.parameters``) and
 media upload/download flags are not part of the generated surface and are not compared.
-Parameter order is irrelevant: generated methods take keyword-only arguments.
+Parameter order is irrelevant: generated methods take keyword-only arguments. Fields of
+inline objects are named by their path (``schemas.Instance.habitat.climate``, ``[]`` for
+array items, ``{}`` for map values); inline request and response bodies as
+``projects.x.create(body=...).field`` and ``projects.x.get(...) return value.field``.
 
 Renames: the document has no rename marker, so a rename is a removal plus an addition. It
 is reported as one ``*-renamed`` change when the pairing is cheap and unambiguous:
@@ -386,6 +389,20 @@ def _last(python: str) -> str:
     return python.rpartition(".")[2]
 
 
+def _message_type(surface: Surface, ref: str, inline: Schema | None, type_expr: str) -> str:
+    """How a request or response type reads: the schema class of ``ref``, else the IR's type of the inline schema."""
+    if ref:
+        return surface.type_name(ref)
+    if inline is not None:
+        return _python_type(type_expr)
+    return ""
+
+
+def _child_kind(kind: str) -> str:
+    """Positions inside a schema, a request or a response body are fields; inside a parameter, parameter."""
+    return "field" if kind in ("schema", "request", "response") else kind
+
+
 def _sibling(python: str, name: str) -> str:
     """The dotted name of ``name`` beside the method ``python``."""
     parent = python.rpartition(".")[0]
@@ -712,10 +729,11 @@ class _Differ:
         self.parameters(old, new)
 
     def body(self, old: _MethodView, new: _MethodView) -> None:
-        python, path = new.python, f"{new.doc.json_path}.request"
+        od, nd = old.doc, new.doc
+        python, path = new.python, f"{nd.json_path}.request"
         a, b = old.node.body, new.node.body
-        old_type = self.old.type_name(old.doc.request_ref)
-        new_type = self.new.type_name(new.doc.request_ref)
+        old_type = _message_type(self.old, od.request_ref, od.request_schema, old.node.body_type)
+        new_type = _message_type(self.new, nd.request_ref, nd.request_schema, new.node.body_type)
         if a == "none" and b == "required":
             self.add(
                 "breaking", "method-body-added-required", python, path, f"now requires body: {new_type}", None, new_type
@@ -729,13 +747,22 @@ class _Differ:
                 "breaking",
                 "method-body-removed",
                 python,
-                f"{old.doc.json_path}.request",
+                f"{od.json_path}.request",
                 f"no longer takes a body (was {old_type})",
                 old_type,
                 None,
             )
         elif a != "none" and b != "none":
-            if old_type != new_type or old.doc.request_ref != new.doc.request_ref:
+            if od.request_schema is not None and nd.request_schema is not None:
+                self.position(
+                    "request",
+                    f"{python}(body=...)",
+                    od.request_schema,
+                    nd.request_schema,
+                    old.node.body_type,
+                    new.node.body_type,
+                )
+            elif od.request_ref != nd.request_ref or old_type != new_type:
                 self.add(
                     "breaking",
                     "method-request-type-changed",
@@ -745,7 +772,8 @@ class _Differ:
                     old_type,
                     new_type,
                 )
-            elif a == "optional" and b == "required":
+                return
+            if a == "optional" and b == "required":
                 self.add("breaking", "method-body-required", python, path, f"body: {new_type} became required")
             elif a == "required" and b == "optional":
                 self.add("feature", "method-body-optional", python, path, f"body: {new_type} became optional")
@@ -792,9 +820,12 @@ class _Differ:
             )
 
     def response(self, old: _MethodView, new: _MethodView) -> None:
-        python, path = new.python, f"{new.doc.json_path}.response"
-        a, b = old.doc.response_ref, new.doc.response_ref
-        old_type, new_type = self.old.type_name(a), self.new.type_name(b)
+        od, nd = old.doc, new.doc
+        python, path = new.python, f"{nd.json_path}.response"
+        a = bool(od.response_ref) or od.response_schema is not None
+        b = bool(nd.response_ref) or nd.response_schema is not None
+        old_type = _message_type(self.old, od.response_ref, od.response_schema, old.node.response_type)
+        new_type = _message_type(self.new, nd.response_ref, nd.response_schema, new.node.response_type)
         if not a and b:
             self.add(
                 "feature", "method-response-added", python, path, f"now returns {new_type} (was None)", None, new_type
@@ -804,12 +835,21 @@ class _Differ:
                 "breaking",
                 "method-response-removed",
                 python,
-                f"{old.doc.json_path}.response",
+                f"{od.json_path}.response",
                 f"now returns None (was {old_type})",
                 old_type,
                 None,
             )
-        elif a and (a != b or old_type != new_type):
+        elif od.response_schema is not None and nd.response_schema is not None:
+            self.position(
+                "response",
+                f"{python}(...) return value",
+                od.response_schema,
+                nd.response_schema,
+                old.node.response_type,
+                new.node.response_type,
+            )
+        elif a and (od.response_ref != nd.response_ref or old_type != new_type):
             self.add(
                 "breaking",
                 "method-response-type-changed",
@@ -1024,11 +1064,11 @@ class _Differ:
         # Children: the fields of an object, the items of an array, the values of a map.
         shape = _shape(new)
         if shape == "array":
-            self.position(kind if kind != "schema" else "field", f"{python}[]", _items(old), _items(new))
+            self.position(_child_kind(kind), f"{python}[]", _items(old), _items(new))
         if shape in ("object", "map"):
             self.fields(python, old, new, old_field_types or {}, new_field_types or {})
             a, b = old.additional_properties, new.additional_properties
-            child = "field" if kind == "schema" else kind
+            child = _child_kind(kind)
             if a is not None and b is not None:
                 self.position(child, f"{python}{{}}", a, b)
             elif a is None and b is not None:

@@ -120,6 +120,18 @@ BASE: Doc = {
                             "request": {"$ref": "Animal"},
                             "response": {"$ref": "Animal"},
                         },
+                        "groom": {  # inline (anonymous) request and response schemas
+                            "id": "zoo.projects.animals.groom",
+                            "httpMethod": "POST",
+                            "path": "v1/{+name}:groom",
+                            "parameterOrder": ["name"],
+                            "parameters": {"name": {"type": "string", "location": "path", "required": True}},
+                            "request": {
+                                "type": "object",
+                                "properties": {"brush": {"type": "string"}, "minutes": {"type": "integer"}},
+                            },
+                            "response": {"type": "object", "properties": {"done": {"type": "boolean"}}},
+                        },
                         "delete": {
                             "id": "zoo.projects.animals.delete",
                             "httpMethod": "DELETE",
@@ -380,6 +392,18 @@ def paging_added(d: Doc) -> None:
     )
 
 
+def inline_request_field_removed(d: Doc) -> None:
+    del at(d, *ANIMALS, "methods", "groom", "request", "properties")["brush"]
+
+
+def inline_response_field_type(d: Doc) -> None:
+    at(d, *ANIMALS, "methods", "groom", "response", "properties", "done")["type"] = "string"
+
+
+def inline_response_to_ref(d: Doc) -> None:
+    at(d, *ANIMALS, "methods", "groom")["response"] = {"$ref": "Cage"}
+
+
 def root_url(d: Doc) -> None:
     d["rootUrl"] = "https://zoo.example.googleapis.com/"
 
@@ -466,6 +490,12 @@ RULES: list[tuple[Callable[[Doc], None], str, str, str, str]] = [
     (python_name_collision, "breaking", "resource-python-name-changed", "projects.keepers",
      "$.resources.projects.resources.keepers"),
     (root_url, "patch", "api-endpoint-changed", "ZooClient", "$.rootUrl"),
+    (inline_request_field_removed, "breaking", "field-removed", "projects.animals.groom(body=...).brush",
+     "$.resources.projects.resources.animals.methods.groom.request.properties.brush"),
+    (inline_response_field_type, "breaking", "field-type-changed", "projects.animals.groom(...) return value.done",
+     "$.resources.projects.resources.animals.methods.groom.response.properties.done"),
+    (inline_response_to_ref, "breaking", "method-response-type-changed", "projects.animals.groom",
+     "$.resources.projects.resources.animals.methods.groom.response"),
     (paging_removed, "breaking", "method-pages-removed", "projects.animals.list_pages", LIST_PATH),
     (two_item_lists, "breaking", "method-all-removed", "projects.animals.list_all", LIST_PATH),
     (paging_added, "feature", "method-pages-added", "projects.keepers.get_pages",
