@@ -3,36 +3,80 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 ResponseT = TypeVar("ResponseT")
 
 
-@dataclass(frozen=True)
-class PathParam:
+class _Frozen:
+    """Immutable, compared and hashed by its fields, with a dataclass-like repr.
+
+    Hand-written rather than ``@dataclass(frozen=True)``: a dataclass is compiled with
+    ``exec`` when its module is imported, which cost more than everything else in this module.
+    """
+
+    __slots__ = ()
+    _FIELDS: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickling and copy.copy() rebuild through __init__ (assignment is refused).
+        return (self.__class__, self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
+        return f"{type(self).__name__}({fields})"
+
+
+class PathParam(_Frozen):
     """One ``{var}`` / ``{+var}`` in a method's path.
 
     ``reserved`` (``{+var}``) keeps ``/`` unencoded; either way every other character
     outside ``[-_.~0-9A-Za-z]`` is percent-encoded, as google/api/http.proto prescribes.
     """
 
+    __slots__ = ("_regex", "name", "pattern", "reserved")
+    _FIELDS = ("name", "reserved", "pattern")
     name: str
-    reserved: bool = False
-    pattern: str | None = None
-    _regex: list[re.Pattern[str]] = field(default_factory=list, repr=False, compare=False)
+    reserved: bool
+    pattern: str | None
+    _regex: re.Pattern[str] | None
+
+    def __init__(self, name: str, reserved: bool = False, pattern: str | None = None) -> None:
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "reserved", reserved)
+        set_field(self, "pattern", pattern)
+        set_field(self, "_regex", None)
 
     def regex(self) -> re.Pattern[str] | None:
         """The compiled pattern, compiled on first use so imports stay cheap."""
         if self.pattern is None:
             return None
-        if not self._regex:
-            self._regex.append(re.compile(self.pattern))
-        return self._regex[0]
+        compiled = self._regex
+        if compiled is None:
+            compiled = re.compile(self.pattern)
+            object.__setattr__(self, "_regex", compiled)
+        return compiled
 
 
-@dataclass(frozen=True)
-class MethodSpec(Generic[ResponseT]):
+class MethodSpec(_Frozen, Generic[ResponseT]):
     """Everything the runtime needs to send one method's request.
 
     ``path`` holds the literal parts around the variables: ``len(path) == len(path_params) + 1``.
@@ -40,12 +84,57 @@ class MethodSpec(Generic[ResponseT]):
     method passes their values.
     """
 
+    __slots__ = (
+        "api_version",
+        "data_wrapper",
+        "deprecated",
+        "has_body",
+        "http_method",
+        "id",
+        "path",
+        "path_params",
+        "query",
+    )
+    _FIELDS = (
+        "id",
+        "http_method",
+        "path",
+        "path_params",
+        "query",
+        "has_body",
+        "api_version",
+        "data_wrapper",
+        "deprecated",
+    )
     id: str
     http_method: str
     path: tuple[str, ...]
-    path_params: tuple[PathParam, ...] = ()
-    query: tuple[str, ...] = ()
-    has_body: bool = False
-    api_version: str = ""
-    data_wrapper: bool = False
-    deprecated: bool = False
+    path_params: tuple[PathParam, ...]
+    query: tuple[str, ...]
+    has_body: bool
+    api_version: str
+    data_wrapper: bool
+    deprecated: bool
+
+    def __init__(
+        self,
+        id: str,
+        http_method: str,
+        path: tuple[str, ...],
+        path_params: tuple[PathParam, ...] = (),
+        query: tuple[str, ...] = (),
+        has_body: bool = False,
+        api_version: str = "",
+        data_wrapper: bool = False,
+        deprecated: bool = False,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "id", id)
+        set_field(self, "http_method", http_method)
+        set_field(self, "path", path)
+        set_field(self, "path_params", path_params)
+        set_field(self, "query", query)
+        set_field(self, "has_body", has_body)
+        set_field(self, "api_version", api_version)
+        set_field(self, "data_wrapper", data_wrapper)
+        set_field(self, "deprecated", deprecated)
