@@ -9,7 +9,6 @@ authorizes, sends, and decodes.
 from __future__ import annotations
 
 import enum
-import json
 import logging
 import platform
 import threading
@@ -50,6 +49,103 @@ TimeoutArg = float | None | Default
 RetryArg = Union["Retry", RetryPolicy, None, Default]
 
 _LOGGER = logging.getLogger("codegen.runtime")
+
+
+# --- the decisions of one call, shared by the sync core below and the async one (aio.py) ---
+
+
+def prepare_request(
+    spec: MethodSpec[Any],
+    base_url: str,
+    base_headers: dict[str, str],
+    path_values: Sequence[object],
+    query_values: Sequence[object],
+    body: object,
+) -> tuple[str, dict[str, str], bytes | None]:
+    """The URL, headers (a new dict) and encoded body of one call; errors are raised before any I/O.
+
+    Warns (DeprecationWarning, pointing at the caller of the generated method) when the API
+    deprecates the method.
+    """
+    if spec.deprecated:
+        warnings.warn(f"{spec.id} is deprecated by the API", DeprecationWarning, stacklevel=4)
+    url = base_url + encoding.build_path(spec, path_values)
+    if spec.query:
+        url += encoding.build_query(spec.query, query_values)
+    headers = base_headers.copy()
+    data: bytes | None = None
+    if spec.has_body:
+        if body is None:
+            body = {}
+        elif not isinstance(body, Mapping):
+            raise TypeError(f"{spec.id}: body must be a dict, got {type(body).__name__}")
+        if spec.data_wrapper:
+            body = {"data": body}
+        data = encoding.encode_json(body)
+        headers["content-type"] = "application/json"
+    if spec.api_version:
+        headers["x-goog-api-version"] = spec.api_version
+    return url, headers, data
+
+
+def decode_response(spec: MethodSpec[Any], url: str, response: Response) -> Any:
+    """A successful response's JSON value (``{}`` for an empty body); ResponseDecodeError if not JSON."""
+    data = response.data
+    if not data:
+        return {}
+    try:
+        value = encoding.decode_json(data)
+    except ValueError:
+        raise ResponseDecodeError(
+            f"{spec.http_method} {url.split('?', 1)[0]} answered {response.status} "
+            f"with a body that is not JSON: {data[:80]!r}",
+            url=url,
+            method_id=spec.id,
+            response_started=True,
+        ) from None
+    if spec.data_wrapper and isinstance(value, dict) and "data" in value:
+        return value["data"]
+    return value
+
+
+def choose_policy(retry: RetryArg, default: RetryPolicy | None) -> RetryPolicy | None:
+    """The retry policy a call (or client) uses: ``default`` for DEFAULT, None for None."""
+    if retry is DEFAULT:
+        return default
+    return None if retry is None else as_policy(retry)
+
+
+def next_retry_delay(state: RetryState, method_id: str, error: Exception) -> float | None:
+    """Seconds to wait before retrying after ``error`` (None: give up and raise it); logs either way."""
+    delay = state.next_delay(error, time.monotonic())
+    if delay is None:
+        if state.attempt > 1 and _LOGGER.isEnabledFor(logging.DEBUG):
+            _LOGGER.debug("%s: attempt %d failed (%s); giving up", method_id, state.attempt, describe(error))
+        return None
+    if _LOGGER.isEnabledFor(logging.DEBUG):
+        _LOGGER.debug(
+            "%s: attempt %d failed (%s); retrying in %.3f s", method_id, state.attempt - 1, describe(error), delay
+        )
+    return delay
+
+
+def should_reauthorize(status: int, refreshed: bool, headers: Mapping[str, str]) -> bool:
+    """A 401 to a request that carried a token (and was not already re-sent): refresh and send once more.
+
+    Even a POST is sent again: a 401 means the server did not act on it.
+    """
+    return status == 401 and not refreshed and "authorization" in headers
+
+
+def still_rejected(credentials: Credentials, rejected: str) -> bool:
+    """True if ``credentials`` would still send the ``rejected`` authorization header.
+
+    Callers that were all rejected with the same token thus refresh once: the others find
+    a different token already in place and just send again.
+    """
+    probe: dict[str, str] = {}
+    credentials.apply(probe)
+    return probe.get("authorization") == rejected
 
 
 class _AuthRequest:
@@ -93,9 +189,7 @@ class ApiCore:
         self._refresh_lock = threading.Lock()
         self._headers = dict(settings.headers)
         self._timeout = settings.timeout
-        self._retry: RetryPolicy | None = (
-            DEFAULT_RETRY if retry is DEFAULT else None if retry is None else as_policy(retry)
-        )
+        self._retry = choose_policy(retry, DEFAULT_RETRY)
 
     def call(
         self,
@@ -113,27 +207,10 @@ class ApiCore:
         ``google.api_core.retry.Retry``, None (no retries) or DEFAULT (the client's policy).
         When retries are exhausted the last error is raised.
         """
-        if spec.deprecated:
-            warnings.warn(f"{spec.id} is deprecated by the API", DeprecationWarning, stacklevel=3)
-        url = self.base_url + encoding.build_path(spec, path_values)
-        if spec.query:
-            url += encoding.build_query(spec.query, query_values)
-        headers = self._headers.copy()
-        data: bytes | None = None
-        if spec.has_body:
-            if body is None:
-                body = {}
-            elif not isinstance(body, Mapping):
-                raise TypeError(f"{spec.id}: body must be a dict, got {type(body).__name__}")
-            if spec.data_wrapper:
-                body = {"data": body}
-            data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-            headers["content-type"] = "application/json"
-        if spec.api_version:
-            headers["x-goog-api-version"] = spec.api_version
+        url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
         if timeout is DEFAULT:
             timeout = self._timeout
-        policy = self._retry if retry is DEFAULT else None if retry is None else as_policy(retry)
+        policy = choose_policy(retry, self._retry)
         started = time.monotonic()
         try:
             response = self._send(spec, url, headers, data, timeout)
@@ -142,10 +219,10 @@ class ApiCore:
                 raise
             error = exc
         else:
-            return self._decode(spec, url, response)  # type: ignore[no-any-return]
+            return decode_response(spec, url, response)  # type: ignore[no-any-return]
         # Outside the except block, so that a final error does not chain to the first one.
         response = self._retry_send(spec, url, headers, data, timeout, policy, started, error)
-        return self._decode(spec, url, response)  # type: ignore[no-any-return]
+        return decode_response(spec, url, response)  # type: ignore[no-any-return]
 
     def _retry_send(
         self,
@@ -161,15 +238,9 @@ class ApiCore:
         """Retry after ``error`` as ``policy`` allows; raise the last error when it does not."""
         state = RetryState(policy, spec.http_method, started)
         while True:
-            delay = state.next_delay(error, time.monotonic())
+            delay = next_retry_delay(state, spec.id, error)
             if delay is None:
-                if state.attempt > 1 and _LOGGER.isEnabledFor(logging.DEBUG):
-                    _LOGGER.debug("%s: attempt %d failed (%s); giving up", spec.id, state.attempt, describe(error))
                 raise error
-            if _LOGGER.isEnabledFor(logging.DEBUG):
-                _LOGGER.debug(
-                    "%s: attempt %d failed (%s); retrying in %.3f s", spec.id, state.attempt - 1, describe(error), delay
-                )
             time.sleep(delay)
             try:
                 return self._send(spec, url, headers, data, timeout)
@@ -199,7 +270,7 @@ class ApiCore:
             exc.method_id = spec.id
             raise
         if response.status >= 300:
-            if response.status == 401 and not refreshed and credentials is not None and "authorization" in headers:
+            if credentials is not None and should_reauthorize(response.status, refreshed, headers):
                 try:
                     self._refresh_rejected(credentials, headers["authorization"])
                 except Exception as refresh_error:
@@ -215,9 +286,7 @@ class ApiCore:
         a different token already in place and just send again.
         """
         with self._refresh_lock:
-            probe: dict[str, str] = {}
-            credentials.apply(probe)
-            if probe.get("authorization") == rejected:
+            if still_rejected(credentials, rejected):
                 credentials.refresh(self._auth_request)
 
     def pages(
@@ -254,25 +323,6 @@ class ApiCore:
     ) -> Iterator[Any]:
         """Iterate over the ``field`` items of every page (see :meth:`pages`)."""
         return paging.items(self.pages(spec, path_values, query_values, body, timeout, retry), field)
-
-    @staticmethod
-    def _decode(spec: MethodSpec[Any], url: str, response: Response) -> Any:
-        data = response.data
-        if not data:
-            return {}
-        try:
-            value = json.loads(data)
-        except ValueError:
-            raise ResponseDecodeError(
-                f"{spec.http_method} {url.split('?', 1)[0]} answered {response.status} "
-                f"with a body that is not JSON: {data[:80]!r}",
-                url=url,
-                method_id=spec.id,
-                response_started=True,
-            ) from None
-        if spec.data_wrapper and isinstance(value, dict) and "data" in value:
-            return value["data"]
-        return value
 
     def close(self) -> None:
         self.transport.close()
