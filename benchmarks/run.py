@@ -165,7 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     clock = time.perf_counter()
     sections: list[Section] = []
     failed: list[str] = []
+    from benchmarks.common import compile_bytecode
     from benchmarks.server import BenchServer
+
+    compile_bytecode(ROOT / "codegen", ROOT / "generated")
 
     with BenchServer() as server:
         for name in names:

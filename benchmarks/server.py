@@ -70,8 +70,12 @@ async def _serve(ready: asyncio.Future[int] | None = None) -> None:
     sys.stdout.flush()
     stop = loop.create_future()
     loop.add_signal_handler(signal.SIGTERM, lambda: stop.done() or stop.set_result(None))
-    # Standard input closing means the benchmark that started us is gone.
-    loop.add_reader(sys.stdin.fileno(), lambda: stop.done() or stop.set_result(None))
+    # Standard input closing means the benchmark that started us is gone. (When it is not a
+    # pipe, e.g. /dev/null, it cannot be watched: then only SIGTERM stops the server.)
+    try:
+        loop.add_reader(sys.stdin.fileno(), lambda: stop.done() or stop.set_result(None))
+    except (OSError, ValueError):
+        pass
     async with server:
         await stop
 
