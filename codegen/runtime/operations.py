@@ -19,14 +19,17 @@ from codegen.runtime.errors import OperationTimeout, rpc_error
 
 if TYPE_CHECKING:
     from codegen.runtime.client import ApiCore
+    from codegen.runtime.retry import RetryPolicy
     from codegen.runtime.spec import MethodSpec
 
 __all__ = [
     "CANCELLED",
     "DEFAULT_POLLING",
     "Operation",
+    "OperationBase",
     "OperationMethods",
     "PollingPolicy",
+    "WaitPlan",
     "choose_methods",
     "outcome",
 ]
@@ -96,22 +99,17 @@ def outcome(state: Mapping[str, Any], name: str) -> Any:
     return {} if response is None else response
 
 
-class Operation:
-    """A handle on one long-running operation.
-
-    Create it with the client's ``operation(op_or_name)``. Every method that talks to the
-    server uses the client's credentials, timeout and retry policy (polling GETs are
-    retried on 429/5xx like any GET).
-    """
+class OperationBase:
+    """What the sync :class:`Operation` and the async ``AsyncOperation`` share: the last known
+    state, reading it, and every decision; the subclasses only do the I/O."""
 
     def __init__(
         self,
-        api: ApiCore,
-        operation: Mapping[str, Any] | str | Operation,
+        operation: Mapping[str, Any] | str | OperationBase,
         candidates: Sequence[OperationMethods],
         polling: PollingPolicy | None = None,
     ) -> None:
-        if isinstance(operation, Operation):
+        if isinstance(operation, OperationBase):
             state: Mapping[str, Any] = operation._state
         elif isinstance(operation, str):
             state = {"name": operation}
@@ -124,7 +122,6 @@ class Operation:
             if not is_done(state):
                 raise ValueError("the operation has no name, so it cannot be polled")
             name = ""
-        self._api = api
         self._state: Mapping[str, Any] = dict(state)
         self._name = name
         self._polling = polling or DEFAULT_POLLING
@@ -145,17 +142,148 @@ class Operation:
         """The last known state: the ``google.longrunning.Operation`` as decoded JSON."""
         return self._state
 
+    def _store(self, state: object) -> Mapping[str, Any]:
+        """Keep what ``operations.get`` returned as the last known state."""
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{self._get.id} returned {type(state).__name__}, not an Operation")
+        self._state = state
+        return state
+
+    def _cancel_spec(self) -> MethodSpec[Any] | None:
+        """The cancel method to send, or None when the operation is known to be done (send nothing).
+
+        Raises MethodNotImplemented when the API has no cancel method for this operation.
+        """
+        if is_done(self._state):
+            return None
+        spec = self._cancel
+        if spec is None:
+            from google.api_core import exceptions
+
+            raise exceptions.MethodNotImplemented(f"this API has no cancel method for operation {self._name}")
+        return spec
+
+    def _was_cancelled(self) -> bool:
+        """Whether a done operation ended because it was cancelled (``error.code == 1``)."""
+        error = self._state.get("error")
+        return isinstance(error, Mapping) and error.get("code") == CANCELLED
+
+    def _error(self) -> Exception | None:
+        """A done operation's error as an exception, or None."""
+        try:
+            outcome(self._state, self._name)
+        except Exception as exc:
+            return exc
+        return None
+
+    def _plan(self, api: Any, timeout: float | None, polling: PollingPolicy | None) -> WaitPlan:
+        # The client's defaults (runtime-internal attributes of ApiCore and AsyncApiCore).
+        return WaitPlan(self._name, polling or self._polling, timeout, api._timeout, api._retry, self._get.http_method)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._name!r} done={is_done(self._state)}>"
+
+
+class WaitPlan:
+    """The decisions of one wait for an operation: when to poll, with which timeout and retry,
+    which failures to wait through, and when to give up.
+
+    Each poll's own timeout and retries are cut to the time left, so a stalled or failing
+    server cannot stretch the wait much beyond its timeout. Without a timeout (``None`` and a
+    policy without one) polls use the client's defaults and every failure propagates.
+    """
+
+    __slots__ = ("client_retry", "client_timeout", "deadline", "delays", "failure", "get_method", "limit", "name",
+                 "polled")
+
+    def __init__(
+        self,
+        name: str,
+        policy: PollingPolicy,
+        timeout: float | None,
+        client_timeout: float | None,
+        client_retry: RetryPolicy | None,
+        get_method: str,
+    ) -> None:
+        self.name = name
+        self.limit = policy.timeout if timeout is None else timeout
+        self.deadline = None if self.limit is None else time.monotonic() + self.limit
+        self.delays = policy.delays()
+        self.client_timeout = client_timeout
+        self.client_retry = client_retry
+        self.get_method = get_method
+        self.polled = False
+        #: The last poll's transient failure (None after a poll that worked).
+        self.failure: Exception | None = None
+
+    def next_delay(self) -> float:
+        """Seconds to sleep before the next poll (0 before the first one, which always happens).
+
+        Raises :class:`~codegen.runtime.errors.OperationTimeout` when the time is up.
+        """
+        if not self.polled:
+            self.polled = True
+            return 0.0
+        if self.deadline is None:
+            return next(self.delays)
+        now = time.monotonic()
+        if now >= self.deadline:
+            raise OperationTimeout(
+                f"operation {self.name} is not done after {self.limit:g} s"
+                + (f" (last poll: {self.failure})" if self.failure is not None else "")
+            ) from self.failure
+        return min(next(self.delays), self.deadline - now)
+
+    def poll_options(self) -> tuple[TimeoutArg, RetryArg]:
+        """The timeout and retry policy of the next poll: the client's, cut to the time left."""
+        if self.deadline is None:
+            return DEFAULT, DEFAULT
+        budget = max(self.deadline - time.monotonic(), _MIN_POLL)
+        timeout = self.client_timeout
+        retry = self.client_retry
+        if timeout is None or timeout > budget:
+            timeout = budget
+        if retry is not None and (retry.timeout is None or retry.timeout > budget):
+            retry = dataclasses.replace(retry, timeout=budget)
+        return timeout, retry
+
+    def tolerates(self, exc: Exception) -> bool:
+        """True if the wait goes on after this poll failure (it timed out, or failed in a way the
+        client's retry policy retries); it is kept as :attr:`failure`. Other failures propagate."""
+        if self.deadline is None:
+            return False
+        retry = self.client_retry
+        if isinstance(exc, TimeoutError) or (retry is not None and retry.should_retry(self.get_method, exc)):
+            self.failure = exc
+            return True
+        return False
+
+
+class Operation(OperationBase):
+    """A handle on one long-running operation.
+
+    Create it with the client's ``operation(op_or_name)``. Every method that talks to the
+    server uses the client's credentials, timeout and retry policy (polling GETs are
+    retried on 429/5xx like any GET).
+    """
+
+    def __init__(
+        self,
+        api: ApiCore,
+        operation: Mapping[str, Any] | str | OperationBase,
+        candidates: Sequence[OperationMethods],
+        polling: PollingPolicy | None = None,
+    ) -> None:
+        super().__init__(operation, candidates, polling)
+        self._api = api
+
     def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
         """Fetch the current state with ``operations.get`` and return it.
 
         ``timeout`` and ``retry`` are those of any call (default: the client's).
         """
         spec = self._get
-        state = self._api.call(spec, (self._name,), (None,) * len(spec.query), None, timeout, retry)
-        if not isinstance(state, Mapping):
-            raise TypeError(f"{spec.id} returned {type(state).__name__}, not an Operation")
-        self._state = state
-        return state
+        return self._store(self._api.call(spec, (self._name,), (None,) * len(spec.query), None, timeout, retry))
 
     def done(self) -> bool:
         """True once the operation finished (succeeded, failed or was cancelled).
@@ -171,10 +299,7 @@ class Operation:
 
         Refreshes first unless the operation is already known to be done.
         """
-        if not self.done():
-            return False
-        error = self._state.get("error")
-        return isinstance(error, Mapping) and error.get("code") == CANCELLED
+        return self.done() and self._was_cancelled()
 
     def cancel(self) -> bool:
         """Ask the server to cancel the operation (best effort, as operations.proto says).
@@ -185,13 +310,9 @@ class Operation:
         ``google.api_core.exceptions.MethodNotImplemented`` when the server does not
         support cancellation (UNIMPLEMENTED, HTTP 501) or the API has no cancel method.
         """
-        if is_done(self._state):
-            return False
-        spec = self._cancel
+        spec = self._cancel_spec()
         if spec is None:
-            from google.api_core import exceptions
-
-            raise exceptions.MethodNotImplemented(f"this API has no cancel method for operation {self._name}")
+            return False
         self._api.call(spec, (self._name,), (None,) * len(spec.query), {} if spec.has_body else None)
         return True
 
@@ -210,65 +331,25 @@ class Operation:
     def exception(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Exception | None:
         """Wait like :meth:`result`; return the operation's error as an exception, or None."""
         self.wait(timeout, polling)
-        try:
-            outcome(self._state, self._name)
-        except Exception as exc:
-            return exc
-        return None
+        return self._error()
 
     def wait(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
         """Poll until done and return the final state; raise OperationTimeout after ``timeout``.
 
         Each poll's own timeout and retries are cut to the time left, so a stalled or failing
-        server cannot stretch the wait much beyond ``timeout``.
+        server cannot stretch the wait much beyond ``timeout`` (see :class:`WaitPlan`).
         """
-        policy = polling or self._polling
-        limit = policy.timeout if timeout is None else timeout
-        deadline = None if limit is None else time.monotonic() + limit
-        delays = policy.delays()
-        polled = False
-        failure: Exception | None = None  # the last transient poll failure
+        plan = self._plan(self._api, timeout, polling)
         while not is_done(self._state):
-            if deadline is None or limit is None:
-                if polled:
-                    time.sleep(next(delays))
-                self.refresh()
+            delay = plan.next_delay()
+            if delay:
+                time.sleep(delay)
+            poll_timeout, poll_retry = plan.poll_options()
+            try:
+                self.refresh(poll_timeout, poll_retry)
+            except Exception as exc:
+                if not plan.tolerates(exc):
+                    raise
             else:
-                now = time.monotonic()
-                if polled:
-                    if now >= deadline:
-                        raise OperationTimeout(
-                            f"operation {self._name} is not done after {limit:g} s"
-                            + (f" (last poll: {failure})" if failure is not None else "")
-                        ) from failure
-                    time.sleep(min(next(delays), deadline - now))
-                failure = self._poll_within(deadline)
-            polled = True
+                plan.failure = None
         return self._state
-
-    def _poll_within(self, deadline: float) -> Exception | None:
-        """One ``refresh`` whose timeout and retry deadline fit in the time left.
-
-        Returns the error of a poll that failed transiently (timed out, or failed in a way the
-        client's retry policy retries): the wait goes on until its deadline. Other failures
-        (403, 404, …) propagate.
-        """
-        budget = max(deadline - time.monotonic(), _MIN_POLL)
-        api = self._api
-        timeout = api._timeout  # the client's defaults (runtime-internal)
-        retry = api._retry
-        if timeout is None or timeout > budget:
-            timeout = budget
-        if retry is not None and (retry.timeout is None or retry.timeout > budget):
-            retry = dataclasses.replace(retry, timeout=budget)
-        try:
-            self.refresh(timeout, retry)
-        except Exception as exc:
-            transient = retry.should_retry(self._get.http_method, exc) if retry is not None else False
-            if isinstance(exc, TimeoutError) or transient:
-                return exc
-            raise
-        return None
-
-    def __repr__(self) -> str:
-        return f"<Operation {self._name!r} done={is_done(self._state)}>"

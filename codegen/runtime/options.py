@@ -105,6 +105,46 @@ def resolve_settings(
     timeout: float | None,
     allow_insecure_http: bool,
 ) -> ClientSettings:
+    base_url, resolved, headers = resolve_common(
+        root_url=root_url,
+        service_path=service_path,
+        scopes=scopes,
+        user_agent=user_agent,
+        api_client=api_client,
+        credentials=credentials,
+        endpoint=endpoint,
+        client_options=client_options,
+        timeout=timeout,
+        allow_insecure_http=allow_insecure_http,
+    )
+    return ClientSettings(
+        base_url=base_url,
+        credentials=resolved,
+        transport=RedirectingTransport(
+            transport if transport is not None else Urllib3Transport(), allow_insecure_http=allow_insecure_http
+        ),
+        headers=headers,
+        timeout=timeout,
+    )
+
+
+def resolve_common(
+    *,
+    root_url: str,
+    service_path: str,
+    scopes: Sequence[str],
+    user_agent: str,
+    api_client: str,
+    credentials: Credentials | None,
+    endpoint: str | None,
+    client_options: Mapping[str, Any] | Any | None,
+    timeout: float | None,
+    allow_insecure_http: bool,
+) -> tuple[str, Credentials | None, dict[str, str]]:
+    """What sync and async clients resolve alike: (base URL, credentials, headers of every call).
+
+    Checks the endpoint and the timeout; raises ValueError for a user's mistake.
+    """
     options = _options_dict(client_options)
     if endpoint is not None and options.get("api_endpoint") not in (None, endpoint):
         raise ValueError("pass the endpoint either as endpoint= or as client_options api_endpoint, not both")
@@ -135,15 +175,7 @@ def resolve_settings(
                 headers["x-goog-user-project"] = quota_project
         else:
             headers["x-goog-user-project"] = quota_project
-    return ClientSettings(
-        base_url=root + service_path.lstrip("/"),
-        credentials=credentials,
-        transport=RedirectingTransport(
-            transport if transport is not None else Urllib3Transport(), allow_insecure_http=allow_insecure_http
-        ),
-        headers=headers,
-        timeout=timeout,
-    )
+    return root + service_path.lstrip("/"), credentials, headers
 
 
 def _credentials(

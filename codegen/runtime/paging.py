@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from codegen.runtime.errors import PagingError
 
-__all__ = ["PAGE_TOKEN", "items", "iterate", "next_token"]
+__all__ = ["PAGE_TOKEN", "items", "items_of", "iterate", "next_token", "start"]
 
 #: The wire name of the request's page token and of the response's next token.
 PAGE_TOKEN = "pageToken"
@@ -47,13 +47,20 @@ def iterate(
     query_values: Sequence[object],
 ) -> Iterator[PageT]:
     """Yield ``fetch(query_values)`` for each page, with ``pageToken`` set to the next token."""
+    index, values, seen = start(query_names, query_values)
+    return _pages(fetch, method_id, index, values, seen)
+
+
+def start(query_names: Sequence[str], query_values: Sequence[object]) -> tuple[int, list[object], set[str]]:
+    """Where ``pageToken`` sits among the query values, a mutable copy of them, and the tokens
+    seen so far (the starting token, if any: the server handing it out again is a repeat)."""
     index = list(query_names).index(PAGE_TOKEN)
     values = list(query_values)
     seen: set[str] = set()
     first = values[index]
     if isinstance(first, str) and first:
         seen.add(first)
-    return _pages(fetch, method_id, index, values, seen)
+    return index, values, seen
 
 
 def _pages(
@@ -71,6 +78,10 @@ def _pages(
 def items(pages: Iterable[Any], field: str) -> Iterator[Any]:
     """The elements of each page's ``field`` list, across all pages (missing field: none)."""
     for page in pages:
-        values = page.get(field) if isinstance(page, dict) else None
-        if values:
-            yield from values
+        yield from items_of(page, field)
+
+
+def items_of(page: object, field: str) -> Sequence[Any]:
+    """The elements of one page's ``field`` list (none when the field is missing or empty)."""
+    values = page.get(field) if isinstance(page, dict) else None
+    return values if isinstance(values, list) else ()

@@ -24,7 +24,16 @@ from urllib.parse import urljoin, urlsplit
 from codegen.runtime.errors import TransportError
 from codegen.runtime.transport import Response, Transport
 
-__all__ = ["MAX_REDIRECTS", "REDIRECT_STATUSES", "SECRET_HEADERS", "RedirectError", "RedirectingTransport"]
+__all__ = [
+    "MAX_REDIRECTS",
+    "REDIRECT_STATUSES",
+    "SECRET_HEADERS",
+    "RedirectError",
+    "RedirectPlan",
+    "RedirectingTransport",
+    "check_target",
+    "follows",
+]
 
 #: Most redirects followed for one request.
 MAX_REDIRECTS = 5
@@ -86,53 +95,86 @@ class RedirectingTransport:
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
     ) -> Response:
         response = self.inner.request(method, url, headers, body, timeout)
-        if response.status not in REDIRECT_STATUSES or method not in FOLLOWED_METHODS:
+        if not follows(method, response.status):
             return response
         return self._follow(method, url, headers, timeout, response)
 
     def _follow(
         self, method: str, url: str, headers: Mapping[str, str], timeout: float | None, response: Response
     ) -> Response:
-        origin = _origin(url)
-        current = url
-        sent = dict(headers)
-        for _ in range(self.max_redirects):
-            location = _location(response.headers)
-            if not location:
-                return response  # nothing to follow: the client reports the 3xx
-            target = self._check(current, location)
-            if _origin(target) != origin:
-                sent = {name: value for name, value in sent.items() if name.lower() not in SECRET_HEADERS}
-            current = target
-            response = self.inner.request(method, current, sent, None, timeout)
-            if response.status not in REDIRECT_STATUSES:
-                return response
-        raise RedirectError(f"{method} {url.split('?', 1)[0]}: more than {self.max_redirects} redirects")
-
-    def _check(self, current: str, location: str) -> str:
-        """The absolute URL of ``location``, or RedirectError when it may not be followed."""
-        where = current.split("?", 1)[0]
-        if any(ord(char) < 0x21 or ord(char) == 0x7F for char in location):
-            raise RedirectError(f"redirect from {where} to a Location with whitespace or control characters")
-        target = urljoin(current, location)
-        try:
-            parts = urlsplit(target)
-            parts.port  # noqa: B018 - raises ValueError on a bad port
-        except ValueError:
-            raise RedirectError(f"redirect from {where} to an invalid URL") from None
-        shown = f"{parts.scheme}://{parts.hostname}{parts.path}"
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise RedirectError(f"redirect from {where} to a non-http(s) URL refused")
-        if parts.username is not None or parts.password is not None:
-            raise RedirectError(f"redirect from {where} to a URL with user info refused")
-        if parts.scheme == "http":
-            from codegen.runtime.options import is_loopback_host
-
-            if urlsplit(current).scheme == "https":
-                raise RedirectError(f"redirect from {where} to plain http ({shown}) refused: no TLS downgrade")
-            if not (self.allow_insecure_http or is_loopback_host(parts.hostname)):
-                raise RedirectError(f"redirect from {where} to plain http on a non-loopback host ({shown}) refused")
-        return target
+        plan = RedirectPlan(method, url, headers, self.allow_insecure_http, self.max_redirects)
+        while (hop := plan.next_hop(response)) is not None:
+            response = self.inner.request(method, hop[0], hop[1], None, timeout)
+        return response
 
     def close(self) -> None:
         self.inner.close()
+
+
+def follows(method: str, status: int) -> bool:
+    """True when a response with ``status`` to a ``method`` request is a redirect to follow."""
+    return status in REDIRECT_STATUSES and method in FOLLOWED_METHODS
+
+
+class RedirectPlan:
+    """The redirect decisions of one request, independent of how hops are sent (sync or async).
+
+    Call :meth:`next_hop` with each redirect response: it returns the URL and headers of the
+    next request, None when there is nothing to follow (the response is the answer), or raises
+    :class:`RedirectError`.
+    """
+
+    __slots__ = ("allow_insecure_http", "current", "hops", "max_redirects", "method", "origin", "sent", "url")
+
+    def __init__(
+        self, method: str, url: str, headers: Mapping[str, str], allow_insecure_http: bool, max_redirects: int
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.origin = _origin(url)
+        self.current = url
+        self.sent = dict(headers)
+        self.allow_insecure_http = allow_insecure_http
+        self.max_redirects = max_redirects
+        self.hops = 0
+
+    def next_hop(self, response: Response) -> tuple[str, dict[str, str]] | None:
+        if not follows(self.method, response.status):
+            return None
+        if self.hops >= self.max_redirects:
+            raise RedirectError(f"{self.method} {self.url.split('?', 1)[0]}: more than {self.max_redirects} redirects")
+        location = _location(response.headers)
+        if not location:
+            return None  # nothing to follow: the client reports the 3xx
+        target = check_target(self.current, location, self.allow_insecure_http)
+        if _origin(target) != self.origin:
+            self.sent = {name: value for name, value in self.sent.items() if name.lower() not in SECRET_HEADERS}
+        self.current = target
+        self.hops += 1
+        return target, self.sent
+
+
+def check_target(current: str, location: str, allow_insecure_http: bool) -> str:
+    """The absolute URL of ``location``, or RedirectError when it may not be followed."""
+    where = current.split("?", 1)[0]
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in location):
+        raise RedirectError(f"redirect from {where} to a Location with whitespace or control characters")
+    target = urljoin(current, location)
+    try:
+        parts = urlsplit(target)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise RedirectError(f"redirect from {where} to an invalid URL") from None
+    shown = f"{parts.scheme}://{parts.hostname}{parts.path}"
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise RedirectError(f"redirect from {where} to a non-http(s) URL refused")
+    if parts.username is not None or parts.password is not None:
+        raise RedirectError(f"redirect from {where} to a URL with user info refused")
+    if parts.scheme == "http":
+        from codegen.runtime.options import is_loopback_host
+
+        if urlsplit(current).scheme == "https":
+            raise RedirectError(f"redirect from {where} to plain http ({shown}) refused: no TLS downgrade")
+        if not (allow_insecure_http or is_loopback_host(parts.hostname)):
+            raise RedirectError(f"redirect from {where} to plain http on a non-loopback host ({shown}) refused")
+    return target
