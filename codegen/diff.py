@@ -332,6 +332,8 @@ def _literal(text: str) -> str:
 
 def _resource_view(doc: Resource, node: ir.ResourceIR, prefix: str, source: str) -> _ResourceView:
     python = prefix + node.attribute
+    # Pairing is by position: check it through the name (the IR only appends "_" to avoid collisions).
+    _expect(node.attribute.rstrip("_") == naming.python_name(doc.name).rstrip("_"), source, f"resource {doc.json_path}")
     _expect(len(doc.resources) == len(node.children), source, f"resources under {doc.json_path}")
     children = {
         child.name: _resource_view(child, child_ir, python + ".", source)
@@ -343,14 +345,17 @@ def _resource_view(doc: Resource, node: ir.ResourceIR, prefix: str, source: str)
 def _pair_methods(
     docs: tuple[Method, ...], nodes: tuple[ir.MethodIR, ...], prefix: str, source: str
 ) -> dict[str, _MethodView]:
-    """Pair document methods with IR methods: by id when ids are unique, else by position."""
+    """Pair document methods with IR methods: by id when ids are unique, else by position and name."""
     _expect(len(docs) == len(nodes), source, "methods")
     by_id = {node.id: node for node in nodes}
     ids = [repr(doc.id) for doc in docs]
-    unique = all(doc.id for doc in docs) and len(set(ids)) == len(ids) and set(ids) == set(by_id)
+    unique = all(doc.id for doc in docs) and len(set(ids)) == len(ids)
+    if unique:
+        _expect(set(ids) == set(by_id), source, "method ids")
     result = {}
     for index, doc in enumerate(docs):
         node = by_id[repr(doc.id)] if unique else nodes[index]
+        _expect(node.name.rstrip("_") == naming.python_name(doc.name).rstrip("_"), source, f"method {doc.json_path}")
         params = {_literal(param.wire): param for param in node.params}
         _expect(set(params) == {wire for wire, _ in doc.parameters}, source, f"parameters of {doc.json_path}")
         result[doc.name] = _MethodView(prefix + node.name, doc, node, params)
