@@ -108,6 +108,14 @@ def decode_response(spec: MethodSpec[Any], url: str, response: Response) -> Any:
     return value
 
 
+def identity(package: str, revision: str) -> tuple[str, str]:
+    """The ``user-agent`` and ``x-goog-api-client`` values of a generated package's requests."""
+    return (
+        f"{package}/{revision} gapi-codegen/{RUNTIME_VERSION}",
+        f"gl-python/{platform.python_version()} gapi-codegen/{RUNTIME_VERSION}",
+    )
+
+
 def choose_policy(retry: RetryArg, default: RetryPolicy | None) -> RetryPolicy | None:
     """The retry policy a call (or client) uses: ``default`` for DEFAULT, None for None."""
     if retry is DEFAULT:
@@ -373,12 +381,13 @@ class BaseClient:
                 replaces it; None turns retries off. Calls may override it with ``retry=``.
             allow_insecure_http: Permit ``http://`` endpoints on non-loopback hosts.
         """
+        user_agent, api_client = identity(self._PACKAGE, self._REVISION)
         settings = resolve_settings(
             root_url=self._ROOT_URL,
             service_path=self._SERVICE_PATH,
             scopes=self._SCOPES,
-            user_agent=f"{self._PACKAGE}/{self._REVISION} gapi-codegen/{RUNTIME_VERSION}",
-            api_client=f"gl-python/{platform.python_version()} gapi-codegen/{RUNTIME_VERSION}",
+            user_agent=user_agent,
+            api_client=api_client,
             credentials=credentials,
             endpoint=endpoint,
             client_options=client_options,

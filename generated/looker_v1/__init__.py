@@ -3,13 +3,30 @@
 
 Documentation: https://cloud.google.com/looker/docs/reference/rest/
 
-Generated client package ``looker_v1``: ``from looker_v1 import LookerClient``.
-Request and response types live in ``looker_v1.schemas``.
+Generated client package ``looker_v1``: ``from looker_v1 import LookerClient``
+(``LookerAsyncClient`` for asyncio code). Request and response types live in
+``looker_v1.schemas``.
 """
+
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from ._client import LookerClient
 from ._version import __version__ as __version__
 
-__all__ = ["LookerClient"]
+if _TYPE_CHECKING:
+    from ._async_client import LookerAsyncClient
+else:
+
+    def __getattr__(name: str) -> object:
+        # The async client is imported when first used: sync code never loads asyncio or aiohttp.
+        if name == "LookerAsyncClient":
+            from ._async_client import LookerAsyncClient
+
+            globals()[name] = LookerAsyncClient
+            return LookerAsyncClient
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["LookerClient", "LookerAsyncClient"]
 #: The discovery document revision this package was generated from.
 REVISION = "20261020"

@@ -8,6 +8,7 @@ import typing as _t
 from codegen import runtime as _rt
 
 if _t.TYPE_CHECKING:
+    from codegen.runtime import aio as _aio
     from .. import schemas as _s
 
 
@@ -1022,6 +1023,871 @@ class ProjectsLocationsOperationsResource:
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.Iterator[_s.Operation]:
+        """Iterate over the ``operations`` of every page of :meth:`list`.
+
+        Takes the arguments of :meth:`list`; pages as :meth:`list_pages` does.
+
+        Yields:
+            Each element of ``operations``, page after page.
+        """
+        return self._api.items(
+            _PROJECTS_LOCATIONS_OPERATIONS_LIST,
+            (name,),
+            (filter, page_size, page_token, return_partial_success),
+            None,
+            timeout,
+            retry,
+            "operations",
+        )
+
+
+# The asyncio twins of the classes above, for LookerAsyncClient.
+
+
+class ProjectsAsyncResource:
+    """The ``projects`` resource."""
+
+    __slots__ = ("_api", "locations")
+
+    def __init__(self, api: _aio.AsyncApiCore) -> None:
+        self._api = api
+        self.locations = ProjectsLocationsAsyncResource(api)
+
+
+class ProjectsLocationsAsyncResource:
+    """The ``locations`` resource."""
+
+    __slots__ = ("_api", "instances", "operations")
+
+    def __init__(self, api: _aio.AsyncApiCore) -> None:
+        self._api = api
+        self.instances = ProjectsLocationsInstancesAsyncResource(api)
+        self.operations = ProjectsLocationsOperationsAsyncResource(api)
+
+    async def get(
+        self,
+        *,
+        name: str,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Location:
+        """Gets information about a location.
+
+        HTTP: GET v1/{+name}
+
+        Args:
+            name: Resource name for the location. Must match
+                '^projects/[^/]+/locations/[^/]+$'.
+
+        Returns:
+            The Location response, decoded from JSON.
+        """
+        return await self._api.call(_PROJECTS_LOCATIONS_GET, (name,), (), None, timeout, retry)
+
+    async def list(
+        self,
+        *,
+        name: str,
+        extra_location_types: _t.Sequence[str] | None = None,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.ListLocationsResponse:
+        """Lists information about the supported locations for this service. This method lists
+        locations based on the resource scope provided in the ListLocationsRequest.name field: *
+        **Global locations**: If `name` is empty, the method lists the public locations
+        available to all projects. * **Project-specific locations**: If `name` follows the
+        format `projects/{project}`, the method lists locations visible to that specific
+        project. This includes public, private, or other project-specific locations enabled for
+        the project. For gRPC and client library implementations, the resource name is passed as
+        the `name` field. For direct service calls, the resource name is incorporated into the
+        request path based on the specific service implementation and version.
+
+        HTTP: GET v1/{+name}/locations
+
+        Args:
+            name: The resource that owns the locations collection, if applicable. Must match
+                '^projects/[^/]+$'.
+            extra_location_types: Optional. Do not use this field unless explicitly
+                documented otherwise. This is primarily for internal usage.
+            filter: A filter to narrow down results to a preferred subset. The filtering
+                language accepts strings like `"displayName=tokyo"`, and is documented in
+                more detail in [AIP-160](https://google.aip.dev/160).
+            page_size: The maximum number of results to return. If not set, the service
+                selects a default.
+            page_token: A page token received from the `next_page_token` field in the
+                response. Send that page token to receive the subsequent page.
+
+        Returns:
+            The ListLocationsResponse response, decoded from JSON.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_LIST,
+            (name,),
+            (extra_location_types, filter, page_size, page_token),
+            None,
+            timeout,
+            retry,
+        )
+
+    def list_pages(
+        self,
+        *,
+        name: str,
+        extra_location_types: _t.Sequence[str] | None = None,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.AsyncIterator[_s.ListLocationsResponse]:
+        """Iterate over the pages of :meth:`list`, one request per page.
+
+        Takes the arguments of :meth:`list` and sends them with every page, with
+        ``page_token`` (where to start; default: the first page) replaced by each page's
+        ``nextPageToken``; stops when that is missing or empty. Raises
+        ``codegen.runtime.PagingError`` if the server repeats a token.
+
+        Yields:
+            The ListLocationsResponse pages, decoded from JSON.
+        """
+        return self._api.pages(
+            _PROJECTS_LOCATIONS_LIST,
+            (name,),
+            (extra_location_types, filter, page_size, page_token),
+            None,
+            timeout,
+            retry,
+        )
+
+    def list_all(
+        self,
+        *,
+        name: str,
+        extra_location_types: _t.Sequence[str] | None = None,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.AsyncIterator[_s.Location]:
+        """Iterate over the ``locations`` of every page of :meth:`list`.
+
+        Takes the arguments of :meth:`list`; pages as :meth:`list_pages` does.
+
+        Yields:
+            Each element of ``locations``, page after page.
+        """
+        return self._api.items(
+            _PROJECTS_LOCATIONS_LIST,
+            (name,),
+            (extra_location_types, filter, page_size, page_token),
+            None,
+            timeout,
+            retry,
+            "locations",
+        )
+
+
+class ProjectsLocationsInstancesAsyncResource:
+    """The ``instances`` resource."""
+
+    __slots__ = ("_api", "backups")
+
+    def __init__(self, api: _aio.AsyncApiCore) -> None:
+        self._api = api
+        self.backups = ProjectsLocationsInstancesBackupsAsyncResource(api)
+
+    async def create(
+        self,
+        *,
+        parent: str,
+        body: _s.Instance,
+        instance_id: str | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Operation:
+        """Creates a new Instance in a given project and location.
+
+        HTTP: POST v1/{+parent}/instances
+
+        Args:
+            parent: Required. Format: `projects/{project}/locations/{location}`. Must match
+                '^projects/[^/]+/locations/[^/]+$'.
+            instance_id: Required. The unique instance identifier. Must contain only
+                lowercase letters, numbers, or hyphens, with the first character a letter
+                and the last a letter or a number. 63 characters maximum.
+            body: The Instance request message.
+
+        Returns:
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_CREATE, (parent,), (instance_id,), body, timeout, retry
+        )
+
+    async def delete(
+        self,
+        *,
+        name: str,
+        force: bool | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Operation:
+        """Delete instance.
+
+        HTTP: DELETE v1/{+name}
+
+        Args:
+            name: Required. Format:
+                `projects/{project}/locations/{location}/instances/{instance}`. Must match
+                '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            force: Whether to force cascading delete.
+
+        Returns:
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_DELETE, (name,), (force,), None, timeout, retry
+        )
+
+    async def export(
+        self,
+        *,
+        name: str,
+        body: _s.ExportInstanceRequest,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Operation:
+        """Export instance.
+
+        HTTP: POST v1/{+name}:export
+
+        Args:
+            name: Required. Format:
+                `projects/{project}/locations/{location}/instances/{instance}`. Must match
+                '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            body: The ExportInstanceRequest request message.
+
+        Returns:
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_EXPORT, (name,), (), body, timeout, retry
+        )
+
+    async def get(
+        self,
+        *,
+        name: str,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Instance:
+        """Gets details of a single Instance.
+
+        HTTP: GET v1/{+name}
+
+        Args:
+            name: Required. Format:
+                `projects/{project}/locations/{location}/instances/{instance}`. Must match
+                '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+
+        Returns:
+            The Instance response, decoded from JSON.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_GET, (name,), (), None, timeout, retry
+        )
+
+    async def import_(
+        self,
+        *,
+        name: str,
+        body: _s.ImportInstanceRequest,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Operation:
+        """Import instance.
+
+        HTTP: POST v1/{+name}:import
+
+        Args:
+            name: Required. Format:
+                `projects/{project}/locations/{location}/instances/{instance}`. Must match
+                '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            body: The ImportInstanceRequest request message.
+
+        Returns:
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_IMPORT, (name,), (), body, timeout, retry
+        )
+
+    async def list(
+        self,
+        *,
+        parent: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        show_deleted: bool | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.ListInstancesResponse:
+        """Lists Instances in a given project and location.
+
+        HTTP: GET v1/{+parent}/instances
+
+        Args:
+            parent: Required. Format: `projects/{project}/locations/{location}`. Must match
+                '^projects/[^/]+/locations/[^/]+$'.
+            page_size: The maximum number of instances to return. If unspecified at most 256
+                will be returned. The maximum possible value is 2048.
+            page_token: A page token received from a previous ListInstancesRequest.
+            show_deleted: Optional. Whether to include deleted instances in the response.
+
+        Returns:
+            The ListInstancesResponse response, decoded from JSON.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_LIST,
+            (parent,),
+            (page_size, page_token, show_deleted),
+            None,
+            timeout,
+            retry,
+        )
+
+    def list_pages(
+        self,
+        *,
+        parent: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        show_deleted: bool | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.AsyncIterator[_s.ListInstancesResponse]:
+        """Iterate over the pages of :meth:`list`, one request per page.
+
+        Takes the arguments of :meth:`list` and sends them with every page, with
+        ``page_token`` (where to start; default: the first page) replaced by each page's
+        ``nextPageToken``; stops when that is missing or empty. Raises
+        ``codegen.runtime.PagingError`` if the server repeats a token.
+
+        Yields:
+            The ListInstancesResponse pages, decoded from JSON.
+        """
+        return self._api.pages(
+            _PROJECTS_LOCATIONS_INSTANCES_LIST,
+            (parent,),
+            (page_size, page_token, show_deleted),
+            None,
+            timeout,
+            retry,
+        )
+
+    def list_all(
+        self,
+        *,
+        parent: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        show_deleted: bool | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.AsyncIterator[_s.Instance]:
+        """Iterate over the ``instances`` of every page of :meth:`list`.
+
+        Takes the arguments of :meth:`list`; pages as :meth:`list_pages` does.
+
+        Yields:
+            Each element of ``instances``, page after page.
+        """
+        return self._api.items(
+            _PROJECTS_LOCATIONS_INSTANCES_LIST,
+            (parent,),
+            (page_size, page_token, show_deleted),
+            None,
+            timeout,
+            retry,
+            "instances",
+        )
+
+    async def patch(
+        self,
+        *,
+        name: str,
+        body: _s.Instance,
+        update_mask: str | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Operation:
+        """Update Instance.
+
+        HTTP: PATCH v1/{+name}
+
+        Args:
+            name: Output only. Format:
+                `projects/{project}/locations/{location}/instances/{instance}`. Must match
+                '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            update_mask: Required. Field mask used to specify the fields to be overwritten
+                in the Instance resource by the update. The fields specified in the mask are
+                relative to the resource, not the full request. A field will be overwritten
+                if it is in the mask.
+            body: The Instance request message.
+
+        Returns:
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_PATCH, (name,), (update_mask,), body, timeout, retry
+        )
+
+    async def restart(
+        self,
+        *,
+        name: str,
+        body: _s.RestartInstanceRequest | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Operation:
+        """Restart instance.
+
+        HTTP: POST v1/{+name}:restart
+
+        Args:
+            name: Required. Format:
+                `projects/{project}/locations/{location}/instances/{instance}`. Must match
+                '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            body: The RestartInstanceRequest request message. Optional: the request message
+                has no fields.
+
+        Returns:
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_RESTART, (name,), (), body, timeout, retry
+        )
+
+    async def restore(
+        self,
+        *,
+        name: str,
+        body: _s.RestoreInstanceRequest,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Operation:
+        """Restore Looker instance.
+
+        HTTP: POST v1/{+name}:restore
+
+        Args:
+            name: Required. Instance being restored Format:
+                projects/{project}/locations/{location}/instances/{instance} Must match
+                '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            body: The RestoreInstanceRequest request message.
+
+        Returns:
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_RESTORE, (name,), (), body, timeout, retry
+        )
+
+    async def undelete(
+        self,
+        *,
+        name: str,
+        body: _s.UndeleteInstanceRequest | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Operation:
+        """Undeletes Looker instance.
+
+        HTTP: POST v1/{+name}:undelete
+
+        Args:
+            name: Required. Format:
+                projects/{project}/locations/{location}/instances/{instance} Must match
+                '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            body: The UndeleteInstanceRequest request message. Optional: the request message
+                has no fields.
+
+        Returns:
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_UNDELETE, (name,), (), body, timeout, retry
+        )
+
+
+class ProjectsLocationsInstancesBackupsAsyncResource:
+    """The ``backups`` resource."""
+
+    __slots__ = ("_api",)
+
+    def __init__(self, api: _aio.AsyncApiCore) -> None:
+        self._api = api
+
+    async def create(
+        self,
+        *,
+        parent: str,
+        body: _s.InstanceBackup,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Operation:
+        """Backup Looker instance.
+
+        HTTP: POST v1/{+parent}/backups
+
+        Args:
+            parent: Required. Format:
+                projects/{project}/locations/{location}/instances/{instance} Must match
+                '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            body: The InstanceBackup request message.
+
+        Returns:
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_CREATE, (parent,), (), body, timeout, retry
+        )
+
+    async def delete(
+        self,
+        *,
+        name: str,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Operation:
+        """Delete backup.
+
+        HTTP: DELETE v1/{+name}
+
+        Args:
+            name: Required. Format:
+                projects/{project}/locations/{location}/instances/{instance}/backups/{backup
+                } Must match
+                '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
+
+        Returns:
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_DELETE, (name,), (), None, timeout, retry
+        )
+
+    async def get(
+        self,
+        *,
+        name: str,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.InstanceBackup:
+        """looker.projects.locations.instances.backups.get
+
+        HTTP: GET v1/{+name}
+
+        Args:
+            name: Required. Format:
+                `projects/{project}/locations/{location}/instances/{instance}/backups/{backu
+                p}`. Must match
+                '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
+
+        Returns:
+            The InstanceBackup response, decoded from JSON.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_GET, (name,), (), None, timeout, retry
+        )
+
+    async def list(
+        self,
+        *,
+        parent: str,
+        order_by: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.ListInstanceBackupsResponse:
+        """List backups of Looker instance.
+
+        HTTP: GET v1/{+parent}/backups
+
+        Args:
+            parent: Required. Format:
+                projects/{project}/locations/{location}/instances/{instance}. Must match
+                '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            order_by: Sort results. Default order is "create_time desc". Other supported
+                fields are "state" and "expire_time". https://google.aip.dev/132#ordering
+            page_size: The maximum number of instances to return.
+            page_token: A page token received from a previous ListInstances request.
+
+        Returns:
+            The ListInstanceBackupsResponse response, decoded from JSON.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST,
+            (parent,),
+            (order_by, page_size, page_token),
+            None,
+            timeout,
+            retry,
+        )
+
+    def list_pages(
+        self,
+        *,
+        parent: str,
+        order_by: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.AsyncIterator[_s.ListInstanceBackupsResponse]:
+        """Iterate over the pages of :meth:`list`, one request per page.
+
+        Takes the arguments of :meth:`list` and sends them with every page, with
+        ``page_token`` (where to start; default: the first page) replaced by each page's
+        ``nextPageToken``; stops when that is missing or empty. Raises
+        ``codegen.runtime.PagingError`` if the server repeats a token.
+
+        Yields:
+            The ListInstanceBackupsResponse pages, decoded from JSON.
+        """
+        return self._api.pages(
+            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST,
+            (parent,),
+            (order_by, page_size, page_token),
+            None,
+            timeout,
+            retry,
+        )
+
+    def list_all(
+        self,
+        *,
+        parent: str,
+        order_by: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.AsyncIterator[_s.InstanceBackup]:
+        """Iterate over the ``instanceBackups`` of every page of :meth:`list`.
+
+        Takes the arguments of :meth:`list`; pages as :meth:`list_pages` does.
+
+        Yields:
+            Each element of ``instanceBackups``, page after page.
+        """
+        return self._api.items(
+            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST,
+            (parent,),
+            (order_by, page_size, page_token),
+            None,
+            timeout,
+            retry,
+            "instanceBackups",
+        )
+
+
+class ProjectsLocationsOperationsAsyncResource:
+    """The ``operations`` resource."""
+
+    __slots__ = ("_api",)
+
+    def __init__(self, api: _aio.AsyncApiCore) -> None:
+        self._api = api
+
+    async def cancel(
+        self,
+        *,
+        name: str,
+        body: _s.CancelOperationRequest | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Empty:
+        """Starts asynchronous cancellation on a long-running operation. The server makes a best
+        effort to cancel the operation, but success is not guaranteed. If the server doesn't
+        support this method, it returns `google.rpc.Code.UNIMPLEMENTED`. Clients can use
+        Operations.GetOperation or other methods to check whether the cancellation succeeded or
+        whether the operation completed despite cancellation. On successful cancellation, the
+        operation is not deleted; instead, it becomes an operation with an Operation.error value
+        with a google.rpc.Status.code of `1`, corresponding to `Code.CANCELLED`.
+
+        HTTP: POST v1/{+name}:cancel
+
+        Args:
+            name: The name of the operation resource to be cancelled. Must match
+                '^projects/[^/]+/locations/[^/]+/operations/[^/]+$'.
+            body: The CancelOperationRequest request message. Optional: the request message
+                has no fields.
+
+        Returns:
+            The Empty response, decoded from JSON.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_OPERATIONS_CANCEL, (name,), (), body, timeout, retry
+        )
+
+    async def delete(
+        self,
+        *,
+        name: str,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Empty:
+        """Deletes a long-running operation. This method indicates that the client is no longer
+        interested in the operation result. It does not cancel the operation. If the server
+        doesn't support this method, it returns `google.rpc.Code.UNIMPLEMENTED`.
+
+        HTTP: DELETE v1/{+name}
+
+        Args:
+            name: The name of the operation resource to be deleted. Must match
+                '^projects/[^/]+/locations/[^/]+/operations/[^/]+$'.
+
+        Returns:
+            The Empty response, decoded from JSON.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_OPERATIONS_DELETE, (name,), (), None, timeout, retry
+        )
+
+    async def get(
+        self,
+        *,
+        name: str,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Operation:
+        """Gets the latest state of a long-running operation. Clients can use this method to poll
+        the operation result at intervals as recommended by the API service.
+
+        HTTP: GET v1/{+name}
+
+        Args:
+            name: The name of the operation resource. Must match
+                '^projects/[^/]+/locations/[^/]+/operations/[^/]+$'.
+
+        Returns:
+            The Operation response, decoded from JSON. It describes a long-running
+                operation: the client's ``operation()`` turns it into a handle that waits
+                for it (``result()``), inspects or cancels it.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_OPERATIONS_GET, (name,), (), None, timeout, retry
+        )
+
+    async def list(
+        self,
+        *,
+        name: str,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        return_partial_success: bool | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.ListOperationsResponse:
+        """Lists operations that match the specified filter in the request. If the server doesn't
+        support this method, it returns `UNIMPLEMENTED`.
+
+        HTTP: GET v1/{+name}/operations
+
+        Args:
+            name: The name of the operation's parent resource. Must match
+                '^projects/[^/]+/locations/[^/]+$'.
+            filter: The standard list filter.
+            page_size: The standard list page size.
+            page_token: The standard list page token.
+            return_partial_success: When set to `true`, operations that are reachable are
+                returned as normal, and those that are unreachable are returned in the
+                ListOperationsResponse.unreachable field. This can only be `true` when
+                reading across collections. For example, when `parent` is set to
+                `"projects/example/locations/-"`. This field is not supported by default and
+                will result in an `UNIMPLEMENTED` error if set unless explicitly documented
+                otherwise in service or product specific documentation.
+
+        Returns:
+            The ListOperationsResponse response, decoded from JSON.
+        """
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_OPERATIONS_LIST,
+            (name,),
+            (filter, page_size, page_token, return_partial_success),
+            None,
+            timeout,
+            retry,
+        )
+
+    def list_pages(
+        self,
+        *,
+        name: str,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        return_partial_success: bool | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.AsyncIterator[_s.ListOperationsResponse]:
+        """Iterate over the pages of :meth:`list`, one request per page.
+
+        Takes the arguments of :meth:`list` and sends them with every page, with
+        ``page_token`` (where to start; default: the first page) replaced by each page's
+        ``nextPageToken``; stops when that is missing or empty. Raises
+        ``codegen.runtime.PagingError`` if the server repeats a token.
+
+        Yields:
+            The ListOperationsResponse pages, decoded from JSON.
+        """
+        return self._api.pages(
+            _PROJECTS_LOCATIONS_OPERATIONS_LIST,
+            (name,),
+            (filter, page_size, page_token, return_partial_success),
+            None,
+            timeout,
+            retry,
+        )
+
+    def list_all(
+        self,
+        *,
+        name: str,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        return_partial_success: bool | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _t.AsyncIterator[_s.Operation]:
         """Iterate over the ``operations`` of every page of :meth:`list`.
 
         Takes the arguments of :meth:`list`; pages as :meth:`list_pages` does.

@@ -1,0 +1,488 @@
+"""The async side of the runtime: what ``<Name>AsyncClient`` classes are built on.
+
+Every decision is the sync runtime's — the same functions decide URLs, headers, bodies,
+retries (:class:`~codegen.runtime.retry.RetryState`, ``Retry-After``, the deadline), 401
+re-authorization, error mapping, decoding, redirects
+(:class:`~codegen.runtime.redirects.RedirectPlan`), page tokens
+(:func:`~codegen.runtime.paging.next_token`) and operation outcomes and waits
+(:class:`~codegen.runtime.operations.WaitPlan`). This module only does the I/O, with
+``await``:
+
+* :class:`AsyncApiCore` sends calls through an :class:`AsyncTransport` (default:
+  :class:`~codegen.runtime.aiohttp_transport.AiohttpTransport`, imported when first needed),
+  waits between retries with ``asyncio.sleep``, and refreshes credentials in a worker thread
+  (google-auth's refresh blocks) — at most once per expiry however many calls are waiting
+  for it, behind an ``asyncio.Lock``. The token request itself is sent by the async
+  transport, on the event loop.
+* :class:`AsyncBaseClient` is the base class of generated async clients: ``async with`` or
+  ``await client.close()`` releases the connection pool.
+* :class:`AsyncOperation` is the awaitable twin of :class:`~codegen.runtime.operations.Operation`.
+
+One client belongs to one event loop: its connection pool is created in the loop of its
+first call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
+
+from codegen.runtime import encoding, paging
+from codegen.runtime.client import (
+    DEFAULT,
+    RetryArg,
+    TimeoutArg,
+    choose_policy,
+    decode_response,
+    identity,
+    next_retry_delay,
+    prepare_request,
+    should_reauthorize,
+    still_rejected,
+)
+from codegen.runtime.errors import TransportError, http_error
+from codegen.runtime.operations import OperationBase, OperationMethods, PollingPolicy, is_done, outcome
+from codegen.runtime.options import resolve_common
+from codegen.runtime.redirects import MAX_REDIRECTS, RedirectPlan, follows
+from codegen.runtime.retry import DEFAULT_RETRY, RetryState
+from codegen.runtime.transport import Response
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+
+    from codegen.runtime.spec import MethodSpec
+
+__all__ = [
+    "AsyncApiCore",
+    "AsyncBaseClient",
+    "AsyncOperation",
+    "AsyncRedirectingTransport",
+    "AsyncTransport",
+]
+
+ResponseT = TypeVar("ResponseT")
+_ClientT = TypeVar("_ClientT", bound="AsyncBaseClient")
+
+#: What to install for the default async transport.
+INSTALL_HINT = "pip install 'gapi-codegen[async]'"
+
+
+@runtime_checkable
+class AsyncTransport(Protocol):
+    """The async twin of :class:`~codegen.runtime.transport.Transport`: same contract, awaited."""
+
+    async def request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+    ) -> Response:
+        """Send one request; raise :class:`~codegen.runtime.errors.TransportError` on failure.
+
+        ``timeout`` bounds the whole exchange, in seconds (None: no bound). Failures before
+        any response byte arrived must have ``response_started`` False, later ones True. It
+        must not retry or follow redirects itself.
+        """
+        ...
+
+    async def close(self) -> None:
+        """Release pooled connections."""
+        ...
+
+
+class AsyncRedirectingTransport:
+    """Follows redirects as :class:`~codegen.runtime.redirects.RedirectingTransport` does
+    (GET/HEAD only, at most ``max_redirects``, secrets stripped across origins, no downgrade):
+    the same :class:`~codegen.runtime.redirects.RedirectPlan` decides."""
+
+    def __init__(
+        self, inner: AsyncTransport, *, allow_insecure_http: bool = False, max_redirects: int = MAX_REDIRECTS
+    ) -> None:
+        self.inner = inner
+        self.allow_insecure_http = allow_insecure_http
+        self.max_redirects = max_redirects
+
+    def __repr__(self) -> str:
+        return f"AsyncRedirectingTransport({self.inner!r}, max_redirects={self.max_redirects})"
+
+    async def request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+    ) -> Response:
+        response = await self.inner.request(method, url, headers, body, timeout)
+        if not follows(method, response.status):
+            return response
+        plan = RedirectPlan(method, url, headers, self.allow_insecure_http, self.max_redirects)
+        while (hop := plan.next_hop(response)) is not None:
+            response = await self.inner.request(method, hop[0], hop[1], None, timeout)
+        return response
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+class _ThreadedAuthRequest:
+    """google-auth's blocking ``Request`` interface for a refresh running in a worker thread.
+
+    Each request is handed to the async transport on the client's event loop and the worker
+    thread waits for its answer, so token requests use the same connection pool, redirect
+    rules and test servers as API calls while the loop keeps serving other calls.
+    """
+
+    def __init__(self, transport: AsyncTransport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+
+    def __call__(
+        self,
+        url: str,
+        method: str = "GET",
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        **_: Any,
+    ) -> Response:
+        from google.auth import exceptions
+
+        if threading.get_ident() == self._loop_thread:  # would wait for itself forever
+            raise RuntimeError("credentials must be refreshed in a worker thread, not on the event loop")
+        request = self._transport.request(method, url, dict(headers or {}), body, timeout or 120.0)
+        try:
+            return asyncio.run_coroutine_threadsafe(request, self._loop).result()
+        except TransportError as exc:
+            raise exceptions.TransportError(str(exc)) from exc
+
+
+class AsyncApiCore:
+    """Sends the requests of one async client: the async twin of :class:`~codegen.runtime.ApiCore`.
+
+    Any number of tasks of one event loop may share it.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials | None,
+        transport: AsyncTransport,
+        headers: Mapping[str, str],
+        timeout: float | None,
+        retry: RetryArg = DEFAULT,
+    ) -> None:
+        self.base_url = base_url
+        self.transport = transport
+        self._credentials = credentials
+        self._headers = dict(headers)
+        self._timeout = timeout
+        self._retry = choose_policy(retry, DEFAULT_RETRY)
+        self._refresh_lock = asyncio.Lock()
+
+    async def call(
+        self,
+        spec: MethodSpec[ResponseT],
+        path_values: Sequence[object],
+        query_values: Sequence[object],
+        body: object = None,
+        timeout: TimeoutArg = DEFAULT,
+        retry: RetryArg = DEFAULT,
+    ) -> ResponseT:
+        """Send ``spec``'s request with these arguments and return the decoded JSON.
+
+        The arguments mean what they mean for :meth:`codegen.runtime.ApiCore.call`.
+        """
+        url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
+        if timeout is DEFAULT:
+            timeout = self._timeout
+        policy = choose_policy(retry, self._retry)
+        started = time.monotonic()
+        try:
+            response = await self._send(spec, url, headers, data, timeout)
+        except Exception as exc:
+            if policy is None:
+                raise
+            error = exc
+        else:
+            return decode_response(spec, url, response)  # type: ignore[no-any-return]
+        # Outside the except block, so that a final error does not chain to the first one.
+        state = RetryState(policy, spec.http_method, started)
+        while True:
+            delay = next_retry_delay(state, spec.id, error)
+            if delay is None:
+                raise error
+            await asyncio.sleep(delay)
+            try:
+                response = await self._send(spec, url, headers, data, timeout)
+            except Exception as exc:
+                error = exc
+            else:
+                return decode_response(spec, url, response)  # type: ignore[no-any-return]
+
+    async def _send(
+        self,
+        spec: MethodSpec[Any],
+        url: str,
+        headers: dict[str, str],
+        data: bytes | None,
+        timeout: float | None,
+        refreshed: bool = False,
+    ) -> Response:
+        """One attempt; a 401 refreshes the credentials (at most once) and sends once more."""
+        credentials = self._credentials
+        if credentials is not None:
+            if not credentials.valid:
+                async with self._refresh_lock:
+                    if not credentials.valid:
+                        await self._refresh(credentials)
+            credentials.apply(headers)
+        try:
+            response = await self.transport.request(spec.http_method, url, headers, data, timeout)
+        except TransportError as exc:
+            exc.method_id = spec.id
+            raise
+        if response.status >= 300:
+            if credentials is not None and should_reauthorize(response.status, refreshed, headers):
+                try:
+                    async with self._refresh_lock:
+                        if still_rejected(credentials, headers["authorization"]):
+                            await self._refresh(credentials)
+                except Exception as refresh_error:
+                    raise http_error(response.status, response.data, spec.id, url, response) from refresh_error
+                return await self._send(spec, url, headers, data, timeout, refreshed=True)
+            raise http_error(response.status, response.data, spec.id, url, response)
+        return response
+
+    async def _refresh(self, credentials: Credentials) -> None:
+        """google-auth's blocking refresh, in a worker thread; its HTTP goes through our transport."""
+        auth_request = _ThreadedAuthRequest(self.transport, asyncio.get_running_loop())
+        await asyncio.to_thread(credentials.refresh, auth_request)
+
+    def pages(
+        self,
+        spec: MethodSpec[ResponseT],
+        path_values: Sequence[object],
+        query_values: Sequence[object],
+        body: object = None,
+        timeout: TimeoutArg = DEFAULT,
+        retry: RetryArg = DEFAULT,
+    ) -> AsyncIterator[ResponseT]:
+        """Iterate (``async for``) over the pages of a list method, one call per page.
+
+        As :meth:`codegen.runtime.ApiCore.pages`: only ``pageToken`` changes from page to page,
+        a repeated token raises PagingError, and path arguments are checked before this returns.
+        """
+        encoding.build_path(spec, path_values)  # fail now, not at the first iteration
+        return self._pages(spec, path_values, query_values, body, timeout, retry)
+
+    async def _pages(
+        self,
+        spec: MethodSpec[ResponseT],
+        path_values: Sequence[object],
+        query_values: Sequence[object],
+        body: object,
+        timeout: TimeoutArg,
+        retry: RetryArg,
+    ) -> AsyncIterator[ResponseT]:
+        index, values, seen = paging.start(spec.query, query_values)
+        while True:
+            page = await self.call(spec, path_values, tuple(values), body, timeout, retry)
+            yield page
+            token = paging.next_token(page, seen, spec.id)
+            if token is None:
+                return
+            values[index] = token
+
+    def items(
+        self,
+        spec: MethodSpec[Any],
+        path_values: Sequence[object],
+        query_values: Sequence[object],
+        body: object,
+        timeout: TimeoutArg,
+        retry: RetryArg,
+        field: str,
+    ) -> AsyncIterator[Any]:
+        """Iterate (``async for``) over the ``field`` items of every page (see :meth:`pages`)."""
+        return self._items(self.pages(spec, path_values, query_values, body, timeout, retry), field)
+
+    @staticmethod
+    async def _items(pages: AsyncIterator[Any], field: str) -> AsyncIterator[Any]:
+        async for page in pages:
+            for item in paging.items_of(page, field):
+                yield item
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+
+class AsyncBaseClient:
+    """Base class of generated async clients: the twin of :class:`~codegen.runtime.BaseClient`.
+
+    Construction takes the same arguments and does no I/O (it may happen outside an event
+    loop); the connection pool is opened by the first call. Use ``async with`` or
+    ``await client.close()`` to release it.
+    """
+
+    _API_ID: ClassVar[str] = ""
+    _PACKAGE: ClassVar[str] = ""
+    _REVISION: ClassVar[str] = ""
+    _ROOT_URL: ClassVar[str] = ""
+    _SERVICE_PATH: ClassVar[str] = ""
+    _SCOPES: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        *,
+        credentials: Credentials | None = None,
+        endpoint: str | None = None,
+        client_options: Mapping[str, Any] | Any | None = None,
+        transport: AsyncTransport | None = None,
+        timeout: float | None = 60.0,
+        retry: RetryArg = DEFAULT,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        """Create a client.
+
+        The arguments are those of the sync client (see :class:`codegen.runtime.BaseClient`),
+        except ``transport``: an :class:`AsyncTransport`, default
+        :class:`~codegen.runtime.aiohttp_transport.AiohttpTransport` (which needs aiohttp:
+        ``pip install 'gapi-codegen[async]'``). ``timeout`` bounds each attempt of a call.
+        """
+        user_agent, api_client = identity(self._PACKAGE, self._REVISION)
+        base_url, resolved, headers = resolve_common(
+            root_url=self._ROOT_URL,
+            service_path=self._SERVICE_PATH,
+            scopes=self._SCOPES,
+            user_agent=user_agent,
+            api_client=api_client,
+            credentials=credentials,
+            endpoint=endpoint,
+            client_options=client_options,
+            timeout=timeout,
+            allow_insecure_http=allow_insecure_http,
+        )
+        if transport is None:
+            transport = _default_transport(type(self).__name__)
+        wrapped = AsyncRedirectingTransport(transport, allow_insecure_http=allow_insecure_http)
+        self._api = AsyncApiCore(base_url, resolved, wrapped, headers, timeout, retry)
+
+    @property
+    def base_url(self) -> str:
+        """The URL every method path is appended to (endpoint + service path)."""
+        return self._api.base_url
+
+    async def close(self) -> None:
+        """Release the transport's pooled connections."""
+        await self._api.close()
+
+    async def __aenter__(self: _ClientT) -> _ClientT:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+
+
+def _default_transport(client_class: str) -> AsyncTransport:
+    try:
+        from codegen.runtime.aiohttp_transport import AiohttpTransport
+    except ImportError as exc:
+        raise ImportError(
+            f"{client_class} needs aiohttp for its default transport, and it is not installed "
+            f"({exc}): {INSTALL_HINT}, or pass transport= an AsyncTransport"
+        ) from None
+    return AiohttpTransport()
+
+
+class AsyncOperation(OperationBase):
+    """A handle on one long-running operation, for async code: the twin of
+    :class:`~codegen.runtime.operations.Operation`, with the same rules and awaitable methods.
+
+    Create it with the async client's ``operation(op_or_name)``; then ``await op.result()``,
+    ``await op.cancel()``, ``await op.done()``…
+    """
+
+    def __init__(
+        self,
+        api: AsyncApiCore,
+        operation: Mapping[str, Any] | str | OperationBase,
+        candidates: Sequence[OperationMethods],
+        polling: PollingPolicy | None = None,
+    ) -> None:
+        super().__init__(operation, candidates, polling)
+        self._api = api
+
+    async def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
+        """Fetch the current state with ``operations.get`` and return it.
+
+        ``timeout`` and ``retry`` are those of any call (default: the client's).
+        """
+        spec = self._get
+        return self._store(await self._api.call(spec, (self._name,), (None,) * len(spec.query), None, timeout, retry))
+
+    async def done(self) -> bool:
+        """True once the operation finished (succeeded, failed or was cancelled).
+
+        Sends ``operations.get`` unless it is already known to be done.
+        """
+        if not is_done(self._state):
+            await self.refresh()
+        return is_done(self._state)
+
+    async def cancelled(self) -> bool:
+        """True if the operation ended because it was cancelled (``error.code == 1``).
+
+        Refreshes first unless the operation is already known to be done.
+        """
+        return await self.done() and self._was_cancelled()
+
+    async def cancel(self) -> bool:
+        """Ask the server to cancel the operation (best effort, as operations.proto says).
+
+        Returns False, sending nothing, if the operation is already known to be done;
+        otherwise sends ``operations.cancel`` and returns True. Raises
+        ``google.api_core.exceptions.MethodNotImplemented`` when the server does not
+        support cancellation (UNIMPLEMENTED, HTTP 501) or the API has no cancel method.
+        """
+        spec = self._cancel_spec()
+        if spec is None:
+            return False
+        await self._api.call(spec, (self._name,), (None,) * len(spec.query), {} if spec.has_body else None)
+        return True
+
+    async def result(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Any:
+        """Wait until the operation is done and return its ``response`` (``{}`` if none).
+
+        Raises the google-api-core exception mapped from the operation's ``error`` (code 1 →
+        ``Cancelled``), or :class:`~codegen.runtime.errors.OperationTimeout` after ``timeout``
+        seconds (default: the polling policy's, 900 s).
+        """
+        await self.wait(timeout, polling)
+        return outcome(self._state, self._name)
+
+    async def exception(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Exception | None:
+        """Wait like :meth:`result`; return the operation's error as an exception, or None."""
+        await self.wait(timeout, polling)
+        return self._error()
+
+    async def wait(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
+        """Poll until done and return the final state; raise OperationTimeout after ``timeout``.
+
+        Waits between polls with ``asyncio.sleep``; the timing and the budgets of each poll are
+        those of the sync handle (:class:`~codegen.runtime.operations.WaitPlan`).
+        """
+        plan = self._plan(self._api, timeout, polling)
+        while not is_done(self._state):
+            delay = plan.next_delay()
+            if delay:
+                await asyncio.sleep(delay)
+            poll_timeout, poll_retry = plan.poll_options()
+            try:
+                await self.refresh(poll_timeout, poll_retry)
+            except Exception as exc:
+                if not plan.tolerates(exc):
+                    raise
+            else:
+                plan.failure = None
+        return self._state

@@ -1,0 +1,181 @@
+"""The default transport of async clients: aiohttp, chosen by measurement (see the README).
+
+Imported only when an async client is created without a ``transport=``: the sync client and
+``import <package>`` never load aiohttp (or asyncio).
+
+It behaves as the sync :class:`~codegen.runtime.transport.Urllib3Transport` does:
+
+* ``timeout`` is a deadline for the whole exchange (connecting, sending, waiting for the
+  headers, reading the body: aiohttp's ``ClientTimeout(total=...)``), so a stalled or
+  dripping server fails the call within about the timeout;
+* it retries nothing and follows no redirects (the client decides both). aiohttp would
+  otherwise send an idempotent request again, once, when a connection breaks before the
+  response; that is switched off so that the client's retry policy sees every failure;
+* the URL goes on the wire exactly as the runtime encoded it (no re-quoting by yarl);
+* failures become :class:`~codegen.runtime.errors.TransportError` subclasses whose messages
+  name the method and URL without its query string;
+* TLS is verified (the default context, or ``ssl_context``); cookies are not kept; proxy
+  environment variables are ignored, as with urllib3.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+from collections.abc import Mapping
+
+import aiohttp
+from aiohttp import http_exceptions
+from yarl import URL
+
+from codegen.runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
+from codegen.runtime.transport import Response
+
+__all__ = ["AiohttpTransport"]
+
+
+class AiohttpTransport:
+    """An aiohttp ``ClientSession`` with a bounded connection pool; one per event loop.
+
+    Args:
+        pool_size: Most connections open at once (per transport, all hosts); further
+            requests wait for a free connection (within their timeout).
+        ssl_context: A custom TLS context (e.g. extra CA certificates).
+
+    The session is created by the first request, in the running event loop; using the
+    transport from another loop afterwards raises RuntimeError. :meth:`close` releases the
+    connections; a later request opens a new session.
+    """
+
+    def __init__(self, *, pool_size: int = 100, ssl_context: ssl.SSLContext | None = None) -> None:
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be at least 1, got {pool_size!r}")
+        self._pool_size = pool_size
+        self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
+
+    def __repr__(self) -> str:
+        return f"AiohttpTransport(pool_size={self._pool_size})"
+
+    def _open(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is not None and not self._session.closed:
+            if self._loop is not loop:
+                raise RuntimeError(
+                    "this async client was first used in another event loop; "
+                    "create (or close and reuse) the client in the loop that uses it"
+                )
+            return self._session
+        connector = aiohttp.TCPConnector(limit=self._pool_size, ssl=self._ssl)
+        session = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=aiohttp.ClientTimeout(total=None),
+            auto_decompress=True,
+            trust_env=False,
+        )
+        # aiohttp re-sends an idempotent request once when a connection breaks before the
+        # response (RFC 9112 §9.3.1). The client's retry policy decides retries (and logs
+        # and counts them), so the transport must not hide a failure.
+        if hasattr(session, "_retry_connection"):
+            session._retry_connection = False
+        self._session = session
+        self._loop = loop
+        return session
+
+    def _timeout(self, timeout: float | None) -> aiohttp.ClientTimeout:
+        value = self._timeouts.get(timeout)
+        if value is None:
+            value = aiohttp.ClientTimeout(total=timeout)
+            if len(self._timeouts) > 64:
+                self._timeouts.clear()
+            self._timeouts[timeout] = value
+        return value
+
+    async def request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+    ) -> Response:
+        session = self._session
+        if session is None or session.closed or self._loop is not asyncio.get_running_loop():
+            session = self._open()
+        started = False
+        try:
+            response = await session.request(
+                method,
+                URL(url, encoded=True),
+                headers=headers,
+                data=body,
+                timeout=self._timeout(timeout),
+                allow_redirects=False,
+            )
+            started = True
+            try:
+                data = await response.read()
+            finally:
+                response.release()
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, http_exceptions.HttpProcessingError) as exc:
+            raise _translate(exc, method, url, started, timeout) from exc
+        return Response(response.status, response.headers, data)
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+
+def _translate(exc: BaseException, method: str, url: str, started: bool, timeout: float | None) -> TransportError:
+    """Map an aiohttp or socket failure to this runtime's documented exception types."""
+    target = f"{method} {url.split('?', 1)[0]}"
+    detail = _detail(exc)
+    if "?" in url:
+        detail = detail.replace(url.split("?", 1)[1], "…")
+    if isinstance(exc, asyncio.TimeoutError):
+        bound = f"after {timeout:g} s" if timeout is not None else "while connecting"
+        return RequestTimeout(f"{target}: timed out {bound}", url=url, response_started=started)
+    if isinstance(exc, (aiohttp.ClientSSLError, ssl.SSLError)) or isinstance(_cause(exc), ssl.SSLError):
+        return TLSError(f"{target}: TLS failure ({detail})", url=url, response_started=started)
+    if _decode_failure(exc):
+        return ResponseDecodeError(f"{target}: undecodable response body ({detail})", url=url, response_started=True)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectError(f"{target}: cannot connect ({_os_reason(exc.os_error)})", url=url, response_started=False)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return ConnectError(
+            f"{target}: connection broken while reading the response ({detail})", url=url, response_started=True
+        )
+    if isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientResponseError, OSError)):
+        what = "connection broken while reading the response" if started else "connection failed"
+        return ConnectError(f"{target}: {what} ({detail})", url=url, response_started=started)
+    return TransportError(f"{target}: {type(exc).__name__} ({detail})", url=url, response_started=started)
+
+
+def _detail(exc: BaseException) -> str:
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"{type(exc).__name__}: {exc.message}"  # its str() holds the whole URL
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _cause(exc: BaseException) -> BaseException | None:
+    return exc.__cause__ or exc.__context__
+
+
+def _decode_failure(exc: BaseException) -> bool:
+    """True for a body that could not be decompressed (as urllib3's DecodeError)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, http_exceptions.ContentEncodingError):
+            return True
+        seen = _cause(seen)
+    return False
+
+
+def _os_reason(error: OSError) -> str:
+    """``[Errno 111] Connection refused`` (aiohttp's own text is "Connect call failed")."""
+    if error.errno:
+        return f"[Errno {error.errno}] {os.strerror(error.errno)}"
+    return str(error) or type(error).__name__
