@@ -2,12 +2,13 @@
 
 Each case pins the wire request (method, exact path and query, body, headers) and the
 decoding of the response. ``operations.cancel`` — the reference contract — is covered in
-full below.
+full below. Every test runs against ``LookerClient`` and ``LookerAsyncClient`` (the latter
+through :mod:`tests.blocking`, which only waits for its coroutines): one contract, two clients.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,8 @@ import pytest
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
 
-from generated.looker_v1 import LookerClient
+from generated.looker_v1 import LookerAsyncClient, LookerClient
+from tests.blocking import clients
 from tests.loopback import LoopbackServer, Reply
 
 P = "projects/p1/locations/us-central1"
@@ -23,6 +25,18 @@ I = f"{P}/instances/i1"  # noqa: E741 - an instance name
 OP = f"{P}/operations/op-1"
 BACKUP = f"{I}/backups/b1"
 OPERATION = {"name": OP, "done": False, "metadata": {"@type": "type.googleapis.com/x"}}
+
+
+@pytest.fixture(params=["sync", "async"])
+def make(request: pytest.FixtureRequest) -> Iterator[Callable[..., LookerClient]]:
+    """Builds Looker clients of one flavor: sync, or async behind tests.blocking."""
+    with clients(request.param, LookerClient, LookerAsyncClient) as factory:
+        yield factory
+
+
+@pytest.fixture
+def looker(server: LoopbackServer, make: Callable[..., LookerClient]) -> LookerClient:
+    return make(credentials=AnonymousCredentials(), endpoint=server.url)
 
 
 @dataclass
@@ -312,39 +326,40 @@ def test_resources_are_built_once(looker: LookerClient) -> None:
     assert looker.projects.locations.operations is looker.projects.locations.operations
 
 
-def test_quota_project_header(server: LoopbackServer) -> None:
-    client = LookerClient(
+def test_quota_project_header(server: LoopbackServer, make: Callable[..., LookerClient]) -> None:
+    client = make(
         credentials=AnonymousCredentials(), client_options={"api_endpoint": server.url, "quota_project_id": "billing-1"}
     )
     client.projects.locations.operations.cancel(name=OP)
     assert server.last.headers["x-goog-user-project"] == "billing-1"
 
 
-def test_endpoint_keeps_service_path_and_regional_endpoints_are_listed() -> None:
-    client = LookerClient(credentials=AnonymousCredentials(), endpoint=LookerClient.ENDPOINTS[0])
+def test_endpoint_keeps_service_path_and_regional_endpoints_are_listed(make: Callable[..., LookerClient]) -> None:
+    client = make(credentials=AnonymousCredentials(), endpoint=LookerClient.ENDPOINTS[0])
     assert client.base_url == "https://looker.us-central1.rep.googleapis.com/"
-    assert LookerClient(credentials=AnonymousCredentials()).base_url == "https://looker.googleapis.com/"
+    assert make(credentials=AnonymousCredentials()).base_url == "https://looker.googleapis.com/"
     assert len(LookerClient.ENDPOINTS) == 10
+    assert LookerAsyncClient.ENDPOINTS == LookerClient.ENDPOINTS
 
 
 @pytest.mark.parametrize(
     "endpoint",
     ["http://looker.googleapis.com/", "ftp://x/", "https://user:pw@looker.googleapis.com/", "not a url"],
 )
-def test_insecure_or_malformed_endpoints_are_refused(endpoint: str) -> None:
+def test_insecure_or_malformed_endpoints_are_refused(endpoint: str, make: Callable[..., LookerClient]) -> None:
     with pytest.raises(ValueError, match="endpoint"):
-        LookerClient(credentials=AnonymousCredentials(), endpoint=endpoint)
+        make(credentials=AnonymousCredentials(), endpoint=endpoint)
 
 
 @pytest.mark.parametrize("endpoint", ["http://127.0.0.1:9/", "http://localhost:9", "http://[::1]:9/", "http://127.5.5.5/"])
-def test_plain_http_is_allowed_for_loopback(endpoint: str) -> None:
-    client = LookerClient(credentials=AnonymousCredentials(), endpoint=endpoint)
+def test_plain_http_is_allowed_for_loopback(endpoint: str, make: Callable[..., LookerClient]) -> None:
+    client = make(credentials=AnonymousCredentials(), endpoint=endpoint)
     assert client.base_url.startswith("http://")
 
 
-def test_client_options_object_is_accepted(server: LoopbackServer) -> None:
+def test_client_options_object_is_accepted(server: LoopbackServer, make: Callable[..., LookerClient]) -> None:
     from google.api_core.client_options import ClientOptions
 
-    client = LookerClient(credentials=AnonymousCredentials(), client_options=ClientOptions(api_endpoint=server.url))
+    client = make(credentials=AnonymousCredentials(), client_options=ClientOptions(api_endpoint=server.url))
     client.projects.locations.operations.get(name=OP)
     assert server.last.path == f"/v1/{OP}"
