@@ -222,8 +222,12 @@ def generate_all(
     allowed_endpoints: Sequence[str] = (),
     progress: bool = True,
     stream: TextIO | None = None,
+    apis: Sequence[tuple[str, str]] | None = None,
 ) -> Summary:
-    """Generate every bundled document into ``out``, showing a progress bar on ``stream``."""
+    """Generate every bundled document into ``out``, showing a progress bar on ``stream``.
+
+    ``apis`` limits the batch to these (name, version) pairs.
+    """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -242,6 +246,7 @@ def generate_all(
             allowed_endpoints=tuple(allowed_endpoints),
         )
         for api in bundled_apis()
+        if apis is None or (api.name, api.version) in apis
     ]
     workers = workers or default_jobs()
     console = Console(file=stream or sys.stderr)

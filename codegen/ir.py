@@ -8,11 +8,9 @@ and comment (already escaped), every path plan. Templates only place these value
 from __future__ import annotations
 
 import dataclasses
-import io
 import keyword
 import re
 import textwrap
-import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -180,7 +178,6 @@ class ResourceIR:
     children: tuple[ResourceIR, ...]
     module: str = ""  # the resources/ module that defines the class
     module_alias: str = ""  # the name under which other modules import that module
-    async_class_name: str = ""  # the class of the async client's resource, in the same module
 
     @property
     def attribute_literal(self) -> str:
@@ -288,8 +285,6 @@ class ClientIR:
     submodules: tuple[ResourceModule, ...] = ()
     #: The chunks of a ``schemas/`` package; empty when the schemas fit in ``schemas.py``.
     schema_modules: tuple[SchemaModule, ...] = ()
-    #: The async client's class, in ``_async_client.py`` (same resources, methods and types).
-    async_client_class: str = ""
 
     @property
     def package_literal(self) -> str:
@@ -317,15 +312,6 @@ class ClientIR:
     @property
     def client_class_literal(self) -> str:
         return repr(self.client_class)
-
-    @property
-    def async_client_class_literal(self) -> str:
-        return repr(self.async_client_class)
-
-    @property
-    def method_spec_names(self) -> str:
-        """The MethodSpec constants of the client's own methods, comma-separated (for imports)."""
-        return ", ".join(method.spec_name for method in self.methods)
 
     @property
     def uses_schemas(self) -> bool:
@@ -384,22 +370,10 @@ def package_name(document: Document) -> str:
     return f"{naming.python_name(document.name, 'api')}_{naming.python_name(document.version, 'v')}".rstrip("_")
 
 
-def client_class_name(document: Document, kind: str = "Client") -> str:
-    """``LookerClient``; with ``kind="AsyncClient"``, ``LookerAsyncClient``."""
+def client_class_name(document: Document) -> str:
     base = re.sub(r"[^A-Za-z0-9]", "", document.canonical_name) or naming.pascal_case(document.name)
-    return naming.class_name(base + kind, "Api" + kind)
-
-
-def with_async_names(resource: ResourceIR, classes: naming.Scope) -> ResourceIR:
-    """``resource``'s tree with the async twin of every class named, in the same class scope.
-
-    Called after every sync class of the tree is named, so sync names never change:
-    ``ProjectsLocationsResource`` → ``ProjectsLocationsAsyncResource`` (or the next free name).
-    """
-    stem = resource.class_name.rstrip("_")
-    stem = stem[: -len("Resource")] + "AsyncResource" if stem.endswith("Resource") else stem + "Async"
-    named = dataclasses.replace(resource, async_class_name=classes.allocate(stem))
-    return dataclasses.replace(named, children=tuple(with_async_names(child, classes) for child in resource.children))
+    base = base[:1].upper() + base[1:]  # some canonical names start in lower case ("directory")
+    return naming.class_name(base + "Client", "ApiClient")
 
 
 def lower(
@@ -742,12 +716,24 @@ class _Lowering:
 
     # --- resources -------------------------------------------------------------------
     def resource(
-        self, resource: Resource, attribute: str, prefix: str, classes: naming.Scope, specs: naming.Scope
+        self,
+        resource: Resource,
+        attribute: str,
+        prefix: str,
+        classes: naming.Scope,
+        specs: naming.Scope,
+        deprecated: bool = False,
     ) -> ResourceIR:
+        """Lower ``resource``; everything in a deprecated resource is deprecated (and warns)."""
+        deprecated = deprecated or resource.deprecated
         class_name = classes.allocate(naming.class_name(prefix + naming.pascal_case(resource.name) + "Resource"))
         scope = naming.Scope(CLASS_RESERVED)
         methods = tuple(
-            self.method(method, scope.allocate(naming.python_name(method.name)), specs)
+            self.method(
+                dataclasses.replace(method, deprecated=True) if deprecated else method,
+                scope.allocate(naming.python_name(method.name)),
+                specs,
+            )
             for method in resource.methods
         )
         children = tuple(
@@ -757,6 +743,7 @@ class _Lowering:
                 prefix + naming.pascal_case(resource.name),
                 classes,
                 specs,
+                deprecated,
             )
             for child in resource.resources
         )
@@ -764,8 +751,8 @@ class _Lowering:
             self.with_paging(ir, method, scope) for ir, method in zip(methods, resource.methods, strict=True)
         )
         doc = f"The ``{resource.name}`` resource."
-        if resource.deprecated:
-            doc += " Deprecated."
+        if deprecated:
+            doc += " Deprecated: the API marks it (or a resource above it) as deprecated; its methods warn."
         return ResourceIR(attribute, class_name, text.docstring(doc), methods, children)
 
     # --- layout of big APIs ------------------------------------------------------------
@@ -877,13 +864,10 @@ class _Lowering:
         roots = []
         for resource in document.resources:
             attribute = client_scope.allocate(naming.python_name(resource.name))
-            classes = naming.Scope()
-            root = self.resource(resource, attribute, "", classes, naming.Scope())
-            # Async twins are named once every sync class of the tree is (sync names never depend on them).
-            roots.append(with_async_names(root, classes))
+            roots.append(self.resource(resource, attribute, "", naming.Scope(), naming.Scope()))
         # Module file names must differ on case-insensitive file systems too.
         modules, submodules = self.split(
-            roots, naming.Scope(case_insensitive=True), naming.Scope(("_t", "_rt", "_s", "_aio", "_functools"))
+            roots, naming.Scope(case_insensitive=True), naming.Scope(("_t", "_rt", "_s", "_functools"))
         )
         methods = tuple(
             self.with_paging(ir, method, client_scope) for ir, method in zip(methods, document.methods, strict=True)
@@ -915,7 +899,6 @@ class _Lowering:
         return ClientIR(
             package=package_name(document),
             client_class=client_class_name(document),
-            async_client_class=client_class_name(document, "AsyncClient"),
             api_id=repr(f"{document.name}:{document.version}"),
             api_name=repr(document.name),
             api_version=repr(document.version),
@@ -940,18 +923,22 @@ class _Lowering:
 
 def _hanging(line: str, width: int = 84) -> list[str]:
     """An ``Args:`` entry wrapped with a hanging indent."""
+    if line and len(line) + 4 <= width and line.isprintable() and not line[0].isspace() and line[-1] != " ":
+        return ["    " + line]  # fits: what textwrap would return, without its cost
     return textwrap.wrap(line, width, initial_indent="    ", subsequent_indent="        ") or ["    "]
 
 
+_STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_UNQUALIFIED_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+
+
 def _names_in(expr: str) -> set[str]:
-    """The names a type expression uses unqualified (not ``_t.X``, not inside string literals)."""
-    found: set[str] = set()
-    previous = ""
-    for token in tokenize.generate_tokens(io.StringIO(expr).readline):
-        if token.type == tokenize.NAME and previous != ".":
-            found.add(token.string)
-        previous = token.string
-    return found
+    """The names a type expression uses unqualified (not ``_t.X``, not inside string literals).
+
+    Type expressions are built here from names, ``_t.`` attributes, brackets, commas and
+    ``repr()`` string literals, so removing the literals leaves only names and punctuation.
+    """
+    return set(_UNQUALIFIED_NAME.findall(_STRING_LITERAL.sub("", expr)))
 
 
 def _estimated_size(schema: SchemaClass) -> int:

@@ -7,6 +7,7 @@ compiled before anything is written; files are written only when their bytes cha
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 import shutil
@@ -46,6 +47,12 @@ def environment() -> jinja2.Environment:
     )
 
 
+@functools.cache
+def _shared_environment() -> jinja2.Environment:
+    """One environment per process, so templates compile once (not per API, as --all would)."""
+    return environment()
+
+
 @dataclass(frozen=True)
 class Output:
     """A generated package: its name and its files (relative path → bytes)."""
@@ -66,12 +73,11 @@ def render(document: Document, version: str = INITIAL_VERSION, *, endpoints: End
     check_version(version)
     safety.check(document, endpoints)
     client = lower(document)
-    env = environment()
+    env = _shared_environment()
     sources: dict[str, str] = {
         "__init__.py": env.get_template("package_init.py.j2").render(client=client),
         "_version.py": env.get_template("version.py.j2").render(client=client, version_literal=repr(version)),
-        "_client.py": env.get_template("client.py.j2").render(client=client, is_async=False),
-        "_async_client.py": env.get_template("client.py.j2").render(client=client, is_async=True),
+        "_client.py": env.get_template("client.py.j2").render(client=client),
     }
     if client.schema_modules:  # a big API: a schemas/ package of chunks
         sources["schemas/__init__.py"] = env.get_template("schemas_init.py.j2").render(client=client)

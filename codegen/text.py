@@ -59,7 +59,7 @@ def comment_lines(value: str, width: int = 88) -> tuple[str, ...]:
     """``value`` as lines for ``# `` comments: wrapped, one line per entry, no line breaks."""
     result: list[str] = []
     for paragraph in _lines(value):
-        result.extend(textwrap.wrap(_visible(paragraph), width) if paragraph.strip() else [""])
+        result.extend(_wrap_line(_visible(paragraph), width, True) if paragraph.strip() else [""])
     while result and not result[-1]:
         result.pop()
     return tuple(result)
@@ -69,5 +69,12 @@ def wrap(value: str, width: int = 88) -> list[str]:
     """Wrap each line of ``value`` to ``width`` columns, keeping blank lines."""
     result: list[str] = []
     for paragraph in _lines(value):
-        result.extend(textwrap.wrap(paragraph, width, break_long_words=False) if paragraph.strip() else [""])
+        result.extend(_wrap_line(paragraph, width, False) if paragraph.strip() else [""])
     return result
+
+
+def _wrap_line(line: str, width: int, break_long_words: bool) -> list[str]:
+    """``textwrap.wrap`` of one line, without its cost when the line already fits (most do)."""
+    if len(line) <= width and line.isprintable():
+        return [line]  # what textwrap returns for a fitting line without tabs or odd whitespace
+    return textwrap.wrap(line, width, break_long_words=break_long_words)

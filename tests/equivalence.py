@@ -19,6 +19,7 @@ Run it (from the repository root)::
 
     python -m tests.equivalence --all            # all 610 bundled documents
     python -m tests.equivalence compute v1 drive v3 looker v1
+    python -m tests.equivalence tests/fixtures/*.json
     python -m tests.equivalence --all --jobs 2 --generated DIR   # reuse `codegen generate --all --out DIR`
 
 It prints methods compared / equal / deviating (per deviation) / different, and exits 1
@@ -81,15 +82,56 @@ DEVIATIONS: dict[str, Deviation] = {
         Deviation(
             "param-collision",
             "Two parameters map to the same keyword in googleapiclient (key2param turns every non-alphanumeric "
-            "into '_'), so the dynamic client sends one of them under both names or drops one. The generated "
-            "client keeps them apart (the later one gets a trailing '_').",
+            "into '_'), or a parameter is named 'body', googleapiclient's keyword for the request body: the "
+            "dynamic client then sends one value under both names, drops one, or sends a query value as the "
+            "JSON body. The generated client keeps them apart (a later or reserved one gets a trailing '_').",
         ),
     )
 }
 
+#: The APIs CI compares (tests/test_all_apis.py): those the issue names, plus documents that
+#: carry the edge cases (keywords, dashed names, inline schemas, case collisions, ...).
+CI_SLICE: tuple[tuple[str, str], ...] = (
+    ("compute", "v1"),
+    ("drive", "v3"),
+    ("storage", "v1"),
+    ("bigquery", "v2"),
+    ("sheets", "v4"),
+    ("admin", "directory_v1"),
+    ("youtube", "v3"),
+    ("aiplatform", "v1"),
+    ("translate", "v2"),
+    ("oauth2", "v2"),
+    ("looker", "v1"),
+    ("gmail", "v1"),
+    ("calendar", "v3"),
+    ("pubsub", "v1"),
+    ("cloudresourcemanager", "v3"),
+    ("iam", "v1"),
+    ("run", "v1"),  # 'continue' parameters
+    ("apigee", "v1"),  # 'from' parameters
+    ("analytics", "v3"),  # 'max-results', 'end-date'
+    ("adsense", "v2"),  # 'endDate.day'
+    ("connectors", "v1"),  # a 'global' resource
+    ("monitoring", "v1"),  # a 'global' resource
+    ("serviceconsumermanagement", "v1beta1"),  # schema names differing only in case
+    ("dfareporting", "v4"),  # integer path parameters with patterns
+    ("integrations", "v1"),  # an inline request schema
+    ("identitytoolkit", "v1"),  # an inline response schema
+    ("analyticsreporting", "v4"),  # a property named 'not'
+    ("dataflow", "v1b3"),
+    ("dns", "v1"),
+    ("people", "v1"),
+    ("tasks", "v1"),
+    ("discovery", "v1"),
+    ("firestore", "v1"),
+)
+
 IGNORED_QUERY = frozenset({"alt", "prettyPrint", "key"})
 #: Free-form strings (path segments, query values) carry reserved and non-ASCII characters.
 TOKEN = "x y:z@ä"
+#: With ``--plain``: only unreserved characters, so every path must come out byte-equal.
+PLAIN_TOKEN = "x-y_z~1"
 #: RFC 6570 reserved characters that uritemplate's {+var} expansion leaves as they are.
 RFC6570_RESERVED = frozenset(":/?#[]@!$&'()*+,;=")
 BODY = {"probe": TOKEN, "count": "12"}
@@ -146,45 +188,45 @@ class ApiReport:
 
 # --- synthesizing arguments ---------------------------------------------------------------
 
-_PATTERN_CACHE: dict[str, str | None] = {}
+_PATTERN_CACHE: dict[tuple[str, str], str | None] = {}
 
 
-def _pattern_value(pattern: str) -> str:
-    if pattern not in _PATTERN_CACHE:
-        _PATTERN_CACHE[pattern] = sample(pattern, TOKEN)
-    value = _PATTERN_CACHE[pattern]
+def _pattern_value(pattern: str, token: str) -> str:
+    if (pattern, token) not in _PATTERN_CACHE:
+        _PATTERN_CACHE[(pattern, token)] = sample(pattern, token)
+    value = _PATTERN_CACHE[(pattern, token)]
     if value is None:
         raise ValueError(f"cannot synthesize a value matching {pattern!r}")
     return value
 
 
-def scalar_value(schema: dict[str, Any]) -> Any:
+def scalar_value(schema: dict[str, Any], token: str = TOKEN) -> Any:
     """One value of a parameter's type (string values as the wire carries them)."""
     kind = schema.get("type", "string")
     if schema.get("enum"):
         return schema["enum"][0]
-    if schema.get("pattern"):
-        return _pattern_value(schema["pattern"])
     if kind == "integer":
         return 7
     if kind == "number":
         return 1.5
     if kind == "boolean":
         return True
+    if schema.get("pattern"):
+        return _pattern_value(schema["pattern"], token)
     if schema.get("format") in ("int64", "uint64"):
         return "12345678901"
     if schema.get("format") == "google-datetime":
         return "2024-01-02T03:04:05Z"
-    return TOKEN
+    return token
 
 
-def argument_value(schema: dict[str, Any]) -> Any:
+def argument_value(schema: dict[str, Any], token: str = TOKEN) -> Any:
     if schema.get("repeated"):
         enum = schema.get("enum") or []
         if len(enum) >= 2:
             return [enum[0], enum[1]]
-        return [scalar_value(schema), scalar_value(schema)]
-    return scalar_value(schema)
+        return [scalar_value(schema, token), scalar_value(schema, token)]
+    return scalar_value(schema, token)
 
 
 # --- walking the document and the generated client together ------------------------------
@@ -289,23 +331,33 @@ def compare(case: MethodCase, ours: Wire, dynamic: Wire) -> Outcome:
     return Outcome(case.method_id, "different", detail="; ".join(problems))
 
 
-def _param_collisions(description: dict[str, Any]) -> bool:
+def colliding_parameters(description: dict[str, Any]) -> set[str]:
+    """Wire names googleapiclient cannot pass apart: same key2param keyword, or ``body``."""
     from googleapiclient.discovery import key2param
 
-    keys = [key2param(name) for name in description.get("parameters", {})]
-    return len(keys) != len(set(keys))
+    by_keyword: dict[str, list[str]] = {}
+    for name in description.get("parameters", {}):
+        by_keyword.setdefault(key2param(name), []).append(name)
+    return {
+        name for keyword, names in by_keyword.items() if len(names) > 1 or keyword == "body" for name in names
+    }
 
 
 # --- one API ---------------------------------------------------------------------------------
 
 
-def compare_api(path: str, generated_dir: str | None = None) -> ApiReport:
-    """Compare every method of the document at ``path``; never raises."""
+def compare_api(path: str, generated_dir: str | None = None, token: str = TOKEN) -> ApiReport:
+    """Compare every method of the document at ``path``; never raises.
+
+    ``generated_dir`` holds already generated packages (else they are generated into a
+    temporary folder); ``token`` is the free-form string value.
+    """
     started = time.perf_counter()
     report = ApiReport(Path(path).name)
     try:
         with tempfile.TemporaryDirectory(prefix="gapi-equivalence-") as scratch:
-            _compare_api(path, Path(generated_dir) if generated_dir else Path(scratch), generated_dir is None, report)
+            folder = Path(generated_dir) if generated_dir else Path(scratch)
+            _compare_api(path, folder, generated_dir is None, report, token)
     except Exception as exc:
         report.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         report.error += " @ " + " | ".join(line.strip() for line in traceback.format_exc().splitlines()[-3:-1])
@@ -313,7 +365,7 @@ def compare_api(path: str, generated_dir: str | None = None) -> ApiReport:
     return report
 
 
-def _compare_api(path: str, out: Path, generate: bool, report: ApiReport) -> None:
+def _compare_api(path: str, out: Path, generate: bool, report: ApiReport, token: str) -> None:
     import httplib2
     from google.auth.credentials import AnonymousCredentials
     from googleapiclient.discovery import build_from_document, key2param
@@ -337,9 +389,10 @@ def _compare_api(path: str, out: Path, generate: bool, report: ApiReport) -> Non
                 client_options={"api_endpoint": server.url + document.service_path.lstrip("/")},
             )
             client = client_class(credentials=AnonymousCredentials(), endpoint=server.url)
+            nodes: dict[tuple[str, ...], Any] = {(): service}
             try:
                 for case in cases(tree, client_ir):
-                    report.outcomes.append(_compare_method(case, service, client, server, key2param))
+                    report.outcomes.append(_compare_method(case, nodes, client, server, key2param, token))
             finally:
                 client.close()
     finally:
@@ -348,11 +401,20 @@ def _compare_api(path: str, out: Path, generate: bool, report: ApiReport) -> Non
             del sys.modules[name]
 
 
-def _compare_method(case: MethodCase, service: Any, client: Any, server: LoopbackServer, key2param: Any) -> Outcome:
+def _compare_method(
+    case: MethodCase, nodes: dict[tuple[str, ...], Any], client: Any, server: LoopbackServer, key2param: Any, token: str
+) -> Outcome:
+    """Call one method through both clients; ``nodes`` caches the dynamic client's resources."""
     description = case.description
     parameters = description.get("parameters", {})
+    # Parameters the dynamic client cannot tell apart are left out (by both clients).
+    colliding = colliding_parameters(description)
     try:
-        wire_args = {name: argument_value(schema) for name, schema in sorted(parameters.items())}
+        wire_args = {
+            name: argument_value(schema, token)
+            for name, schema in sorted(parameters.items())
+            if name not in colliding or schema.get("required")
+        }
     except ValueError as exc:
         return Outcome(case.method_id, "error", detail=str(exc))
     body = BODY if case.body_keyword else None
@@ -376,14 +438,15 @@ def _compare_method(case: MethodCase, service: Any, client: Any, server: Loopbac
 
     if case.shadowed:
         return Outcome(case.method_id, "deviating", "shadowed-method")
-    if _param_collisions(description):
-        return Outcome(case.method_id, "deviating", "param-collision")
 
-    # The dynamic client: accessors are methods returning new Resource objects.
-    node: Any = service
-    for name in case.dynamic_path[:-1]:
-        node = getattr(node, name)()
-    dynamic_kwargs = {key2param(name): value for name, value in wire_args.items()}
+    # The dynamic client: accessors are methods that build a new Resource each time (cached here).
+    node = _dynamic_node(nodes, case.dynamic_path[:-1])
+    # googleapiclient checks patterns by iterating over non-string values: give it the string
+    # form of numbers that carry a pattern (it casts them back; the request is the same).
+    dynamic_kwargs = {
+        key2param(name): str(value) if parameters[name].get("pattern") and isinstance(value, (int, float)) else value
+        for name, value in wire_args.items()
+    }
     if body is not None and description.get("httpMethod") in ("POST", "PUT", "PATCH"):
         dynamic_kwargs["body"] = body
     before = len(server.requests)
@@ -393,7 +456,16 @@ def _compare_method(case: MethodCase, service: Any, client: Any, server: Loopbac
         return Outcome(case.method_id, "error", detail=f"dynamic client: {type(exc).__name__}: {exc}")
     if len(server.requests) != before + 1:
         return Outcome(case.method_id, "error", detail="dynamic client sent no request")
-    return compare(case, ours, Wire.of(server.requests[-1]))
+    outcome = compare(case, ours, Wire.of(server.requests[-1]))
+    if colliding and outcome.verdict in ("equal", "deviating"):
+        return Outcome(case.method_id, "deviating", "param-collision", ", ".join(sorted(colliding)))
+    return outcome
+
+
+def _dynamic_node(nodes: dict[tuple[str, ...], Any], path: tuple[str, ...]) -> Any:
+    if path not in nodes:
+        nodes[path] = getattr(_dynamic_node(nodes, path[:-1]), path[-1])()
+    return nodes[path]
 
 
 class _no_deprecation_warnings:
@@ -458,16 +530,17 @@ class Totals:
         return result
 
 
-def run(paths: Sequence[str], jobs: int = 1, generated_dir: str | None = None) -> Totals:
+def run(paths: Sequence[str], jobs: int = 1, generated_dir: str | None = None, token: str = TOKEN) -> Totals:
+    """Compare the documents at ``paths`` on ``jobs`` processes and add up the outcomes."""
     totals = Totals()
     if jobs <= 1:
         for path in paths:
-            totals.add(compare_api(path, generated_dir))
+            totals.add(compare_api(path, generated_dir, token))
         return totals
     ordered = sorted(paths, key=lambda path: -Path(path).stat().st_size)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for report in pool.map(compare_api, ordered, [generated_dir] * len(ordered)):
+        for report in pool.map(compare_api, ordered, [generated_dir] * len(ordered), [token] * len(ordered)):
             totals.add(report)
     return totals
 
@@ -477,18 +550,23 @@ def _select(args: argparse.Namespace) -> list[str]:
 
     if args.all:
         return [str(api.path) for api in bundled.bundled_apis()]
-    names = list(args.apis)
-    if not names or len(names) % 2:
-        raise SystemExit("name APIs as NAME VERSION pairs, or pass --all")
-    return [str(bundled.find(name, version).path) for name, version in zip(names[::2], names[1::2], strict=True)]
+    paths = [item for item in args.apis if item.endswith(".json")]
+    names = [item for item in args.apis if not item.endswith(".json")]
+    if not (names or paths) or len(names) % 2:
+        raise SystemExit("name APIs as NAME VERSION pairs or document files (*.json), or pass --all")
+    pairs = zip(names[::2], names[1::2], strict=True)
+    return paths + [str(bundled.find(name, version).path) for name, version in pairs]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.equivalence", description=__doc__.split("\n\n")[0])
-    parser.add_argument("apis", nargs="*", metavar="NAME VERSION", help="APIs to compare (pairs)")
+    parser.add_argument("apis", nargs="*", metavar="NAME VERSION|FILE", help="APIs to compare: pairs, or files")
     parser.add_argument("--all", action="store_true", help="every bundled document")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--generated", help="folder of packages from `codegen generate --all --out DIR` to reuse")
+    parser.add_argument(
+        "--plain", action="store_true", help=f"free-form values {PLAIN_TOKEN!r} (unreserved characters only)"
+    )
     parser.add_argument("--deviations", action="store_true", help="print the listed deviations and exit")
     args = parser.parse_args(argv)
     if args.deviations:
@@ -496,7 +574,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{deviation.key}: {deviation.reason}")
         return 0
     started = time.perf_counter()
-    totals = run(_select(args), args.jobs, args.generated)
+    totals = run(_select(args), args.jobs, args.generated, PLAIN_TOKEN if args.plain else TOKEN)
     for line in totals.lines():
         print(line)
     print(f"seconds: {time.perf_counter() - started:.1f}")
