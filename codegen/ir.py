@@ -178,6 +178,7 @@ class ResourceIR:
     children: tuple[ResourceIR, ...]
     module: str = ""  # the resources/ module that defines the class
     module_alias: str = ""  # the name under which other modules import that module
+    async_class_name: str = ""  # the class of the async client's resource, in the same module
 
     @property
     def attribute_literal(self) -> str:
@@ -285,6 +286,8 @@ class ClientIR:
     submodules: tuple[ResourceModule, ...] = ()
     #: The chunks of a ``schemas/`` package; empty when the schemas fit in ``schemas.py``.
     schema_modules: tuple[SchemaModule, ...] = ()
+    #: The async client's class, in ``_async_client.py`` (same resources, methods and types).
+    async_client_class: str = ""
 
     @property
     def package_literal(self) -> str:
@@ -312,6 +315,15 @@ class ClientIR:
     @property
     def client_class_literal(self) -> str:
         return repr(self.client_class)
+
+    @property
+    def async_client_class_literal(self) -> str:
+        return repr(self.async_client_class)
+
+    @property
+    def method_spec_names(self) -> str:
+        """The MethodSpec constants of the client's own methods, comma-separated (for imports)."""
+        return ", ".join(method.spec_name for method in self.methods)
 
     @property
     def uses_schemas(self) -> bool:
@@ -370,10 +382,23 @@ def package_name(document: Document) -> str:
     return f"{naming.python_name(document.name, 'api')}_{naming.python_name(document.version, 'v')}".rstrip("_")
 
 
-def client_class_name(document: Document) -> str:
+def client_class_name(document: Document, kind: str = "Client") -> str:
+    """``LookerClient``; with ``kind="AsyncClient"``, ``LookerAsyncClient``."""
     base = re.sub(r"[^A-Za-z0-9]", "", document.canonical_name) or naming.pascal_case(document.name)
     base = base[:1].upper() + base[1:]  # some canonical names start in lower case ("directory")
-    return naming.class_name(base + "Client", "ApiClient")
+    return naming.class_name(base + kind, "Api" + kind)
+
+
+def with_async_names(resource: ResourceIR, classes: naming.Scope) -> ResourceIR:
+    """``resource``'s tree with the async twin of every class named, in the same class scope.
+
+    Called after every sync class of the tree is named, so sync names never change:
+    ``ProjectsLocationsResource`` → ``ProjectsLocationsAsyncResource`` (or the next free name).
+    """
+    stem = resource.class_name.rstrip("_")
+    stem = stem[: -len("Resource")] + "AsyncResource" if stem.endswith("Resource") else stem + "Async"
+    named = dataclasses.replace(resource, async_class_name=classes.allocate(stem))
+    return dataclasses.replace(named, children=tuple(with_async_names(child, classes) for child in resource.children))
 
 
 def lower(
@@ -864,10 +889,13 @@ class _Lowering:
         roots = []
         for resource in document.resources:
             attribute = client_scope.allocate(naming.python_name(resource.name))
-            roots.append(self.resource(resource, attribute, "", naming.Scope(), naming.Scope()))
+            classes = naming.Scope()
+            root = self.resource(resource, attribute, "", classes, naming.Scope())
+            # Async twins are named once every sync class of the tree is (sync names never depend on them).
+            roots.append(with_async_names(root, classes))
         # Module file names must differ on case-insensitive file systems too.
         modules, submodules = self.split(
-            roots, naming.Scope(case_insensitive=True), naming.Scope(("_t", "_rt", "_s", "_functools"))
+            roots, naming.Scope(case_insensitive=True), naming.Scope(("_t", "_rt", "_s", "_aio", "_functools"))
         )
         methods = tuple(
             self.with_paging(ir, method, client_scope) for ir, method in zip(methods, document.methods, strict=True)
@@ -899,6 +927,7 @@ class _Lowering:
         return ClientIR(
             package=package_name(document),
             client_class=client_class_name(document),
+            async_client_class=client_class_name(document, "AsyncClient"),
             api_id=repr(f"{document.name}:{document.version}"),
             api_name=repr(document.name),
             api_version=repr(document.version),

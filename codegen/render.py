@@ -77,7 +77,8 @@ def render(document: Document, version: str = INITIAL_VERSION, *, endpoints: End
     sources: dict[str, str] = {
         "__init__.py": env.get_template("package_init.py.j2").render(client=client),
         "_version.py": env.get_template("version.py.j2").render(client=client, version_literal=repr(version)),
-        "_client.py": env.get_template("client.py.j2").render(client=client),
+        "_client.py": env.get_template("client.py.j2").render(client=client, is_async=False),
+        "_async_client.py": env.get_template("client.py.j2").render(client=client, is_async=True),
     }
     if client.schema_modules:  # a big API: a schemas/ package of chunks
         sources["schemas/__init__.py"] = env.get_template("schemas_init.py.j2").render(client=client)
