@@ -9,12 +9,14 @@ collected as one-line reasons; the batch never stops at the first one.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import inspect
 import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,7 +122,7 @@ def run_one(job: Job) -> Result:
 
 
 def verify_package(out: Path, package: str, files: Sequence[str]) -> None:
-    """Import every module of ``out/package`` and construct its client; CodegenError if that fails.
+    """Import every module of ``out/package`` and construct its clients; CodegenError if that fails.
 
     The modules are removed from ``sys.modules`` afterwards so a worker does not keep
     every package it verified.
@@ -145,7 +147,9 @@ def verify_package(out: Path, package: str, files: Sequence[str]) -> None:
         for client_class in clients:
             try:
                 client = client_class(credentials=AnonymousCredentials())
-                client.close()
+                closing = client.close()
+                if inspect.isawaitable(closing):  # the async client
+                    asyncio.run(_wait(closing))
             except Exception as exc:
                 raise CodegenError(
                     f"{package}: constructing {client_class.__name__} fails: {type(exc).__name__}: {exc}"
@@ -154,6 +158,10 @@ def verify_package(out: Path, package: str, files: Sequence[str]) -> None:
         sys.path.remove(root)
         for name in [name for name in sys.modules if name == package or name.startswith(package + ".")]:
             del sys.modules[name]
+
+
+async def _wait(awaitable: Awaitable[object]) -> None:
+    await awaitable
 
 
 def _module_name(package: str, file: str) -> str:
