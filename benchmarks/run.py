@@ -18,8 +18,8 @@ from pathlib import Path
 
 from benchmarks.common import ROOT, Config, Row, Section, format_value
 
-BENCHMARKS = ("cold_start", "per_call", "construction", "generation", "big_api", "concurrency")
-NEEDS_SERVER = {"cold_start", "per_call", "big_api", "concurrency"}
+BENCHMARKS = ("cold_start", "per_call", "construction", "generation", "big_api", "concurrency", "async_transport")
+NEEDS_SERVER = {"cold_start", "per_call", "big_api", "concurrency", "async_transport"}
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "RESULTS.md"
 
 
@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _runner(name: str) -> Callable[[Config, str], Section]:
-    from benchmarks import big_api, cold_start, concurrency, construction, generation, per_call
+    from benchmarks import async_transport, big_api, cold_start, concurrency, construction, generation, per_call
 
     table: dict[str, Callable[[Config, str], Section]] = {
         "cold_start": cold_start.run,
@@ -52,6 +52,7 @@ def _runner(name: str) -> Callable[[Config, str], Section]:
         "generation": lambda config, url: generation.run(config),
         "big_api": big_api.run,
         "concurrency": concurrency.run,
+        "async_transport": async_transport.run,
     }
     return table[name]
 

@@ -24,6 +24,7 @@ EXPECTED = {
     "generation": ("4. Generation", "Looker v1, whole process (wall)"),
     "big_api": ("5. Big API", "import + construct, peak RSS"),
     "concurrency": ("6. Concurrency", "threads, shared client, pool_size="),
+    "async_transport": ("7. Async transport", "async client CPU/call, aiohttp transport vs httpx transport"),
 }
 
 
