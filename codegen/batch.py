@@ -10,6 +10,8 @@ collected as one-line reasons; the batch never stops at the first one.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import importlib
 import inspect
 import multiprocessing
@@ -54,6 +56,7 @@ class Result:
     error: str = ""  # one line; empty on success
     seconds: float = 0.0
     peak_rss_kib: int = 0
+    alias_of: str = ""  # a byte-identical document generated instead (e.g. admin.directoryv1.json)
 
 
 @dataclass
@@ -191,25 +194,77 @@ def default_jobs() -> int:
 def run_all(
     jobs_list: Sequence[Job], workers: int, on_done: Callable[[Result], None] | None = None
 ) -> Summary:
-    """Run ``jobs_list`` on ``workers`` processes, biggest documents first (for balance)."""
+    """Run ``jobs_list`` on ``workers`` processes, biggest documents first (for balance).
+
+    A document byte-identical to another (google-api-python-client bundles ``admin.directoryv1``
+    beside ``admin.directory_v1``) is generated once: two workers must not write one package.
+    Two different documents that would make the same package are both reported as failures.
+    """
     started = time.perf_counter()
     summary = Summary(jobs=workers)
-    ordered = sorted(jobs_list, key=lambda job: (-_size(job.path), job.path))
+    first_by_content: dict[bytes, str] = {}
+    aliases: list[tuple[Job, str]] = []
+    distinct: list[Job] = []
+    for job in sorted(jobs_list, key=lambda job: job.path):
+        key = _content_key(job.path)
+        if key is not None and key in first_by_content:
+            aliases.append((job, first_by_content[key]))
+        else:
+            if key is not None:
+                first_by_content[key] = job.path
+            distinct.append(job)
+    ordered = sorted(distinct, key=lambda job: (-_size(job.path), job.path))
     # "spawn": the parent may run a progress-bar thread, which fork() does not mix with.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: set[Future[Result]] = {pool.submit(run_one, job) for job in ordered}
+        submitted: dict[Future[Result], Job] = {pool.submit(run_one, job): job for job in ordered}
+        pending = set(submitted)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                result = future.result()
+                try:
+                    result = future.result()
+                except Exception as exc:  # the worker died (killed, out of memory, ...)
+                    reason = f"worker failed: {type(exc).__name__}: {one_line(str(exc))}"
+                    result = Result(Path(submitted[future].path).name, error=reason)
                 summary.results.append(result)
                 summary.peak_rss_kib = max(summary.peak_rss_kib, result.peak_rss_kib)
                 if on_done is not None:
                     on_done(result)
+    _flag_package_collisions(summary)
+    by_source = {result.source: result for result in summary.results}
+    for job, original in aliases:
+        name = Path(original).name
+        result = dataclasses.replace(by_source[name], source=Path(job.path).name, alias_of=name, changed=0)
+        summary.results.append(result)
+        if on_done is not None:
+            on_done(result)
     summary.results.sort(key=lambda result: result.source)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _content_key(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).digest()
+    except OSError:
+        return None  # run_one reports the problem
+
+
+def _flag_package_collisions(summary: Summary) -> None:
+    """Different documents that generate the same package overwrite each other: fail them."""
+    sources: dict[str, list[int]] = {}
+    for index, result in enumerate(summary.results):
+        if result.package and not result.error and not result.alias_of:
+            sources.setdefault(result.package, []).append(index)
+    for package, indexes in sources.items():
+        if len(indexes) > 1:
+            names = ", ".join(sorted(summary.results[index].source for index in indexes))
+            for index in indexes:
+                summary.results[index] = dataclasses.replace(
+                    summary.results[index], error=f"package {package} is generated from several documents: {names}"
+                )
 
 
 def _size(path: str) -> int:
@@ -291,6 +346,11 @@ def report(summary: Summary, out: Path, *, check: bool, verify: bool, stream: Te
         f"in {summary.seconds:.1f} s with {summary.jobs} worker(s) → {out}",
         file=stream,
     )
+    aliases = [result for result in ok if result.alias_of]
+    if aliases:
+        shown = ", ".join(f"{result.source} = {result.alias_of}" for result in aliases)
+        packages = len({result.package for result in ok if not result.alias_of})
+        print(f"packages: {packages} ({len(aliases)} byte-identical alias documents: {shown})", file=stream)
     if verify and not check:
         verified = sum(result.verified for result in ok)
         print(f"imported and constructed (AnonymousCredentials): {verified}/{total}", file=stream)

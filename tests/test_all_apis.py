@@ -150,15 +150,18 @@ def test_generate_all_reports_figures_and_failures(tmp_path: Path) -> None:
     """The --all batch on a few documents: parallel workers, summary lines, one-line failures."""
     broken = tmp_path / "broken.v1.json"
     broken.write_text('{"name": "broken", "version": "v1", "rootUrl": 5}', encoding="utf-8")
+    alias = tmp_path / "oauth2.v2alias.json"  # as admin.directoryv1 is a copy of admin.directory_v1
+    alias.write_bytes(bundled.find("oauth2", "v2").path.read_bytes())
     apis = [("oauth2", "v2"), ("translate", "v2"), ("looker", "v1")]
     jobs = [batch.Job(str(bundled.find(*api).path), str(tmp_path / "out")) for api in apis]
-    jobs.append(batch.Job(str(broken), str(tmp_path / "out")))
+    jobs += [batch.Job(str(broken), str(tmp_path / "out")), batch.Job(str(alias), str(tmp_path / "out"))]
     summary = batch.run_all(jobs, workers=2)
     stream = io.StringIO()
     batch.report(summary, tmp_path / "out", check=False, verify=True, stream=stream)
     text = stream.getvalue()
-    assert "generated 3/4 APIs" in text
-    assert "imported and constructed (AnonymousCredentials): 3/4" in text
+    assert "generated 4/5 APIs" in text
+    assert "packages: 3 (1 byte-identical alias documents: oauth2.v2alias.json = oauth2.v2.json)" in text
+    assert "imported and constructed (AnonymousCredentials): 4/5" in text
     assert "failures: 1" in text
     assert "broken.v1.json: broken.v1.json: $.rootUrl: expected a string, got number" in text.replace(
         str(tmp_path) + "/", ""
@@ -169,6 +172,14 @@ def test_generate_all_reports_figures_and_failures(tmp_path: Path) -> None:
     # --check on the same folder: nothing is stale.
     checks = [batch.Job(job.path, job.out, check=True) for job in jobs[:3]]
     assert not any(result.stale or result.error for result in batch.run_all(checks, workers=1).results)
+
+    # Two different documents that make one package would overwrite each other: both fail.
+    changed = tmp_path / "oauth2.v2changed.json"
+    changed.write_text(alias.read_text(encoding="utf-8").replace('"revision"', '"title": "x", "revision"', 1))
+    results = batch.run_all([jobs[0], batch.Job(str(changed), str(tmp_path / "other"))], workers=1).results
+    assert [result.error for result in results] == [
+        "package oauth2_v2 is generated from several documents: oauth2.v2.json, oauth2.v2changed.json"
+    ] * 2
 
 
 def test_generate_name_alone_picks_the_preferred_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
