@@ -34,9 +34,11 @@ METHOD_RESERVED = ("self", "body", "timeout", "retry")
 SCHEMA_RESERVED = ("_t", "annotations", "str", "int", "float", "bool", "object")
 
 #: Big APIs are split so that no generated file is unreasonably large. A resources module
-#: holds a top-level resource and as much of its subtree as fits in this many methods;
+#: holds a top-level resource and as much of its subtree as fits in this many methods and
+#: about this many characters of source (estimated: :func:`_estimated_method_size`);
 #: subtrees that do not fit get modules of their own, imported when first reached.
 MODULE_METHOD_BUDGET = 80
+MODULE_SIZE_BUDGET = 200_000
 #: Schemas go into one ``schemas.py`` unless their source would exceed about this many
 #: characters; then into a ``schemas/`` package of chunks of about this size.
 SCHEMA_CHUNK_CHARS = 250_000
@@ -402,21 +404,27 @@ def with_async_names(resource: ResourceIR, classes: naming.Scope) -> ResourceIR:
 
 
 def lower(
-    document: Document, *, module_method_budget: int | None = None, schema_chunk_chars: int | None = None
+    document: Document,
+    *,
+    module_method_budget: int | None = None,
+    module_size_budget: int | None = None,
+    schema_chunk_chars: int | None = None,
 ) -> ClientIR:
     """Build the generation IR for ``document``.
 
-    The budgets default to :data:`MODULE_METHOD_BUDGET` and :data:`SCHEMA_CHUNK_CHARS`
+    The budgets default to :data:`MODULE_METHOD_BUDGET`, :data:`MODULE_SIZE_BUDGET` and :data:`SCHEMA_CHUNK_CHARS`
     (read when called); tests pass small ones to exercise the split layout.
     """
     lowering = _Lowering(document)
     lowering.module_method_budget = module_method_budget or MODULE_METHOD_BUDGET
+    lowering.module_size_budget = module_size_budget or MODULE_SIZE_BUDGET
     lowering.schema_chunk_chars = schema_chunk_chars or SCHEMA_CHUNK_CHARS
     return lowering.client()
 
 
 class _Lowering:
     module_method_budget = MODULE_METHOD_BUDGET
+    module_size_budget = MODULE_SIZE_BUDGET
     schema_chunk_chars = SCHEMA_CHUNK_CHARS
 
     def __init__(self, document: Document) -> None:
@@ -787,27 +795,35 @@ class _Lowering:
         """Place every resource class in a module: (top-level modules, further modules).
 
         A top-level resource's module takes its subtree depth first, each child's whole
-        subtree while it fits in the method budget; a child whose subtree does not fit
-        starts a module of its own (named after its attribute path), split the same way.
+        subtree while it fits in the budgets (methods, estimated characters); a child whose
+        subtree does not fit starts a module of its own (named after its attribute path),
+        split the same way.
         """
-        budget = self.module_method_budget
-        sizes: dict[int, int] = {}
+        budget = (self.module_method_budget, self.module_size_budget)
+        sizes: dict[int, tuple[int, int]] = {}
 
-        def size(resource: ResourceIR) -> int:
+        def own(resource: ResourceIR) -> tuple[int, int]:
+            return len(resource.methods), sum(_estimated_method_size(method) for method in resource.methods)
+
+        def size(resource: ResourceIR) -> tuple[int, int]:
             if id(resource) not in sizes:
-                sizes[id(resource)] = len(resource.methods) + sum(size(child) for child in resource.children)
+                total = own(resource)
+                for child in resource.children:
+                    total = _plus(total, size(child))
+                sizes[id(resource)] = total
             return sizes[id(resource)]
 
         assignment: dict[int, str] = {}
         aliases: dict[str, str] = {}
         pending: list[tuple[ResourceIR, str, tuple[str, ...]]] = []  # sub-module roots, in order
 
-        def place(resource: ResourceIR, module: str, used: int, path: tuple[str, ...]) -> int:
+        def place(resource: ResourceIR, module: str, used: tuple[int, int], path: tuple[str, ...]) -> tuple[int, int]:
             assignment[id(resource)] = module
-            used += len(resource.methods)
+            used = _plus(used, own(resource))
             for child in resource.children:
                 child_path = (*path, child.attribute.rstrip("_"))
-                if used + size(child) <= budget:
+                total = _plus(used, size(child))
+                if total[0] <= budget[0] and total[1] <= budget[1]:
                     used = place(child, module, used, child_path)
                 else:
                     pending.append((child, "", child_path))
@@ -817,7 +833,7 @@ class _Lowering:
         for name in top_names:
             aliases[name] = alias_scope.allocate("_" + name)
         for root, name in zip(roots, top_names, strict=True):
-            place(root, name, 0, (root.attribute.rstrip("_"),))
+            place(root, name, (0, 0), (root.attribute.rstrip("_"),))
             while pending:
                 child, _, path = pending.pop(0)
                 preferred = "_".join(path)
@@ -825,7 +841,7 @@ class _Lowering:
                     preferred = f"{name[: MAX_MODULE_NAME // 2]}_part"
                 sub = module_scope.allocate(naming.python_name(preferred, "part"))
                 aliases[sub] = alias_scope.allocate("_" + sub)
-                place(child, sub, 0, path)
+                place(child, sub, (0, 0), path)
 
         def rebuild(resource: ResourceIR) -> ResourceIR:
             module = assignment[id(resource)]
@@ -968,6 +984,17 @@ def _names_in(expr: str) -> set[str]:
     ``repr()`` string literals, so removing the literals leaves only names and punctuation.
     """
     return set(_UNQUALIFIED_NAME.findall(_STRING_LITERAL.sub("", expr)))
+
+
+def _plus(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return a[0] + b[0], a[1] + b[1]
+
+
+def _estimated_method_size(method: MethodIR) -> int:
+    """About how many characters ``method`` takes in a resources module (its spec, and its
+    sync and async definitions with docstrings; measured over the bundled documents)."""
+    docs = len(method.doc) + len(method.pages_doc) + len(method.all_doc)
+    return 1500 + docs * 5 // 2 + 160 * len(method.params)
 
 
 def _estimated_size(schema: SchemaClass) -> int:
