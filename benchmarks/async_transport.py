@@ -48,9 +48,7 @@ def _headers(url: str) -> dict[str, str]:
     return _captured_headers(url)
 
 
-def blocks(
-    url: str, loop: asyncio.AbstractEventLoop
-) -> tuple[dict[str, Callable[[int], object]], Callable[[], None]]:
+def blocks(url: str, loop: asyncio.AbstractEventLoop) -> tuple[dict[str, Callable[[int], object]], Callable[[], None]]:
     """The measured variants (each runs ``n`` sequential cancels) and a function that releases them."""
     import aiohttp
     from google.auth.credentials import AnonymousCredentials

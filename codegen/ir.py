@@ -323,6 +323,11 @@ class ClientIR:
         return repr(self.async_client_class)
 
     @property
+    def has_paging(self) -> bool:
+        """True if any method has ``_pages``/``_all`` companions."""
+        return any(method.pages_name for method in self.all_methods)
+
+    @property
     def method_spec_names(self) -> str:
         """The MethodSpec constants of the client's own methods, comma-separated (for imports)."""
         return ", ".join(method.spec_name for method in self.methods)

@@ -1,6 +1,8 @@
 """The runtime that generated clients import: a thin, tested layer over HTTP.
 
-Generated code uses only the names exported here.
+Generated code uses only the names exported here, and async clients those of
+:mod:`codegen.runtime.aio` (imported only by ``_async_client.py``, so that sync code never
+loads it).
 """
 
 from codegen.runtime.client import DEFAULT, ApiCore, BaseClient, Default, RetryArg, TimeoutArg

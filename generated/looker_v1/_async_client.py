@@ -21,10 +21,11 @@ class LookerAsyncClient(_aio.AsyncBaseClient):
 
     The asyncio twin of ``LookerClient``: the same resources, methods, arguments,
     types, retries, timeouts and errors, with coroutine methods
-    (``await client.projects.locations.get(...)``), ``async for`` over the ``*_pages`` and
-    ``*_all`` iterators, and awaitable operation handles. Construct it as the sync client;
-    ``async with LookerAsyncClient(...) as client:`` or ``await client.close()`` releases its
-    connections.
+    (``await client.projects.locations.get(...)``).
+    ``async for`` iterates over what the ``*_pages`` and ``*_all`` methods return.
+    ``client.operation(op)`` returns an awaitable handle on a long-running operation.
+    Construct it as the sync client; ``async with LookerAsyncClient(...) as client:`` or
+    ``await client.close()`` releases its connections.
     """
 
     _API_ID = "looker:v1"
