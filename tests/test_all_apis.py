@@ -102,14 +102,12 @@ def test_big_api_import_is_light(slice_dir: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    after_construct, after_access = result.stdout.strip().splitlines()
-    assert set(after_construct.split(",")) == {"compute_v1._client", "compute_v1._version"}
-    assert set(after_access.split(",")) == {
-        "compute_v1._client",
-        "compute_v1._version",
-        "compute_v1.resources",
-        "compute_v1.resources.instances",
-    }
+    after_construct, after_access = (set(line.split(",")) for line in result.stdout.strip().splitlines())
+    assert "compute_v1._client" in after_construct
+    heavy = {name for name in after_construct if name.startswith(("compute_v1.resources", "compute_v1.schemas"))}
+    assert heavy == set()
+    resources = {name for name in after_access if name.startswith(("compute_v1.resources", "compute_v1.schemas"))}
+    assert resources == {"compute_v1.resources", "compute_v1.resources.instances"}
 
 
 def test_no_generated_file_is_unreasonably_large(slice_dir: Path) -> None:
