@@ -7,6 +7,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -166,6 +167,50 @@ class ChildResult:
     cpu: float
     peak_mib: float
     stdout: str
+    #: Peak of the summed RSS of the process and all its descendants (sampled every 0.2 s);
+    #: only measured when asked for (``run_child(..., tree=True)``), else 0.
+    tree_peak_mib: float = 0.0
+
+
+class _TreeSampler:
+    """Samples the total RSS of a process and its descendants from /proc, in a thread."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        self.pid = pid
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._interval = interval
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        page_kib = os.sysconf("SC_PAGE_SIZE") // 1024
+        while not self._stop.wait(self._interval):
+            parents: dict[int, int] = {}
+            rss: dict[int, int] = {}
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{entry}/stat", "rb") as stat:
+                        fields = stat.read().rsplit(b")", 1)[1].split()
+                except OSError:
+                    continue
+                parents[int(entry)] = int(fields[1])
+                rss[int(entry)] = int(fields[21]) * page_kib
+            tree, frontier = {self.pid}, [self.pid]
+            while frontier:
+                parent = frontier.pop()
+                for child, its_parent in parents.items():
+                    if its_parent == parent and child not in tree:
+                        tree.add(child)
+                        frontier.append(child)
+            self.peak_kib = max(self.peak_kib, sum(rss.get(pid, 0) for pid in tree))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kib / 1024
 
 
 def child_env(extra_path: Sequence[str] = ()) -> dict[str, str]:
@@ -195,8 +240,12 @@ def compile_bytecode(*folders: Path) -> None:
             raise RuntimeError(f"could not compile {folder}")
 
 
-def run_child(args: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None) -> ChildResult:
-    """Run ``args`` to completion and measure it with ``wait4`` (its own CPU and peak RSS).
+def run_child(
+    args: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None, tree: bool = False
+) -> ChildResult:
+    """Run ``args`` to completion and measure it: wall time, CPU time of the process and the
+    children it reaped (``wait4``), peak RSS (see :data:`PEAK_PRELUDE`) and, with ``tree``, the
+    peak summed RSS of the whole process tree (for commands with worker processes).
 
     Raises RuntimeError, with the child's stderr, when it exits non-zero.
     """
@@ -210,8 +259,10 @@ def run_child(args: Sequence[str], env: Mapping[str, str] | None = None, cwd: Pa
             env=dict(env) if env is not None else child_env(),
             cwd=cwd or ROOT,
         )
+        sampler = _TreeSampler(process.pid) if tree else None
         # wait4 rather than wait: it also returns the child's own CPU time and peak RSS.
         _, status, usage = os.wait4(process.pid, 0)
+        tree_peak = sampler.stop() if sampler is not None else 0.0
         wall = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -231,21 +282,24 @@ def run_child(args: Sequence[str], env: Mapping[str, str] | None = None, cwd: Pa
         cpu=usage.ru_utime + usage.ru_stime,
         peak_mib=peak_kib / 1024,
         stdout=stdout.decode(errors="replace"),
+        tree_peak_mib=tree_peak,
     )
 
 
-def python_child(code: str, *argv: str, env: Mapping[str, str] | None = None) -> ChildResult:
+def python_child(code: str, *argv: str, env: Mapping[str, str] | None = None, tree: bool = False) -> ChildResult:
     """Run ``python -c code argv…`` with this interpreter and measure it (peak RSS included)."""
-    return run_child([sys.executable, "-c", PEAK_PRELUDE + code, *argv], env=env)
+    return run_child([sys.executable, "-c", PEAK_PRELUDE + code, *argv], env=env, tree=tree)
 
 
-def python_module_child(module: str, *argv: str, env: Mapping[str, str] | None = None) -> ChildResult:
+def python_module_child(
+    module: str, *argv: str, env: Mapping[str, str] | None = None, tree: bool = False
+) -> ChildResult:
     """Run ``python -m module argv…`` (through runpy, so that peak RSS is measured) and measure it."""
     code = (
         f"import runpy, sys\nsys.argv[0] = {module!r}\n"
         f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)\n"
     )
-    return python_child(code, *argv, env=env)
+    return python_child(code, *argv, env=env, tree=tree)
 
 
 def cpu_per_call(block: Callable[[int], object], calls: int) -> float:
@@ -256,12 +310,12 @@ def cpu_per_call(block: Callable[[int], object], calls: int) -> float:
 
 
 def profile_text(block: Callable[[int], object], calls: int, limit: int = 14) -> str:
-    """cProfile of ``block(calls)``: the functions with the most own time, as text."""
+    """cProfile (CPU time) of ``block(calls)``: the functions with the most own time, as text."""
     import cProfile
     import io
     import pstats
 
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU time: waiting for the server is not the client's cost
     profiler.enable()
     block(calls)
     profiler.disable()
