@@ -238,25 +238,63 @@ class _Analysis:
         if high <= 1:
             return
         inner = self.info(body)
-        if inner.nullable and high == _c.MAXREPEAT:
+        if inner.nullable:
             raise _Risky("a repeated group can match the empty string")
-        if inner.loops and not self.delimited(body):
-            raise _Risky("nested quantifiers without a delimiter risk catastrophic backtracking")
+        if self.empty_twice(body):
+            raise _Risky("a repeated group holds an optional part that can also match the empty string")
         for branch_set in self.branches(body):
             self.check_alternatives(branch_set)
-
-    def delimited(self, body: list[tuple[Any, Any]]) -> bool:
-        """True if the body starts or ends with a character nothing else in it matches."""
         elements = _flatten(body)
+        if all(self.rigid(op, av) for op, av in elements):
+            return  # every iteration is matched one way only
+        index = self.delimiter(elements)
+        if index is None:
+            if inner.loops:
+                raise _Risky("nested quantifiers without a delimiter risk catastrophic backtracking")
+            raise _Risky("a repeated group of varying length needs a delimiter at its start or end")
+        # The delimiter fixes where each iteration ends; inside one, the match must be unique too,
+        # or the ways multiply across iterations.
+        self.check_pairs(elements[:index] + elements[index + 1 :], optional=True)
+
+    def empty_twice(self, items: Iterable[tuple[Any, Any]]) -> bool:
+        """True if some quantified part can match the empty string in two ways (``(a*)?``)."""
+        for op, av in items:
+            if op in _REPEATS:
+                if av[0] < av[1] and self.info(av[2]).nullable:
+                    return True
+                if self.empty_twice(av[2]):
+                    return True
+            elif op in _GROUPS:
+                if self.empty_twice(av[-1]):
+                    return True
+            elif op is _c.BRANCH:
+                if sum(1 for branch in av[1] if self.info(branch).nullable) > 1:
+                    return True
+                if any(self.empty_twice(branch) for branch in av[1]):
+                    return True
+        return False
+
+    def rigid(self, op: Any, av: Any) -> bool:
+        """True if the element always matches one way: a character, a fixed count of rigid
+        elements, or alternatives that are plain strings (prefix-free: see check_alternatives)."""
+        if op in _SINGLE:
+            return True
+        if op in _REPEATS:
+            return bool(av[0] == av[1] and all(self.rigid(o, a) for o, a in _flatten(av[2])))
+        if op is _c.BRANCH:
+            return all(_literal_text(branch) is not None for branch in av[1])
+        return False
+
+    def delimiter(self, elements: list[tuple[Any, Any]]) -> int | None:
+        """The index of a first or last single character that nothing else in ``elements`` matches."""
         for index in (0, len(elements) - 1):
             op, av = elements[index]
             if op not in _SINGLE:
                 continue
-            delimiter = self.charset(op, av)
             others = self.info(elements[:index] + elements[index + 1 :]).chars
-            if not delimiter & others:
-                return True
-        return False
+            if not self.charset(op, av) & others:
+                return index
+        return None
 
     def branches(self, items: list[tuple[Any, Any]]) -> Iterable[list[list[tuple[Any, Any]]]]:
         for op, av in items:
@@ -287,19 +325,29 @@ class _Analysis:
                     raise _Risky("alternatives inside a repetition can match the same text")
 
     def check_sequence(self, items: list[tuple[Any, Any]]) -> None:
-        elements = _flatten(items)
-        candidates = sum(1 for op, av in elements if op is _c.BRANCH or (op in _REPEATS and av[1] > 1))
-        if candidates < 2:
+        self.check_pairs(_flatten(items), optional=False)
+
+    def check_pairs(self, elements: list[tuple[Any, Any]], optional: bool) -> None:
+        """Refuse two variable elements that compete for the same characters.
+
+        Variable: repetitions of more than one iteration and anything holding one, and (with
+        ``optional``, inside repeated groups) optional parts and alternatives too.
+        """
+
+        def variable(op: Any, av: Any) -> bool:
+            if self.item(op, av).loops:  # a repetition, or an optional group or alternative holding one
+                return True
+            if op in _REPEATS:
+                return bool(optional and av[0] != av[1])
+            return op is _c.BRANCH and optional and not self.rigid(op, av)
+
+        indexes = [index for index, (op, av) in enumerate(elements) if variable(op, av)]
+        if len(indexes) < 2:
             return
         infos = [self.item(op, av) for op, av in elements]
-        loops = [
-            index
-            for index, (op, av) in enumerate(elements)
-            if (op in _REPEATS and av[1] > 1) or (op is _c.BRANCH and infos[index].loops)
-        ]
-        for position, start in enumerate(loops):
+        for position, start in enumerate(indexes):
             first = infos[start]
-            for end in loops[position + 1 :]:
+            for end in indexes[position + 1 :]:
                 following = _sequence(infos[start + 1 : end + 1])
                 if following.first & first.chars and first.last & following.chars:
                     raise _Risky("adjacent quantifiers compete for the same characters (polynomial backtracking)")

@@ -7,6 +7,7 @@ by :func:`comment_lines`); everything else goes through ``repr()``.
 
 from __future__ import annotations
 
+import re
 import textwrap
 import unicodedata
 
@@ -40,13 +41,24 @@ def _lines(value: str) -> list[str]:
     return [line.rstrip() for line in normalized.split("\n")]
 
 
+#: Lone surrogates (JSON allows ``"\\ud800"``). A class whose ``__doc__`` holds one cannot be
+#: created (CPython encodes class docstrings as UTF-8), so docstrings show them as text.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_text(match: re.Match[str]) -> str:
+    return f"\\\\u{ord(match.group()):04x}"
+
+
 def docstring(value: str) -> str:
-    """Text to place between ``\"\"\"`` quotes: the runtime ``__doc__`` reads as ``value``.
+    """Text to place between ``\"\"\"`` quotes: the runtime ``__doc__`` reads as ``value``
+    (lone surrogates excepted: they read as their ``\\uXXXX`` escape).
 
     Backslashes are doubled, quote runs broken, unsafe characters written as escapes, and a
     trailing quote escaped so it cannot close the string early.
     """
-    body = "\n".join(_visible(line.replace("\\", "\\\\")) for line in _lines(value)).strip("\n")
+    lines = (_SURROGATE.sub(_surrogate_text, line.replace("\\", "\\\\")) for line in _lines(value))
+    body = "\n".join(_visible(line) for line in lines).strip("\n")
     body = body.replace('"""', '\\"\\"\\"')
     if body.endswith('"') and (len(body) - 1 - len(body[:-1].rstrip("\\"))) % 2 == 0:
         # An unescaped final quote would join the closing quotes (an escaped one, left by the

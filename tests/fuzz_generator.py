@@ -583,6 +583,7 @@ class _Recorder:
 
 
 def _expected_doc(value: str) -> str:
+    value = re.sub("[\ud800-\udfff]", lambda match: f"\\u{ord(match.group()):04x}", value)
     lines = value.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4).split("\n")
     return "\n".join(line.rstrip() for line in lines).strip("\n") or "Undocumented."
 

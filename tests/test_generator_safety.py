@@ -216,8 +216,13 @@ CATASTROPHIC = [
     r"^(a+)+$", r"(a*)*", r"^(\w+\s?)*$", r"(.*a){20}", r"(x+x+)+y", r"(\d+)*$", r"^(a|ab)*c$", r"^(a|a)*$",
     r"(a|b|ab)*c", r"([a-z]+\.?)*$", r"(a{1,63})*", r"^(([a-z])+.)+[A-Z]([a-z])+$", r"((ab)*)*",
     r"(?:[-a-z0-9]{1,63}\.?)*x", r"(.+[<,<=,==,>=,>,<>].+,)*(.+[<,<=,==,>=,>,<>].+)",
+    # Found by exploring random patterns: a varying-length body, an empty match two ways.
+    r"^(?:(?:a[^/])?(?:\d|[a-z]))*/$", r"^(?:(?:[ab]*)?\d){0,63}[^/]$", r"^(?:(?:,{0,63})?x)*\d$",
 ]
-POLYNOMIAL = [r"^.*.*.*$", r"a*b*a*", r"^[^/]+/.*/.*$", r"(a?){30}a{30}", r"\d+\d+$"]
+POLYNOMIAL = [
+    r"^.*.*.*$", r"a*b*a*", r"^[^/]+/.*/.*$", r"(a?){30}a{30}", r"\d+\d+$",
+    r"^(?:x)+(?:(?:x)*)?(?:x[ab]|(?:[a-z])?)b$", r"^(?:\w)*(?:(?:[a-z])+[a-z])?$",
+]
 SAFE = [
     r"^projects/[^/]+/locations/[^/]+/instances/[^/]+$",
     r"^projects/[^/]+/locations/.*$",
