@@ -23,7 +23,8 @@ from google.oauth2.credentials import Credentials
 
 from codegen.runtime import TLSError, TransportError, Urllib3Transport
 from codegen.runtime.redirects import MAX_REDIRECTS, RedirectError, RedirectingTransport
-from generated.looker_v1 import LookerClient
+from generated.looker_v1 import LookerAsyncClient, LookerClient
+from tests.blocking import clients
 from tests.loopback import LoopbackServer, Recorded, Reply
 
 API_KEY = "AIzaSy-SECRET-API-KEY-0001"
@@ -303,10 +304,11 @@ def _token_endpoint(request: Recorded) -> Reply:
     return Reply(200, {"name": "ok"})
 
 
+@pytest.mark.parametrize("flavor", ["sync", "async"])
 def test_no_secret_in_logs_errors_or_reprs(
-    server: LoopbackServer, other: LoopbackServer, caplog: pytest.LogCaptureFixture
+    flavor: str, server: LoopbackServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)  # the root logger: the runtime's, urllib3's and google-auth's records
+    caplog.set_level(logging.DEBUG)  # the root logger: the runtime's, urllib3's, aiohttp's and google-auth's records
     server.handler = _token_endpoint
     seen: list[str] = []
     credentials = Credentials(
@@ -316,29 +318,30 @@ def test_no_secret_in_logs_errors_or_reprs(
         client_id="client-id",
         client_secret=CLIENT_SECRET,
     )
-    clients = [
-        LookerClient(credentials=credentials, endpoint=server.url),
-        LookerClient(endpoint=server.url, client_options={"api_key": API_KEY, "quota_project_id": QUOTA_PROJECT}),
-    ]
-    for client in clients:
-        instances = client.projects.locations.instances
-        instances.get(name=NAME)  # the OAuth client refreshes first
-        for name in (NAME + "/forbidden", NAME + "/away", "projects/p/locations/l/instances/.."):
-            with pytest.raises(Exception) as raised:  # 403, a refused redirect, a refused value
-                instances.get(name=name, retry=None)
-            seen += [str(raised.value), repr(raised.value), *map(str, raised.value.args)]
-        unreachable = LookerClient(
-            credentials=Credentials(token=TOKEN),
-            endpoint="http://127.0.0.1:1/",
-            client_options={"quota_project_id": QUOTA_PROJECT},
-        )
-        with pytest.raises(TransportError) as failed:
-            unreachable.projects.locations.instances.get(name=NAME, retry=None)
-        seen += [str(failed.value), repr(failed.value)]
-        seen += [repr(client), repr(client._api), repr(client._api.settings), repr(client._api.transport)]
-        seen += [repr(unreachable), repr(unreachable._api.settings)]
-        client.close()
-        unreachable.close()
+    with clients(flavor, LookerClient, LookerAsyncClient) as make:
+        made = [
+            make(credentials=credentials, endpoint=server.url),
+            make(endpoint=server.url, client_options={"api_key": API_KEY, "quota_project_id": QUOTA_PROJECT}),
+        ]
+        for client in made:
+            instances = client.projects.locations.instances
+            instances.get(name=NAME)  # the OAuth client refreshes first
+            for name in (NAME + "/forbidden", NAME + "/away", "projects/p/locations/l/instances/.."):
+                with pytest.raises(Exception) as raised:  # 403, a refused redirect, a refused value
+                    instances.get(name=name, retry=None)
+                seen += [str(raised.value), repr(raised.value), *map(str, raised.value.args)]
+            unreachable = make(
+                credentials=Credentials(token=TOKEN),
+                endpoint="http://127.0.0.1:1/",
+                client_options={"quota_project_id": QUOTA_PROJECT},
+            )
+            with pytest.raises(TransportError) as failed:
+                unreachable.projects.locations.instances.get(name=NAME, retry=None)
+            seen += [str(failed.value), repr(failed.value)]
+            for target in (client, unreachable):
+                target = getattr(target, "_target", target)  # the async client behind its blocking view
+                api = target._api
+                seen += [repr(target), repr(api), repr(getattr(api, "settings", None)), repr(api.transport)]
     assert server.requests[0].path == "/token"
     assert any(request.headers.get("authorization") == f"Bearer {REFRESHED}" for request in server.requests)
     seen += [record.getMessage() for record in caplog.records]
