@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -67,8 +68,13 @@ def run(config: Config) -> Section:
             Row("generation", "all bundled documents, peak RSS (all processes)", "MiB", child.tree_peak_mib),
             Row("generation", "all bundled documents, peak RSS (main process)", "MiB", child.peak_mib),
         ]
-        last = child.stdout.strip().splitlines()[-1:] or [""]
-        section.notes.append(f"`codegen generate --all` said: {last[0]}")
+        said = [line.strip() for line in child.stdout.splitlines() if line.strip()][-3:]
+        cores = os.cpu_count() or 1
+        section.notes.append(
+            f"`codegen generate --all` said: {'; '.join(said)}. Its processes used {child.cpu:.0f} s of CPU on "
+            f"{cores} cores, so even on an idle machine the wall time cannot go below ~{child.cpu / cores:.0f} s; "
+            "the rest of the wall time is other processes' load (see the load average above)."
+        )
     if config.profile and any(row.verdict == "MISSED" for row in section.rows):
         section.notes.append(
             "Where generating Looker spends its time (cProfile of one run, cumulative; ruff runs as a "
