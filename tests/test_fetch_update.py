@@ -336,7 +336,7 @@ def test_update_feature_only_is_minor_and_json(
     assert result["version"] == {"old": "1.0.0", "new": "1.1.0"}
     assert result["report"]["changes"][0]["python"] == "schemas.Instance.color"
     changed = sorted(result["changed_files"])
-    assert changed == ["__init__.py", "_client.py", "_version.py", "discovery.json", "schemas.py"]
+    assert changed == ["__init__.py", "_async_client.py", "_client.py", "_version.py", "discovery.json", "schemas.py"]
 
 
 def test_update_revision_only_releases_nothing_unless_forced(
