@@ -38,6 +38,8 @@ def test_generated_client_types_check_from_user_code(tmp_path: Path) -> None:
         "    op = client.projects.locations.instances.create(parent='projects/p/locations/l', body=Instance())\n"
         "    client.projects.locations.operations.cancel(name=op.get('name', ''))\n"
         "    inst = client.projects.locations.instances.get(name='x')\n"
+        "    with LookerClient() as owned:\n"
+        "        owned.projects.locations.operations.get(name='x')\n"
         "    return inst.get('platformEdition', '')\n"
     )
     bad = tmp_path / "bad.py"

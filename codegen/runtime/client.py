@@ -336,6 +336,9 @@ class ApiCore:
         self.transport.close()
 
 
+_ClientT = TypeVar("_ClientT", bound="BaseClient")
+
+
 class BaseClient:
     """Base class of generated clients: construction, endpoint and credential handling.
 
@@ -406,7 +409,7 @@ class BaseClient:
         """Release the transport's pooled connections."""
         self._api.close()
 
-    def __enter__(self) -> BaseClient:
+    def __enter__(self: _ClientT) -> _ClientT:
         return self
 
     def __exit__(self, *_: object) -> None:
