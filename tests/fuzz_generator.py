@@ -583,9 +583,10 @@ class _Recorder:
 
 
 def _expected_doc(value: str) -> str:
-    value = re.sub("[\ud800-\udfff]", lambda match: f"\\u{ord(match.group()):04x}", value)
     lines = value.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4).split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip("\n") or "Undocumented."
+    text = "\n".join(line.rstrip() for line in lines).strip("\n")
+    # Lone surrogates read as their escape (tabs were expanded first, as the generator does).
+    return re.sub("[\ud800-\udfff]", lambda match: f"\\u{ord(match.group()):04x}", text) or "Undocumented."
 
 
 def _clean(doc: str) -> str:

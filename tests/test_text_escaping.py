@@ -14,7 +14,7 @@ import re
 import tokenize
 import unicodedata
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from codegen import text
@@ -34,9 +34,10 @@ UNSAFE = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 
 
 def _normalized(value: str) -> str:
-    value = re.sub("[\ud800-\udfff]", lambda match: f"\\u{ord(match.group()):04x}", value)
     lines = value.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4).split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip("\n") or "Undocumented."
+    text = "\n".join(line.rstrip() for line in lines).strip("\n")
+    # Lone surrogates read as their escape (tabs were expanded first, as the generator does).
+    return re.sub("[\ud800-\udfff]", lambda match: f"\\u{ord(match.group()):04x}", text) or "Undocumented."
 
 
 def _visible_characters_only(source: str) -> None:
@@ -46,6 +47,8 @@ def _visible_characters_only(source: str) -> None:
 
 @SETTINGS
 @given(TEXT)
+@example('\ud800\t"')  # a surrogate before a tab: tabs expand before surrogates become text
+@example('"""')
 def test_docstrings_read_back_as_the_text_and_hold_no_unsafe_character(value: str) -> None:
     escaped = text.docstring(value)
     _visible_characters_only(escaped)
