@@ -28,11 +28,12 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from codegen.runtime import encoding, paging
 from codegen.runtime.client import (
     DEFAULT,
+    ClientDescription,
     RetryArg,
     TimeoutArg,
     choose_policy,
@@ -313,7 +314,7 @@ class AsyncApiCore:
         await self.transport.close()
 
 
-class AsyncBaseClient:
+class AsyncBaseClient(ClientDescription):
     """Base class of generated async clients: the twin of :class:`~codegen.runtime.BaseClient`.
 
     Construction takes the same arguments and does no I/O (it may happen outside an event
@@ -321,12 +322,7 @@ class AsyncBaseClient:
     ``await client.close()`` to release it.
     """
 
-    _API_ID: ClassVar[str] = ""
-    _PACKAGE: ClassVar[str] = ""
-    _REVISION: ClassVar[str] = ""
-    _ROOT_URL: ClassVar[str] = ""
-    _SERVICE_PATH: ClassVar[str] = ""
-    _SCOPES: ClassVar[tuple[str, ...]] = ()
+    _api: AsyncApiCore
 
     def __init__(
         self,
@@ -364,11 +360,6 @@ class AsyncBaseClient:
         wrapped = AsyncRedirectingTransport(transport, allow_insecure_http=allow_insecure_http)
         self._api = AsyncApiCore(base_url, resolved, wrapped, headers, timeout, retry)
 
-    @property
-    def base_url(self) -> str:
-        """The URL every method path is appended to (endpoint + service path)."""
-        return self._api.base_url
-
     async def close(self) -> None:
         """Release the transport's pooled connections."""
         await self._api.close()
@@ -378,9 +369,6 @@ class AsyncBaseClient:
 
     async def __aexit__(self, *_: object) -> None:
         await self.close()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
 
 
 

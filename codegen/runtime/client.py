@@ -15,7 +15,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, Union
 
 from codegen.runtime import encoding, paging
 from codegen.runtime.errors import ResponseDecodeError, TransportError, http_error
@@ -339,10 +339,14 @@ class ApiCore:
 _ClientT = TypeVar("_ClientT", bound="BaseClient")
 
 
-class BaseClient:
-    """Base class of generated clients: construction, endpoint and credential handling.
+class _ApiCoreLike(Protocol):
+    base_url: str
 
-    Subclasses set the class attributes below from their discovery document.
+
+class ClientDescription:
+    """What a generated client (sync or async) declares about its API, from its document.
+
+    Generated subclasses set the class attributes; ``_api`` is the core that sends requests.
     """
 
     _API_ID: ClassVar[str] = ""
@@ -351,6 +355,21 @@ class BaseClient:
     _ROOT_URL: ClassVar[str] = ""
     _SERVICE_PATH: ClassVar[str] = ""
     _SCOPES: ClassVar[tuple[str, ...]] = ()
+    _api: _ApiCoreLike
+
+    @property
+    def base_url(self) -> str:
+        """The URL every method path is appended to (endpoint + service path)."""
+        return self._api.base_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+
+class BaseClient(ClientDescription):
+    """Base class of generated clients: construction, endpoint and credential handling."""
+
+    _api: ApiCore
 
     def __init__(
         self,
@@ -400,11 +419,6 @@ class BaseClient:
         )
         self._api = ApiCore(settings, retry)
 
-    @property
-    def base_url(self) -> str:
-        """The URL every method path is appended to (endpoint + service path)."""
-        return self._api.base_url
-
     def close(self) -> None:
         """Release the transport's pooled connections."""
         self._api.close()
@@ -414,6 +428,3 @@ class BaseClient:
 
     def __exit__(self, *_: object) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
