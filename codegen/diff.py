@@ -76,6 +76,7 @@ _HEADINGS: Mapping[Severity, str] = {
 }
 
 T = TypeVar("T")
+V = TypeVar("V", "_ResourceView", "_MethodView", "_SchemaView")
 
 
 @dataclass(frozen=True)
@@ -460,6 +461,26 @@ class _Differ:
         self.removed_methods: dict[str, _MethodView] = {}
         self.added_methods: dict[str, _MethodView] = {}
 
+    def moves(
+        self,
+        noun: str,
+        reason: str,
+        removed: dict[str, V],
+        added: dict[str, V],
+        pairs: list[tuple[str, str]],
+        compare: Callable[[V, V], None],
+    ) -> None:
+        """Report renamed (paired), removed and added ``noun``s; ``compare`` each renamed pair."""
+        for old_key, new_key in pairs:
+            a, b = removed.pop(old_key), added.pop(new_key)
+            message = f"{noun} renamed to {b.python} ({reason})"
+            self.add("breaking", f"{noun}-renamed", a.python, b.doc.json_path, message, a.python, b.python)
+            compare(a, b)
+        for view in removed.values():
+            self.add("breaking", f"{noun}-removed", view.python, view.doc.json_path, f"{noun} removed")
+        for view in added.values():
+            self.add("feature", f"{noun}-added", view.python, view.doc.json_path, f"{noun} added")
+
     def add(
         self,
         severity: Severity,
@@ -607,22 +628,8 @@ class _Differ:
             children = frozenset(view.children)
             return (names, children) if names or children else None
 
-        for old_key, new_key in _pairs(removed, added, signature, _similar):
-            a, b = removed.pop(old_key), added.pop(new_key)
-            self.add(
-                "breaking",
-                "resource-renamed",
-                a.python,
-                b.doc.json_path,
-                f"resource renamed to {b.python} (a similar name with the same method names)",
-                a.python,
-                b.python,
-            )
-            self.resource(a, b)
-        for view in removed.values():
-            self.add("breaking", "resource-removed", view.python, view.doc.json_path, "resource removed")
-        for view in added.values():
-            self.add("feature", "resource-added", view.python, view.doc.json_path, "resource added")
+        pairs = _pairs(removed, added, signature, _similar)
+        self.moves("resource", "a similar name with the same method names", removed, added, pairs, self.resource)
         for key in sorted(set(old) & set(new)):
             a, b = old[key], new[key]
             if _last(a.python) != _last(b.python):
@@ -656,22 +663,10 @@ class _Differ:
 
     def renamed_methods(self) -> None:
         removed, added = self.removed_methods, self.added_methods
-        for old_key, new_key in _pairs(removed, added, lambda view: (view.doc.http_method, view.doc.path)):
-            a, b = removed.pop(old_key), added.pop(new_key)
-            self.add(
-                "breaking",
-                "method-renamed",
-                a.python,
-                b.doc.json_path,
-                f"method renamed to {b.python} (same HTTP method and path)",
-                a.python,
-                b.python,
-            )
-            self.method(a, b, renamed=True)
-        for view in removed.values():
-            self.add("breaking", "method-removed", view.python, view.doc.json_path, "method removed")
-        for view in added.values():
-            self.add("feature", "method-added", view.python, view.doc.json_path, "method added")
+        pairs = _pairs(removed, added, lambda view: (view.doc.http_method, view.doc.path))
+        self.moves(
+            "method", "same HTTP method and path", removed, added, pairs, lambda a, b: self.method(a, b, renamed=True)
+        )
 
     def method(self, old: _MethodView, new: _MethodView, renamed: bool = False) -> None:
         python, path = new.python, new.doc.json_path
@@ -952,24 +947,10 @@ class _Differ:
                 return None
             return (_shape(view.doc), frozenset((key, _shape(prop), prop.enum) for key, prop in view.doc.properties))
 
-        for old_key, new_key in _pairs(
-            removed, added, signature, lambda a, b: _similar(a, b) or len(old[a].doc.properties) >= 2
-        ):
-            a, b = removed.pop(old_key), added.pop(new_key)
-            self.add(
-                "breaking",
-                "schema-renamed",
-                a.python,
-                b.doc.json_path,
-                f"schema renamed to {b.python} (same fields and field types)",
-                a.python,
-                b.python,
-            )
-            self.schema(a, b, renamed=True)
-        for view in removed.values():
-            self.add("breaking", "schema-removed", view.python, view.doc.json_path, "schema removed")
-        for view in added.values():
-            self.add("feature", "schema-added", view.python, view.doc.json_path, "schema added")
+        pairs = _pairs(removed, added, signature, lambda a, b: _similar(a, b) or len(old[a].doc.properties) >= 2)
+        self.moves(
+            "schema", "same fields and field types", removed, added, pairs, lambda a, b: self.schema(a, b, renamed=True)
+        )
         for key in sorted(set(old) & set(new)):
             self.schema(old[key], new[key])
 
