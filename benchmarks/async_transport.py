@@ -33,7 +33,7 @@ class HttpxTransport:
     async def request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
     ) -> Any:
-        from codegen.runtime import Response
+        from gapi_runtime import Response
 
         response = await self._client.request(method, url, headers=headers, content=body, timeout=timeout)
         return Response(response.status_code, response.headers, response.content)
@@ -54,7 +54,7 @@ def blocks(url: str, loop: asyncio.AbstractEventLoop) -> tuple[dict[str, Callabl
     from google.auth.credentials import AnonymousCredentials
     from yarl import URL
 
-    from generated.looker_v1 import LookerAsyncClient, LookerClient
+    from looker_v1 import LookerAsyncClient, LookerClient
 
     credentials = AnonymousCredentials()
     cancel_url = f"{url}v1/{OPERATION}:cancel"
@@ -128,12 +128,12 @@ IMPORTS = {
     "httpx": "import httpx",
     "async_client": (
         "import sys\nfrom google.auth.credentials import AnonymousCredentials\n"
-        "from generated.looker_v1 import LookerAsyncClient\n"
+        "from looker_v1 import LookerAsyncClient\n"
         "LookerAsyncClient(credentials=AnonymousCredentials(), endpoint=sys.argv[1])"
     ),
     "sync_client": (
         "import sys\nfrom google.auth.credentials import AnonymousCredentials\n"
-        "from generated.looker_v1 import LookerClient\n"
+        "from looker_v1 import LookerClient\n"
         "LookerClient(credentials=AnonymousCredentials(), endpoint=sys.argv[1])"
     ),
 }

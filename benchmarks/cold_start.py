@@ -7,7 +7,7 @@ from benchmarks.common import OPERATION, Config, Row, Section, import_profile, i
 OURS = f"""
 import sys
 from google.auth.credentials import AnonymousCredentials
-from generated.looker_v1 import LookerClient
+from looker_v1 import LookerClient
 client = LookerClient(credentials=AnonymousCredentials(), endpoint=sys.argv[1])
 client.projects.locations.operations.cancel(name={OPERATION!r})
 """

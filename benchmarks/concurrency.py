@@ -71,8 +71,8 @@ def ours_threads(pool_size: int | None) -> Variant:
     def variant(url: str, total: int, in_flight: int) -> tuple[float, float]:
         from google.auth.credentials import AnonymousCredentials
 
-        from codegen.runtime import Urllib3Transport
-        from generated.looker_v1 import LookerClient
+        from gapi_runtime import Urllib3Transport
+        from looker_v1 import LookerClient
 
         transport = Urllib3Transport(pool_size=pool_size) if pool_size else None
         client = LookerClient(credentials=AnonymousCredentials(), endpoint=url, transport=transport)
@@ -131,7 +131,7 @@ def ours_async() -> Variant | None:
     methods are coroutines; one client (one connection pool) serves all concurrent calls.
     """
     try:
-        from generated.looker_v1 import LookerAsyncClient
+        from looker_v1 import LookerAsyncClient
     except ImportError:
         return None
 

@@ -13,7 +13,7 @@ class MemoryTransport:
     """A Transport that answers every request with ``200 {}`` without any I/O."""
 
     def __init__(self) -> None:
-        from codegen.runtime import Response
+        from gapi_runtime import Response
 
         self._response = Response(200, {}, b"{}")
 
@@ -42,7 +42,7 @@ def blocks() -> dict[str, Callable[[int], object]]:
     from google.auth.credentials import AnonymousCredentials
     from googleapiclient.discovery import build
 
-    from generated.looker_v1 import LookerClient
+    from looker_v1 import LookerClient
 
     url = "http://127.0.0.1:9/"
     client = LookerClient(credentials=AnonymousCredentials(), endpoint=url, transport=MemoryTransport())

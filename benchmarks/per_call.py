@@ -13,8 +13,8 @@ def _captured_headers(url: str) -> dict[str, str]:
     """The headers our client sends for a cancel, captured through its Transport interface."""
     from google.auth.credentials import AnonymousCredentials
 
-    from codegen.runtime import Response
-    from generated.looker_v1 import LookerClient
+    from gapi_runtime import Response
+    from looker_v1 import LookerClient
 
     seen: dict[str, str] = {}
 
@@ -44,7 +44,7 @@ def blocks(url: str) -> tuple[dict[str, Callable[[int], object]], Callable[[], N
     from google.auth.credentials import AnonymousCredentials
     from googleapiclient.discovery import build
 
-    from generated.looker_v1 import LookerClient
+    from looker_v1 import LookerClient
 
     client = LookerClient(credentials=AnonymousCredentials(), endpoint=url)
     service = build(

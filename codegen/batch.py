@@ -125,15 +125,16 @@ def run_one(job: Job) -> Result:
 
 
 def verify_package(out: Path, package: str, files: Sequence[str]) -> None:
-    """Import every module of ``out/package`` and construct its clients; CodegenError if that fails.
+    """Import every module of the project ``out/package`` and construct its clients.
 
-    The modules are removed from ``sys.modules`` afterwards so a worker does not keep
-    every package it verified.
+    ``files`` are the project's files (``package/...``); CodegenError if that fails. The
+    modules are removed from ``sys.modules`` afterwards so a worker does not keep every
+    package it verified.
     """
     from google.auth.credentials import AnonymousCredentials
 
-    root = str(out.resolve())
-    modules = sorted(_module_name(package, name) for name in files)
+    root = str((out / package).resolve())
+    modules = sorted(_module_name(name) for name in files if name.startswith(package + "/"))
     sys.path.insert(0, root)
     importlib.invalidate_caches()
     try:
@@ -167,11 +168,12 @@ async def _wait(awaitable: Awaitable[object]) -> None:
     await awaitable
 
 
-def _module_name(package: str, file: str) -> str:
+def _module_name(file: str) -> str:
+    """``pkg/resources/x.py`` → ``pkg.resources.x``; ``pkg/__init__.py`` → ``pkg``."""
     parts = file[: -len(".py")].split("/")
     if parts[-1] == "__init__":
         parts.pop()
-    return ".".join([package, *parts])
+    return ".".join(parts)
 
 
 def _peak_rss_kib() -> int:

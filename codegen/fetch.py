@@ -70,7 +70,7 @@ def discovery_urls(
 
 
 def _check_url(url: str, what: str) -> None:
-    from codegen.runtime.options import is_loopback_host
+    from gapi_runtime.options import is_loopback_host
 
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:

@@ -20,7 +20,13 @@ from codegen.discovery import Document, Method, Resource, Schema
 from codegen.errors import DocumentError
 
 #: Module through which generated code reaches the runtime.
-RUNTIME_MODULE = "codegen.runtime"
+RUNTIME_MODULE = "gapi_runtime"
+#: The runtime's distribution, and the oldest runtime release that has everything generated
+#: code uses; generated packages require ``>=RUNTIME_MIN_VERSION,<next major``.
+RUNTIME_DISTRIBUTION = "gapi-runtime"
+RUNTIME_MIN_VERSION = "1.0"
+#: Every generated package's distribution is this prefix + its package name, ``_`` → ``-``.
+DISTRIBUTION_PREFIX = "gapi-"
 
 #: Attributes of the runtime's BaseClient that generated resources must not shadow.
 CLIENT_RESERVED = ("close", "base_url", "operation", "transport", "credentials")
@@ -290,10 +296,32 @@ class ClientIR:
     schema_modules: tuple[SchemaModule, ...] = ()
     #: The async client's class, in ``_async_client.py`` (same resources, methods and types).
     async_client_class: str = ""
+    #: One line for the package metadata and README (plain text, not a literal).
+    summary: str = ""
 
     @property
     def package_literal(self) -> str:
         return repr(self.package)
+
+    @property
+    def distribution(self) -> str:
+        """The distribution (PyPI project) name: ``gapi-looker-v1`` for ``looker_v1``."""
+        return DISTRIBUTION_PREFIX + self.package.replace("_", "-")
+
+    @property
+    def runtime_module(self) -> str:
+        return RUNTIME_MODULE
+
+    @property
+    def runtime_requirement(self) -> str:
+        """The compatible range of the runtime: ``gapi-runtime>=1.0,<2``."""
+        major = int(RUNTIME_MIN_VERSION.split(".")[0])
+        return f"{RUNTIME_DISTRIBUTION}>={RUNTIME_MIN_VERSION},<{major + 1}"
+
+    @property
+    def async_runtime_requirement(self) -> str:
+        """The runtime with its ``async`` extra, in the same range."""
+        return self.runtime_requirement.replace(RUNTIME_DISTRIBUTION, RUNTIME_DISTRIBUTION + "[async]", 1)
 
     @property
     def module_files(self) -> tuple[ResourceModule, ...]:
@@ -350,6 +378,23 @@ class ClientIR:
             if resource.methods:
                 return ".".join([*path, resource.methods[0].name])
         return "close"
+
+    @property
+    def example_call(self) -> str:
+        """One call for the package README: the first GET (else the first method), required args."""
+        candidates: list[tuple[str, MethodIR]] = [(method.name, method) for method in self.methods]
+        stack = [(module.root.attribute, module.root) for module in reversed(self.modules)]
+        while stack:
+            path, resource = stack.pop()
+            candidates.extend((f"{path}.{method.name}", method) for method in resource.methods)
+            stack.extend((f"{path}.{child.attribute}", child) for child in reversed(resource.children))
+        if not candidates:
+            return "close()"
+        path, method = next((c for c in candidates if c[1].http_method == "'GET'"), candidates[0])
+        args = ", ".join(f"{param.name}=..." for param in method.required_params)
+        if method.body == "required":
+            args = f"{args}, body={{...}}" if args else "body={...}"
+        return f"{path}({args})"
 
     @property
     def all_methods(self) -> tuple[MethodIR, ...]:
@@ -661,7 +706,7 @@ class _Lowering:
             f"Takes the arguments of :meth:`{lowered.name}` and sends them with every page, with\n"
             "``page_token`` (where to start; default: the first page) replaced by each page's\n"
             "``nextPageToken``; stops when that is missing or empty. Raises\n"
-            "``codegen.runtime.PagingError`` if the server repeats a token.\n\n"
+            "``gapi_runtime.PagingError`` if the server repeats a token.\n\n"
             f"Yields:\n    The {method.response_ref} pages, decoded from JSON."
         )
         if not field or schema is None:
@@ -968,6 +1013,10 @@ class _Lowering:
             schema_names=tuple(self.schema_names.items()),
             operations=operations,
             operation_type=operation_type if operations else "",
+            summary=text.docstring(
+                f"Typed Python client for {document.title or document.name} ({document.name} {document.version}),"
+                " generated from its discovery document"
+            ).replace("\n", " "),
         )
 
 

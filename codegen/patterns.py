@@ -1,7 +1,7 @@
 """Check the regular expressions a discovery document gives its parameters.
 
 Generated clients ``re.fullmatch`` every path value against its parameter's ``pattern``
-before sending (see :mod:`codegen.runtime.encoding`), so a pattern is code we run on the
+before sending (see :mod:`gapi_runtime.encoding`), so a pattern is code we run on the
 caller's data. :func:`problem` returns why a pattern must not be used, or ``None``:
 
 * it must compile with Python's :mod:`re`;

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from codegen.runtime.aio import AsyncOperation
+from gapi_runtime.aio import AsyncOperation
 
 
 class Blocking:

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from generated.looker_v1 import LookerClient  # noqa: E402
+from looker_v1 import LookerClient  # noqa: E402
 from tests.loopback import LoopbackServer  # noqa: E402
 
 

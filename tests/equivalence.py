@@ -377,7 +377,7 @@ def _compare_api(path: str, out: Path, generate: bool, report: ApiReport, token:
     if generate:
         render.write(render.render(document), out)
     tree = json.loads(document.raw)
-    sys.path.insert(0, str(out))
+    sys.path.insert(0, str(out / client_ir.package))
     importlib.invalidate_caches()
     try:
         package = importlib.import_module(client_ir.package)
@@ -396,7 +396,7 @@ def _compare_api(path: str, out: Path, generate: bool, report: ApiReport, token:
             finally:
                 client.close()
     finally:
-        sys.path.remove(str(out))
+        sys.path.remove(str(out / client_ir.package))
         for name in [name for name in sys.modules if name.split(".")[0] == client_ir.package]:
             del sys.modules[name]
 

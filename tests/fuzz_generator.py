@@ -59,7 +59,7 @@ from hypothesis import strategies as st
 
 from codegen import bundled, cli, discovery, ir, render
 from codegen.errors import CodegenError
-from codegen.runtime.transport import Response
+from gapi_runtime.transport import Response
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -688,7 +688,7 @@ class Fuzzer:
             return []  # a real module of that name exists: importing would not reach ours
         client_ir = ir.lower(document)
         before = sorted(str(path) for path in out.rglob("*"))
-        sys.path.insert(0, str(out))
+        sys.path.insert(0, str(out / package))
         saved = sys.dont_write_bytecode
         sys.dont_write_bytecode = True
         importlib.invalidate_caches()
@@ -696,7 +696,7 @@ class Fuzzer:
             return _Checker(document, client_ir, package).check()
         finally:
             sys.dont_write_bytecode = saved
-            sys.path.remove(str(out))
+            sys.path.remove(str(out / package))
             for name in [name for name in sys.modules if name == package or name.startswith(package + ".")]:
                 del sys.modules[name]
             after = sorted(str(path) for path in out.rglob("*"))

@@ -51,9 +51,9 @@ def on_path(folder: Path) -> Iterator[None]:
 
 
 def load(folder: Path, package: str) -> ModuleType:
-    """Import ``package`` from ``folder`` (a fresh import)."""
+    """Import ``package`` from the project ``folder/package`` that the generator wrote (a fresh import)."""
     forget(package)
-    with on_path(folder):
+    with on_path(folder / package):
         return importlib.import_module(package)
 
 

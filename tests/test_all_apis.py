@@ -56,7 +56,7 @@ def test_slice_names_the_apis_of_the_issue() -> None:
 def test_slice_packages_are_named_by_the_rule(slice_dir: Path) -> None:
     packages = {path.name for path in slice_dir.iterdir() if path.is_dir()}
     assert {"admin_directory_v1", "looker_v1", "compute_v1", "dataflow_v1b3", "oauth2_v2"} <= packages
-    source = (slice_dir / "admin_directory_v1" / "__init__.py").read_text(encoding="utf-8")
+    source = (slice_dir / "admin_directory_v1" / "admin_directory_v1" / "__init__.py").read_text(encoding="utf-8")
     assert "from ._client import DirectoryClient" in source  # canonicalName "Directory"
 
 
@@ -98,7 +98,7 @@ def test_big_api_import_is_light(slice_dir: Path) -> None:
         capture_output=True,
         text=True,
         cwd=slice_dir,
-        env={**os.environ, "PYTHONPATH": f"{slice_dir}{os.pathsep}{ROOT}"},
+        env={**os.environ, "PYTHONPATH": f"{slice_dir / 'compute_v1'}{os.pathsep}{ROOT}"},
         check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -114,8 +114,8 @@ def test_no_generated_file_is_unreasonably_large(slice_dir: Path) -> None:
     sizes = {path: path.stat().st_size for path in slice_dir.rglob("*.py")}
     largest = max(sizes, key=sizes.__getitem__)
     assert sizes[largest] <= MAX_FILE_BYTES, f"{largest} has {sizes[largest]} bytes"
-    assert (slice_dir / "compute_v1" / "schemas" / "__init__.py").is_file()  # compute's schemas are split
-    assert len(list((slice_dir / "aiplatform_v1" / "resources").glob("*.py"))) > 2  # so are big resources
+    assert (slice_dir / "compute_v1" / "compute_v1" / "schemas" / "__init__.py").is_file()  # compute's schemas split
+    assert len(list((slice_dir / "aiplatform_v1" / "aiplatform_v1" / "resources").glob("*.py"))) > 2  # big resources
 
 
 def test_file_names_differ_also_on_case_insensitive_file_systems(slice_dir: Path) -> None:
@@ -137,7 +137,7 @@ def test_mypy_strict_on_the_sample_and_the_fixtures(slice_dir: Path, tmp_path: P
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**os.environ, "MYPYPATH": str(slice_dir)},
+        env={**os.environ, "MYPYPATH": os.pathsep.join(str(slice_dir / package) for package in packages)},
         check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
@@ -184,7 +184,7 @@ def test_generate_name_alone_picks_the_preferred_version(tmp_path: Path, capsys:
     assert bundled.find("compute").version == "v1"  # the index marks v1 preferred
     assert bundled.find("aiplatform").version == "v1"  # the index lists it not: stable beats v1beta1
     assert cli.main(["generate", "oauth2", "--out", str(tmp_path)]) == 0
-    assert (tmp_path / "oauth2_v2" / "_client.py").is_file()
+    assert (tmp_path / "oauth2_v2" / "oauth2_v2" / "_client.py").is_file()
     assert cli.main(["generate", "--all", "oauth2", "--out", str(tmp_path)]) == 2
     assert cli.main(["generate", "--out", str(tmp_path)]) == 2
     error = capsys.readouterr().err

@@ -32,7 +32,7 @@ from google.auth import _helpers
 from google.auth.credentials import AnonymousCredentials
 from google.oauth2 import service_account
 
-from codegen.runtime import (
+from gapi_runtime import (
     ConnectError,
     OperationTimeout,
     PagingError,
@@ -42,8 +42,8 @@ from codegen.runtime import (
     RetryPolicy,
     TLSError,
 )
-from codegen.runtime.aio import AsyncOperation
-from generated.looker_v1 import LookerAsyncClient, LookerClient
+from gapi_runtime.aio import AsyncOperation
+from looker_v1 import LookerAsyncClient, LookerClient
 from tests.fake_looker import FakeLooker, FakeOperation, error_reply
 from tests.loopback import LoopbackServer, Reply
 from tests.test_auth_flows import SA_EMAIL, SCOPE, service_account_info
@@ -154,11 +154,11 @@ async def test_no_retry_means_one_request_even_for_a_get(fake: FakeLooker) -> No
 async def test_retry_after_is_honoured_and_logged(fake: FakeLooker, caplog: pytest.LogCaptureFixture) -> None:
     fake.inject(error_reply(429, "quota", {"Retry-After": "1"}), error_reply(503, "x"))
     async with client_for(fake) as client:
-        with caplog.at_level(logging.DEBUG, logger="codegen.runtime"):
+        with caplog.at_level(logging.DEBUG, logger="gapi_runtime"):
             started = time.monotonic()
             assert (await client.projects.locations.instances.get(name=I))["name"] == I
             elapsed = time.monotonic() - started
-    messages = [r.getMessage() for r in caplog.records if r.name == "codegen.runtime"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "gapi_runtime"]
     assert [m.split(" failed")[0] for m in messages] == [f"{GET_ID}: attempt {n}" for n in (1, 2)]
     assert "(HTTP 429)" in messages[0] and "retrying in 1.000 s" in messages[0]
     assert elapsed >= 0.95
@@ -565,7 +565,7 @@ def test_async_with_and_close_release_the_pool(fake: FakeLooker) -> None:
 
 
 def test_missing_aiohttp_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(sys.modules, "codegen.runtime.aiohttp_transport", raising=False)
+    monkeypatch.delitem(sys.modules, "gapi_runtime.aiohttp_transport", raising=False)
     monkeypatch.setitem(sys.modules, "aiohttp", None)  # what an environment without it looks like
     with pytest.raises(ImportError, match=r"LookerAsyncClient needs aiohttp.*pip install 'gapi-codegen\[async\]'"):
         LookerAsyncClient(credentials=AnonymousCredentials())
@@ -584,17 +584,17 @@ def test_the_sync_client_never_imports_the_async_side() -> None:
     script = (
         "import sys\n"
         "from google.auth.credentials import AnonymousCredentials\n"
-        "import generated.looker_v1 as looker\n"
+        "import looker_v1 as looker\n"
         "client = looker.LookerClient(credentials=AnonymousCredentials())\n"
         "client.projects.locations.operations\n"
-        "print(sorted(m for m in ('aiohttp', 'codegen.runtime.aio', 'generated.looker_v1._async_client') "
+        "print(sorted(m for m in ('aiohttp', 'gapi_runtime.aio', 'looker_v1._async_client') "
         "if m in sys.modules))\n"
         "looker.LookerAsyncClient(credentials=AnonymousCredentials()).projects.locations.operations\n"
-        "print(sorted(m for m in ('aiohttp', 'codegen.runtime.aio') if m in sys.modules))\n"
+        "print(sorted(m for m in ('aiohttp', 'gapi_runtime.aio') if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["[]", "['aiohttp', 'codegen.runtime.aio']"]
+    assert result.stdout.splitlines() == ["[]", "['aiohttp', 'gapi_runtime.aio']"]
 
 
 # --- the generated classes: twins of the sync ones ---------------------------------------------
@@ -692,8 +692,8 @@ def test_generated_twins_for_other_layouts(
 def test_async_client_types_check_from_user_code(tmp_path: Path) -> None:
     good = tmp_path / "good.py"
     good.write_text(
-        "from generated.looker_v1 import LookerAsyncClient\n"
-        "from generated.looker_v1.schemas import Instance, Operation\n"
+        "from looker_v1 import LookerAsyncClient\n"
+        "from looker_v1.schemas import Instance, Operation\n"
         "async def use(client: LookerAsyncClient) -> str:\n"
         "    async with client as c:\n"
         "        op: Operation = await c.projects.locations.instances.create(parent='p', body=Instance())\n"
@@ -708,7 +708,7 @@ def test_async_client_types_check_from_user_code(tmp_path: Path) -> None:
     )
     bad = tmp_path / "bad.py"
     bad.write_text(
-        "from generated.looker_v1 import LookerAsyncClient\n"
+        "from looker_v1 import LookerAsyncClient\n"
         "async def use(client: LookerAsyncClient) -> None:\n"
         "    await client.projects.locations.operations.cancel(nam='x')\n"
         "    await client.projects.locations.instances.list(parent='p', page_size='10')\n"

@@ -20,8 +20,8 @@ from google.auth.credentials import AnonymousCredentials
 from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 
-from codegen.runtime import Response, RetryPolicy, Urllib3Transport
-from generated.looker_v1 import LookerClient
+from gapi_runtime import Response, RetryPolicy, Urllib3Transport
+from looker_v1 import LookerClient
 from tests.fake_looker import GOOGLE_TOKEN_URI, FakeLooker, error_reply
 
 P = "projects/p1/locations/us-central1"

@@ -15,7 +15,7 @@ import pytest
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
 
-from codegen.runtime import (
+from gapi_runtime import (
     ConnectError,
     RequestTimeout,
     ResponseDecodeError,
@@ -24,8 +24,8 @@ from codegen.runtime import (
     TransportError,
     Urllib3Transport,
 )
-from codegen.runtime.errors import http_error, rpc_error
-from generated.looker_v1 import LookerClient
+from gapi_runtime.errors import http_error, rpc_error
+from looker_v1 import LookerClient
 from tests.fake_looker import FakeLooker, error_reply
 from tests.loopback import Reply
 
@@ -311,7 +311,7 @@ def test_client_wide_google_api_core_retry(fake: FakeLooker) -> None:
 
 
 def test_watchdog_wakes_for_an_earlier_deadline_and_stays_small() -> None:
-    from codegen.runtime.transport import _Guard, _Watchdog
+    from gapi_runtime.transport import _Guard, _Watchdog
 
     watchdog = _Watchdog()
     late = _Guard(time.monotonic() + 60)

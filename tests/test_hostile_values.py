@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from google.auth.credentials import AnonymousCredentials
 
-from codegen.runtime import BaseClient, MethodSpec, PathParam
-from generated.looker_v1 import LookerClient
+from gapi_runtime import BaseClient, MethodSpec, PathParam
+from looker_v1 import LookerClient
 from tests.loopback import LoopbackServer
 
 INSTANCE = "projects/p/locations/l/instances/"

@@ -16,7 +16,7 @@ import pytest
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
 
-from generated.looker_v1 import LookerAsyncClient, LookerClient
+from looker_v1 import LookerAsyncClient, LookerClient
 from tests.blocking import clients
 from tests.loopback import LoopbackServer, Reply
 
@@ -182,7 +182,7 @@ def _method_ids() -> list[str]:
     import json
     from pathlib import Path
 
-    import generated.looker_v1 as package
+    import looker_v1 as package
 
     document = json.loads((Path(package.__file__).parent / "discovery.json").read_text())
     ids: list[str] = []

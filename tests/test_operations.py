@@ -11,8 +11,8 @@ from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
 
 from codegen import discovery, ir
-from codegen.runtime import Operation, OperationTimeout, PollingPolicy, RetryPolicy
-from generated.looker_v1 import LookerClient
+from gapi_runtime import Operation, OperationTimeout, PollingPolicy, RetryPolicy
+from looker_v1 import LookerClient
 from tests.fake_looker import TYPE_PREFIX, FakeLooker, error_reply
 
 P = "projects/p1/locations/us-central1"
@@ -162,7 +162,7 @@ def test_deleted_operation_and_foreign_names(fake: FakeLooker, client: LookerCli
 
 
 def test_operation_docstrings_say_so() -> None:
-    from generated.looker_v1.resources.projects import ProjectsLocationsInstancesResource as R
+    from looker_v1.resources.projects import ProjectsLocationsInstancesResource as R
 
     for method in (R.create, R.delete, R.patch, R.restart, R.export, R.import_, R.restore, R.undelete):
         assert "describes a long-running" in (method.__doc__ or ""), method.__name__

@@ -10,9 +10,9 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 
 from codegen import discovery, ir
-from codegen.runtime import PagingError, RetryPolicy
-from codegen.runtime.paging import iterate
-from generated.looker_v1 import LookerClient
+from gapi_runtime import PagingError, RetryPolicy
+from gapi_runtime.paging import iterate
+from looker_v1 import LookerClient
 from tests.fake_looker import FakeLooker, error_reply
 from tests.loopback import Reply
 

@@ -12,9 +12,9 @@ from google.api_core import exceptions
 from google.api_core.retry import Retry, if_exception_type
 from google.auth.credentials import AnonymousCredentials
 
-from codegen.runtime import DEFAULT_RETRY, ConnectError, RequestTimeout, RetryPolicy
-from codegen.runtime.errors import http_error
-from codegen.runtime.retry import (
+from gapi_runtime import DEFAULT_RETRY, ConnectError, RequestTimeout, RetryPolicy
+from gapi_runtime.errors import http_error
+from gapi_runtime.retry import (
     IDEMPOTENT_METHODS,
     RETRYABLE_STATUS_CODES,
     RetryState,
@@ -22,8 +22,8 @@ from codegen.runtime.retry import (
     default_predicate,
     parse_retry_after,
 )
-from codegen.runtime.transport import Response
-from generated.looker_v1 import LookerClient
+from gapi_runtime.transport import Response
+from looker_v1 import LookerClient
 from tests.fake_looker import FakeLooker, error_reply
 from tests.loopback import Reply
 
@@ -237,7 +237,7 @@ def test_retry_after_longer_than_the_deadline_gives_up_at_once(fake: FakeLooker,
 def test_retry_after_is_honoured(fake: FakeLooker, client: LookerClient, caplog: pytest.LogCaptureFixture) -> None:
     date = email.utils.formatdate(time.time() + 1, usegmt=True)
     fake.inject(error_reply(429, "quota", {"Retry-After": "1"}), error_reply(503, "x", {"Retry-After": date}))
-    with caplog.at_level(logging.DEBUG, logger="codegen.runtime"):
+    with caplog.at_level(logging.DEBUG, logger="gapi_runtime"):
         client.projects.locations.instances.get(name=I)
     delays = [float(r.getMessage().rsplit("retrying in ", 1)[1].split()[0]) for r in caplog.records]
     assert delays[0] == 1.0
@@ -251,12 +251,12 @@ def test_each_retry_is_logged_with_method_and_attempt_but_no_secrets(
     fake.inject(error_reply(503, "x"), Reply(fault="reset"), error_reply(429, "y"))
     with caplog.at_level(logging.DEBUG):
         client.projects.locations.instances.get(name=I)
-    ours = [r.getMessage() for r in caplog.records if r.name == "codegen.runtime"]
+    ours = [r.getMessage() for r in caplog.records if r.name == "gapi_runtime"]
     assert [m.split(" failed")[0] for m in ours] == [
         f"looker.projects.locations.instances.get: attempt {n}" for n in (1, 2, 3)
     ]
     assert "(HTTP 503)" in ours[0] and "(ConnectError)" in ours[1] and "(HTTP 429)" in ours[2]
-    assert all(r.levelno == logging.DEBUG for r in caplog.records if r.name == "codegen.runtime")
+    assert all(r.levelno == logging.DEBUG for r in caplog.records if r.name == "gapi_runtime")
     assert "AIzaSECRETKEY123" not in caplog.text
     assert fake.requests[-1].headers["x-goog-api-key"] == "AIzaSECRETKEY123"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from codegen.runtime.encoding import build_path, build_query, encode_path_value
-from codegen.runtime.spec import MethodSpec, PathParam
+from gapi_runtime.encoding import build_path, build_query, encode_path_value
+from gapi_runtime.spec import MethodSpec, PathParam
 
 
 @pytest.mark.parametrize(

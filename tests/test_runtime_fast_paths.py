@@ -15,7 +15,7 @@ from urllib.parse import quote
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codegen.runtime import MethodSpec, PathParam, encoding
+from gapi_runtime import MethodSpec, PathParam, encoding
 
 ALPHABET = st.characters(codec="utf-8") | st.sampled_from(list("-_.~/%?#:@ azAZ09\r\n\x00é"))
 TEXT = st.text(ALPHABET, max_size=40)

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_mypy_strict() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "codegen", "generated/looker_v1"],
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "codegen", "runtime/gapi_runtime",
+         "generated/looker_v1/looker_v1"],
         capture_output=True, text=True, cwd=ROOT, check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
@@ -20,7 +21,7 @@ def test_mypy_strict() -> None:
 def test_ruff_lint() -> None:
     from codegen.render import ruff_binary
 
-    folders = [name for name in ("codegen", "generated", "tests", "benchmarks") if (ROOT / name).is_dir()]
+    folders = [name for name in ("codegen", "runtime", "generated", "tests", "benchmarks") if (ROOT / name).is_dir()]
     result = subprocess.run(
         [ruff_binary(), "check", "--no-cache", *folders],
         capture_output=True, text=True, cwd=ROOT, check=False,
@@ -32,8 +33,8 @@ def test_generated_client_types_check_from_user_code(tmp_path: Path) -> None:
     """User code that misuses the client is caught by mypy; correct code passes."""
     good = tmp_path / "good.py"
     good.write_text(
-        "from generated.looker_v1 import LookerClient\n"
-        "from generated.looker_v1.schemas import Instance\n"
+        "from looker_v1 import LookerClient\n"
+        "from looker_v1.schemas import Instance\n"
         "def use(client: LookerClient) -> str:\n"
         "    op = client.projects.locations.instances.create(parent='projects/p/locations/l', body=Instance())\n"
         "    client.projects.locations.operations.cancel(name=op.get('name', ''))\n"
@@ -44,7 +45,7 @@ def test_generated_client_types_check_from_user_code(tmp_path: Path) -> None:
     )
     bad = tmp_path / "bad.py"
     bad.write_text(
-        "from generated.looker_v1 import LookerClient\n"
+        "from looker_v1 import LookerClient\n"
         "def use(client: LookerClient) -> None:\n"
         "    client.projects.locations.operations.cancel(nam='x')\n"
         "    client.projects.locations.instances.list(parent='p', page_size='10')\n"

@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth import _helpers
 from google.oauth2 import service_account
 
-from codegen.runtime import RetryPolicy, Urllib3Transport
-from generated.looker_v1 import LookerClient
+from gapi_runtime import RetryPolicy, Urllib3Transport
+from looker_v1 import LookerClient
 from tests.fake_looker import FakeLooker
 from tests.test_auth_flows import SA_EMAIL, SCOPE, service_account_info
 
@@ -124,7 +124,7 @@ def test_threads_retry_through_injected_faults(fake: FakeLooker, credentials: se
 
 
 def test_operations_from_many_threads(fake: FakeLooker, credentials: service_account.Credentials) -> None:
-    from codegen.runtime import PollingPolicy
+    from gapi_runtime import PollingPolicy
 
     fake.polls_to_done = 2
     client = LookerClient(credentials=credentials, endpoint=fake.url)

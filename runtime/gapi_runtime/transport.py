@@ -29,7 +29,7 @@ import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from codegen.runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
+from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
 
 __all__ = ["Response", "Transport", "Urllib3Transport"]
 
@@ -47,7 +47,7 @@ class Transport(Protocol):
     def request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
     ) -> Response:
-        """Send one request; raise :class:`~codegen.runtime.errors.TransportError` on failure.
+        """Send one request; raise :class:`~gapi_runtime.errors.TransportError` on failure.
 
         ``timeout`` bounds the whole exchange, in seconds (None: no bound). Failures before
         any response byte arrived must have ``response_started`` False, later ones True.
@@ -92,7 +92,7 @@ class _Watchdog:
         with self._lock:
             heapq.heappush(self._heap, (guard.deadline, next(self._counter), guard))
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="codegen-runtime-deadlines", daemon=True)
+                self._thread = threading.Thread(target=self._run, name="gapi-runtime-deadlines", daemon=True)
                 self._thread.start()
             elif guard.deadline < self._wake_at:
                 # Only an earlier deadline needs the thread: waking it per request costs more

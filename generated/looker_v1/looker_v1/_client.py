@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import typing as _t
 
-from codegen import runtime as _rt
+import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from . import schemas as _s

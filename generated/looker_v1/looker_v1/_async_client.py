@@ -6,8 +6,8 @@ from __future__ import annotations
 import functools
 import typing as _t
 
-from codegen import runtime as _rt
-from codegen.runtime import aio as _aio
+import gapi_runtime as _rt
+from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from . import schemas as _s

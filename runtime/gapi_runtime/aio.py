@@ -1,22 +1,22 @@
 """The async side of the runtime: what ``<Name>AsyncClient`` classes are built on.
 
 Every decision is the sync runtime's — the same functions decide URLs, headers, bodies,
-retries (:class:`~codegen.runtime.retry.RetryState`, ``Retry-After``, the deadline), 401
+retries (:class:`~gapi_runtime.retry.RetryState`, ``Retry-After``, the deadline), 401
 re-authorization, error mapping, decoding, redirects
-(:class:`~codegen.runtime.redirects.RedirectPlan`), page tokens
-(:func:`~codegen.runtime.paging.next_token`) and operation outcomes and waits
-(:class:`~codegen.runtime.operations.WaitPlan`). This module only does the I/O, with
+(:class:`~gapi_runtime.redirects.RedirectPlan`), page tokens
+(:func:`~gapi_runtime.paging.next_token`) and operation outcomes and waits
+(:class:`~gapi_runtime.operations.WaitPlan`). This module only does the I/O, with
 ``await``:
 
 * :class:`AsyncApiCore` sends calls through an :class:`AsyncTransport` (default:
-  :class:`~codegen.runtime.aiohttp_transport.AiohttpTransport`, imported when first needed),
+  :class:`~gapi_runtime.aiohttp_transport.AiohttpTransport`, imported when first needed),
   waits between retries with ``asyncio.sleep``, and refreshes credentials in a worker thread
   (google-auth's refresh blocks) — at most once per expiry however many calls are waiting
   for it, behind an ``asyncio.Lock``. The token request itself is sent by the async
   transport, on the event loop.
 * :class:`AsyncBaseClient` is the base class of generated async clients: ``async with`` or
   ``await client.close()`` releases the connection pool.
-* :class:`AsyncOperation` is the awaitable twin of :class:`~codegen.runtime.operations.Operation`.
+* :class:`AsyncOperation` is the awaitable twin of :class:`~gapi_runtime.operations.Operation`.
 
 One client belongs to one event loop: its connection pool is created in the loop of its
 first call.
@@ -30,8 +30,8 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from codegen.runtime import encoding, paging
-from codegen.runtime.client import (
+from gapi_runtime import encoding, paging
+from gapi_runtime.client import (
     DEFAULT,
     ClientDescription,
     RetryArg,
@@ -44,17 +44,17 @@ from codegen.runtime.client import (
     should_reauthorize,
     still_rejected,
 )
-from codegen.runtime.errors import TransportError, http_error
-from codegen.runtime.operations import OperationBase, OperationMethods, PollingPolicy, is_done, outcome
-from codegen.runtime.options import resolve_common
-from codegen.runtime.redirects import MAX_REDIRECTS, RedirectPlan, follows
-from codegen.runtime.retry import DEFAULT_RETRY, RetryState
-from codegen.runtime.transport import Response
+from gapi_runtime.errors import TransportError, http_error
+from gapi_runtime.operations import OperationBase, OperationMethods, PollingPolicy, is_done, outcome
+from gapi_runtime.options import resolve_common
+from gapi_runtime.redirects import MAX_REDIRECTS, RedirectPlan, follows
+from gapi_runtime.retry import DEFAULT_RETRY, RetryState
+from gapi_runtime.transport import Response
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
 
-    from codegen.runtime.spec import MethodSpec
+    from gapi_runtime.spec import MethodSpec
 
 __all__ = [
     "AsyncApiCore",
@@ -68,17 +68,17 @@ ResponseT = TypeVar("ResponseT")
 _ClientT = TypeVar("_ClientT", bound="AsyncBaseClient")
 
 #: What to install for the default async transport.
-INSTALL_HINT = "pip install 'gapi-codegen[async]'"
+INSTALL_HINT = "pip install 'gapi-runtime[async]'"
 
 
 @runtime_checkable
 class AsyncTransport(Protocol):
-    """The async twin of :class:`~codegen.runtime.transport.Transport`: same contract, awaited."""
+    """The async twin of :class:`~gapi_runtime.transport.Transport`: same contract, awaited."""
 
     async def request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
     ) -> Response:
-        """Send one request; raise :class:`~codegen.runtime.errors.TransportError` on failure.
+        """Send one request; raise :class:`~gapi_runtime.errors.TransportError` on failure.
 
         ``timeout`` bounds the whole exchange, in seconds (None: no bound). Failures before
         any response byte arrived must have ``response_started`` False, later ones True. It
@@ -92,9 +92,9 @@ class AsyncTransport(Protocol):
 
 
 class AsyncRedirectingTransport:
-    """Follows redirects as :class:`~codegen.runtime.redirects.RedirectingTransport` does
+    """Follows redirects as :class:`~gapi_runtime.redirects.RedirectingTransport` does
     (GET/HEAD only, at most ``max_redirects``, secrets stripped across origins, no downgrade):
-    the same :class:`~codegen.runtime.redirects.RedirectPlan` decides."""
+    the same :class:`~gapi_runtime.redirects.RedirectPlan` decides."""
 
     def __init__(
         self, inner: AsyncTransport, *, allow_insecure_http: bool = False, max_redirects: int = MAX_REDIRECTS
@@ -155,7 +155,7 @@ class _ThreadedAuthRequest:
 
 
 class AsyncApiCore:
-    """Sends the requests of one async client: the async twin of :class:`~codegen.runtime.ApiCore`.
+    """Sends the requests of one async client: the async twin of :class:`~gapi_runtime.ApiCore`.
 
     Any number of tasks of one event loop may share it.
     """
@@ -188,7 +188,7 @@ class AsyncApiCore:
     ) -> ResponseT:
         """Send ``spec``'s request with these arguments and return the decoded JSON.
 
-        The arguments mean what they mean for :meth:`codegen.runtime.ApiCore.call`.
+        The arguments mean what they mean for :meth:`gapi_runtime.ApiCore.call`.
         """
         url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
         if timeout is DEFAULT:
@@ -267,7 +267,7 @@ class AsyncApiCore:
     ) -> AsyncIterator[ResponseT]:
         """Iterate (``async for``) over the pages of a list method, one call per page.
 
-        As :meth:`codegen.runtime.ApiCore.pages`: only ``pageToken`` changes from page to page,
+        As :meth:`gapi_runtime.ApiCore.pages`: only ``pageToken`` changes from page to page,
         a repeated token raises PagingError, and path arguments are checked before this returns.
         """
         encoding.build_path(spec, path_values)  # fail now, not at the first iteration
@@ -315,7 +315,7 @@ class AsyncApiCore:
 
 
 class AsyncBaseClient(ClientDescription):
-    """Base class of generated async clients: the twin of :class:`~codegen.runtime.BaseClient`.
+    """Base class of generated async clients: the twin of :class:`~gapi_runtime.BaseClient`.
 
     Construction takes the same arguments and does no I/O (it may happen outside an event
     loop); the connection pool is opened by the first call. Use ``async with`` or
@@ -337,10 +337,10 @@ class AsyncBaseClient(ClientDescription):
     ) -> None:
         """Create a client.
 
-        The arguments are those of the sync client (see :class:`codegen.runtime.BaseClient`),
+        The arguments are those of the sync client (see :class:`gapi_runtime.BaseClient`),
         except ``transport``: an :class:`AsyncTransport`, default
-        :class:`~codegen.runtime.aiohttp_transport.AiohttpTransport` (which needs aiohttp:
-        ``pip install 'gapi-codegen[async]'``). ``timeout`` bounds each attempt of a call.
+        :class:`~gapi_runtime.aiohttp_transport.AiohttpTransport` (which needs aiohttp:
+        ``pip install 'gapi-runtime[async]'``). ``timeout`` bounds each attempt of a call.
         """
         user_agent, api_client = identity(self._PACKAGE, self._REVISION)
         base_url, resolved, headers = resolve_common(
@@ -374,7 +374,7 @@ class AsyncBaseClient(ClientDescription):
 
 def _default_transport(client_class: str) -> AsyncTransport:
     try:
-        from codegen.runtime.aiohttp_transport import AiohttpTransport
+        from gapi_runtime.aiohttp_transport import AiohttpTransport
     except ImportError as exc:
         raise ImportError(
             f"{client_class} needs aiohttp for its default transport, and it is not installed "
@@ -385,7 +385,7 @@ def _default_transport(client_class: str) -> AsyncTransport:
 
 class AsyncOperation(OperationBase):
     """A handle on one long-running operation, for async code: the twin of
-    :class:`~codegen.runtime.operations.Operation`, with the same rules and awaitable methods.
+    :class:`~gapi_runtime.operations.Operation`, with the same rules and awaitable methods.
 
     Create it with the async client's ``operation(op_or_name)``; then ``await op.result()``,
     ``await op.cancel()``, ``await op.done()``…
@@ -443,7 +443,7 @@ class AsyncOperation(OperationBase):
         """Wait until the operation is done and return its ``response`` (``{}`` if none).
 
         Raises the google-api-core exception mapped from the operation's ``error`` (code 1 →
-        ``Cancelled``), or :class:`~codegen.runtime.errors.OperationTimeout` after ``timeout``
+        ``Cancelled``), or :class:`~gapi_runtime.errors.OperationTimeout` after ``timeout``
         seconds (default: the polling policy's, 900 s).
         """
         await self.wait(timeout, polling)
@@ -458,7 +458,7 @@ class AsyncOperation(OperationBase):
         """Poll until done and return the final state; raise OperationTimeout after ``timeout``.
 
         Waits between polls with ``asyncio.sleep``; the timing and the budgets of each poll are
-        those of the sync handle (:class:`~codegen.runtime.operations.WaitPlan`).
+        those of the sync handle (:class:`~gapi_runtime.operations.WaitPlan`).
         """
         plan = self._plan(self._api, timeout, polling)
         while not is_done(self._state):

@@ -14,13 +14,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
-from codegen.runtime.client import DEFAULT, RetryArg, TimeoutArg
-from codegen.runtime.errors import OperationTimeout, rpc_error
+from gapi_runtime.client import DEFAULT, RetryArg, TimeoutArg
+from gapi_runtime.errors import OperationTimeout, rpc_error
 
 if TYPE_CHECKING:
-    from codegen.runtime.client import ApiCore
-    from codegen.runtime.retry import RetryPolicy
-    from codegen.runtime.spec import MethodSpec
+    from gapi_runtime.client import ApiCore
+    from gapi_runtime.retry import RetryPolicy
+    from gapi_runtime.spec import MethodSpec
 
 __all__ = [
     "CANCELLED",
@@ -219,7 +219,7 @@ class WaitPlan:
     def next_delay(self) -> float:
         """Seconds to sleep before the next poll (0 before the first one, which always happens).
 
-        Raises :class:`~codegen.runtime.errors.OperationTimeout` when the time is up.
+        Raises :class:`~gapi_runtime.errors.OperationTimeout` when the time is up.
         """
         if not self.polled:
             self.polled = True
@@ -321,7 +321,7 @@ class Operation(OperationBase):
 
         Polls ``operations.get`` (waits: ``polling``, default 1 s ×1.5 up to 20 s). Raises
         the google-api-core exception mapped from the operation's ``error`` (code 1 →
-        ``Cancelled``), or :class:`~codegen.runtime.errors.OperationTimeout` (a
+        ``Cancelled``), or :class:`~gapi_runtime.errors.OperationTimeout` (a
         :class:`TimeoutError`) if it is not done after ``timeout`` seconds (default: the
         polling policy's, 900 s).
         """

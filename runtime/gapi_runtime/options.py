@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from codegen.runtime.redirects import RedirectingTransport
-from codegen.runtime.transport import Transport, Urllib3Transport
+from gapi_runtime.redirects import RedirectingTransport
+from gapi_runtime.transport import Transport, Urllib3Transport
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import typing as _t
 
-from codegen import runtime as _rt
+import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
-    from codegen.runtime import aio as _aio
+    from gapi_runtime import aio as _aio
     from .. import schemas as _s
 
 
@@ -287,7 +287,7 @@ class ProjectsLocationsResource:
         Takes the arguments of :meth:`list` and sends them with every page, with
         ``page_token`` (where to start; default: the first page) replaced by each page's
         ``nextPageToken``; stops when that is missing or empty. Raises
-        ``codegen.runtime.PagingError`` if the server repeats a token.
+        ``gapi_runtime.PagingError`` if the server repeats a token.
 
         Yields:
             The ListLocationsResponse pages, decoded from JSON.
@@ -520,7 +520,7 @@ class ProjectsLocationsInstancesResource:
         Takes the arguments of :meth:`list` and sends them with every page, with
         ``page_token`` (where to start; default: the first page) replaced by each page's
         ``nextPageToken``; stops when that is missing or empty. Raises
-        ``codegen.runtime.PagingError`` if the server repeats a token.
+        ``gapi_runtime.PagingError`` if the server repeats a token.
 
         Yields:
             The ListInstancesResponse pages, decoded from JSON.
@@ -812,7 +812,7 @@ class ProjectsLocationsInstancesBackupsResource:
         Takes the arguments of :meth:`list` and sends them with every page, with
         ``page_token`` (where to start; default: the first page) replaced by each page's
         ``nextPageToken``; stops when that is missing or empty. Raises
-        ``codegen.runtime.PagingError`` if the server repeats a token.
+        ``gapi_runtime.PagingError`` if the server repeats a token.
 
         Yields:
             The ListInstanceBackupsResponse pages, decoded from JSON.
@@ -998,7 +998,7 @@ class ProjectsLocationsOperationsResource:
         Takes the arguments of :meth:`list` and sends them with every page, with
         ``page_token`` (where to start; default: the first page) replaced by each page's
         ``nextPageToken``; stops when that is missing or empty. Raises
-        ``codegen.runtime.PagingError`` if the server repeats a token.
+        ``gapi_runtime.PagingError`` if the server repeats a token.
 
         Yields:
             The ListOperationsResponse pages, decoded from JSON.
@@ -1148,7 +1148,7 @@ class ProjectsLocationsAsyncResource:
         Takes the arguments of :meth:`list` and sends them with every page, with
         ``page_token`` (where to start; default: the first page) replaced by each page's
         ``nextPageToken``; stops when that is missing or empty. Raises
-        ``codegen.runtime.PagingError`` if the server repeats a token.
+        ``gapi_runtime.PagingError`` if the server repeats a token.
 
         Yields:
             The ListLocationsResponse pages, decoded from JSON.
@@ -1383,7 +1383,7 @@ class ProjectsLocationsInstancesAsyncResource:
         Takes the arguments of :meth:`list` and sends them with every page, with
         ``page_token`` (where to start; default: the first page) replaced by each page's
         ``nextPageToken``; stops when that is missing or empty. Raises
-        ``codegen.runtime.PagingError`` if the server repeats a token.
+        ``gapi_runtime.PagingError`` if the server repeats a token.
 
         Yields:
             The ListInstancesResponse pages, decoded from JSON.
@@ -1675,7 +1675,7 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
         Takes the arguments of :meth:`list` and sends them with every page, with
         ``page_token`` (where to start; default: the first page) replaced by each page's
         ``nextPageToken``; stops when that is missing or empty. Raises
-        ``codegen.runtime.PagingError`` if the server repeats a token.
+        ``gapi_runtime.PagingError`` if the server repeats a token.
 
         Yields:
             The ListInstanceBackupsResponse pages, decoded from JSON.
@@ -1863,7 +1863,7 @@ class ProjectsLocationsOperationsAsyncResource:
         Takes the arguments of :meth:`list` and sends them with every page, with
         ``page_token`` (where to start; default: the first page) replaced by each page's
         ``nextPageToken``; stops when that is missing or empty. Raises
-        ``codegen.runtime.PagingError`` if the server repeats a token.
+        ``gapi_runtime.PagingError`` if the server repeats a token.
 
         Yields:
             The ListOperationsResponse pages, decoded from JSON.

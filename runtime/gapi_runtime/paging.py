@@ -3,7 +3,7 @@
 A list method pages when it takes a ``pageToken`` query parameter and its response has a
 ``nextPageToken``. :func:`iterate` asks for pages until the token is missing or empty, sends
 every other argument (``pageSize``, filters, …) unchanged with each page, and raises
-:class:`~codegen.runtime.errors.PagingError` instead of looping forever when the server hands
+:class:`~gapi_runtime.errors.PagingError` instead of looping forever when the server hands
 out a token it handed out before.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from codegen.runtime.errors import PagingError
+from gapi_runtime.errors import PagingError
 
 __all__ = ["PAGE_TOKEN", "items", "items_of", "iterate", "next_token", "start"]
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from codegen.runtime.errors import ConnectError, TLSError
+from gapi_runtime.errors import ConnectError, TLSError
 
 __all__ = [
     "DEFAULT_RETRY",

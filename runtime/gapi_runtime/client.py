@@ -2,7 +2,7 @@
 
 A generated client subclasses :class:`BaseClient` and describes its API in class
 attributes; its resources call :meth:`ApiCore.call` with a precomputed
-:class:`~codegen.runtime.spec.MethodSpec`. Per call the core only fills in the URL,
+:class:`~gapi_runtime.spec.MethodSpec`. Per call the core only fills in the URL,
 authorizes, sends, and decodes.
 """
 
@@ -17,21 +17,21 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, Union
 
-from codegen.runtime import encoding, paging
-from codegen.runtime.errors import ResponseDecodeError, TransportError, http_error
-from codegen.runtime.options import ClientSettings, resolve_settings
-from codegen.runtime.retry import DEFAULT_RETRY, RetryPolicy, RetryState, as_policy, describe
-from codegen.runtime.transport import Response, Transport
+from gapi_runtime import encoding, paging
+from gapi_runtime._version import __version__
+from gapi_runtime.errors import ResponseDecodeError, TransportError, http_error
+from gapi_runtime.options import ClientSettings, resolve_settings
+from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy, RetryState, as_policy, describe
+from gapi_runtime.transport import Response, Transport
 
 if TYPE_CHECKING:
     from google.api_core.retry import Retry
     from google.auth.credentials import Credentials
 
-    from codegen.runtime.spec import MethodSpec
+    from gapi_runtime.spec import MethodSpec
 
 __all__ = ["DEFAULT", "ApiCore", "BaseClient", "Default", "RetryArg", "TimeoutArg"]
 
-RUNTIME_VERSION = "0.1.0"
 ResponseT = TypeVar("ResponseT")
 
 
@@ -48,7 +48,7 @@ DEFAULT = Default.DEFAULT
 TimeoutArg = float | None | Default
 RetryArg = Union["Retry", RetryPolicy, None, Default]
 
-_LOGGER = logging.getLogger("codegen.runtime")
+_LOGGER = logging.getLogger("gapi_runtime")
 
 
 # --- the decisions of one call, shared by the sync core below and the async one (aio.py) ---
@@ -111,8 +111,8 @@ def decode_response(spec: MethodSpec[Any], url: str, response: Response) -> Any:
 def identity(package: str, revision: str) -> tuple[str, str]:
     """The ``user-agent`` and ``x-goog-api-client`` values of a generated package's requests."""
     return (
-        f"{package}/{revision} gapi-codegen/{RUNTIME_VERSION}",
-        f"gl-python/{platform.python_version()} gapi-codegen/{RUNTIME_VERSION}",
+        f"{package}/{revision} gapi-runtime/{__version__}",
+        f"gl-python/{platform.python_version()} gapi-runtime/{__version__}",
     )
 
 
@@ -211,7 +211,7 @@ class ApiCore:
         """Send ``spec``'s request with these arguments and return the decoded JSON.
 
         ``timeout`` bounds each attempt (seconds; None: no bound; DEFAULT: the client's).
-        ``retry`` is a :class:`~codegen.runtime.retry.RetryPolicy`, a
+        ``retry`` is a :class:`~gapi_runtime.retry.RetryPolicy`, a
         ``google.api_core.retry.Retry``, None (no retries) or DEFAULT (the client's policy).
         When retries are exhausted the last error is raised.
         """
@@ -395,11 +395,11 @@ class BaseClient(ClientDescription):
             transport: Sends the HTTP requests; default :class:`Urllib3Transport`.
             timeout: Default per-call timeout in seconds (None: wait forever). It bounds each
                 attempt: a stalled or trickling server fails the call with
-                :class:`~codegen.runtime.errors.RequestTimeout` after about this long.
+                :class:`~gapi_runtime.errors.RequestTimeout` after about this long.
             retry: Default retry policy of calls: DEFAULT retries idempotent methods
                 (GET, HEAD, OPTIONS, PUT, DELETE) on 408/429/5xx and early connection
-                failures (see :mod:`codegen.runtime.retry`); a
-                ``google.api_core.retry.Retry`` or :class:`~codegen.runtime.retry.RetryPolicy`
+                failures (see :mod:`gapi_runtime.retry`); a
+                ``google.api_core.retry.Retry`` or :class:`~gapi_runtime.retry.RetryPolicy`
                 replaces it; None turns retries off. Calls may override it with ``retry=``.
             allow_insecure_http: Permit ``http://`` endpoints on non-loopback hosts.
         """

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from codegen.runtime.spec import MethodSpec
+from gapi_runtime.spec import MethodSpec
 
 #: Longest path value checked against a pattern. Bounds the work of a regular expression
 #: on caller data (Google front ends refuse URLs far shorter than this anyway).

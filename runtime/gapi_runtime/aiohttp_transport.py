@@ -3,7 +3,7 @@
 Imported only when an async client is created without a ``transport=``: the sync client and
 ``import <package>`` never load aiohttp (or asyncio).
 
-It behaves as the sync :class:`~codegen.runtime.transport.Urllib3Transport` does:
+It behaves as the sync :class:`~gapi_runtime.transport.Urllib3Transport` does:
 
 * ``timeout`` is a deadline for the whole exchange (connecting, sending, waiting for the
   headers, reading the body: aiohttp's ``ClientTimeout(total=...)``), so a stalled or
@@ -12,7 +12,7 @@ It behaves as the sync :class:`~codegen.runtime.transport.Urllib3Transport` does
   otherwise send an idempotent request again, once, when a connection breaks before the
   response; that is switched off so that the client's retry policy sees every failure;
 * the URL goes on the wire exactly as the runtime encoded it (no re-quoting by yarl);
-* failures become :class:`~codegen.runtime.errors.TransportError` subclasses whose messages
+* failures become :class:`~gapi_runtime.errors.TransportError` subclasses whose messages
   name the method and URL without its query string;
 * TLS is verified (the default context, or ``ssl_context``); cookies are not kept; proxy
   environment variables are ignored, as with urllib3.
@@ -29,8 +29,8 @@ import aiohttp
 from aiohttp import http_exceptions
 from yarl import URL
 
-from codegen.runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
-from codegen.runtime.transport import Response
+from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
+from gapi_runtime.transport import Response
 
 __all__ = ["AiohttpTransport"]
 

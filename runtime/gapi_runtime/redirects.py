@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urljoin, urlsplit
 
-from codegen.runtime.errors import TransportError
-from codegen.runtime.transport import Response, Transport
+from gapi_runtime.errors import TransportError
+from gapi_runtime.transport import Response, Transport
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -74,7 +74,7 @@ def _location(headers: Mapping[str, str]) -> str | None:
 
 
 class RedirectingTransport:
-    """Wraps a :class:`~codegen.runtime.transport.Transport` and follows redirects safely.
+    """Wraps a :class:`~gapi_runtime.transport.Transport` and follows redirects safely.
 
     Args:
         inner: The transport that sends each hop.
@@ -171,7 +171,7 @@ def check_target(current: str, location: str, allow_insecure_http: bool) -> str:
     if parts.username is not None or parts.password is not None:
         raise RedirectError(f"redirect from {where} to a URL with user info refused")
     if parts.scheme == "http":
-        from codegen.runtime.options import is_loopback_host
+        from gapi_runtime.options import is_loopback_host
 
         if urlsplit(current).scheme == "https":
             raise RedirectError(f"redirect from {where} to plain http ({shown}) refused: no TLS downgrade")

@@ -1,0 +1,79 @@
+"""``codegen build``: installable wheels of generated packages and of the runtime.
+
+Each document is rendered afresh into a temporary project folder (its version taken from
+the changelog of the package already under ``--generated``, as ``generate`` does), then
+setuptools' PEP 517 backend builds the wheels through ``pip wheel`` in this environment:
+no build isolation, so nothing is downloaded. The runtime's wheel is built from the
+``runtime/`` folder of the repository the generator runs from; an installed generator
+has no runtime sources, and says so.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from codegen import changelog, discovery, evolve, render
+from codegen.errors import CodegenError, one_line
+from codegen.safety import EndpointPolicy
+
+#: The runtime's project folder when the generator runs from this repository.
+RUNTIME_PROJECT = Path(__file__).resolve().parent.parent / "runtime"
+
+
+def runtime_project() -> Path | None:
+    """The runtime's source project, or None when the generator is installed without it."""
+    return RUNTIME_PROJECT if (RUNTIME_PROJECT / "pyproject.toml").is_file() else None
+
+
+def build(
+    documents: Sequence[discovery.Document],
+    out: Path,
+    *,
+    generated: Path,
+    runtime: bool = True,
+    endpoints: EndpointPolicy | None = None,
+) -> list[Path]:
+    """Build a wheel for each document's package (and the runtime's) into ``out``; return the new wheels."""
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="gapi-codegen-build-") as tmp:
+        projects: list[Path] = []
+        for document in documents:
+            output = render.render(document, evolve.package_version(document, generated), endpoints=endpoints)
+            stage = Path(tmp)
+            render.write(output, stage)
+            kept = generated / output.package / changelog.FILENAME
+            if kept.is_file():
+                shutil.copyfile(kept, stage / output.package / changelog.FILENAME)
+            projects.append(stage / output.package)
+        if runtime:
+            source = runtime_project()
+            if source is None:
+                raise CodegenError(
+                    "the runtime's sources are not beside this generator (an installed gapi-codegen): "
+                    "pass --no-runtime and install gapi-runtime from your package index"
+                )
+            # Copied, so that setuptools' build folders never land in the repository.
+            staged = Path(tmp) / "_runtime"
+            shutil.copytree(source, staged, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+            projects.append(staged)
+        before = set(out.glob("*.whl"))
+        _pip_wheel(projects, out)
+    return sorted(set(out.glob("*.whl")) - before) or sorted(out.glob("*.whl"))
+
+
+def _pip_wheel(projects: Sequence[Path], out: Path) -> None:
+    command = [
+        sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
+        "--no-deps", "--no-build-isolation", "--no-cache-dir", "--wheel-dir", str(out),
+        *(str(project) for project in projects),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+        reason = next((line for line in lines if "error" in line.lower()), lines[-1] if lines else "")
+        raise CodegenError(f"building wheels failed: {one_line(reason)}")

@@ -1,0 +1,3 @@
+"""The runtime's version: the one place it is written (pyproject.toml reads it from here)."""
+
+__version__ = "1.0.0"
