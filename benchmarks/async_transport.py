@@ -52,9 +52,8 @@ def blocks(url: str, loop: asyncio.AbstractEventLoop) -> tuple[dict[str, Callabl
     """The measured variants (each runs ``n`` sequential cancels) and a function that releases them."""
     import aiohttp
     from google.auth.credentials import AnonymousCredentials
-    from yarl import URL
-
     from looker_v1 import LookerAsyncClient, LookerClient
+    from yarl import URL
 
     credentials = AnonymousCredentials()
     cancel_url = f"{url}v1/{OPERATION}:cancel"

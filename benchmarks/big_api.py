@@ -49,7 +49,7 @@ def run(config: Config, url: str) -> Section:
     with tempfile.TemporaryDirectory(prefix="bench-compute-") as tmp:
         generated = python_module_child("codegen", "generate", "compute", "v1", "--out", tmp)
         compile_bytecode(Path(tmp))
-        env = child_env([tmp])
+        env = child_env([str(Path(tmp) / "compute_v1")])
         codes = {
             "ours": OURS.format(endpoint="", call=""),
             "theirs": THEIRS.format(endpoint="", call=""),

@@ -69,9 +69,8 @@ def _threads(work: Callable[[int], Callable[[], None]], total: int, in_flight: i
 
 def ours_threads(pool_size: int | None) -> Variant:
     def variant(url: str, total: int, in_flight: int) -> tuple[float, float]:
-        from google.auth.credentials import AnonymousCredentials
-
         from gapi_runtime import Urllib3Transport
+        from google.auth.credentials import AnonymousCredentials
         from looker_v1 import LookerClient
 
         transport = Urllib3Transport(pool_size=pool_size) if pool_size else None

@@ -41,7 +41,6 @@ class MemoryHttp:
 def blocks() -> dict[str, Callable[[int], object]]:
     from google.auth.credentials import AnonymousCredentials
     from googleapiclient.discovery import build
-
     from looker_v1 import LookerClient
 
     url = "http://127.0.0.1:9/"

@@ -11,9 +11,8 @@ from benchmarks.common import OPERATION, Config, Row, Section, cpu_per_call, int
 
 def _captured_headers(url: str) -> dict[str, str]:
     """The headers our client sends for a cancel, captured through its Transport interface."""
-    from google.auth.credentials import AnonymousCredentials
-
     from gapi_runtime import Response
+    from google.auth.credentials import AnonymousCredentials
     from looker_v1 import LookerClient
 
     seen: dict[str, str] = {}
@@ -43,7 +42,6 @@ def blocks(url: str) -> tuple[dict[str, Callable[[int], object]], Callable[[], N
     import urllib3
     from google.auth.credentials import AnonymousCredentials
     from googleapiclient.discovery import build
-
     from looker_v1 import LookerClient
 
     client = LookerClient(credentials=AnonymousCredentials(), endpoint=url)

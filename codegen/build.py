@@ -39,31 +39,74 @@ def build(
     endpoints: EndpointPolicy | None = None,
 ) -> list[Path]:
     """Build a wheel for each document's package (and the runtime's) into ``out``; return the new wheels."""
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gapi-codegen-build-") as tmp:
+        stage = Path(tmp)
         projects: list[Path] = []
         for document in documents:
             output = render.render(document, evolve.package_version(document, generated), endpoints=endpoints)
-            stage = Path(tmp)
+            _keep_changelog(generated / output.package, stage / output.package)
             render.write(output, stage)
-            kept = generated / output.package / changelog.FILENAME
-            if kept.is_file():
-                shutil.copyfile(kept, stage / output.package / changelog.FILENAME)
             projects.append(stage / output.package)
-        if runtime:
-            source = runtime_project()
-            if source is None:
-                raise CodegenError(
-                    "the runtime's sources are not beside this generator (an installed gapi-codegen): "
-                    "pass --no-runtime and install gapi-runtime from your package index"
-                )
-            # Copied, so that setuptools' build folders never land in the repository.
-            staged = Path(tmp) / "_runtime"
-            shutil.copytree(source, staged, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-            projects.append(staged)
-        before = set(out.glob("*.whl"))
-        _pip_wheel(projects, out)
-    return sorted(set(out.glob("*.whl")) - before) or sorted(out.glob("*.whl"))
+        return _wheels(projects, out, stage, runtime=runtime)
+
+
+def build_all(
+    out: Path,
+    *,
+    generated: Path,
+    runtime: bool = True,
+    workers: int | None = None,
+    universe_domains: Sequence[str] = (),
+    allowed_endpoints: Sequence[str] = (),
+    progress: bool = True,
+) -> list[Path]:
+    """Build a wheel for every bundled document's package (and the runtime's) into ``out``."""
+    from codegen import batch
+
+    with tempfile.TemporaryDirectory(prefix="gapi-codegen-build-") as tmp:
+        stage = Path(tmp)
+        for kept in generated.glob(f"*/{changelog.FILENAME}"):
+            _keep_changelog(kept.parent, stage / kept.parent.name)
+        summary = batch.generate_all(
+            stage,
+            workers=workers,
+            verify=False,
+            allow_downgrade=True,
+            universe_domains=universe_domains,
+            allowed_endpoints=allowed_endpoints,
+            progress=progress,
+        )
+        if summary.failures:
+            first = summary.failures[0]
+            raise CodegenError(f"{len(summary.failures)} document(s) failed to generate; first: {first.error}")
+        projects = sorted({stage / result.package for result in summary.succeeded})
+        return _wheels(projects, out, stage, runtime=runtime)
+
+
+def _keep_changelog(package_folder: Path, staged_folder: Path) -> None:
+    """Copy the package's changelog (which sets its version) from ``generated`` into the stage."""
+    kept = package_folder / changelog.FILENAME
+    if kept.is_file():
+        staged_folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(kept, staged_folder / changelog.FILENAME)
+
+
+def _wheels(projects: list[Path], out: Path, stage: Path, *, runtime: bool) -> list[Path]:
+    if runtime:
+        source = runtime_project()
+        if source is None:
+            raise CodegenError(
+                "the runtime's sources are not beside this generator (an installed gapi-codegen): "
+                "pass --no-runtime and install gapi-runtime from your package index"
+            )
+        # Copied, so that setuptools' build folders never land in the repository.
+        staged = stage / "_runtime"
+        shutil.copytree(source, staged, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+        projects = [*projects, staged]
+    out.mkdir(parents=True, exist_ok=True)
+    before = {wheel: wheel.stat().st_mtime_ns for wheel in out.glob("*.whl")}
+    _pip_wheel(projects, out)
+    return sorted(wheel for wheel in out.glob("*.whl") if before.get(wheel) != wheel.stat().st_mtime_ns)
 
 
 def _pip_wheel(projects: Sequence[Path], out: Path) -> None:

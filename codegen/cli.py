@@ -55,9 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="all_apis",
         help="generate every bundled document, in parallel, then import each package and construct its client",
     )
-    generate.add_argument(
-        "--jobs", type=int, metavar="N", help="with --all: worker processes (default: one per core)"
-    )
+    generate.add_argument("--jobs", type=int, metavar="N", help="with --all: worker processes (default: one per core)")
     generate.add_argument(
         "--no-verify", action="store_true", help="with --all: skip importing the packages and constructing clients"
     )
@@ -80,6 +78,31 @@ def _parser() -> argparse.ArgumentParser:
         help="accept exactly this endpoint URL, even plain http or another host (repeatable; e.g. an emulator)",
     )
 
+    build = commands.add_parser(
+        "build",
+        help="build installable wheels of a generated package and of the runtime",
+        description=(
+            "Render a client package as generate would (its version from the changelog under --generated) "
+            "and build wheels of it and of gapi-runtime into --out, ready for pip install OUT/*.whl "
+            "on a machine without the generator."
+        ),
+    )
+    build.add_argument("source", metavar="NAME|PATH", nargs="?", help="bundled API name, or a discovery document file")
+    build.add_argument("version", nargs="?", help="API version (bundled documents; default: preferred)")
+    build.add_argument("--out", type=Path, required=True, help="folder for the wheels (created if missing)")
+    build.add_argument(
+        "--generated",
+        type=Path,
+        default=Path("generated"),
+        help="where the packages' changelogs (and so their versions) are kept (default: generated)",
+    )
+    build.add_argument("--all", action="store_true", dest="all_apis", help="build every bundled document")
+    build.add_argument("--no-runtime", action="store_true", help="do not build the gapi-runtime wheel")
+    build.add_argument("--jobs", type=int, metavar="N", help="with --all: worker processes (default: one per core)")
+    build.add_argument("--no-progress", action="store_true", help="with --all: no progress bar")
+    build.add_argument("--universe-domain", action="append", default=[], metavar="DOMAIN", help="as for generate")
+    build.add_argument("--allow-endpoint", action="append", default=[], metavar="URL", help="as for generate")
+
     commands.add_parser("list", help="list the bundled discovery documents", description="List bundled APIs.")
     from codegen import evolve
 
@@ -96,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from codegen import evolve
 
             return evolve.run(args)
+        if args.command == "build":
+            return _build(args)
         return _generate(args)
     except CodegenError as exc:
         print(f"codegen: error: {exc}", file=sys.stderr)
@@ -181,4 +206,34 @@ def _generate_all(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     if args.check and any(result.stale for result in summary.results):
         return EXIT_STALE
+    return EXIT_OK
+
+
+def _build(args: argparse.Namespace) -> int:
+    from codegen import build
+    from codegen.safety import EndpointPolicy
+
+    if args.all_apis == (args.source is not None):
+        raise CodegenError("name one API or document file, or pass --all (see codegen build --help)")
+    if args.jobs is not None and args.jobs < 1:
+        raise CodegenError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.all_apis:
+        wheels = build.build_all(
+            args.out,
+            generated=args.generated,
+            runtime=not args.no_runtime,
+            workers=args.jobs,
+            universe_domains=args.universe_domain,
+            allowed_endpoints=args.allow_endpoint,
+            progress=not args.no_progress,
+        )
+    else:
+        document = _load(args.source, args.version)
+        endpoints = EndpointPolicy.from_flags(args.universe_domain, args.allow_endpoint)
+        wheels = build.build(
+            [document], args.out, generated=args.generated, runtime=not args.no_runtime, endpoints=endpoints
+        )
+    for wheel in wheels:
+        print(wheel)
+    print(f"{len(wheels)} wheel(s) in {args.out}; install with: pip install {args.out}/*.whl", file=sys.stderr)
     return EXIT_OK

@@ -77,6 +77,12 @@ class Output:
     method_count: int
     schema_count: int
 
+    @property
+    def modules(self) -> dict[str, bytes]:
+        """The importable package's files, by path relative to the package folder."""
+        prefix = f"{self.package}/"
+        return {name.removeprefix(prefix): data for name, data in self.files.items() if name.startswith(prefix)}
+
 
 def render(document: Document, version: str = INITIAL_VERSION, *, endpoints: EndpointPolicy | None = None) -> Output:
     """Render ``document`` into formatted, compiled file contents (nothing is written).

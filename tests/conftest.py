@@ -14,6 +14,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from looker_v1 import LookerClient  # noqa: E402
+
 from tests.loopback import LoopbackServer  # noqa: E402
 
 

@@ -54,12 +54,12 @@ from typing import Any
 from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
 
+from gapi_runtime.transport import Response
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from codegen import bundled, cli, discovery, ir, render
 from codegen.errors import CodegenError
-from gapi_runtime.transport import Response
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,12 +26,6 @@ from typing import Any, TypeVar
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from google.api_core import exceptions
-from google.api_core.retry import Retry, if_exception_type
-from google.auth import _helpers
-from google.auth.credentials import AnonymousCredentials
-from google.oauth2 import service_account
-
 from gapi_runtime import (
     ConnectError,
     OperationTimeout,
@@ -43,7 +37,13 @@ from gapi_runtime import (
     TLSError,
 )
 from gapi_runtime.aio import AsyncOperation
+from google.api_core import exceptions
+from google.api_core.retry import Retry, if_exception_type
+from google.auth import _helpers
+from google.auth.credentials import AnonymousCredentials
+from google.oauth2 import service_account
 from looker_v1 import LookerAsyncClient, LookerClient
+
 from tests.fake_looker import FakeLooker, FakeOperation, error_reply
 from tests.loopback import LoopbackServer, Reply
 from tests.test_auth_flows import SA_EMAIL, SCOPE, service_account_info
@@ -567,7 +567,7 @@ def test_async_with_and_close_release_the_pool(fake: FakeLooker) -> None:
 def test_missing_aiohttp_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(sys.modules, "gapi_runtime.aiohttp_transport", raising=False)
     monkeypatch.setitem(sys.modules, "aiohttp", None)  # what an environment without it looks like
-    with pytest.raises(ImportError, match=r"LookerAsyncClient needs aiohttp.*pip install 'gapi-codegen\[async\]'"):
+    with pytest.raises(ImportError, match=r"LookerAsyncClient needs aiohttp.*pip install 'gapi-runtime\[async\]'"):
         LookerAsyncClient(credentials=AnonymousCredentials())
 
     class Stub:
@@ -684,7 +684,7 @@ def test_generated_twins_for_other_layouts(
         assert names[1] == names[0].removesuffix("Client") + "AsyncClient"
         assert assert_twins(sync_client, async_client) > 0
         if budget is not None:
-            assert len(list((tmp_path / output.package / "resources").glob("*.py"))) > 2
+            assert len(list((tmp_path / output.package / output.package / "resources").glob("*.py"))) > 2
     finally:
         gp.forget(output.package)
 

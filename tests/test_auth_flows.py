@@ -14,14 +14,14 @@ import google.auth
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from gapi_runtime import Response, RetryPolicy, Urllib3Transport
 from google.api_core import exceptions
 from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
-
-from gapi_runtime import Response, RetryPolicy, Urllib3Transport
 from looker_v1 import LookerClient
+
 from tests.fake_looker import GOOGLE_TOKEN_URI, FakeLooker, error_reply
 
 P = "projects/p1/locations/us-central1"

@@ -483,10 +483,10 @@ def test_split_layout_on_small_budgets(tmp_path: Path, monkeypatch: pytest.Monke
     names = ("keyword_resource", "schema_case_collision")
     outputs = [gp.generate_path(gp.fixture_path(name), tmp_path) for name in names]
     resource_output, case_output = outputs
-    assert "schemas.py" not in case_output.files and "schemas/__init__.py" in case_output.files
-    chunks = [name for name in case_output.files if name.startswith("schemas/_") and "__init__" not in name]
+    assert "schemas.py" not in case_output.modules and "schemas/__init__.py" in case_output.modules
+    chunks = [name for name in case_output.modules if name.startswith("schemas/_") and "__init__" not in name]
     assert len(chunks) == 4
-    modules = sorted(name for name in resource_output.files if name.startswith("resources/"))
+    modules = sorted(name for name in resource_output.modules if name.startswith("resources/"))
     assert modules == [
         "resources/__init__.py",
         "resources/global_.py",

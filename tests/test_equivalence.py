@@ -40,7 +40,7 @@ def test_a_real_difference_is_caught(tmp_path: Path) -> None:
     """A generator bug (a wrong wire name in a MethodSpec) makes the method 'different'."""
     path = gp.fixture_path("repeated_enum_query")
     output = gp.generate_path(path, tmp_path)
-    module = tmp_path / output.package / "resources" / "things.py"
+    module = tmp_path / output.package / output.package / "resources" / "things.py"
     source = module.read_text(encoding="utf-8")
     assert '"states"' in source
     module.write_text(source.replace('"states"', '"state"'), encoding="utf-8")

@@ -12,9 +12,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from google.api_core import exceptions
-from google.auth.credentials import AnonymousCredentials
-
 from gapi_runtime import (
     ConnectError,
     RequestTimeout,
@@ -25,7 +22,10 @@ from gapi_runtime import (
     Urllib3Transport,
 )
 from gapi_runtime.errors import http_error, rpc_error
+from google.api_core import exceptions
+from google.auth.credentials import AnonymousCredentials
 from looker_v1 import LookerClient
+
 from tests.fake_looker import FakeLooker, error_reply
 from tests.loopback import Reply
 

@@ -279,7 +279,7 @@ def test_update_regenerates_writes_the_changelog_and_reports_the_bump(service: D
     assert "projects.locations.instances.list(order_by=...): optional parameter added" in result.stdout
     assert "HTTP 404" in result.stderr  # the note about the first URL
     assert (package / "discovery.json").read_bytes() == body
-    assert (package / "_version.py").read_text().endswith('__version__ = "2.0.0"\n')
+    assert (package / "looker_v1" / "_version.py").read_text().endswith('__version__ = "2.0.0"\n')
 
     changelog = (package / "CHANGELOG.md").read_text()
     assert changelog.startswith("# Changelog of looker_v1\n")
@@ -299,7 +299,7 @@ def test_update_regenerates_writes_the_changelog_and_reports_the_bump(service: D
         "      'order_by' in inspect.signature(c.projects.locations.instances.list).parameters)\n"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=out,
-                         env={**os.environ, "PYTHONPATH": f"{out}:{ROOT}"}, check=False)
+                         env={**os.environ, "PYTHONPATH": f"{package}:{ROOT}"}, check=False)
     assert run.stdout.split() == ["2.0.0", "20261105", "True"], run.stderr
 
     # Regeneration from the stored document is deterministic: the version comes from the changelog.
@@ -336,7 +336,10 @@ def test_update_feature_only_is_minor_and_json(
     assert result["version"] == {"old": "1.0.0", "new": "1.1.0"}
     assert result["report"]["changes"][0]["python"] == "schemas.Instance.color"
     changed = sorted(result["changed_files"])
-    assert changed == ["__init__.py", "_async_client.py", "_client.py", "_version.py", "discovery.json", "schemas.py"]
+    assert changed == [
+        "discovery.json", "looker_v1/__init__.py", "looker_v1/_async_client.py", "looker_v1/_client.py",
+        "looker_v1/_version.py", "looker_v1/schemas.py", "pyproject.toml",
+    ]  # fmt: skip
 
 
 def test_update_revision_only_releases_nothing_unless_forced(
@@ -428,7 +431,7 @@ def test_generate_keeps_the_changelog_and_its_version(out: Path, capsys: pytest.
     (package / "CHANGELOG.md").write_text("# Changelog\n\n## 3.1.4 — revision 20261020\n\nHand-made.\n")
     assert cli.main(["generate", "looker", "v1", "--out", str(out)]) == 0
     assert (package / "CHANGELOG.md").exists()
-    assert '__version__ = "3.1.4"' in (package / "_version.py").read_text()
+    assert '__version__ = "3.1.4"' in (package / "looker_v1" / "_version.py").read_text()
     assert cli.main(["generate", "looker", "v1", "--out", str(out), "--check"]) == 0
     (package / "CHANGELOG.md").write_text("# Changelog\n\n## next\n")
     assert cli.main(["generate", "looker", "v1", "--out", str(out)]) == 2

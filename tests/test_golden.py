@@ -18,10 +18,11 @@ COMMITTED = ROOT / "generated" / "looker_v1"
 
 
 def _tree(path: Path) -> dict[str, bytes]:
+    """The files under ``path``, without what Python and an editable install leave there."""
     return {
         p.relative_to(path).as_posix(): p.read_bytes()
         for p in sorted(path.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
+        if p.is_file() and not any(part == "__pycache__" or part.endswith(".egg-info") for part in p.parts)
     }
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from google.auth.credentials import AnonymousCredentials
-
 from gapi_runtime import BaseClient, MethodSpec, PathParam
+from google.auth.credentials import AnonymousCredentials
 from looker_v1 import LookerClient
+
 from tests.loopback import LoopbackServer
 
 INSTANCE = "projects/p/locations/l/instances/"

@@ -144,7 +144,7 @@ def test_cli_generates_a_small_document_that_imports(tmp_path: Path) -> None:
     check = subprocess.run(
         [sys.executable, "-c", "import tiny_v1, sys; print(tiny_v1.TinyClient.__name__)"],
         capture_output=True, text=True, cwd=tmp_path / "out", check=False,
-        env={"PYTHONPATH": f"{tmp_path / 'out'}:{ROOT}", "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": f"{tmp_path / 'out' / 'tiny_v1'}:{ROOT}", "PATH": "/usr/bin:/bin"},
     )
     assert check.returncode == 0, check.stderr
     assert check.stdout.strip() == "TinyClient"

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
-
 from looker_v1 import LookerAsyncClient, LookerClient
+
 from tests.blocking import clients
 from tests.loopback import LoopbackServer, Reply
 
@@ -212,8 +212,8 @@ def test_wire_contract(name: str, server: LoopbackServer, looker: LookerClient) 
         assert request.json() == case.body
         assert request.headers["content-type"] == "application/json"
     assert request.headers["x-goog-api-client"].startswith("gl-python/")
-    assert "gapi-codegen/" in request.headers["x-goog-api-client"]
-    assert request.headers["user-agent"].startswith("looker_v1/20261020 gapi-codegen/")
+    assert "gapi-runtime/" in request.headers["x-goog-api-client"]
+    assert request.headers["user-agent"].startswith("looker_v1/20261020 gapi-runtime/")
     assert "authorization" not in request.headers  # AnonymousCredentials
     assert result == case.response
 

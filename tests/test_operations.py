@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from gapi_runtime import Operation, OperationTimeout, PollingPolicy, RetryPolicy
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
+from looker_v1 import LookerClient
 
 from codegen import discovery, ir
-from gapi_runtime import Operation, OperationTimeout, PollingPolicy, RetryPolicy
-from looker_v1 import LookerClient
 from tests.fake_looker import TYPE_PREFIX, FakeLooker, error_reply
 
 P = "projects/p1/locations/us-central1"
@@ -228,10 +228,10 @@ def test_generated_api_without_operations_has_no_operation_method() -> None:
     from codegen import render
 
     output = render.render(_doc({"things": {"methods": {"get": _get("things", "^things/.*$", "Empty")}}}))
-    client_source = output.files["_client.py"].decode()
+    client_source = output.modules["_client.py"].decode()
     assert "def operation(" not in client_source
     output = render.render(_doc({"operations": {"methods": {"get": _get("operations", "^operations/.*$")}}}))
-    client_source = output.files["_client.py"].decode()
+    client_source = output.modules["_client.py"].decode()
     assert "def operation(" in client_source and "((_OPERATIONS_GET, None),)" in client_source
 
 

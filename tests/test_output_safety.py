@@ -75,12 +75,12 @@ def test_a_symlinked_package_folder_is_refused(output: Output, tmp_path: Path) -
 def test_a_symlinked_subfolder_is_refused_before_anything_is_written(output: Output, tmp_path: Path) -> None:
     outside, out = tmp_path / "outside", tmp_path / "out"
     outside.mkdir()
-    (out / output.package).mkdir(parents=True)
-    (out / output.package / "resources").symlink_to(outside, target_is_directory=True)
+    (out / output.package / output.package).mkdir(parents=True)
+    (out / output.package / output.package / "resources").symlink_to(outside, target_is_directory=True)
     with pytest.raises(CodegenError, match="symlink"):
         render.write(output, out)
     assert _files(outside) == []
-    assert _files(out / output.package) == ["resources"]
+    assert _files(out / output.package) == [output.package, f"{output.package}/resources"]
 
 
 def test_a_symlinked_file_is_refused_and_its_target_untouched(output: Output, tmp_path: Path) -> None:
@@ -88,7 +88,7 @@ def test_a_symlinked_file_is_refused_and_its_target_untouched(output: Output, tm
     secret.write_text("do not overwrite or print")
     out = tmp_path / "out"
     render.write(output, out)
-    client = out / output.package / "_client.py"
+    client = out / output.package / output.package / "_client.py"
     client.unlink()
     client.symlink_to(secret)
     with pytest.raises(CodegenError, match="symlink"):
@@ -102,7 +102,7 @@ def test_a_planted_temporary_file_symlink_is_not_followed(output: Output, tmp_pa
     secret = tmp_path / "secret.txt"
     secret.write_text("keep")
     out = tmp_path / "out"
-    folder = out / output.package
+    folder = out / output.package / output.package
     folder.mkdir(parents=True)
     (folder / f"._client.py.{os.getpid()}.tmp").symlink_to(secret)
     with pytest.raises(CodegenError):
@@ -113,8 +113,8 @@ def test_a_planted_temporary_file_symlink_is_not_followed(output: Output, tmp_pa
 
 def test_a_file_where_a_folder_goes_is_refused(output: Output, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    (out / output.package).mkdir(parents=True)
-    (out / output.package / "resources").write_text("not a folder")
+    (out / output.package / output.package).mkdir(parents=True)
+    (out / output.package / output.package / "resources").write_text("not a folder")
     with pytest.raises(CodegenError, match="not a directory"):
         render.write(output, out)
 
@@ -163,7 +163,9 @@ def test_a_failure_when_updating_keeps_the_previous_files(
     render.write(output, out)
     folder = out / output.package
     before = {name: (folder / name).read_bytes() for name in _files(folder) if (folder / name).is_file()}
-    changed = Output(output.package, {**output.files, "_client.py": b"# changed\n", "schemas.py": b"# too\n"}, 0, 0)
+    package = output.package
+    changes = {f"{package}/_client.py": b"# changed\n", f"{package}/schemas.py": b"# too\n"}
+    changed = Output(package, {**output.files, **changes}, 0, 0)
     real_open = os.open
 
     def failing_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
@@ -275,7 +277,7 @@ def test_universe_domain_and_allow_endpoint_flags(tmp_path: Path, capsys: pytest
     assert status == 2 and "--universe-domain" in stderr
     status, _, stderr = _run(["generate", str(universe), "--out", str(out), "--universe-domain", "example.com"], capsys)
     assert status == 0, stderr
-    assert '"https://tiny.example.com/"' in (out / "tiny_v1" / "_client.py").read_text()
+    assert '"https://tiny.example.com/"' in (out / "tiny_v1" / "tiny_v1" / "_client.py").read_text()
     emulator = _write(tmp_path, _tree(name="emu", rootUrl="http://localhost:8085/"), "emulator.json")
     status, _, stderr = _run(["generate", str(emulator), "--out", str(out)], capsys)
     assert status == 2

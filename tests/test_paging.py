@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from google.auth.credentials import AnonymousCredentials
-
-from codegen import discovery, ir
 from gapi_runtime import PagingError, RetryPolicy
 from gapi_runtime.paging import iterate
+from google.auth.credentials import AnonymousCredentials
 from looker_v1 import LookerClient
+
+from codegen import discovery, ir
 from tests.fake_looker import FakeLooker, error_reply
 from tests.loopback import Reply
 

@@ -8,10 +8,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from google.api_core import exceptions
-from google.api_core.retry import Retry, if_exception_type
-from google.auth.credentials import AnonymousCredentials
-
 from gapi_runtime import DEFAULT_RETRY, ConnectError, RequestTimeout, RetryPolicy
 from gapi_runtime.errors import http_error
 from gapi_runtime.retry import (
@@ -23,7 +19,11 @@ from gapi_runtime.retry import (
     parse_retry_after,
 )
 from gapi_runtime.transport import Response
+from google.api_core import exceptions
+from google.api_core.retry import Retry, if_exception_type
+from google.auth.credentials import AnonymousCredentials
 from looker_v1 import LookerClient
+
 from tests.fake_looker import FakeLooker, error_reply
 from tests.loopback import Reply
 

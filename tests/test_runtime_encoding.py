@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from gapi_runtime.encoding import build_path, build_query, encode_path_value
 from gapi_runtime.spec import MethodSpec, PathParam
 

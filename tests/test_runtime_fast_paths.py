@@ -12,10 +12,9 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from gapi_runtime import MethodSpec, PathParam, encoding
 from hypothesis import given
 from hypothesis import strategies as st
-
-from gapi_runtime import MethodSpec, PathParam, encoding
 
 ALPHABET = st.characters(codec="utf-8") | st.sampled_from(list("-_.~/%?#:@ azAZ09\r\n\x00é"))
 TEXT = st.text(ALPHABET, max_size=40)

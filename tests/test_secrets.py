@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gapi_runtime import TLSError, TransportError, Urllib3Transport
+from gapi_runtime.redirects import MAX_REDIRECTS, RedirectError, RedirectingTransport
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.oauth2.credentials import Credentials
-
-from gapi_runtime import TLSError, TransportError, Urllib3Transport
-from gapi_runtime.redirects import MAX_REDIRECTS, RedirectError, RedirectingTransport
 from looker_v1 import LookerAsyncClient, LookerClient
+
 from tests.blocking import clients
 from tests.loopback import LoopbackServer, Recorded, Reply
 

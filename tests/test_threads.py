@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from gapi_runtime import RetryPolicy, Urllib3Transport
 from google.auth import _helpers
 from google.oauth2 import service_account
-
-from gapi_runtime import RetryPolicy, Urllib3Transport
 from looker_v1 import LookerClient
+
 from tests.fake_looker import FakeLooker
 from tests.test_auth_flows import SA_EMAIL, SCOPE, service_account_info
 

@@ -22,7 +22,6 @@ from gapi_runtime.spec import MethodSpec, PathParam
 from gapi_runtime.transport import Response, Transport, Urllib3Transport
 
 __all__ = [
-    "__version__",
     "DEFAULT",
     "DEFAULT_POLLING",
     "DEFAULT_RETRY",
@@ -46,4 +45,5 @@ __all__ = [
     "Transport",
     "TransportError",
     "Urllib3Transport",
+    "__version__",
 ]
