@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from codegen import discovery, evolve, render
+from codegen import discovery, render
+from codegen.generate import STORED_DOCUMENT
 from tests import generated_packages as gp
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -22,7 +23,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 
 def _expected(name: str) -> dict[str, bytes]:
     output = render.render(discovery.load_path(gp.fixture_path(name)))
-    return {path: data for path, data in output.files.items() if path != evolve.STORED_DOCUMENT}
+    return {path: data for path, data in output.files.items() if path != STORED_DOCUMENT}
 
 
 def _committed(folder: Path) -> dict[str, bytes]:
