@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from gapi_runtime.hosts import is_loopback_host
+from gapi_runtime.pooled_transport import PooledTransport
 from gapi_runtime.redirects import RedirectingTransport
-from gapi_runtime.transport import Transport, Urllib3Transport
+from gapi_runtime.transport import Transport
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -111,7 +112,7 @@ def resolve_settings(
         base_url=base_url,
         credentials=resolved,
         transport=RedirectingTransport(
-            transport if transport is not None else Urllib3Transport(), allow_insecure_http=allow_insecure_http
+            transport if transport is not None else PooledTransport(), allow_insecure_http=allow_insecure_http
         ),
         headers=headers,
         timeout=timeout,
