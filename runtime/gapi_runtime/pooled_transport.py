@@ -139,11 +139,11 @@ class PooledTransport:
         if pool_size < 1:
             raise ValueError(f"pool_size must be at least 1, got {pool_size}")
         self._pool_size = pool_size
-        context = ssl_context if ssl_context is not None else ssl.create_default_context()
-        # Verification is not optional (as in Urllib3Transport): a context that skips it is made to verify.
-        context.verify_mode = ssl.CERT_REQUIRED
-        context.check_hostname = True
-        self._context = context
+        if ssl_context is not None:
+            # Verification is not optional (as in Urllib3Transport): a context that skips it is made to verify.
+            ssl_context.verify_mode = ssl.CERT_REQUIRED
+            ssl_context.check_hostname = True
+        self._context = ssl_context  # the default one is made at the first https connection (CA loading costs)
         self._lock = threading.Lock()
         self._idle: dict[_Origin, list[_Connection]] = {}
         self._origins: dict[str, tuple[_Origin, str] | None] = {}  # "scheme://authority" → (origin, Host)
@@ -188,13 +188,22 @@ class PooledTransport:
                 return
         connection.close()
 
+    def _tls_context(self) -> ssl.SSLContext:
+        context = self._context
+        if context is None:
+            with self._lock:
+                if self._context is None:
+                    self._context = ssl.create_default_context()
+                context = self._context
+        return context
+
     def _connect(self, origin: _Origin, timeout: float | None) -> _Connection:
         scheme, host, port = origin
         sock = socket.create_connection((host, port), timeout)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if scheme == "https":
-                sock = self._context.wrap_socket(sock, server_hostname=host)
+                sock = self._tls_context().wrap_socket(sock, server_hostname=host)
             # Blocking from here on: the watchdog enforces the deadline (see the module docstring).
             sock.settimeout(None)
         except BaseException:
