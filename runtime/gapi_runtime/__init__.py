@@ -16,7 +16,7 @@ from gapi_runtime.errors import (
     TLSError,
     TransportError,
 )
-from gapi_runtime.operations import DEFAULT_POLLING, Operation, PollingPolicy
+from gapi_runtime.operations import DEFAULT_POLLING, Operation, PollingPolicy, StatusOperation, StatusOperationKind
 from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy
 from gapi_runtime.spec import MethodSpec, PathParam
 from gapi_runtime.transport import Response, Transport, Urllib3Transport
@@ -40,6 +40,8 @@ __all__ = [
     "ResponseDecodeError",
     "RetryArg",
     "RetryPolicy",
+    "StatusOperation",
+    "StatusOperationKind",
     "TLSError",
     "TimeoutArg",
     "Transport",

@@ -45,7 +45,15 @@ from gapi_runtime.client import (
     still_rejected,
 )
 from gapi_runtime.errors import TransportError, http_error
-from gapi_runtime.operations import OperationBase, OperationMethods, PollingPolicy, is_done, outcome
+from gapi_runtime.operations import (
+    OperationBase,
+    OperationMethods,
+    PollingPolicy,
+    StatusOperationBase,
+    StatusOperationKind,
+    is_done,
+    outcome,
+)
 from gapi_runtime.options import resolve_common
 from gapi_runtime.redirects import MAX_REDIRECTS, RedirectPlan, follows
 from gapi_runtime.retry import DEFAULT_RETRY, RetryState
@@ -61,6 +69,7 @@ __all__ = [
     "AsyncBaseClient",
     "AsyncOperation",
     "AsyncRedirectingTransport",
+    "AsyncStatusOperation",
     "AsyncTransport",
 ]
 
@@ -470,6 +479,78 @@ class AsyncOperation(OperationBase):
                 await self.refresh(poll_timeout, poll_retry)
             except Exception as exc:
                 if not plan.tolerates(exc):
+                    raise
+            else:
+                plan.failure = None
+        return self._state
+
+
+class AsyncStatusOperation(StatusOperationBase):
+    """A handle on one operation whose ``status`` reaches ``DONE``, for async code: the twin
+    of :class:`~gapi_runtime.operations.StatusOperation`, with the same rules and awaitable
+    methods (``await op.result()``, ``await op.done()``…)."""
+
+    def __init__(
+        self,
+        api: AsyncApiCore,
+        operation: Mapping[str, Any] | str | StatusOperationBase,
+        kinds: Sequence[StatusOperationKind],
+        polling: PollingPolicy | None = None,
+    ) -> None:
+        super().__init__(operation, kinds, polling)
+        self._api = api
+
+    async def _send(self, spec: MethodSpec[Any], timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Any:
+        path, query = self._args(spec)
+        return await self._api.call(spec, path, query, {} if spec.has_body else None, timeout, retry)
+
+    async def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
+        """Fetch the current state with the resource's ``get`` and return it."""
+        spec = self._route[0]
+        return self._store(spec, await self._send(spec, timeout, retry))
+
+    async def done(self) -> bool:
+        """True once ``status`` is ``DONE``; sends ``get`` unless that is already known."""
+        if not self._is_done():
+            await self.refresh()
+        return self._is_done()
+
+    async def cancel(self) -> bool:
+        """Ask the server to cancel the operation; False (nothing sent) if it is known to be done.
+
+        Raises ``google.api_core.exceptions.MethodNotImplemented`` when the API has no cancel
+        method for it.
+        """
+        spec = self._cancel_spec()
+        if spec is None:
+            return False
+        await self._send(spec)
+        return True
+
+    async def result(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
+        """Wait until ``DONE`` and return the final operation, or raise its failure
+        (see :meth:`~gapi_runtime.operations.StatusOperation.result`)."""
+        await self.wait(timeout, polling)
+        return self._outcome()
+
+    async def exception(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Exception | None:
+        """Wait like :meth:`result`; return the operation's failure as an exception, or None."""
+        await self.wait(timeout, polling)
+        return self._error()
+
+    async def wait(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
+        """Poll (``wait`` if the API has it, else ``get``) until ``DONE``; return the final state."""
+        plan = self._plan(self._api, timeout, polling)
+        spec = self._poll_spec()
+        while not self._is_done():
+            delay = plan.next_delay()
+            if delay:
+                await asyncio.sleep(delay)
+            poll_timeout, poll_retry = plan.poll_options()
+            try:
+                self._store(spec, await self._send(spec, poll_timeout, poll_retry))
+            except Exception as exc:
+                if not self._tolerates(plan, exc):
                     raise
             else:
                 plan.failure = None
