@@ -16,7 +16,15 @@ from gapi_runtime.errors import (
     TLSError,
     TransportError,
 )
-from gapi_runtime.operations import DEFAULT_POLLING, Operation, PollingPolicy, StatusOperation, StatusOperationKind
+from gapi_runtime.operations import (
+    DEFAULT_POLLING,
+    Operation,
+    PollingPolicy,
+    StatusOperation,
+    StatusOperationBase,
+    StatusOperationKind,
+    operation_handle,
+)
 from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy
 from gapi_runtime.spec import MethodSpec, PathParam
 from gapi_runtime.transport import Response, Transport, Urllib3Transport
@@ -41,6 +49,7 @@ __all__ = [
     "RetryArg",
     "RetryPolicy",
     "StatusOperation",
+    "StatusOperationBase",
     "StatusOperationKind",
     "TLSError",
     "TimeoutArg",
@@ -48,4 +57,5 @@ __all__ = [
     "TransportError",
     "Urllib3Transport",
     "__version__",
+    "operation_handle",
 ]

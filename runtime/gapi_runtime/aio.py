@@ -71,6 +71,7 @@ __all__ = [
     "AsyncRedirectingTransport",
     "AsyncStatusOperation",
     "AsyncTransport",
+    "async_operation_handle",
 ]
 
 ResponseT = TypeVar("ResponseT")
@@ -555,3 +556,16 @@ class AsyncStatusOperation(StatusOperationBase):
             else:
                 plan.failure = None
         return self._state
+
+
+def async_operation_handle(
+    api: AsyncApiCore,
+    operation: object,
+    candidates: Sequence[OperationMethods],
+    kinds: Sequence[StatusOperationKind],
+    polling: PollingPolicy | None = None,
+) -> AsyncOperation | AsyncStatusOperation:
+    """The async twin of :func:`~gapi_runtime.operations.operation_handle`."""
+    if not isinstance(operation, OperationBase) and any(kind.claims(operation) for kind in kinds):
+        return AsyncStatusOperation(api, operation, kinds, polling)  # type: ignore[arg-type]
+    return AsyncOperation(api, operation, candidates, polling)  # type: ignore[arg-type]

@@ -39,6 +39,7 @@ __all__ = [
     "WaitPlan",
     "choose_methods",
     "locate",
+    "operation_handle",
     "outcome",
     "status_error",
 ]
@@ -674,3 +675,17 @@ class StatusOperation(StatusOperationBase):
             else:
                 plan.failure = None
         return self._state
+
+
+def operation_handle(
+    api: ApiCore,
+    operation: object,
+    candidates: Sequence[OperationMethods],
+    kinds: Sequence[StatusOperationKind],
+    polling: PollingPolicy | None = None,
+) -> Operation | StatusOperation:
+    """The handle for an API with both google.longrunning and status operations: a
+    :class:`StatusOperation` for what one of ``kinds`` claims, else an :class:`Operation`."""
+    if not isinstance(operation, OperationBase) and any(kind.claims(operation) for kind in kinds):
+        return StatusOperation(api, operation, kinds, polling)  # type: ignore[arg-type]
+    return Operation(api, operation, candidates, polling)  # type: ignore[arg-type]
