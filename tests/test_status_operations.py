@@ -35,7 +35,9 @@ class OperationPlayer:
     operation (``states``, then the last one again); any other request creates an operation
     located at ``where`` (a path under the selfLink base), answered in its first state."""
 
-    def __init__(self, server: LoopbackServer, link_base: str, states: tuple[str, ...] = ("PENDING", "RUNNING", "DONE")):
+    def __init__(
+        self, server: LoopbackServer, link_base: str, states: tuple[str, ...] = ("PENDING", "RUNNING", "DONE")
+    ):
         self.server = server
         self.link_base = link_base
         self.states = states
@@ -113,7 +115,9 @@ def test_the_rule_finds_each_shape_in_the_documents() -> None:
     (compute,) = _kinds("compute", "v1")
     assert (compute.schema, compute.done_value, compute.error_shape) == ("Operation", "DONE", "errors")
     assert (compute.http_status_field, compute.warnings_field, compute.locator) == (
-        "httpErrorStatusCode", "warnings", "selfLink"
+        "httpErrorStatusCode",
+        "warnings",
+        "selfLink",
     )
     assert sorted(route.wait_id or route.get_id for route in compute.routes) == [
         "compute.globalOperations.wait",
@@ -125,7 +129,8 @@ def test_the_rule_finds_each_shape_in_the_documents() -> None:
     (container,) = _kinds("container", "v1")
     assert container.error_shape == "status" and not container.http_status_field
     assert {route.cancel_id for route in container.routes} == {
-        "container.projects.zones.operations.cancel", "container.projects.locations.operations.cancel"
+        "container.projects.zones.operations.cancel",
+        "container.projects.locations.operations.cancel",
     }
     (sqladmin,) = _kinds("sqladmin", "v1")
     assert sqladmin.error_shape == "errors" and [r.cancel_id for r in sqladmin.routes] == ["sql.operations.cancel"]
@@ -253,7 +258,7 @@ def test_compute_result_gives_up_after_its_timeout(packages: dict[str, ModuleTyp
     player.where = "projects/p1/global/operations"
     client = sync_client(packages, "compute", server)
     handle = client.operation(client.networks.insert(project="p1", body={}))
-    with pytest.raises(OperationTimeout, match="operation-1 is not done after 0.2 s"):
+    with pytest.raises(OperationTimeout, match=r"operation-1 is not done after 0\.2 s"):
         handle.result(timeout=0.2, polling=FAST_POLL)
     client.close()
 
@@ -366,11 +371,34 @@ def test_async_container_cancel(packages: dict[str, ModuleType], server: Loopbac
 
 
 def test_an_unfollowable_kind_raises_its_reason() -> None:
-    get = MethodSpec("x.managedZoneOperations.get", "GET", ("p/", "/z/", "/operations/", ""),
-                     (PathParam("project"), PathParam("managedZone"), PathParam("operation")))
-    kind = StatusOperationKind("Operation", ((get, None, None),), done_value="done", locator="",
-                               unfollowable="Operation has no selfLink to locate it")
+    get: MethodSpec[Any] = MethodSpec(
+        "x.managedZoneOperations.get",
+        "GET",
+        ("p/", "/z/", "/operations/", ""),
+        (PathParam("project"), PathParam("managedZone"), PathParam("operation")),
+    )
+    kind = StatusOperationKind(
+        "Operation",
+        ((get, None, None),),
+        done_value="done",
+        locator="",
+        unfollowable="Operation has no selfLink to locate it",
+    )
     with pytest.raises(ValueError, match="cannot be followed: Operation has no selfLink"):
         StatusOperation(None, {"status": "pending", "id": "1"}, (kind,))  # type: ignore[arg-type]
     assert kind.claims({"status": "pending"}) and not kind.claims({"done": False, "name": "operations/1"})
     assert kind.claims("https://x/p/1") and not kind.claims("operations/1")
+
+
+def test_codegen_operations_reports_each_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    from codegen.cli import main
+
+    assert main(["operations", "dns", "v1"]) == 0
+    out = capsys.readouterr().out
+    assert "dns v1: google.longrunning GoogleLongrunningOperation" in out
+    assert "dns v1: not followable Operation: not followable: Operation has no selfLink" in out
+    assert "  dns.managedZones.patch\n" in out
+    assert main(["operations", "sqladmin", "v1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("sqladmin v1: status DONE Operation: status == 'DONE', error.errors[], located by selfLink")
+    assert "  sql.instances.insert\n" in out and "sql.operations.get" not in out.split("\n", 1)[1]
