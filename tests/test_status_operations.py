@@ -252,6 +252,21 @@ def test_compute_wait_that_times_out_is_polled_again(packages: dict[str, ModuleT
     client.close()
 
 
+def test_compute_wait_is_retried_like_a_read(packages: dict[str, ModuleType], server: LoopbackServer) -> None:
+    player = OperationPlayer(server, COMPUTE, states=("PENDING", "DONE"))
+    player.where = "projects/p1/zones/z1/operations"
+    client = sync_client(packages, "compute", server)
+    handle = client.operation(client.instances.insert(project="p1", zone="z1", body={}))
+    server.reply(Reply(status=503, body={"error": {"code": 503, "message": "backend unavailable"}}))
+    assert handle.result(polling=PollingPolicy(initial=0.01, maximum=0.01, timeout=None))["status"] == "DONE"
+    wait = ("POST", "/compute/v1/projects/p1/zones/z1/operations/operation-1/wait")
+    assert player.reads() == [wait, wait]  # the 503 was retried although wait is a POST
+    with pytest.raises(exceptions.ServiceUnavailable):  # an ordinary POST is not retried
+        server.reply(Reply(status=503, body={"error": {"code": 503, "message": "no"}}))
+        client.instances.insert(project="p1", zone="z1", body={})
+    client.close()
+
+
 def test_compute_result_gives_up_after_its_timeout(packages: dict[str, ModuleType], server: LoopbackServer) -> None:
     player = OperationPlayer(server, COMPUTE, states=("PENDING", "RUNNING", "DONE"))
     player.final = {"status": "RUNNING"}  # never done

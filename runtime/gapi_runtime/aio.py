@@ -503,6 +503,7 @@ class AsyncStatusOperation(StatusOperationBase):
 
     async def _send(self, spec: MethodSpec[Any], timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Any:
         path, query = self._args(spec)
+        retry = self._retry_for(spec, retry, self._api._retry)
         return await self._api.call(spec, path, query, {} if spec.has_body else None, timeout, retry)
 
     async def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:

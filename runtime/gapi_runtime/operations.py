@@ -1,14 +1,21 @@
-"""Long-running operations (google/longrunning/operations.proto): wait, inspect, cancel.
+"""Long-running operations: wait, inspect, cancel.
 
 A generated client whose API has an ``operations`` resource with ``get`` offers
 ``client.operation(op_or_name)``, which returns an :class:`Operation` handle. The decisions —
 which ``operations`` resource serves a name, whether an operation is done, what its outcome
 is, how long to wait between polls — are pure functions here, shared by sync and async code.
+
+Operations of the other shape — a ``status`` enum that reaches ``DONE`` (compute, container,
+sqladmin, deploymentmanager) — get a :class:`StatusOperation`. The generator describes them
+as :class:`StatusOperationKind` data (read from the document); the handle interprets it:
+it locates the operation by its ``selfLink``, polls the resource's ``wait`` or ``get``, and
+maps ``error`` to an exception.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import time
@@ -19,10 +26,10 @@ from typing import TYPE_CHECKING, Any, Union
 
 from gapi_runtime.client import DEFAULT, RetryArg, TimeoutArg
 from gapi_runtime.errors import OperationTimeout, rpc_error
+from gapi_runtime.retry import RetryPolicy, default_predicate
 
 if TYPE_CHECKING:
     from gapi_runtime.client import ApiCore
-    from gapi_runtime.retry import RetryPolicy
     from gapi_runtime.spec import MethodSpec
 
 __all__ = [
@@ -552,6 +559,16 @@ class StatusOperationBase:
     def _args(self, spec: MethodSpec[Any]) -> tuple[tuple[str, ...], tuple[None, ...]]:
         return self._path, (None,) * len(spec.query)
 
+    def _retry_for(self, spec: MethodSpec[Any], retry: RetryArg, client_retry: RetryPolicy | None) -> RetryArg:
+        """``retry`` for a call of ``spec``: a server-side ``wait`` (a POST) only reads the
+        operation, so the default rule retries it as it retries a GET."""
+        if spec is not self._route[1]:
+            return retry
+        policy = client_retry if retry is DEFAULT else retry
+        if isinstance(policy, RetryPolicy) and policy.predicate is None:
+            return dataclasses.replace(policy, predicate=functools.partial(default_predicate, "GET"))
+        return retry
+
     def _store(self, spec: MethodSpec[Any], state: object) -> Mapping[str, Any]:
         if not isinstance(state, Mapping):
             raise TypeError(f"{spec.id} returned {type(state).__name__}, not an operation")
@@ -580,7 +597,8 @@ class StatusOperationBase:
 
     def _plan(self, api: Any, timeout: float | None, polling: PollingPolicy | None) -> WaitPlan:
         spec = self._poll_spec()
-        return WaitPlan(self._name, polling or self._polling, timeout, api._timeout, api._retry, spec.http_method)
+        method = "GET" if spec is self._route[1] else spec.http_method  # a wait is a read
+        return WaitPlan(self._name, polling or self._polling, timeout, api._timeout, api._retry, method)
 
     def _tolerates(self, plan: WaitPlan, exc: Exception) -> bool:
         """Whether the wait goes on after this poll failure. A server-side ``wait`` that timed
@@ -618,6 +636,7 @@ class StatusOperation(StatusOperationBase):
 
     def _send(self, spec: MethodSpec[Any], timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Any:
         path, query = self._args(spec)
+        retry = self._retry_for(spec, retry, self._api._retry)
         return self._api.call(spec, path, query, {} if spec.has_body else None, timeout, retry)
 
     def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
