@@ -417,3 +417,16 @@ def test_codegen_operations_reports_each_shape(capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     assert out.startswith("sqladmin v1: status DONE Operation: status == 'DONE', error.errors[], located by selfLink")
     assert "  sql.instances.insert\n" in out and "sql.operations.get" not in out.split("\n", 1)[1]
+
+
+def test_apis_with_both_kinds_dispatch_on_the_value() -> None:
+    from gapi_runtime import Operation, operation_handle
+
+    get: MethodSpec[Any] = MethodSpec("x.operations.get", "GET", ("v1/", ""), (PathParam("name", True),))
+    zone_get: MethodSpec[Any] = MethodSpec("x.managedZoneOperations.get", "GET", ("p/", ""), (PathParam("op"),))
+    kind = StatusOperationKind("Operation", ((zone_get, None, None),), locator="", unfollowable="no selfLink")
+    lro = operation_handle(None, {"name": "operations/1", "done": True}, ((get, None),), (kind,))  # type: ignore[arg-type]
+    assert isinstance(lro, Operation) and lro.name == "operations/1"
+    assert isinstance(operation_handle(None, "operations/2", ((get, None),), (kind,)), Operation)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="cannot be followed: no selfLink"):
+        operation_handle(None, {"status": "pending"}, ((get, None),), (kind,))  # type: ignore[arg-type]
