@@ -61,7 +61,10 @@ def shapes(document: Document) -> list[Shape]:
             unfollowable=kind.unfollowable,
             methods=kind.methods,
         )
-        found.append(Shape(UNFOLLOWABLE if kind.unfollowable else STATUS, kind.ref, status.shape, kind.methods))
+        if kind.unfollowable:
+            found.append(Shape(UNFOLLOWABLE, kind.ref, kind.unfollowable, kind.methods))
+        else:
+            found.append(Shape(STATUS, kind.ref, status.shape, kind.methods))
     return found
 
 

@@ -411,7 +411,7 @@ def test_codegen_operations_reports_each_shape(capsys: pytest.CaptureFixture[str
     assert main(["operations", "dns", "v1"]) == 0
     out = capsys.readouterr().out
     assert "dns v1: google.longrunning GoogleLongrunningOperation" in out
-    assert "dns v1: not followable Operation: not followable: Operation has no selfLink" in out
+    assert "dns v1: not followable Operation: Operation has no selfLink" in out
     assert "  dns.managedZones.patch\n" in out
     assert main(["operations", "sqladmin", "v1"]) == 0
     out = capsys.readouterr().out
