@@ -268,6 +268,73 @@ class OperationsIR:
 
 
 @dataclass(frozen=True)
+class StatusRouteIR:
+    """One resource that re-reads a status operation: its ``get``, ``wait`` and ``cancel`` specs."""
+
+    module: str  # the resources/ module holding the method specs
+    get_spec: str
+    wait_spec: str  # "" when the resource has no wait method
+    cancel_spec: str  # "" when the resource has no cancel method
+    get_id: str  # plain method ids, for the report
+    wait_id: str
+    cancel_id: str
+
+    @property
+    def expression(self) -> str:
+        return f"({self.get_spec}, {self.wait_spec or 'None'}, {self.cancel_spec or 'None'})"
+
+
+@dataclass(frozen=True)
+class StatusOperationsIR:
+    """An operation schema whose ``status`` reaches ``DONE`` (see :meth:`_Lowering.find_status_operations`).
+
+    Plain strings (not literals); :attr:`expression` renders the runtime's StatusOperationKind.
+    """
+
+    schema: str  # the document's schema name
+    type_name: str  # its Python type: ``_s.Operation``
+    routes: tuple[StatusRouteIR, ...]
+    status_field: str
+    done_value: str
+    error_shape: str  # "errors", "status" or ""
+    http_status_field: str
+    warnings_field: str
+    locator: str  # "selfLink", or "" when the schema has none
+    unfollowable: str  # why it cannot be re-read; "" when it can
+    methods: tuple[str, ...]  # ids of the methods that return it (not the re-read methods)
+
+    @property
+    def shape(self) -> str:
+        """One line for the report: how done, failure and re-reading are read."""
+        if self.unfollowable:
+            return f"not followable: {self.unfollowable}"
+        error = {"errors": "error.errors[]", "status": "error (google.rpc.Status)"}.get(self.error_shape, "no error")
+        polls = ", ".join(route.wait_id or route.get_id for route in self.routes)
+        return f"{self.status_field} == {self.done_value!r}, {error}, located by {self.locator}, polled with {polls}"
+
+    @property
+    def expression(self) -> str:
+        """The ``_rt.StatusOperationKind(...)`` the generated ``operation()`` passes to the handle."""
+        routes = "".join(f"        {route.expression},\n" for route in self.routes)
+        fields = [
+            f"{self.schema!r}",
+            f"(\n{routes}    )",
+            f"status_field={self.status_field!r}",
+            f"done_value={self.done_value!r}",
+        ]
+        for name, value in (
+            ("error_shape", self.error_shape),
+            ("http_status_field", self.http_status_field),
+            ("warnings_field", self.warnings_field),
+            ("locator", self.locator),
+            ("unfollowable", self.unfollowable),
+        ):
+            if value or name == "locator":
+                fields.append(f"{name}={value!r}")
+        return "_rt.StatusOperationKind(\n" + "".join(f"    {field},\n" for field in fields) + ")"
+
+
+@dataclass(frozen=True)
 class ClientIR:
     package: str
     client_class: str
@@ -290,6 +357,8 @@ class ClientIR:
     #: Operations resources, for ``client.operation(...)``; empty when the API has none.
     operations: tuple[OperationsIR, ...] = ()
     operation_type: str = ""  # the type of the Operation dict methods return
+    #: Operation schemas whose ``status`` reaches ``DONE``, for ``client.operation(...)``.
+    status_operations: tuple[StatusOperationsIR, ...] = ()
     #: Modules under ``resources/`` for the parts of big subtrees (see MODULE_METHOD_BUDGET).
     submodules: tuple[ResourceModule, ...] = ()
     #: The chunks of a ``schemas/`` package; empty when the schemas fit in ``schemas.py``.
@@ -335,7 +404,39 @@ class ClientIR:
         for ops in self.operations:
             names = by_module.setdefault(ops.module, [])
             names.extend(name for name in (ops.get_spec, ops.cancel_spec) if name and name not in names)
+        for kind in self.status_operations:
+            for route in kind.routes:
+                names = by_module.setdefault(route.module, [])
+                specs = (route.get_spec, route.wait_spec, route.cancel_spec)
+                names.extend(name for name in specs if name and name not in names)
         return tuple((module, ", ".join(names)) for module, names in by_module.items())
+
+    @property
+    def has_operation_method(self) -> bool:
+        """True if the client gets ``operation()``: it has google.longrunning or status operations."""
+        return bool(self.operations or self.status_operations)
+
+    @property
+    def status_kinds(self) -> str:
+        """The ``(StatusOperationKind(...), ...)`` tuple expression for status operations."""
+        kinds = "".join(textwrap.indent(kind.expression, "    ") + ",\n" for kind in self.status_operations)
+        return f"(\n{kinds})"
+
+    def operation_handle(self, is_async: bool) -> str:
+        """The handle type ``operation()`` returns."""
+        prefix = "_aio.Async" if is_async else "_rt."
+        handles = []
+        if self.operations:
+            handles.append(prefix + "Operation")
+        if self.status_operations:
+            handles.append(prefix + "StatusOperation")
+        return " | ".join(handles)
+
+    def operation_argument(self, is_async: bool) -> str:
+        """The type of ``operation()``'s argument: the operation dicts, a name or URL, a handle."""
+        types = [self.operation_type] if self.operations else []
+        types.extend(kind.type_name for kind in self.status_operations if kind.type_name not in types)
+        return " | ".join([*types, "str", self.operation_handle(is_async)])
 
     @property
     def operation_candidates(self) -> str:
@@ -362,7 +463,7 @@ class ClientIR:
 
     @property
     def uses_schemas(self) -> bool:
-        return bool(self.operations) or any(method.uses_schemas for method in self.methods)
+        return self.has_operation_method or any(method.uses_schemas for method in self.methods)
 
     @property
     def example(self) -> str:
@@ -472,6 +573,49 @@ def lower(
     return lowering.client()
 
 
+@dataclass
+class _StatusKind:
+    """What :meth:`_Lowering.find_status_operations` found, before spec names exist."""
+
+    ref: str
+    routes: list[tuple[int, Method, Method | None, Method | None]]  # (top-level index, get, wait, cancel)
+    done_value: str
+    error_shape: str
+    http_status_field: str
+    warnings_field: str
+    locator: str
+    unfollowable: str
+    methods: tuple[str, ...]
+
+
+def _walk(resource: Resource) -> Iterable[Resource]:
+    yield resource
+    for child in resource.resources:
+        yield from _walk(child)
+
+
+def _all_methods(document: Document) -> Iterable[Method]:
+    yield from document.methods
+    for top in document.resources:
+        for resource in _walk(top):
+            yield from resource.methods
+
+
+def _path_params(method: Method) -> tuple[str, ...]:
+    """The wire names of ``method``'s path parameters, sorted."""
+    return tuple(sorted(wire for wire, schema in method.parameters if schema.location == "path"))
+
+
+def _sibling(method: Method | None, get: Method, ref: str) -> Method | None:
+    """``method`` when it takes ``get``'s path parameters and no other required ones (and,
+    if ``ref`` is given, returns that schema); else None."""
+    if method is None or _path_params(method) != _path_params(get):
+        return None
+    if any(schema.required and schema.location != "path" for _, schema in method.parameters):
+        return None
+    return method if not ref or method.response_ref == ref else None
+
+
 class _Lowering:
     module_method_budget = MODULE_METHOD_BUDGET
     module_size_budget = MODULE_SIZE_BUDGET
@@ -488,6 +632,8 @@ class _Lowering:
         self.spec_names: dict[str, str] = {}  # json path of a method → its MethodSpec constant
         self.operation_resources = self.find_operation_resources()
         self.operation_refs = {get.response_ref for _, get, _ in self.operation_resources}
+        self.status_operations = self.find_status_operations()
+        self.operation_refs |= {found.ref for found in self.status_operations if not found.unfollowable}
 
     # --- schemas ---------------------------------------------------------------------
     def schemas(self) -> tuple[SchemaClass, ...]:
@@ -767,6 +913,92 @@ class _Lowering:
                 found.append((not pattern, len(found), index, get, cancel if single_name(cancel) is not None else None))
         return [(index, get, cancel) for _, _, index, get, cancel in sorted(found, key=lambda item: item[:2])]
 
+    def done_value(self, ref: str) -> str | None:
+        """The value of ``ref``'s string ``status`` enum that spells DONE (any case), or None."""
+        status = dict(self.document.schema(ref).properties).get("status")
+        if status is None or status.type != "string":
+            return None
+        return next((value for value in status.enum if value.upper() == "DONE"), None)
+
+    def find_status_operations(self) -> list[_StatusKind]:
+        """Every operation schema whose ``status`` reaches DONE, with the resources that re-read it.
+
+        The rule (no per-API code): a schema is a status operation when it is what the ``get``
+        method of a resource named ``*operations`` (any case: ``zoneOperations``,
+        ``operations``…) returns, and its string ``status`` enum holds ``DONE`` (any case).
+        Such a resource is a route when its ``get`` is a GET whose required parameters are all
+        path parameters; its ``wait`` (the server-side long poll) and ``cancel`` belong to the
+        route when they take the same path parameters (``wait`` must return the schema too).
+        The operation is located by its string ``selfLink`` property: the handle picks the
+        route whose ``get`` path ends that URL's path. Without a ``selfLink`` the schema is
+        reported as not followable. Failure is read from ``error``: ``error.errors[]``
+        (entries) when that array exists, else ``error`` as a google.rpc.Status when it has
+        an integer ``code``; an integer ``httpErrorStatusCode`` picks the exception class;
+        an array ``warnings`` is exposed on the handle.
+        """
+        found: dict[str, list[tuple[int, Method, Method | None, Method | None]]] = {}
+        for index, top in enumerate(self.document.resources):
+            for resource in _walk(top):
+                if not resource.name.lower().endswith("operations"):
+                    continue
+                by_name = {method.name: method for method in resource.methods}
+                get = by_name.get("get")
+                if get is None or get.http_method != "GET" or not get.response_ref:
+                    continue
+                if self.done_value(get.response_ref) is None:
+                    continue
+                if any(schema.required and schema.location != "path" for _, schema in get.parameters):
+                    continue
+                wait = _sibling(by_name.get("wait"), get, get.response_ref)
+                cancel = _sibling(by_name.get("cancel"), get, "")
+                found.setdefault(get.response_ref, []).append((index, get, wait, cancel))
+        kinds = []
+        for ref, routes in found.items():
+            routes.sort(key=lambda route: -len(_PATH_VARIABLE.sub("", route[1].path)))
+            properties = dict(self.document.schema(ref).properties)
+            error = properties.get("error")
+            error_schema = self.document.schema(error.ref) if error is not None and error.ref else error
+            error_fields = dict(error_schema.properties) if error_schema is not None else {}
+            errors = error_fields.get("errors")
+            code = error_fields.get("code")
+            if errors is not None and errors.type == "array":
+                error_shape = "errors"
+            elif code is not None and code.type == "integer":
+                error_shape = "status"
+            else:
+                error_shape = ""
+            http_status = properties.get("httpErrorStatusCode")
+            warnings = properties.get("warnings")
+            self_link = properties.get("selfLink")
+            locator = "selfLink" if self_link is not None and self_link.type == "string" else ""
+            unfollowable = ""
+            if not locator:
+                needs = ", ".join(_path_params(routes[0][1]))
+                unfollowable = (
+                    f"{ref} has no selfLink to locate it, and {routes[0][1].id} needs {needs}, "
+                    "which the operation does not hold"
+                )
+            reread = {method.json_path for route in routes for method in route[1:] if method is not None}
+            methods = tuple(
+                method.id
+                for method in _all_methods(self.document)
+                if method.response_ref == ref and method.json_path not in reread
+            )
+            kinds.append(
+                _StatusKind(
+                    ref,
+                    routes,
+                    self.done_value(ref) or "DONE",
+                    error_shape,
+                    "httpErrorStatusCode" if http_status is not None and http_status.type == "integer" else "",
+                    "warnings" if warnings is not None and warnings.type == "array" else "",
+                    locator,
+                    unfollowable,
+                    methods,
+                )
+            )
+        return kinds
+
     def path_plan(self, method: Method, names: dict[str, str]) -> tuple[list[str], tuple[PathVariable, ...]]:
         parameters = dict(method.parameters)
         parts: list[str] = []
@@ -979,6 +1211,33 @@ class _Lowering:
             )
             for index, get, cancel in self.operation_resources
         )
+        status_operations = tuple(
+            StatusOperationsIR(
+                schema=kind.ref,
+                type_name="_s." + self.schema_names[kind.ref],
+                routes=tuple(
+                    StatusRouteIR(
+                        spec_modules[(modules[index].module, self.spec_names[get.json_path])],
+                        self.spec_names[get.json_path],
+                        self.spec_names[wait.json_path] if wait is not None else "",
+                        self.spec_names[cancel.json_path] if cancel is not None else "",
+                        get.id,
+                        wait.id if wait is not None else "",
+                        cancel.id if cancel is not None else "",
+                    )
+                    for index, get, wait, cancel in kind.routes
+                ),
+                status_field="status",
+                done_value=kind.done_value,
+                error_shape=kind.error_shape,
+                http_status_field=kind.http_status_field,
+                warnings_field=kind.warnings_field,
+                locator=kind.locator,
+                unfollowable=kind.unfollowable,
+                methods=kind.methods,
+            )
+            for kind in self.status_operations
+        )
         operation_refs = sorted({get.response_ref for _, get, _ in self.operation_resources})
         operation_type = (
             "_s." + self.schema_names[operation_refs[0]] if len(operation_refs) == 1 else "_t.Mapping[str, _t.Any]"
@@ -1013,6 +1272,7 @@ class _Lowering:
             schema_names=tuple(self.schema_names.items()),
             operations=operations,
             operation_type=operation_type if operations else "",
+            status_operations=status_operations,
             summary=text.docstring(
                 f"Typed Python client for {document.title or document.name} ({document.name} {document.version}),"
                 " generated from its discovery document"

@@ -16,7 +16,15 @@ from gapi_runtime.errors import (
     TLSError,
     TransportError,
 )
-from gapi_runtime.operations import DEFAULT_POLLING, Operation, PollingPolicy
+from gapi_runtime.operations import (
+    DEFAULT_POLLING,
+    Operation,
+    PollingPolicy,
+    StatusOperation,
+    StatusOperationBase,
+    StatusOperationKind,
+    operation_handle,
+)
 from gapi_runtime.pooled_transport import PooledTransport
 from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy
 from gapi_runtime.spec import MethodSpec, PathParam
@@ -42,10 +50,14 @@ __all__ = [
     "ResponseDecodeError",
     "RetryArg",
     "RetryPolicy",
+    "StatusOperation",
+    "StatusOperationBase",
+    "StatusOperationKind",
     "TLSError",
     "TimeoutArg",
     "Transport",
     "TransportError",
     "Urllib3Transport",
     "__version__",
+    "operation_handle",
 ]

@@ -45,7 +45,15 @@ from gapi_runtime.client import (
     still_rejected,
 )
 from gapi_runtime.errors import TransportError, http_error
-from gapi_runtime.operations import OperationBase, OperationMethods, PollingPolicy, is_done, outcome
+from gapi_runtime.operations import (
+    OperationBase,
+    OperationMethods,
+    PollingPolicy,
+    StatusOperationBase,
+    StatusOperationKind,
+    is_done,
+    outcome,
+)
 from gapi_runtime.options import resolve_common
 from gapi_runtime.redirects import MAX_REDIRECTS, RedirectPlan, follows
 from gapi_runtime.retry import DEFAULT_RETRY, RetryState
@@ -61,7 +69,9 @@ __all__ = [
     "AsyncBaseClient",
     "AsyncOperation",
     "AsyncRedirectingTransport",
+    "AsyncStatusOperation",
     "AsyncTransport",
+    "async_operation_handle",
 ]
 
 ResponseT = TypeVar("ResponseT")
@@ -474,3 +484,89 @@ class AsyncOperation(OperationBase):
             else:
                 plan.failure = None
         return self._state
+
+
+class AsyncStatusOperation(StatusOperationBase):
+    """A handle on one operation whose ``status`` reaches ``DONE``, for async code: the twin
+    of :class:`~gapi_runtime.operations.StatusOperation`, with the same rules and awaitable
+    methods (``await op.result()``, ``await op.done()``…)."""
+
+    def __init__(
+        self,
+        api: AsyncApiCore,
+        operation: Mapping[str, Any] | str | StatusOperationBase,
+        kinds: Sequence[StatusOperationKind],
+        polling: PollingPolicy | None = None,
+    ) -> None:
+        super().__init__(operation, kinds, polling)
+        self._api = api
+
+    async def _send(self, spec: MethodSpec[Any], timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Any:
+        path, query = self._args(spec)
+        retry = self._retry_for(spec, retry, self._api._retry)
+        return await self._api.call(spec, path, query, {} if spec.has_body else None, timeout, retry)
+
+    async def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
+        """Fetch the current state with the resource's ``get`` and return it."""
+        spec = self._route[0]
+        return self._store(spec, await self._send(spec, timeout, retry))
+
+    async def done(self) -> bool:
+        """True once ``status`` is ``DONE``; sends ``get`` unless that is already known."""
+        if not self._is_done():
+            await self.refresh()
+        return self._is_done()
+
+    async def cancel(self) -> bool:
+        """Ask the server to cancel the operation; False (nothing sent) if it is known to be done.
+
+        Raises ``google.api_core.exceptions.MethodNotImplemented`` when the API has no cancel
+        method for it.
+        """
+        spec = self._cancel_spec()
+        if spec is None:
+            return False
+        await self._send(spec)
+        return True
+
+    async def result(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
+        """Wait until ``DONE`` and return the final operation, or raise its failure
+        (see :meth:`~gapi_runtime.operations.StatusOperation.result`)."""
+        await self.wait(timeout, polling)
+        return self._outcome()
+
+    async def exception(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Exception | None:
+        """Wait like :meth:`result`; return the operation's failure as an exception, or None."""
+        await self.wait(timeout, polling)
+        return self._error()
+
+    async def wait(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
+        """Poll (``wait`` if the API has it, else ``get``) until ``DONE``; return the final state."""
+        plan = self._plan(self._api, timeout, polling)
+        spec = self._poll_spec()
+        while not self._is_done():
+            delay = plan.next_delay()
+            if delay:
+                await asyncio.sleep(delay)
+            poll_timeout, poll_retry = plan.poll_options()
+            try:
+                self._store(spec, await self._send(spec, poll_timeout, poll_retry))
+            except Exception as exc:
+                if not self._tolerates(plan, exc):
+                    raise
+            else:
+                plan.failure = None
+        return self._state
+
+
+def async_operation_handle(
+    api: AsyncApiCore,
+    operation: object,
+    candidates: Sequence[OperationMethods],
+    kinds: Sequence[StatusOperationKind],
+    polling: PollingPolicy | None = None,
+) -> AsyncOperation | AsyncStatusOperation:
+    """The async twin of :func:`~gapi_runtime.operations.operation_handle`."""
+    if not isinstance(operation, OperationBase) and any(kind.claims(operation) for kind in kinds):
+        return AsyncStatusOperation(api, operation, kinds, polling)  # type: ignore[arg-type]
+    return AsyncOperation(api, operation, candidates, polling)  # type: ignore[arg-type]
