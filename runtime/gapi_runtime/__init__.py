@@ -5,6 +5,8 @@ Generated code uses only the names exported here, and async clients those of
 loads it).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from gapi_runtime._version import __version__
 from gapi_runtime.client import DEFAULT, ApiCore, BaseClient, Default, RetryArg, TimeoutArg
 from gapi_runtime.errors import (
@@ -28,7 +30,19 @@ from gapi_runtime.operations import (
 from gapi_runtime.pooled_transport import PooledTransport
 from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy
 from gapi_runtime.spec import MethodSpec, PathParam
-from gapi_runtime.transport import Response, Transport, Urllib3Transport
+from gapi_runtime.wire import Response, Transport
+
+if TYPE_CHECKING:
+    from gapi_runtime.transport import Urllib3Transport
+
+
+def __getattr__(name: str) -> Any:
+    """``Urllib3Transport`` on first use: importing urllib3 costs a cold start ~40 ms."""
+    if name == "Urllib3Transport":
+        from gapi_runtime.transport import Urllib3Transport
+
+        return Urllib3Transport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "DEFAULT",

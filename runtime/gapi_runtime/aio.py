@@ -57,7 +57,7 @@ from gapi_runtime.operations import (
 from gapi_runtime.options import resolve_common
 from gapi_runtime.redirects import MAX_REDIRECTS, RedirectPlan, follows
 from gapi_runtime.retry import DEFAULT_RETRY, RetryState
-from gapi_runtime.transport import Response
+from gapi_runtime.wire import Response
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials

@@ -41,9 +41,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from gapi_runtime import transport as _deadlines
 from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
-from gapi_runtime.transport import Response, _Guard, _target
+from gapi_runtime.wire import _WATCHDOG, Response, _Guard, _target
 
 __all__ = ["PooledTransport"]
 
@@ -256,7 +255,7 @@ class PooledTransport:
         guard: _Guard | None = None
         if timeout is not None:
             guard = _Guard(time.monotonic() + timeout)
-            _deadlines._WATCHDOG.start(guard)
+            _WATCHDOG.start(guard)
         try:
             while True:  # bounded: each pass takes an idle connection, and a fresh one never retries
                 connection = self._checkout(origin)
@@ -267,7 +266,7 @@ class PooledTransport:
                     else:
                         reused = True
                     if guard is not None:
-                        _deadlines._WATCHDOG.attach(guard, connection.sock)
+                        _WATCHDOG.attach(guard, connection.sock)
                     status, items, data, keep_alive = _exchange(connection, method, head, body, guard, reused)
                 except _Retry:
                     continue
@@ -280,7 +279,7 @@ class PooledTransport:
                 break
         finally:
             if guard is not None:
-                _deadlines._WATCHDOG.finish(guard)
+                _WATCHDOG.finish(guard)
         response_headers = _Headers(items)
         encoding = response_headers.get("content-encoding")
         if encoding:
