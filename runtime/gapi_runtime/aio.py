@@ -9,7 +9,7 @@ re-authorization, error mapping, decoding, redirects
 ``await``:
 
 * :class:`AsyncApiCore` sends calls through an :class:`AsyncTransport` (default:
-  :class:`~gapi_runtime.aiohttp_transport.AiohttpTransport`, imported when first needed),
+  :class:`~gapi_runtime.asyncio_transport.AsyncPooledTransport`, on asyncio streams),
   waits between retries with ``asyncio.sleep``, and refreshes credentials in a worker thread
   (google-auth's refresh blocks) — at most once per expiry however many calls are waiting
   for it, behind an ``asyncio.Lock``. The token request itself is sent by the async
@@ -349,8 +349,9 @@ class AsyncBaseClient(ClientDescription):
 
         The arguments are those of the sync client (see :class:`gapi_runtime.BaseClient`),
         except ``transport``: an :class:`AsyncTransport`, default
-        :class:`~gapi_runtime.aiohttp_transport.AiohttpTransport` (which needs aiohttp:
-        ``pip install 'gapi-runtime[async]'``). ``timeout`` bounds each attempt of a call.
+        :class:`~gapi_runtime.asyncio_transport.AsyncPooledTransport` (asyncio streams, no
+        extra library); :class:`~gapi_runtime.aiohttp_transport.AiohttpTransport` needs
+        ``pip install 'gapi-runtime[async]'``. ``timeout`` bounds each attempt of a call.
         """
         user_agent, api_client = identity(self._PACKAGE, self._REVISION)
         base_url, resolved, headers = resolve_common(
@@ -383,14 +384,22 @@ class AsyncBaseClient(ClientDescription):
 
 
 def _default_transport(client_class: str) -> AsyncTransport:
+    """Kept-alive HTTP/1.1 on asyncio streams: no library beyond the runtime's own."""
+    from gapi_runtime.asyncio_transport import AsyncPooledTransport
+
+    return AsyncPooledTransport()
+
+
+def _aiohttp_transport(client_class: str, **options: Any) -> AsyncTransport:
+    """The aiohttp transport (for what the default one does not do), or an ImportError naming the extra."""
     try:
         from gapi_runtime.aiohttp_transport import AiohttpTransport
     except ImportError as exc:
         raise ImportError(
-            f"{client_class} needs aiohttp for its default transport, and it is not installed "
+            f"{client_class} needs aiohttp for this, and it is not installed "
             f"({exc}): {INSTALL_HINT}, or pass transport= an AsyncTransport"
         ) from None
-    return AiohttpTransport()
+    return AiohttpTransport(**options)
 
 
 class AsyncOperation(OperationBase):
