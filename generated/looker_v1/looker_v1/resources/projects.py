@@ -19,6 +19,7 @@ _PROJECTS_LOCATIONS_GET: _rt.MethodSpec[_s.Location] = _rt.MethodSpec(
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+$"),),
 )
 
+
 _PROJECTS_LOCATIONS_LIST: _rt.MethodSpec[_s.ListLocationsResponse] = _rt.MethodSpec(
     id="looker.projects.locations.list",
     http_method="GET",
@@ -26,6 +27,7 @@ _PROJECTS_LOCATIONS_LIST: _rt.MethodSpec[_s.ListLocationsResponse] = _rt.MethodS
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+$"),),
     query=("extraLocationTypes", "filter", "pageSize", "pageToken"),
 )
+
 
 _PROJECTS_LOCATIONS_INSTANCES_CREATE: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.create",
@@ -36,6 +38,7 @@ _PROJECTS_LOCATIONS_INSTANCES_CREATE: _rt.MethodSpec[_s.Operation] = _rt.MethodS
     has_body=True,
 )
 
+
 _PROJECTS_LOCATIONS_INSTANCES_DELETE: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.delete",
     http_method="DELETE",
@@ -43,6 +46,7 @@ _PROJECTS_LOCATIONS_INSTANCES_DELETE: _rt.MethodSpec[_s.Operation] = _rt.MethodS
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
     query=("force",),
 )
+
 
 _PROJECTS_LOCATIONS_INSTANCES_EXPORT: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.export",
@@ -52,12 +56,14 @@ _PROJECTS_LOCATIONS_INSTANCES_EXPORT: _rt.MethodSpec[_s.Operation] = _rt.MethodS
     has_body=True,
 )
 
+
 _PROJECTS_LOCATIONS_INSTANCES_GET: _rt.MethodSpec[_s.Instance] = _rt.MethodSpec(
     id="looker.projects.locations.instances.get",
     http_method="GET",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
 )
+
 
 _PROJECTS_LOCATIONS_INSTANCES_IMPORT: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.import",
@@ -67,6 +73,7 @@ _PROJECTS_LOCATIONS_INSTANCES_IMPORT: _rt.MethodSpec[_s.Operation] = _rt.MethodS
     has_body=True,
 )
 
+
 _PROJECTS_LOCATIONS_INSTANCES_LIST: _rt.MethodSpec[_s.ListInstancesResponse] = _rt.MethodSpec(
     id="looker.projects.locations.instances.list",
     http_method="GET",
@@ -74,6 +81,7 @@ _PROJECTS_LOCATIONS_INSTANCES_LIST: _rt.MethodSpec[_s.ListInstancesResponse] = _
     path_params=(_rt.PathParam("parent", True, "^projects/[^/]+/locations/[^/]+$"),),
     query=("pageSize", "pageToken", "showDeleted"),
 )
+
 
 _PROJECTS_LOCATIONS_INSTANCES_PATCH: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.patch",
@@ -84,6 +92,7 @@ _PROJECTS_LOCATIONS_INSTANCES_PATCH: _rt.MethodSpec[_s.Operation] = _rt.MethodSp
     has_body=True,
 )
 
+
 _PROJECTS_LOCATIONS_INSTANCES_RESTART: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.restart",
     http_method="POST",
@@ -91,6 +100,7 @@ _PROJECTS_LOCATIONS_INSTANCES_RESTART: _rt.MethodSpec[_s.Operation] = _rt.Method
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
     has_body=True,
 )
+
 
 _PROJECTS_LOCATIONS_INSTANCES_RESTORE: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.restore",
@@ -100,6 +110,7 @@ _PROJECTS_LOCATIONS_INSTANCES_RESTORE: _rt.MethodSpec[_s.Operation] = _rt.Method
     has_body=True,
 )
 
+
 _PROJECTS_LOCATIONS_INSTANCES_UNDELETE: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.undelete",
     http_method="POST",
@@ -107,6 +118,7 @@ _PROJECTS_LOCATIONS_INSTANCES_UNDELETE: _rt.MethodSpec[_s.Operation] = _rt.Metho
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
     has_body=True,
 )
+
 
 _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_CREATE: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.backups.create",
@@ -117,6 +129,7 @@ _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_CREATE: _rt.MethodSpec[_s.Operation] = _rt
     ),
     has_body=True,
 )
+
 
 _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_DELETE: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.backups.delete",
@@ -129,6 +142,7 @@ _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_DELETE: _rt.MethodSpec[_s.Operation] = _rt
     ),
 )
 
+
 _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_GET: _rt.MethodSpec[_s.InstanceBackup] = _rt.MethodSpec(
     id="looker.projects.locations.instances.backups.get",
     http_method="GET",
@@ -139,6 +153,7 @@ _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_GET: _rt.MethodSpec[_s.InstanceBackup] = _
         ),
     ),
 )
+
 
 _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST: _rt.MethodSpec[_s.ListInstanceBackupsResponse] = (
     _rt.MethodSpec(
@@ -152,6 +167,7 @@ _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST: _rt.MethodSpec[_s.ListInstanceBackup
     )
 )
 
+
 _PROJECTS_LOCATIONS_OPERATIONS_CANCEL: _rt.MethodSpec[_s.Empty] = _rt.MethodSpec(
     id="looker.projects.locations.operations.cancel",
     http_method="POST",
@@ -160,6 +176,7 @@ _PROJECTS_LOCATIONS_OPERATIONS_CANCEL: _rt.MethodSpec[_s.Empty] = _rt.MethodSpec
     has_body=True,
 )
 
+
 _PROJECTS_LOCATIONS_OPERATIONS_DELETE: _rt.MethodSpec[_s.Empty] = _rt.MethodSpec(
     id="looker.projects.locations.operations.delete",
     http_method="DELETE",
@@ -167,12 +184,14 @@ _PROJECTS_LOCATIONS_OPERATIONS_DELETE: _rt.MethodSpec[_s.Empty] = _rt.MethodSpec
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/operations/[^/]+$"),),
 )
 
+
 _PROJECTS_LOCATIONS_OPERATIONS_GET: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.operations.get",
     http_method="GET",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/operations/[^/]+$"),),
 )
+
 
 _PROJECTS_LOCATIONS_OPERATIONS_LIST: _rt.MethodSpec[_s.ListOperationsResponse] = _rt.MethodSpec(
     id="looker.projects.locations.operations.list",
