@@ -19,7 +19,6 @@ _PROJECTS_LOCATIONS_GET: _rt.MethodSpec[_s.Location] = _rt.MethodSpec(
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+$"),),
 )
 
-
 _PROJECTS_LOCATIONS_LIST: _rt.MethodSpec[_s.ListLocationsResponse] = _rt.MethodSpec(
     id="looker.projects.locations.list",
     http_method="GET",
@@ -27,7 +26,6 @@ _PROJECTS_LOCATIONS_LIST: _rt.MethodSpec[_s.ListLocationsResponse] = _rt.MethodS
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+$"),),
     query=("extraLocationTypes", "filter", "pageSize", "pageToken"),
 )
-
 
 _PROJECTS_LOCATIONS_INSTANCES_CREATE: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.create",
@@ -38,7 +36,6 @@ _PROJECTS_LOCATIONS_INSTANCES_CREATE: _rt.MethodSpec[_s.Operation] = _rt.MethodS
     has_body=True,
 )
 
-
 _PROJECTS_LOCATIONS_INSTANCES_DELETE: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.delete",
     http_method="DELETE",
@@ -46,7 +43,6 @@ _PROJECTS_LOCATIONS_INSTANCES_DELETE: _rt.MethodSpec[_s.Operation] = _rt.MethodS
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
     query=("force",),
 )
-
 
 _PROJECTS_LOCATIONS_INSTANCES_EXPORT: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.export",
@@ -56,14 +52,12 @@ _PROJECTS_LOCATIONS_INSTANCES_EXPORT: _rt.MethodSpec[_s.Operation] = _rt.MethodS
     has_body=True,
 )
 
-
 _PROJECTS_LOCATIONS_INSTANCES_GET: _rt.MethodSpec[_s.Instance] = _rt.MethodSpec(
     id="looker.projects.locations.instances.get",
     http_method="GET",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
 )
-
 
 _PROJECTS_LOCATIONS_INSTANCES_IMPORT: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.import",
@@ -73,7 +67,6 @@ _PROJECTS_LOCATIONS_INSTANCES_IMPORT: _rt.MethodSpec[_s.Operation] = _rt.MethodS
     has_body=True,
 )
 
-
 _PROJECTS_LOCATIONS_INSTANCES_LIST: _rt.MethodSpec[_s.ListInstancesResponse] = _rt.MethodSpec(
     id="looker.projects.locations.instances.list",
     http_method="GET",
@@ -81,7 +74,6 @@ _PROJECTS_LOCATIONS_INSTANCES_LIST: _rt.MethodSpec[_s.ListInstancesResponse] = _
     path_params=(_rt.PathParam("parent", True, "^projects/[^/]+/locations/[^/]+$"),),
     query=("pageSize", "pageToken", "showDeleted"),
 )
-
 
 _PROJECTS_LOCATIONS_INSTANCES_PATCH: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.patch",
@@ -92,7 +84,6 @@ _PROJECTS_LOCATIONS_INSTANCES_PATCH: _rt.MethodSpec[_s.Operation] = _rt.MethodSp
     has_body=True,
 )
 
-
 _PROJECTS_LOCATIONS_INSTANCES_RESTART: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.restart",
     http_method="POST",
@@ -100,7 +91,6 @@ _PROJECTS_LOCATIONS_INSTANCES_RESTART: _rt.MethodSpec[_s.Operation] = _rt.Method
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
     has_body=True,
 )
-
 
 _PROJECTS_LOCATIONS_INSTANCES_RESTORE: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.restore",
@@ -110,7 +100,6 @@ _PROJECTS_LOCATIONS_INSTANCES_RESTORE: _rt.MethodSpec[_s.Operation] = _rt.Method
     has_body=True,
 )
 
-
 _PROJECTS_LOCATIONS_INSTANCES_UNDELETE: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.undelete",
     http_method="POST",
@@ -118,7 +107,6 @@ _PROJECTS_LOCATIONS_INSTANCES_UNDELETE: _rt.MethodSpec[_s.Operation] = _rt.Metho
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
     has_body=True,
 )
-
 
 _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_CREATE: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.backups.create",
@@ -129,7 +117,6 @@ _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_CREATE: _rt.MethodSpec[_s.Operation] = _rt
     ),
     has_body=True,
 )
-
 
 _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_DELETE: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.instances.backups.delete",
@@ -142,7 +129,6 @@ _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_DELETE: _rt.MethodSpec[_s.Operation] = _rt
     ),
 )
 
-
 _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_GET: _rt.MethodSpec[_s.InstanceBackup] = _rt.MethodSpec(
     id="looker.projects.locations.instances.backups.get",
     http_method="GET",
@@ -153,7 +139,6 @@ _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_GET: _rt.MethodSpec[_s.InstanceBackup] = _
         ),
     ),
 )
-
 
 _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST: _rt.MethodSpec[_s.ListInstanceBackupsResponse] = (
     _rt.MethodSpec(
@@ -167,7 +152,6 @@ _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST: _rt.MethodSpec[_s.ListInstanceBackup
     )
 )
 
-
 _PROJECTS_LOCATIONS_OPERATIONS_CANCEL: _rt.MethodSpec[_s.Empty] = _rt.MethodSpec(
     id="looker.projects.locations.operations.cancel",
     http_method="POST",
@@ -176,7 +160,6 @@ _PROJECTS_LOCATIONS_OPERATIONS_CANCEL: _rt.MethodSpec[_s.Empty] = _rt.MethodSpec
     has_body=True,
 )
 
-
 _PROJECTS_LOCATIONS_OPERATIONS_DELETE: _rt.MethodSpec[_s.Empty] = _rt.MethodSpec(
     id="looker.projects.locations.operations.delete",
     http_method="DELETE",
@@ -184,14 +167,12 @@ _PROJECTS_LOCATIONS_OPERATIONS_DELETE: _rt.MethodSpec[_s.Empty] = _rt.MethodSpec
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/operations/[^/]+$"),),
 )
 
-
 _PROJECTS_LOCATIONS_OPERATIONS_GET: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
     id="looker.projects.locations.operations.get",
     http_method="GET",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/operations/[^/]+$"),),
 )
-
 
 _PROJECTS_LOCATIONS_OPERATIONS_LIST: _rt.MethodSpec[_s.ListOperationsResponse] = _rt.MethodSpec(
     id="looker.projects.locations.operations.list",
