@@ -602,7 +602,7 @@ class _Lowering:
 
     # --- methods ---------------------------------------------------------------------
     def method(self, method: Method, name: str, spec_scope: naming.Scope) -> MethodIR:
-        reserved = METHOD_RESERVED
+        reserved: tuple[str, ...] = METHOD_RESERVED
         if method.supports_media_upload:
             reserved += UPLOAD_RESERVED
         if method.supports_media_download:
