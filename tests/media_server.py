@@ -8,11 +8,12 @@
   the server reads half the body, keeps a 256 KiB-aligned part of it and drops the
   connection without answering; ``fail_chunks`` — chunk requests answered ``503`` without
   keeping anything.
-* Downloads: ``GET`` of a stored object with ``alt=media`` (or any ``GET`` of ``raw``
-  paths) honours ``Range: bytes=A-B`` with ``206`` + ``Content-Range``; ``cut_requests``
-  — download requests (by number) whose body is cut off halfway, after a full
-  ``Content-Length``; ``gzip_ranges`` — ranged answers compressed despite
-  ``Accept-Encoding: identity``; ``md5`` sends ``x-goog-hash: md5=…`` (``bad_md5`` a wrong one).
+  ``reject_token`` — an ``Authorization`` value that session requests are refused with 401.
+* Downloads: a ``GET`` of a stored object (any query) honours ``Range: bytes=A-B`` with
+  ``206`` + ``Content-Range``; ``cut_requests`` — download requests (by number) whose body
+  is cut off halfway, after a full ``Content-Length``; ``gzip_ranges`` — ranged answers
+  compressed despite ``Accept-Encoding: identity``; ``md5`` sends ``x-goog-hash: md5=…``
+  (``bad_md5`` a wrong one).
 
 Every request is recorded (method, raw target, lower-cased headers, body unless
 ``keep_bodies`` is False). One response is written per ``sendall`` (no delayed-ACK stalls).
@@ -77,6 +78,7 @@ class MediaServer:
         self.cut_requests: set[int] = set()
         self.gzip_ranges = False
         self.md5 = True
+        self.reject_token = ""  # an Authorization value that resumable chunks get 401 for
         self.bad_md5 = False
         self.violations: list[str] = []  # protocol rules the client broke (re-sent bytes, bad ranges)
         self.chunk_count = 0
@@ -143,6 +145,11 @@ class MediaServer:
                     return
                 session = server.sessions.get(path.rsplit("/", 1)[1])
                 length = int(self.headers.get("content-length") or 0)
+                if server.reject_token and self.headers.get("authorization") == server.reject_token:
+                    self.rfile.read(length)
+                    self._record(b"", length)
+                    self._send(401, b'{"error": {"code": 401, "message": "token expired"}}')
+                    return
                 content_range = self.headers.get("content-range", "")
                 if session is None:
                     self.rfile.read(length)

@@ -724,3 +724,68 @@ def test_media_methods_type_check(packages: dict[str, Any]) -> None:
             check=False,
         )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_drive_and_storage_program(packages: dict[str, Any], server: MediaServer, tmp_path: Path) -> None:
+    """What a ported program does: upload a file to Drive (metadata + content, resumable), export
+    a Doc as CSV, download a Storage object into a file — with the generated clients."""
+    report = tmp_path / "report.bin"
+    report.write_bytes(_content(6 * 1024 * 1024 + 123))  # over 5 MiB: resumable by default
+    server.objects["/drive/v3/files/doc-1/export"] = b"name,size\nreport,6\n"
+    server.objects["/storage/v1/b/my-bucket/o/logs%2Ftoday.txt"] = _content(40 * 1024 * 1024 + 1)
+    with _client(packages, "drive_v3", server, "DriveClient") as drive:
+        created = drive.files.create(body={"name": "report.bin"}, media_body=report)
+        csv = drive.files.export(file_id="doc-1", mime_type="text/csv")
+    with (
+        _client(packages, "storage_v1", server, "StorageClient") as storage,
+        (tmp_path / "today.txt").open("wb") as sink,
+    ):
+        written = storage.objects.get_media(bucket="my-bucket", object="logs/today.txt", dest=sink)
+    assert created["md5Hash"] == _b64md5(report.read_bytes())
+    assert server.requests[0].query == {"uploadType": "resumable"}
+    assert [r.headers["content-range"].split("/")[0] for r in _resumable_puts(server)] == [
+        "bytes 0-16777215" if report.stat().st_size > 16 * 1024 * 1024 else f"bytes 0-{report.stat().st_size - 1}"
+    ]
+    assert csv == b"name,size\nreport,6\n"
+    assert written == 40 * 1024 * 1024 + 1
+    assert (tmp_path / "today.txt").read_bytes() == server.objects["/storage/v1/b/my-bucket/o/logs%2Ftoday.txt"]
+    ranges = [r.headers.get("range") for r in server.requests if r.path.startswith("/storage/")]
+    assert ranges == ["bytes=0-16777215", "bytes=16777216-33554431", "bytes=33554432-50331647"]
+
+
+class _RotatingToken(AnonymousCredentials):
+    """Bearer tokens t1, t2, …: each refresh gives the next one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refreshes = 0
+        self.token = "t1"
+
+    @property
+    def valid(self) -> bool:
+        return True
+
+    def refresh(self, request: Any) -> None:
+        self.refreshes += 1
+        self.token = f"t{self.refreshes + 1}"
+
+    def apply(self, headers: Any, token: str | None = None) -> None:
+        headers["authorization"] = f"Bearer {self.token}"
+
+
+def test_a_chunk_refused_with_401_refreshes_the_token_and_goes_on(
+    packages: dict[str, Any], server: MediaServer
+) -> None:
+    content = _content(2 * GRANULE)
+    server.reject_token = "Bearer t1"  # the token expires during the upload: session requests get 401
+    credentials = _RotatingToken()
+    cls = packages["mediatest_v1"].MediatestClient
+    with cls(credentials=credentials, endpoint=server.url, retry=FAST) as client:
+        result = client.items.big(
+            bucket="b1", media_body=media.MediaUpload(content, chunk_size=GRANULE, resumable=True)
+        )
+    assert result["md5Hash"] == _b64md5(content)
+    assert credentials.refreshes == 1
+    puts = _resumable_puts(server)
+    assert [r.headers["authorization"] for r in puts] == ["Bearer t1", "Bearer t2", "Bearer t2"]
+    assert server.violations == []
