@@ -84,6 +84,7 @@ class MediaServer:
         self.chunk_count = 0
         self.download_count = 0
         self._lock = threading.Lock()
+        self._digests: dict[tuple[int, int, bool], str] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -227,8 +228,7 @@ class MediaServer:
                 server.download_count += 1
                 headers = {"content-type": "application/octet-stream"}
                 if server.md5:
-                    digest = hashlib.md5(content + (b"x" if server.bad_md5 else b"")).digest()
-                    headers["x-goog-hash"] = f"crc32c=AAAAAA==,md5={base64.b64encode(digest).decode()}"
+                    headers["x-goog-hash"] = f"crc32c=AAAAAA==,md5={server.md5_of(content)}"
                 wanted = self.headers.get("range")
                 status, body = 200, content
                 if wanted:
@@ -255,6 +255,18 @@ class MediaServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    def md5_of(self, content: bytes) -> str:
+        """The base64 md5 of an object (wrong with ``bad_md5``), computed once per object."""
+        key = (id(content), len(content), self.bad_md5)
+        with self._lock:
+            cached = self._digests.get(key)
+        if cached is None:
+            digest = hashlib.md5(content + (b"x" if self.bad_md5 else b"")).digest()
+            cached = base64.b64encode(digest).decode()
+            with self._lock:
+                self._digests[key] = cached
+        return cached
 
     @property
     def url(self) -> str:

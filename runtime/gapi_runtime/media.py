@@ -535,6 +535,7 @@ def _resumable(
     started = time.monotonic()
     state: RetryState | None = None  # kept while no byte is acknowledged, so that failures add up
     while True:
+        chunk = b""  # release the last chunk before reading the next: memory stays at one chunk
         chunk = media.read(offset, media.chunk_size)
         _check_size(spec, upload_spec, offset + len(chunk))
         size = media.size
@@ -706,6 +707,7 @@ def _download(
             progress(offset, total)
         if not data and total is None:
             total = offset
+        del data, response  # memory stays at one range while the next one arrives
     if total is not None and offset != total:
         raise DownloadError(f"{spec.id}: wrote {offset} bytes of {total}")
     if expected_md5 is not None and digest is not None:
@@ -799,6 +801,7 @@ def _run_sync(api: ApiCore, protocol: _Protocol[_T], timeout: float | None) -> _
             step = protocol.send(outcome)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        outcome = None  # the protocol holds what it needs: keep one response in memory, not two
         if isinstance(step, _Sleep):
             time.sleep(step.seconds)
             outcome = None
@@ -807,6 +810,7 @@ def _run_sync(api: ApiCore, protocol: _Protocol[_T], timeout: float | None) -> _
             outcome = _send_sync(api, step, timeout)
         except Exception as exc:
             outcome = exc
+        del step  # a chunk's bytes are not kept while the protocol reads the next one
 
 
 def _send_sync(api: ApiCore, request: _Request, timeout: float | None, refreshed: bool = False) -> Response:
@@ -839,6 +843,7 @@ async def _run_async(api: AsyncApiCore, protocol: _Protocol[_T], timeout: float 
             step = protocol.send(outcome)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        outcome = None  # the protocol holds what it needs: keep one response in memory, not two
         if isinstance(step, _Sleep):
             await asyncio.sleep(step.seconds)
             outcome = None
@@ -847,6 +852,7 @@ async def _run_async(api: AsyncApiCore, protocol: _Protocol[_T], timeout: float 
             outcome = await _send_async(api, step, timeout)
         except Exception as exc:
             outcome = exc
+        del step
 
 
 async def _send_async(api: AsyncApiCore, request: _Request, timeout: float | None, refreshed: bool = False) -> Response:
