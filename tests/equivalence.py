@@ -438,6 +438,10 @@ MEDIA_CONTENT = b"\x00\xff media\r\n--x\n"
 MEDIA_TEXT = b"Subject: media\r\n\r\n--x\n"
 
 
+#: The media calls compared besides the plain one (see :func:`_media_modes`).
+MEDIA_MODES = ("upload-simple", "upload-multipart", "download")
+
+
 def _media_modes(case: MethodCase) -> list[str]:
     """The media calls compared besides the plain one: simple and multipart uploads, and ``_media`` downloads."""
     if case.shadowed:
@@ -594,6 +598,7 @@ class Totals:
     deviating: dict[str, int] = field(default_factory=dict)
     different: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    media: int = 0  # of the compared: media calls (uploads with media_body, ``_media`` downloads)
 
     def add(self, report: ApiReport) -> None:
         self.apis += 1
@@ -601,6 +606,7 @@ class Totals:
             self.api_errors.append(f"{report.source}: {report.error}")
         for outcome in report.outcomes:
             self.compared += 1
+            self.media += outcome.method_id.endswith(tuple(f" ({mode})" for mode in MEDIA_MODES))
             if outcome.verdict == "equal":
                 self.equal += 1
             elif outcome.verdict == "deviating":
@@ -618,7 +624,7 @@ class Totals:
         deviating = sum(self.deviating.values())
         result = [
             f"APIs: {self.apis} ({len(self.api_errors)} could not be compared)",
-            f"methods compared: {self.compared}",
+            f"methods compared: {self.compared} (of them media calls: {self.media})",
             f"equal: {self.equal}",
             f"deviating: {deviating} (listed deviations only)",
         ]
