@@ -8,7 +8,8 @@
   the server reads half the body, keeps a 256 KiB-aligned part of it and drops the
   connection without answering; ``fail_chunks`` — chunk requests answered ``503`` without
   keeping anything.
-  ``reject_token`` — an ``Authorization`` value that session requests are refused with 401.
+  ``reject_token`` — an ``Authorization`` value that session requests are refused with 401;
+  ``ignore_chunks`` — chunks answered 308 without keeping anything (a broken server).
 * Downloads: a ``GET`` of a stored object (any query) honours ``Range: bytes=A-B`` with
   ``206`` + ``Content-Range``; ``cut_requests`` — download requests (by number) whose body
   is cut off halfway, after a full ``Content-Length``; ``gzip_ranges`` — ranged answers
@@ -79,6 +80,7 @@ class MediaServer:
         self.gzip_ranges = False
         self.md5 = True
         self.reject_token = ""  # an Authorization value that resumable chunks get 401 for
+        self.ignore_chunks = False  # answer chunks 308 without keeping them
         self.bad_md5 = False
         self.violations: list[str] = []  # protocol rules the client broke (re-sent bytes, bad ranges)
         self.chunk_count = 0
@@ -183,6 +185,9 @@ class MediaServer:
                 self._record(body if server.keep_bodies else b"", length)
                 if index in server.fail_chunks:
                     self._send(503, b'{"error": {"code": 503, "message": "try again"}}')
+                    return
+                if server.ignore_chunks:  # a broken server: 308 without keeping anything
+                    self._status(session)
                     return
                 if start != session.length:
                     server.violations.append(f"chunk {index} starts at {start}, server has {session.length}")

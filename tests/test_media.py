@@ -789,3 +789,21 @@ def test_a_chunk_refused_with_401_refreshes_the_token_and_goes_on(
     puts = _resumable_puts(server)
     assert [r.headers["authorization"] for r in puts] == ["Bearer t1", "Bearer t2", "Bearer t2"]
     assert server.violations == []
+
+
+def test_a_server_that_acknowledges_nothing_ends_the_upload(packages: dict[str, Any], server: MediaServer) -> None:
+    server.ignore_chunks = True
+    with _client(packages, "mediatest_v1", server, "MediatestClient") as client:
+        with pytest.raises(media.MediaError, match="acknowledged none of the last 3 chunks"):
+            client.items.big(
+                bucket="b1", media_body=media.MediaUpload(b"z" * GRANULE * 2, resumable=True, chunk_size=GRANULE)
+            )
+    assert len(_resumable_puts(server)) == 3
+
+
+def test_a_mime_type_cannot_add_headers(packages: dict[str, Any], server: MediaServer) -> None:
+    with _client(packages, "mediatest_v1", server, "MediatestClient") as client:
+        for bad in ("text/plain\r\nX-Injected: 1", "textplain", "text/pläin"):
+            with pytest.raises(ValueError, match="not a MIME type"):
+                client.items.big(bucket="b1", body={"name": "n"}, media_body=b"x", media_mime_type=bad)
+    assert server.requests == []

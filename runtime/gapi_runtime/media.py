@@ -89,6 +89,8 @@ CHUNK_GRANULARITY = 256 * KiB
 DEFAULT_CHUNK_SIZE = 16 * MiB
 #: Content larger than this (or of unknown size) is uploaded resumably by default.
 RESUMABLE_THRESHOLD = 5 * MiB
+#: A resumable upload gives up after this many 308 answers in a row that acknowledge nothing new.
+MAX_STALLED = 3
 
 #: ``progress(done, total)``: bytes acknowledged (upload) or written (download) so far, and
 #: the total when known (else None).
@@ -225,7 +227,7 @@ class MediaUpload:
             )
         if mime_type is None and self._path is not None:
             mime_type = mimetypes.guess_type(self._path)[0]
-        self.mime_type = mime_type or "application/octet-stream"
+        self.mime_type = check_mime_type(mime_type or "application/octet-stream")
 
     def __repr__(self) -> str:
         what = f"path={self._path!r}" if self._path else "bytes" if self._data is not None else "stream"
@@ -310,11 +312,26 @@ def _read_exactly(source: Any, length: int) -> bytes:
     return b"".join(parts)
 
 
+def check_mime_type(mime_type: str) -> str:
+    """``mime_type`` if it is ``type/subtype`` (parameters allowed) in printable ASCII; else ValueError.
+
+    It goes into headers and into a multipart body, where a line break would add headers.
+    """
+    if (
+        not isinstance(mime_type, str)
+        or not mime_type.isascii()
+        or not mime_type.isprintable()
+        or "/" not in mime_type.split(";", 1)[0]
+    ):
+        raise ValueError(f"not a MIME type: {mime_type!r}")
+    return mime_type
+
+
 def as_upload(media_body: MediaBody, media_mime_type: str | None) -> MediaUpload:
     """``media_body`` as a :class:`MediaUpload` (``media_mime_type`` overrides a guessed type)."""
     if isinstance(media_body, MediaUpload):
         if media_mime_type is not None:
-            media_body.mime_type = media_mime_type
+            media_body.mime_type = check_mime_type(media_mime_type)
         return media_body
     return MediaUpload(media_body, media_mime_type)
 
@@ -525,6 +542,8 @@ def _resumable(
             raise MediaError(
                 f"{spec.id}: the server opened no resumable session (no Location in its {response.status} answer)"
             )
+        if location.lower().startswith("http://") and url.lower().startswith("https://"):
+            raise MediaError(f"{spec.id}: the server opened the upload session over plain http; refused")
         session = media.session_uri = location
         if media.on_session is not None:
             media.on_session(session)
@@ -534,6 +553,7 @@ def _resumable(
             return _finish(spec, session, media, final)
     started = time.monotonic()
     state: RetryState | None = None  # kept while no byte is acknowledged, so that failures add up
+    stalled = 0  # 308 answers in a row that acknowledged nothing new
     while True:
         chunk = b""  # release the last chunk before reading the next: memory stays at one chunk
         chunk = media.read(offset, media.chunk_size)
@@ -548,6 +568,11 @@ def _resumable(
         outcome = yield _Request("PUT", session, chunk_headers, chunk, spec.id)
         if isinstance(outcome, Response) and outcome.status == 308:
             acknowledged = _acknowledged(outcome)
+            stalled = stalled + 1 if acknowledged <= offset and chunk else 0
+            if stalled >= MAX_STALLED:
+                raise MediaError(
+                    f"{spec.id}: the server acknowledged none of the last {stalled} chunks (at byte {offset})"
+                )
         elif isinstance(outcome, Response) and outcome.status < 300:
             return _finish(spec, session, media, outcome)
         else:
