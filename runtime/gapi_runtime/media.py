@@ -777,14 +777,16 @@ def _expected_md5(response: Response) -> str | None:
     """The base64 md5 of the object from ``x-goog-hash``, if the server sent one.
 
     None when the server transcoded (``x-goog-stored-content-encoding`` other than
-    identity): its hash is then of the stored, compressed form.
+    identity) or compressed the answer (the transport decodes it): the hash is then of
+    other bytes than those received.
     """
     value = _header(response.headers, "x-goog-hash")
     if not value:
         return None
     stored = (_header(response.headers, "x-goog-stored-content-encoding") or "identity").lower()
-    if stored != "identity":
-        return None
+    sent = (_header(response.headers, "content-encoding") or "identity").lower()
+    if stored != "identity" or sent not in ("identity", ""):
+        return None  # the hash is of bytes other than those the transport handed over (decoded)
     for item in value.split(","):
         name, _, encoded = item.strip().partition("=")
         if name.strip().lower() == "md5" and encoded.strip():
