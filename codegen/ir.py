@@ -35,6 +35,11 @@ CLIENT_RESERVED = ("close", "base_url", "operation", "transport", "credentials")
 CLASS_RESERVED = ("str", "int", "float", "bool", "object", "functools")
 #: Names every generated method takes besides the document's parameters.
 METHOD_RESERVED = ("self", "body", "timeout", "retry")
+#: Further names of methods that upload media, and of ``<method>_media`` download siblings.
+UPLOAD_RESERVED = ("media_body", "media_mime_type")
+DOWNLOAD_RESERVED = ("dest", "chunk_size", "progress")
+#: ``maxSize`` units of ``mediaUpload`` (as googleapiclient reads them): KB = 2**10 ...
+MEDIA_SIZE_SHIFTS = {"KB": 10, "MB": 20, "GB": 30, "TB": 40}
 #: Names a schema class must not take in its module: the typing alias, the future import
 #: and the builtins that field annotations use.
 SCHEMA_RESERVED = ("_t", "annotations", "str", "int", "float", "bool", "object")
@@ -132,10 +137,23 @@ class MethodIR:
     all_doc: str = ""
     items_field: str = ""  # literal: the wire name of the items list
     item_type: str = ""
+    # Media (supportsMediaUpload / supportsMediaDownload): the upload plan's constant and
+    # its expression; the name and docstring of the ``<method>_media`` download sibling;
+    # ``raw_response`` when the plain call returns the body as bytes (a download method
+    # without a response schema, e.g. drive files.export).
+    upload_spec_name: str = ""
+    upload_spec_expr: str = ""
+    media_name: str = ""
+    media_doc: str = ""
+    raw_response: bool = False
 
     @property
     def uses_schemas(self) -> bool:
         return any("_s." in expr for expr in (self.body_type, self.response_type, self.item_type))
+
+    @property
+    def uses_media(self) -> bool:
+        return bool(self.upload_spec_name or self.media_name or self.raw_response)
 
     @property
     def body_arg(self) -> str:
@@ -238,6 +256,11 @@ class ResourceModule:
     @property
     def uses_schemas(self) -> bool:
         return any(method.uses_schemas for resource in self.resources for method in resource.methods)
+
+    @property
+    def uses_media(self) -> bool:
+        """True if a method of this module uploads or downloads media (it imports the runtime's media module)."""
+        return any(method.uses_media for resource in self.resources for method in resource.methods)
 
     @property
     def lazy_imports(self) -> tuple[tuple[str, str], ...]:
@@ -459,11 +482,17 @@ class ClientIR:
     @property
     def method_spec_names(self) -> str:
         """The MethodSpec constants of the client's own methods, comma-separated (for imports)."""
-        return ", ".join(method.spec_name for method in self.methods)
+        names = [name for method in self.methods for name in (method.spec_name, method.upload_spec_name) if name]
+        return ", ".join(names)
 
     @property
     def uses_schemas(self) -> bool:
         return self.has_operation_method or any(method.uses_schemas for method in self.methods)
+
+    @property
+    def uses_media(self) -> bool:
+        """True if a method of the client itself uploads or downloads media."""
+        return any(method.uses_media for method in self.methods)
 
     @property
     def example(self) -> str:
@@ -520,6 +549,14 @@ def _plain_attribute(key: str) -> bool:
         and not key.startswith("__")
         and key not in ("_t", "annotations", *CLASS_RESERVED)
     )
+
+
+def media_size(text_value: str) -> int:
+    """``maxSize`` in bytes: ``10MB`` → 10 << 20, ``512`` → 512; 0 (no limit) when absent or unreadable."""
+    value = text_value.strip()
+    shift = MEDIA_SIZE_SHIFTS.get(value[-2:].upper(), 0) if len(value) >= 2 else 0
+    digits = value[:-2] if shift else value
+    return int(digits) << shift if digits.isdigit() else 0
 
 
 def tuple_expr(items: Iterable[str]) -> str:
@@ -711,7 +748,12 @@ class _Lowering:
 
     # --- methods ---------------------------------------------------------------------
     def method(self, method: Method, name: str, spec_scope: naming.Scope) -> MethodIR:
-        params_scope = naming.Scope(METHOD_RESERVED)
+        reserved: tuple[str, ...] = METHOD_RESERVED
+        if method.supports_media_upload:
+            reserved += UPLOAD_RESERVED
+        if method.supports_media_download:
+            reserved += DOWNLOAD_RESERVED
+        params_scope = naming.Scope(reserved)
         by_wire = dict(method.parameters)
         ordered = list(method.parameter_order)
         ordered += sorted(wire for wire, p in method.parameters if p.required and wire not in ordered)
@@ -746,11 +788,20 @@ class _Lowering:
         elif method.request_schema is not None:
             body_type = self.type_expr(method.request_schema, anonymous + "Request", qualifier="_s.")
             body = "required"
+        if method.supports_media_upload and body == "required":
+            body = "optional"  # the metadata; the content comes as media_body
         response_type = "_s." + self.schema_names[method.response_ref] if method.response_ref else ""
         if method.response_schema is not None:
             response_type = self.type_expr(method.response_schema, anonymous + "Response", qualifier="_s.")
+        raw_response = method.supports_media_download and not response_type
+        if raw_response:
+            response_type = "bytes"
         spec_name = spec_scope.allocate("_" + naming.python_name(self.spec_stem(method, name)).upper())
         self.spec_names[method.json_path] = spec_name
+        upload_spec_name = upload_spec_expr = ""
+        if method.supports_media_upload:
+            upload_spec_name = spec_scope.allocate(spec_name + "_UPLOAD")
+            upload_spec_expr = self.upload_spec(method)
         return MethodIR(
             name=name,
             spec_name=spec_name,
@@ -766,7 +817,45 @@ class _Lowering:
             deprecated=method.deprecated,
             api_version=repr(method.api_version),
             data_wrapper="dataWrapper" in self.document.features,
+            upload_spec_name=upload_spec_name,
+            upload_spec_expr=upload_spec_expr,
+            raw_response=raw_response,
         )
+
+    def upload_spec(self, method: Method) -> str:
+        """The ``_media.UploadSpec(...)`` expression of an upload method.
+
+        Uploads go to the endpoint's root + ``upload/`` + servicePath + the method's path, as
+        googleapiclient sends them (the document's ``protocols.simple.path`` is exactly that
+        in every bundled document; ``protocols.resumable.path`` adds a ``/resumable`` prefix
+        that googleapiclient does not use, and neither do we).
+        """
+        service_path = self.document.service_path.lstrip("/")
+        accept = tuple_expr(repr(item) for item in method.media_accept)
+        return (
+            f"_media.UploadSpec({'upload/' + service_path!r}, {service_path!r}, {accept}, "
+            f"{media_size(method.media_max_size)!r}, {'resumable' in method.media_protocols!r})"
+        )
+
+    def with_media(self, lowered: MethodIR, method: Method, scope: naming.Scope) -> MethodIR:
+        """``lowered`` with its ``<method>_media`` download sibling named in ``scope``, if it has one."""
+        if not method.supports_media_download:
+            return lowered
+        media_name = scope.allocate(f"{lowered.name.rstrip('_')}_media")
+        doc = (
+            f"Download the media of :meth:`{lowered.name}` (its request with ``alt=media``).\n\n"
+            f"Takes the arguments of :meth:`{lowered.name}`, and:\n\n"
+            "Args:\n"
+            "    dest: A binary file object (anything with ``write(bytes)``): the content is\n"
+            "        streamed into it in ``Range`` requests of ``chunk_size`` bytes, resuming\n"
+            "        after a dropped connection; its length and any ``x-goog-hash`` md5 are\n"
+            "        checked. None (default): the content is returned as bytes.\n"
+            "    chunk_size: Bytes per range request with ``dest`` (default 16 MiB).\n"
+            "    progress: Called as ``progress(bytes_written, total_or_None)`` after each range.\n\n"
+            "Returns:\n"
+            "    The content as bytes; with ``dest``, the number of bytes written."
+        )
+        return dataclasses.replace(lowered, media_name=media_name, media_doc=text.docstring(doc))
 
     def spec_stem(self, method: Method, name: str) -> str:
         """The method id without the API name: ``projects.locations.operations.cancel``."""
@@ -808,9 +897,22 @@ class _Lowering:
                 lines.extend(_hanging(f"{param.name}: {param.doc or 'See the API reference.'}"))
             if body != "none":
                 optional = " Optional: the request message has no fields." if body == "optional" else ""
+                if method.supports_media_upload:
+                    optional = " Optional: the metadata of an upload (with media_body), or the whole request."
                 request = f"The {method.request_ref} request message" if method.request_ref else "The request body"
                 lines.extend(_hanging(f"body: {request}.{optional}"))
+            if method.supports_media_upload:
+                lines.extend(
+                    _hanging(
+                        "media_body: Content to upload (bytes, a path, a binary file object or a "
+                        "gapi_runtime.media.MediaUpload): simple or multipart upload, resumable above 5 MiB."
+                    )
+                )
+                lines.extend(_hanging("media_mime_type: The content's MIME type (default: guessed from the path)."))
             lines.append("")
+        if method.supports_media_download and not (method.response_ref or method.response_schema is not None):
+            lines.append("Returns:")
+            lines.extend(_hanging("The response body as bytes (the method has no JSON response)."))
         if method.response_ref or method.response_schema is not None:
             lines.append("Returns:")
             returns = f"The {method.response_ref or 'JSON object'} response, decoded from JSON."
@@ -1063,7 +1165,8 @@ class _Lowering:
             for child in resource.resources
         )
         methods = tuple(
-            self.with_paging(ir, method, scope) for ir, method in zip(methods, resource.methods, strict=True)
+            self.with_media(self.with_paging(ir, method, scope), method, scope)
+            for ir, method in zip(methods, resource.methods, strict=True)
         )
         doc = f"The ``{resource.name}`` resource."
         if deprecated:
@@ -1193,10 +1296,13 @@ class _Lowering:
             roots.append(with_async_names(root, classes))
         # Module file names must differ on case-insensitive file systems too.
         modules, submodules = self.split(
-            roots, naming.Scope(case_insensitive=True), naming.Scope(("_t", "_rt", "_s", "_aio", "_functools"))
+            roots,
+            naming.Scope(case_insensitive=True),
+            naming.Scope(("_t", "_rt", "_s", "_aio", "_functools", "_media")),
         )
         methods = tuple(
-            self.with_paging(ir, method, client_scope) for ir, method in zip(methods, document.methods, strict=True)
+            self.with_media(self.with_paging(ir, method, client_scope), method, client_scope)
+            for ir, method in zip(methods, document.methods, strict=True)
         )
         spec_modules: dict[tuple[str, str], str] = {}  # (top-level module, spec) → defining module
         for module in modules:  # specs are unique within one top-level resource's modules

@@ -25,6 +25,7 @@ EXPECTED = {
     "big_api": ("5. Big API", "import + construct, peak RSS"),
     "concurrency": ("6. Concurrency", "threads, shared client, pool_size="),
     "async_transport": ("7. Async transport", "async client CPU/call, default transport vs aiohttp transport"),
+    "media": ("8. Media", "upload 8 MiB, peak RSS growth"),
 }
 
 
