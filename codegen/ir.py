@@ -132,6 +132,8 @@ class MethodIR:
     all_doc: str = ""
     items_field: str = ""  # literal: the wire name of the items list
     item_type: str = ""
+    #: The response is a google.longrunning Operation (for the generated fake, ``testing.py``).
+    returns_operation: bool = False
 
     @property
     def uses_schemas(self) -> bool:
@@ -620,6 +622,7 @@ class _Lowering:
             deprecated=method.deprecated,
             api_version=repr(method.api_version),
             data_wrapper="dataWrapper" in self.document.features,
+            returns_operation=self.is_operation_schema(method.response_ref),
         )
 
     def spec_stem(self, method: Method, name: str) -> str:

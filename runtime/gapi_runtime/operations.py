@@ -9,12 +9,12 @@ is, how long to wait between polls — are pure functions here, shared by sync a
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
 from gapi_runtime.client import DEFAULT, RetryArg, TimeoutArg
+from gapi_runtime.clock import SYSTEM_CLOCK, Clock
 from gapi_runtime.errors import OperationTimeout, rpc_error
 
 if TYPE_CHECKING:
@@ -178,7 +178,15 @@ class OperationBase:
 
     def _plan(self, api: Any, timeout: float | None, polling: PollingPolicy | None) -> WaitPlan:
         # The client's defaults (runtime-internal attributes of ApiCore and AsyncApiCore).
-        return WaitPlan(self._name, polling or self._polling, timeout, api._timeout, api._retry, self._get.http_method)
+        return WaitPlan(
+            self._name,
+            polling or self._polling,
+            timeout,
+            api._timeout,
+            api._retry,
+            self._get.http_method,
+            clock=getattr(api, "clock", SYSTEM_CLOCK),
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._name!r} done={is_done(self._state)}>"
@@ -193,8 +201,8 @@ class WaitPlan:
     policy without one) polls use the client's defaults and every failure propagates.
     """
 
-    __slots__ = ("client_retry", "client_timeout", "deadline", "delays", "failure", "get_method", "limit", "name",
-                 "polled")
+    __slots__ = ("client_retry", "client_timeout", "clock", "deadline", "delays", "failure", "get_method", "limit",
+                 "name", "polled")
 
     def __init__(
         self,
@@ -204,10 +212,12 @@ class WaitPlan:
         client_timeout: float | None,
         client_retry: RetryPolicy | None,
         get_method: str,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.name = name
+        self.clock = clock
         self.limit = policy.timeout if timeout is None else timeout
-        self.deadline = None if self.limit is None else time.monotonic() + self.limit
+        self.deadline = None if self.limit is None else clock.monotonic() + self.limit
         self.delays = policy.delays()
         self.client_timeout = client_timeout
         self.client_retry = client_retry
@@ -226,7 +236,7 @@ class WaitPlan:
             return 0.0
         if self.deadline is None:
             return next(self.delays)
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if now >= self.deadline:
             raise OperationTimeout(
                 f"operation {self.name} is not done after {self.limit:g} s"
@@ -238,7 +248,7 @@ class WaitPlan:
         """The timeout and retry policy of the next poll: the client's, cut to the time left."""
         if self.deadline is None:
             return DEFAULT, DEFAULT
-        budget = max(self.deadline - time.monotonic(), _MIN_POLL)
+        budget = max(self.deadline - self.clock.monotonic(), _MIN_POLL)
         timeout = self.client_timeout
         retry = self.client_retry
         if timeout is None or timeout > budget:
@@ -343,7 +353,7 @@ class Operation(OperationBase):
         while not is_done(self._state):
             delay = plan.next_delay()
             if delay:
-                time.sleep(delay)
+                self._api.clock.sleep(delay)
             poll_timeout, poll_retry = plan.poll_options()
             try:
                 self.refresh(poll_timeout, poll_retry)
