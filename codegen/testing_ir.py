@@ -51,7 +51,8 @@ def lower_fake(client: ClientIR) -> FakeIR:
         for resource in module.root.walk():
             for method in resource.methods:
                 imports[resource.module] = resource.module_alias
-                rows.append(FakeRow(resource.module_alias, method.spec_name, method.returns_operation, method.items_field))
+                row = FakeRow(resource.module_alias, method.spec_name, method.returns_operation, method.items_field)
+                rows.append(row)
     return FakeIR(
         class_name=fake_class_name(client.client_class),
         client_class=client.client_class,

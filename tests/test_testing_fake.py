@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 import pytest
-from gapi_runtime import ConnectError, OperationTimeout, RetryPolicy
+from gapi_runtime import ConnectError, OperationTimeout
 from gapi_runtime.testing import FakeApi, FakeError, FakeRequest, Reply, VirtualClock
 from google.api_core import exceptions
 from looker_v1 import LookerClient
@@ -221,9 +221,7 @@ def test_secretmanager_life(packages: dict[str, ModuleType]) -> None:
     with pytest.raises(exceptions.BadRequest, match="set_filter"):  # filters are the user's hook
         secrets.list(parent=parent, filter="labels.n=2")
     fake.set_filter(lambda expression, item: item.get("labels", {}).get("n") == expression.rsplit("=", 1)[1])
-    assert [s["name"] for s in secrets.list(parent=parent, filter="labels.n=2")["secrets"]] == [
-        f"{parent}/secrets/s2"
-    ]
+    assert [s["name"] for s in secrets.list(parent=parent, filter="labels.n=2")["secrets"]] == [f"{parent}/secrets/s2"]
     # The regional twin resource lives beside it, keyed by its own names.
     regional = client.projects.locations.secrets.create(parent=P, secret_id="r", body={})
     assert regional["name"] == f"{P}/secrets/r" and len(fake.resources) == 4
@@ -312,7 +310,7 @@ def test_an_api_the_rules_cannot_place_answers_501(packages: dict[str, ModuleTyp
     }
 
 
-@pytest.mark.parametrize("api", [("looker", "v1"), ("secretmanager", "v1"), ("run", "v2"), ("compute", "v1")])
+@pytest.mark.parametrize("api", [("looker", "v1"), ("secretmanager", "v1"), ("run", "v2")])
 def test_every_method_reaches_itself_and_nothing_crashes(api: tuple[str, str], tmp_path: Path) -> None:
     """Every method of the API, called with synthesized arguments through the fake's client:
     routed to the method that was called, and answered with a result or a google-api-core error."""
@@ -377,7 +375,7 @@ def test_injected_faults_are_retried_in_virtual_time() -> None:
     fake.inject("*", Reply.error(500))
     with pytest.raises(exceptions.InternalServerError):
         client.projects.locations.instances.get(name=f"{P}/instances/a", retry=None)
-    with pytest.raises(ValueError, match="has no method 'instances.gte'"):
+    with pytest.raises(ValueError, match=r"has no method 'instances\.gte'"):
         fake.inject("instances.gte", Reply.error(500))
 
 
@@ -463,4 +461,3 @@ def test_fake_clients_are_the_generated_types() -> None:
     assert fake.kind("instances.restart") == "custom"
     with pytest.raises(ValueError, match="several methods"):
         fake.kind("get")
-
