@@ -461,3 +461,17 @@ def test_fake_clients_are_the_generated_types() -> None:
     assert fake.kind("instances.restart") == "custom"
     with pytest.raises(ValueError, match="several methods"):
         fake.kind("get")
+
+
+def test_the_readme_examples_run() -> None:
+    """The README's pytest example and scripted-transport example, as written."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Testing without a network", 1)[1].split("\n## ", 1)[0]
+    blocks = [block.split("\n", 1)[1] for block in section.split("```python")[1:]]
+    blocks = [block.split("```", 1)[0] for block in blocks]
+    assert len(blocks) == 2
+    namespace: dict[str, Any] = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    namespace["test_provision"]()
+    namespace["NAME"] = f"{P}/instances/a"
+    exec(compile(blocks[1], "README.md", "exec"), namespace)
