@@ -273,6 +273,7 @@ def test_cloud_run_life_async(packages: dict[str, ModuleType]) -> None:
             await client.operation(await services.create(parent=P, service_id="api", body={})).result()
             first = await services.list(parent=P, page_size=1)
             second = await services.list(parent=P, page_size=1, page_token=first["nextPageToken"])
+            assert "nextPageToken" not in second
             assert [s["name"] for s in first["services"] + second["services"]] == [
                 f"{P}/services/api",
                 f"{P}/services/web",
@@ -283,6 +284,10 @@ def test_cloud_run_life_async(packages: dict[str, ModuleType]) -> None:
             assert patched["labels"] == {"a": "b"} and patched["template"] == body["template"]
             with pytest.raises(exceptions.MethodNotImplemented):
                 await services.get_iam_policy(resource=f"{P}/services/web")
+            upserted = await client.operation(
+                await services.patch(name=f"{P}/services/new", allow_missing=True, body={"labels": {"x": "y"}})
+            ).result()
+            assert upserted == {"name": f"{P}/services/new", "labels": {"x": "y"}}
             op = await services.delete(name=f"{P}/services/web")
             waited = await client.projects.locations.operations.wait(name=op["name"], body={})  # operations.wait
             assert waited["done"] is True and waited["response"] == {}

@@ -16,8 +16,8 @@ rules over that table — no API has code of its own:
   verb (``:restart``): ``create`` (POST on the collection; the id from the ``<singular>Id``
   query parameter, else the only ``*Id`` one, else server-assigned), ``get``, ``list``
   (paged by ``pageSize``/``pageToken``; ``filter`` only through :meth:`FakeApi.set_filter`),
-  ``patch`` (``updateMask``, else every field sent), ``update`` (PUT replaces; PATCH as
-  patch), ``delete`` (404 afterwards).
+  ``patch`` (``updateMask``, else every field sent; ``allowMissing=true`` creates), ``update``
+  (PUT replaces; PATCH as patch), ``delete`` (404 afterwards).
 * **Operations.** Methods that return an Operation answer with one; it is done after
   ``polls_to_done`` ``operations.get`` calls, and only then is the change applied and the
   resource (``{}`` for delete) its ``response``. The methods of an ``operations`` resource
@@ -141,7 +141,7 @@ def _kind(method: FakeMethod) -> str:
         single = len(spec.path_params) == 1
         if name == "get" and method.operation and single:
             return "op-get"
-        if name == "list" and method.items == "operations" and single:
+        if name == "list" and method.items == "operations" and len(spec.path_params) <= 1:
             return "op-list"
         if name in ("delete", "cancel", "wait") and single:
             return f"op-{name}"
@@ -592,6 +592,8 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
 
     def _patch(self, call: _Call) -> Reply:
         name = call.key
+        if name not in self.resources and call.param("allowMissing") == "true":  # AIP-134: create it
+            self.resources[name] = {"name": name}
         self._existing(name)
         body = call.body if isinstance(call.body, dict) else {}
         mask_text = call.param("updateMask") or call.param("update_mask") or ""
@@ -700,7 +702,8 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         return Reply(json=op.to_json())
 
     def _op_list(self, call: _Call) -> Reply:
-        parent = call.values[call.route.spec.path_params[0].name]
+        params = call.route.spec.path_params
+        parent = call.values[params[0].name] if params else (call.param("name") or "")
         wanted = f"{parent}/operations/" if parent and parent != "operations" else ""
         items = [op.to_json() for name, op in sorted(self._operations.items()) if name.startswith(wanted)]
         return Reply(json=self._page(call, items, "operations"))
