@@ -123,8 +123,9 @@ _OPERATION_METHODS = {"get", "list", "delete", "cancel", "wait"}
 @dataclass(frozen=True)
 class _Route:
     method: FakeMethod
-    regex: re.Pattern[str]
-    literal: int  # characters of literal text: more is more specific
+    regex: re.Pattern[str]  # the parameters' patterns inlined: splits ``{+a}/{+b}`` right
+    loose: re.Pattern[str]  # any value: for values the inlined patterns miss (encoded characters)
+    literal: tuple[int, int]  # literal characters of the path, then of the patterns: more is more specific
     kind: str  # get/list/create/patch/update/delete, op-get/op-list/op-delete/op-cancel/op-wait, or custom
 
     @property
@@ -164,13 +165,44 @@ def _kind(method: FakeMethod) -> str:
     return "custom"
 
 
+_CLASS_OR_ESCAPE = re.compile(r"\[(?:\\.|[^\]])*\]|\\.")
+_REGEX_SYNTAX = re.compile(r"\[(?:\\.|[^\]])*\]|\\.|[.*+?()|^${}]")
+
+
+def _inline(pattern: str | None) -> str | None:
+    """A parameter's pattern as a part of a bigger regex (None when its anchors forbid that)."""
+    if not pattern:
+        return None
+    body = pattern[1:] if pattern.startswith("^") else pattern
+    body = body[:-1] if body.endswith("$") and not body.endswith("\\$") else body
+    if re.search(r"[$^]", _CLASS_OR_ESCAPE.sub("_", body)):  # anchors inside (``^a$|^b$``)
+        return None
+    try:
+        re.compile(body)
+    except re.error:
+        return None
+    return body
+
+
 def _route(method: FakeMethod) -> _Route:
     spec = method.spec
-    pieces = [re.escape(spec.path[0])]
-    for param, literal in zip(spec.path_params, spec.path[1:], strict=True):
-        pieces.append("(.+)" if param.reserved else "([^/]+)")
-        pieces.append(re.escape(literal))
-    return _Route(method, re.compile("".join(pieces)), sum(len(part) for part in spec.path), _kind(method))
+    tight = [re.escape(spec.path[0])]
+    loose = [re.escape(spec.path[0])]
+    specific = 0
+    for index, (param, literal) in enumerate(zip(spec.path_params, spec.path[1:], strict=True)):
+        generic = ".+" if param.reserved else "[^/]+"
+        inlined = _inline(param.pattern)
+        tight.append(f"(?P<v{index}>(?:{inlined or generic}))")
+        loose.append(f"(?P<v{index}>{generic})")
+        tight.append(re.escape(literal))
+        loose.append(re.escape(literal))
+        specific += len(_REGEX_SYNTAX.sub("", param.pattern or ""))
+    try:
+        regex = re.compile("".join(tight))
+    except re.error:
+        regex = re.compile("".join(loose))
+    rank = (sum(len(part) for part in spec.path), specific)
+    return _Route(method, regex, re.compile("".join(loose)), rank, _kind(method))
 
 
 def _singular(plural: str) -> str:
@@ -267,7 +299,7 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         methods = self._method_table()
-        self._routes = sorted((_route(m) for m in methods), key=lambda r: -r.literal)
+        self._routes = sorted((_route(m) for m in methods), key=lambda r: (-r.literal[0], -r.literal[1]))
         self._by_id = {route.spec.id: route for route in self._routes}
         self._prefix = self._version_prefix()
         client = getattr(type(self), "_CLIENT", None)
@@ -429,22 +461,25 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         relative = path[len(self._service_path) :]
         found: _Call | None = None
         path_matched = False
-        for route in self._routes:
-            matched = route.regex.fullmatch(relative)
-            if matched is None:
-                continue
-            values = {}
-            for param, raw in zip(route.spec.path_params, matched.groups(), strict=True):
-                value = unquote(raw)
-                regex = param.regex()
-                if regex is not None and not regex.fullmatch(value):
-                    break
-                values[param.name] = value
-            else:
-                path_matched = True
-                if route.spec.http_method == method:
-                    found = _Call(route, values, "", {}, None)
-                    break
+        for loose in (False, True):
+            for route in self._routes:
+                matched = (route.loose if loose else route.regex).fullmatch(relative)
+                if matched is None:
+                    continue
+                values = {}
+                for index, param in enumerate(route.spec.path_params):
+                    value = unquote(matched.group(f"v{index}"))
+                    regex = param.regex()
+                    if regex is not None and not regex.fullmatch(value):
+                        break
+                    values[param.name] = value
+                else:
+                    path_matched = True
+                    if route.spec.http_method == method:
+                        found = _Call(route, values, "", {}, None)
+                        break
+            if found is not None:
+                break
         if found is None:
             if path_matched:
                 raise FakeError(405, f"{method} is not allowed on {relative}", rpc_status="UNIMPLEMENTED")
