@@ -9,7 +9,6 @@ once and only move its time forward, so retries and operation polling cost no re
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Protocol, runtime_checkable
 
@@ -43,6 +42,8 @@ class SystemClock:
         time.sleep(seconds)
 
     async def asleep(self, seconds: float) -> None:
+        import asyncio  # here: sync clients never import asyncio
+
         await asyncio.sleep(seconds)
 
     def __repr__(self) -> str:
