@@ -127,6 +127,7 @@ class _Route:
     loose: re.Pattern[str]  # any value: for values the inlined patterns miss (encoded characters)
     literal: tuple[int, int]  # literal characters of the path, then of the patterns: more is more specific
     kind: str  # get/list/create/patch/update/delete, op-get/op-list/op-delete/op-cancel/op-wait, or custom
+    verb: str  # the custom verb (``restart`` of ``…:restart``), or ""
 
     @property
     def spec(self) -> MethodSpec[Any]:
@@ -202,7 +203,14 @@ def _route(method: FakeMethod) -> _Route:
     except re.error:
         regex = re.compile("".join(loose))
     rank = (sum(len(part) for part in spec.path), specific)
-    return _Route(method, regex, re.compile("".join(loose)), rank, _kind(method))
+    return _Route(method, regex, re.compile("".join(loose)), rank, _kind(method), _verb(spec.path[-1]))
+
+
+def _verb(path: str) -> str:
+    """The custom verb at the end of a path: clients percent-encode ``:`` in values, so a literal
+    ``:`` in the last segment of a request path is always a custom verb's."""
+    last = path.rsplit("/", 1)[-1]
+    return last.rsplit(":", 1)[1] if ":" in last else ""
 
 
 def _singular(plural: str) -> str:
@@ -461,8 +469,11 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         relative = path[len(self._service_path) :]
         found: _Call | None = None
         path_matched = False
+        verb = _verb(relative)
         for loose in (False, True):
             for route in self._routes:
+                if route.verb != verb:
+                    continue
                 matched = (route.loose if loose else route.regex).fullmatch(relative)
                 if matched is None:
                     continue
