@@ -315,7 +315,17 @@ def test_an_api_the_rules_cannot_place_answers_501(packages: dict[str, ModuleTyp
     }
 
 
-@pytest.mark.parametrize("api", [("looker", "v1"), ("secretmanager", "v1"), ("run", "v2")])
+@pytest.mark.parametrize(
+    "api",
+    [
+        ("looker", "v1"),
+        ("secretmanager", "v1"),
+        ("run", "v2"),
+        ("bigqueryreservation", "v1alpha2"),  # `reservations/.*` and `reservations/[^/]+/slotPools/[^/]+`
+        ("baremetalsolution", "v1alpha1"),  # `{+project}/{+location}:submitProvisioningConfig`
+        ("container", "v1"),  # `{+name}:fetchClusterUpgradeInfo` beside `projects/{projectId}/…/{clusterId}`
+    ],
+)
 def test_every_method_reaches_itself_and_nothing_crashes(api: tuple[str, str], tmp_path: Path) -> None:
     """Every method of the API, called with synthesized arguments through the fake's client:
     routed to the method that was called, and answered with a result or a google-api-core error."""
