@@ -431,9 +431,11 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
                 op.release()
 
     # --- serving ------------------------------------------------------------------------------
-    def handle(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> Response:
+    def handle(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None = None
+    ) -> Response:
         """Answer one HTTP request (what the fake transports call)."""
-        recorded = RecordedRequest(method, url, {k.lower(): v for k, v in headers.items()}, body, None)
+        recorded = RecordedRequest(method, url, {k.lower(): v for k, v in headers.items()}, body, timeout)
         with self._lock:
             try:
                 call = self._match(method, url, body)
@@ -441,7 +443,7 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
                 self.requests.append(recorded)
                 return exc.reply().response()
             self.requests.append(
-                RecordedRequest(method, url, recorded.headers, body, None, method_id=call.route.spec.id)
+                RecordedRequest(method, url, recorded.headers, body, timeout, method_id=call.route.spec.id)
             )
             fault = self._next_fault(call.route.spec.id)
             if fault is not None and not (fault.exception is not None and _started(fault.exception)):
@@ -836,7 +838,7 @@ class FakeTransport:
     def request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
     ) -> Response:
-        return self.fake.handle(method, url, headers, body)
+        return self.fake.handle(method, url, headers, body, timeout)
 
     def close(self) -> None:
         self.closed = True
@@ -856,7 +858,7 @@ class AsyncFakeTransport:
     async def request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
     ) -> Response:
-        return self.fake.handle(method, url, headers, body)
+        return self.fake.handle(method, url, headers, body, timeout)
 
     async def close(self) -> None:
         self.closed = True
