@@ -490,3 +490,33 @@ def test_the_readme_examples_run() -> None:
     namespace["test_provision"]()
     namespace["NAME"] = f"{P}/instances/a"
     exec(compile(blocks[1], "README.md", "exec"), namespace)
+
+
+def test_a_users_test_type_checks(tmp_path: Path) -> None:
+    """mypy --strict sees the fake's clients as the generated client types."""
+    import subprocess
+    import sys
+
+    user = tmp_path / "test_user.py"
+    user.write_text(
+        "from gapi_runtime.testing import FakeRequest, Reply\n"
+        "from looker_v1 import LookerAsyncClient, LookerClient\n"
+        "from looker_v1.testing import FakeLooker\n"
+        "def handler(request: FakeRequest) -> dict[str, str]:\n"
+        "    return {'name': request.resource_name}\n"
+        "def test() -> None:\n"
+        "    fake = FakeLooker(polls_to_done=1)\n"
+        "    client: LookerClient = fake.client(retry=None)\n"
+        "    aclient: LookerAsyncClient = fake.async_client()\n"
+        "    fake.on('instances.restart', handler)\n"
+        "    fake.inject('instances.get', Reply.error(503), Reply.dropped())\n"
+        "    client.projects.locations.instances.get(name='x')['bogusField']\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(user)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout
+    assert result.stdout.count("error:") == 1 and '"bogusField"' in result.stdout, result.stdout
