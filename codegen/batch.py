@@ -3,7 +3,8 @@
 Each document is generated in a worker process (a :class:`~concurrent.futures.ProcessPoolExecutor`
 with one worker per core; each worker also runs one ``ruff format`` process per API), then,
 unless told otherwise, verified the way a user would use it: every generated module is
-imported and the client is constructed with ``AnonymousCredentials``. Failures are
+imported, the client is constructed with ``AnonymousCredentials`` and so is the in-memory fake
+(``testing.Fake<Api>``). Failures are
 collected as one-line reasons; the batch never stops at the first one.
 """
 
@@ -121,7 +122,7 @@ def run_one(job: Job) -> Result:
 
 
 def verify_package(out: Path, package: str, files: Sequence[str]) -> None:
-    """Import every module of the project ``out/package`` and construct its clients.
+    """Import every module of the project ``out/package`` and construct its clients and its fake.
 
     ``files`` are the project's files (``package/...``); CodegenError if that fails. The
     modules are removed from ``sys.modules`` afterwards so a worker does not keep every
@@ -154,6 +155,17 @@ def verify_package(out: Path, package: str, files: Sequence[str]) -> None:
                 raise CodegenError(
                     f"{package}: constructing {client_class.__name__} fails: {type(exc).__name__}: {exc}"
                 ) from None
+        testing = sys.modules.get(f"{package}.testing")
+        for name in sorted(vars(testing) if testing is not None else ()):
+            fake_class = getattr(testing, name)
+            if not (name.startswith("Fake") and isinstance(fake_class, type)):
+                continue
+            try:  # the in-memory fake: its routes are compiled, its clients wired to it
+                fake = fake_class()
+                fake.client().close()
+                asyncio.run(_wait(fake.async_client().close()))
+            except Exception as exc:
+                raise CodegenError(f"{package}: constructing {name} fails: {type(exc).__name__}: {exc}") from None
     finally:
         sys.path.remove(root)
         for name in [name for name in sys.modules if name == package or name.startswith(package + ".")]:

@@ -146,6 +146,8 @@ class MethodIR:
     media_name: str = ""
     media_doc: str = ""
     raw_response: bool = False
+    #: The response is a google.longrunning Operation (for the generated fake, ``testing.py``).
+    returns_operation: bool = False
 
     @property
     def uses_schemas(self) -> bool:
@@ -820,6 +822,7 @@ class _Lowering:
             upload_spec_name=upload_spec_name,
             upload_spec_expr=upload_spec_expr,
             raw_response=raw_response,
+            returns_operation=self.is_operation_schema(method.response_ref),
         )
 
     def upload_spec(self, method: Method) -> str:

@@ -25,6 +25,7 @@ from codegen.discovery import Document
 from codegen.errors import CodegenError
 from codegen.ir import lower
 from codegen.safety import EndpointPolicy
+from codegen.testing_ir import lower_fake
 from codegen.versions import INITIAL_VERSION, check_version
 
 #: ruff settings that shape generated code; ruff's version is pinned in pyproject.toml.
@@ -100,6 +101,7 @@ def render(document: Document, version: str = INITIAL_VERSION, *, endpoints: End
         "_version.py": env.get_template("version.py.j2").render(client=client, version_literal=repr(version)),
         "_client.py": env.get_template("client.py.j2").render(client=client, is_async=False),
         "_async_client.py": env.get_template("client.py.j2").render(client=client, is_async=True),
+        "testing.py": env.get_template("testing.py.j2").render(client=client, fake=lower_fake(client)),
     }
     if client.schema_modules:  # a big API: a schemas/ package of chunks
         sources["schemas/__init__.py"] = env.get_template("schemas_init.py.j2").render(client=client)

@@ -6,6 +6,8 @@ names) is generated once per session through the same batch code as ``codegen ge
 
 * request equivalence with ``googleapiclient.discovery.build_from_document`` for every
   method of the slice (the full run over 610 documents: ``python -m tests.equivalence --all``);
+* every method of the slice through the API's in-memory fake (``testing.Fake<Api>``): routed
+  to itself, answered with a result or an API error;
 * big APIs stay light: importing compute v1 and constructing its client loads no resource
   or schema module, and no generated file is over :data:`MAX_FILE_BYTES`;
 * one mypy --strict run over looker v1, compute v1, drive v3, storage v1, bigquery v2 and
@@ -157,6 +159,18 @@ def test_mypy_strict_on_the_sample_and_the_fixtures(slice_dir: Path, tmp_path: P
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "Success" in result.stdout
+
+
+def test_slice_fakes_answer_every_method_as_itself(slice_dir: Path) -> None:
+    """Each API's in-memory fake (constructed by the batch's verification already) routes every
+    method, called with synthesized arguments, to that method; clients raise only API errors."""
+    from tests import fake_census
+
+    for api in equivalence.CI_SLICE:
+        result = fake_census.census(bundled.find(*api).path, slice_dir, calls=True, generate=False)
+        assert not result.error, f"{api}: {result.error}"
+        assert not result.misrouted and not result.crashes, (api, result.misrouted[:5], result.crashes[:5])
+        assert result.calls > 0
 
 
 def test_generate_all_reports_figures_and_failures(tmp_path: Path) -> None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
@@ -44,6 +43,7 @@ from gapi_runtime.client import (
     should_reauthorize,
     still_rejected,
 )
+from gapi_runtime.clock import clock_of
 from gapi_runtime.errors import TransportError, http_error
 from gapi_runtime.operations import (
     OperationBase,
@@ -186,6 +186,8 @@ class AsyncApiCore:
         self._timeout = timeout
         self._retry = choose_policy(retry, DEFAULT_RETRY)
         self._refresh_lock = asyncio.Lock()
+        #: What waits between retries and operation polls use (the transport's ``clock``, if any).
+        self.clock = clock_of(transport)
 
     async def call(
         self,
@@ -204,7 +206,7 @@ class AsyncApiCore:
         if timeout is DEFAULT:
             timeout = self._timeout
         policy = choose_policy(retry, self._retry)
-        started = time.monotonic()
+        started = self.clock.monotonic()
         try:
             response = await self._send(spec, url, headers, data, timeout)
         except Exception as exc:
@@ -216,10 +218,10 @@ class AsyncApiCore:
         # Outside the except block, so that a final error does not chain to the first one.
         state = RetryState(policy, spec.http_method, started)
         while True:
-            delay = next_retry_delay(state, spec.id, error)
+            delay = next_retry_delay(state, spec.id, error, self.clock.monotonic())
             if delay is None:
                 raise error
-            await asyncio.sleep(delay)
+            await self.clock.asleep(delay)
             try:
                 response = await self._send(spec, url, headers, data, timeout)
             except Exception as exc:
@@ -483,7 +485,7 @@ class AsyncOperation(OperationBase):
         while not is_done(self._state):
             delay = plan.next_delay()
             if delay:
-                await asyncio.sleep(delay)
+                await self._api.clock.asleep(delay)
             poll_timeout, poll_retry = plan.poll_options()
             try:
                 await self.refresh(poll_timeout, poll_retry)
@@ -556,7 +558,7 @@ class AsyncStatusOperation(StatusOperationBase):
         while not self._is_done():
             delay = plan.next_delay()
             if delay:
-                await asyncio.sleep(delay)
+                await self._api.clock.asleep(delay)
             poll_timeout, poll_retry = plan.poll_options()
             try:
                 self._store(spec, await self._send(spec, poll_timeout, poll_retry))

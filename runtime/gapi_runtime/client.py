@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, Union
 
 from gapi_runtime import encoding, paging
 from gapi_runtime._version import __version__
+from gapi_runtime.clock import clock_of
 from gapi_runtime.errors import ResponseDecodeError, TransportError, http_error
 from gapi_runtime.options import ClientSettings, resolve_settings
 from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy, RetryState, as_policy, describe
@@ -123,9 +124,12 @@ def choose_policy(retry: RetryArg, default: RetryPolicy | None) -> RetryPolicy |
     return None if retry is None else as_policy(retry)
 
 
-def next_retry_delay(state: RetryState, method_id: str, error: Exception) -> float | None:
-    """Seconds to wait before retrying after ``error`` (None: give up and raise it); logs either way."""
-    delay = state.next_delay(error, time.monotonic())
+def next_retry_delay(state: RetryState, method_id: str, error: Exception, now: float | None = None) -> float | None:
+    """Seconds to wait before retrying after ``error`` (None: give up and raise it); logs either way.
+
+    ``now`` is the time on the client's clock (default: :func:`time.monotonic`).
+    """
+    delay = state.next_delay(error, time.monotonic() if now is None else now)
     if delay is None:
         if state.attempt > 1 and _LOGGER.isEnabledFor(logging.DEBUG):
             _LOGGER.debug("%s: attempt %d failed (%s); giving up", method_id, state.attempt, describe(error))
@@ -198,6 +202,8 @@ class ApiCore:
         self._headers = dict(settings.headers)
         self._timeout = settings.timeout
         self._retry = choose_policy(retry, DEFAULT_RETRY)
+        #: What waits between retries and operation polls use (the transport's ``clock``, if any).
+        self.clock = clock_of(settings.transport)
 
     def call(
         self,
@@ -219,7 +225,7 @@ class ApiCore:
         if timeout is DEFAULT:
             timeout = self._timeout
         policy = choose_policy(retry, self._retry)
-        started = time.monotonic()
+        started = self.clock.monotonic()
         try:
             response = self._send(spec, url, headers, data, timeout)
         except Exception as exc:
@@ -246,10 +252,10 @@ class ApiCore:
         """Retry after ``error`` as ``policy`` allows; raise the last error when it does not."""
         state = RetryState(policy, spec.http_method, started)
         while True:
-            delay = next_retry_delay(state, spec.id, error)
+            delay = next_retry_delay(state, spec.id, error, self.clock.monotonic())
             if delay is None:
                 raise error
-            time.sleep(delay)
+            self.clock.sleep(delay)
             try:
                 return self._send(spec, url, headers, data, timeout)
             except Exception as exc:

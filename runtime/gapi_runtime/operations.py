@@ -18,13 +18,13 @@ import dataclasses
 import functools
 import json
 import re
-import time
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
 from gapi_runtime.client import DEFAULT, RetryArg, TimeoutArg
+from gapi_runtime.clock import SYSTEM_CLOCK, Clock
 from gapi_runtime.errors import OperationTimeout, rpc_error
 from gapi_runtime.retry import RetryPolicy, default_predicate
 
@@ -195,7 +195,15 @@ class OperationBase:
 
     def _plan(self, api: Any, timeout: float | None, polling: PollingPolicy | None) -> WaitPlan:
         # The client's defaults (runtime-internal attributes of ApiCore and AsyncApiCore).
-        return WaitPlan(self._name, polling or self._polling, timeout, api._timeout, api._retry, self._get.http_method)
+        return WaitPlan(
+            self._name,
+            polling or self._polling,
+            timeout,
+            api._timeout,
+            api._retry,
+            self._get.http_method,
+            clock=getattr(api, "clock", SYSTEM_CLOCK),
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._name!r} done={is_done(self._state)}>"
@@ -210,8 +218,8 @@ class WaitPlan:
     policy without one) polls use the client's defaults and every failure propagates.
     """
 
-    __slots__ = ("client_retry", "client_timeout", "deadline", "delays", "failure", "get_method", "limit", "name",
-                 "polled")
+    __slots__ = ("client_retry", "client_timeout", "clock", "deadline", "delays", "failure", "get_method", "limit",
+                 "name", "polled")
 
     def __init__(
         self,
@@ -221,10 +229,12 @@ class WaitPlan:
         client_timeout: float | None,
         client_retry: RetryPolicy | None,
         get_method: str,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.name = name
+        self.clock = clock
         self.limit = policy.timeout if timeout is None else timeout
-        self.deadline = None if self.limit is None else time.monotonic() + self.limit
+        self.deadline = None if self.limit is None else clock.monotonic() + self.limit
         self.delays = policy.delays()
         self.client_timeout = client_timeout
         self.client_retry = client_retry
@@ -243,7 +253,7 @@ class WaitPlan:
             return 0.0
         if self.deadline is None:
             return next(self.delays)
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if now >= self.deadline:
             raise OperationTimeout(
                 f"operation {self.name} is not done after {self.limit:g} s"
@@ -255,7 +265,7 @@ class WaitPlan:
         """The timeout and retry policy of the next poll: the client's, cut to the time left."""
         if self.deadline is None:
             return DEFAULT, DEFAULT
-        budget = max(self.deadline - time.monotonic(), _MIN_POLL)
+        budget = max(self.deadline - self.clock.monotonic(), _MIN_POLL)
         timeout = self.client_timeout
         retry = self.client_retry
         if timeout is None or timeout > budget:
@@ -360,7 +370,7 @@ class Operation(OperationBase):
         while not is_done(self._state):
             delay = plan.next_delay()
             if delay:
-                time.sleep(delay)
+                self._api.clock.sleep(delay)
             poll_timeout, poll_retry = plan.poll_options()
             try:
                 self.refresh(poll_timeout, poll_retry)
@@ -684,7 +694,7 @@ class StatusOperation(StatusOperationBase):
         while not self._is_done():
             delay = plan.next_delay()
             if delay:
-                time.sleep(delay)
+                self._api.clock.sleep(delay)
             poll_timeout, poll_retry = plan.poll_options()
             try:
                 self._store(spec, self._send(spec, poll_timeout, poll_retry))
