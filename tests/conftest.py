@@ -5,17 +5,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from google.auth.credentials import AnonymousCredentials
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from looker_v1 import LookerClient  # noqa: E402
-
 from tests.loopback import LoopbackServer  # noqa: E402
+
+if TYPE_CHECKING:
+    from looker_v1 import LookerClient
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,6 +35,10 @@ def server() -> Iterator[LoopbackServer]:
 
 @pytest.fixture
 def looker(server: LoopbackServer) -> Iterator[LookerClient]:
+    """Imported here, not at collection: a run of the generator's tests never loads the client."""
+    from google.auth.credentials import AnonymousCredentials
+    from looker_v1 import LookerClient
+
     client = LookerClient(credentials=AnonymousCredentials(), endpoint=server.url)
     yield client
     client.close()
