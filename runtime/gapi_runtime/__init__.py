@@ -6,6 +6,7 @@ loads it).
 """
 
 from gapi_runtime._version import __version__
+from gapi_runtime.batch import Batch, BatchError, BatchHandle, BatchQueue
 from gapi_runtime.client import DEFAULT, ApiCore, BaseClient, Default, RetryArg, TimeoutArg
 from gapi_runtime.errors import (
     ConnectError,
@@ -27,6 +28,10 @@ __all__ = [
     "DEFAULT_RETRY",
     "ApiCore",
     "BaseClient",
+    "Batch",
+    "BatchError",
+    "BatchHandle",
+    "BatchQueue",
     "ConnectError",
     "Default",
     "MethodSpec",

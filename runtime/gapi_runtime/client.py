@@ -305,8 +305,10 @@ class ApiCore:
         body: object = None,
         timeout: TimeoutArg = DEFAULT,
         retry: RetryArg = DEFAULT,
+        next_token: str = paging.NEXT_PAGE_TOKEN,
     ) -> Iterator[ResponseT]:
-        """Iterate over the pages of a list method: one call per page, following ``nextPageToken``.
+        """Iterate over the pages of a list method: one call per page, following ``nextPageToken``
+        (or the response member ``next_token`` names).
 
         The arguments are those of :meth:`call` and are sent with every page; only
         ``pageToken`` changes. Path arguments are checked before this returns.
@@ -317,6 +319,7 @@ class ApiCore:
             spec.id,
             spec.query,
             query_values,
+            next_token,
         )
 
     def items(
@@ -328,9 +331,10 @@ class ApiCore:
         timeout: TimeoutArg,
         retry: RetryArg,
         field: str,
+        next_token: str = paging.NEXT_PAGE_TOKEN,
     ) -> Iterator[Any]:
         """Iterate over the ``field`` items of every page (see :meth:`pages`)."""
-        return paging.items(self.pages(spec, path_values, query_values, body, timeout, retry), field)
+        return paging.items(self.pages(spec, path_values, query_values, body, timeout, retry, next_token), field)
 
     def close(self) -> None:
         self.transport.close()
@@ -355,7 +359,14 @@ class ClientDescription:
     _ROOT_URL: ClassVar[str] = ""
     _SERVICE_PATH: ClassVar[str] = ""
     _SCOPES: ClassVar[tuple[str, ...]] = ()
+    _BATCH_PATH: ClassVar[str] = ""
     _api: _ApiCoreLike
+
+    def _batch_url(self) -> str:
+        """Where ``batch()`` POSTs: the resolved endpoint (regional or not) + the document's ``batchPath``."""
+        from gapi_runtime.batch import batch_url
+
+        return batch_url(self._api.base_url, self._SERVICE_PATH, self._BATCH_PATH)
 
     @property
     def base_url(self) -> str:

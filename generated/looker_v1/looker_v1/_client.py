@@ -45,6 +45,7 @@ class LookerClient(_rt.BaseClient):
     )
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://looker.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def projects(self) -> _projects.ProjectsResource:
@@ -80,3 +81,27 @@ class LookerClient(_rt.BaseClient):
             ((_PROJECTS_LOCATIONS_OPERATIONS_GET, _PROJECTS_LOCATIONS_OPERATIONS_CANCEL),),
             polling,
         )
+
+    def batch(self, *, max_batch_size: int = 100) -> LookerBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` sends them, at most ``max_batch_size`` (1 to 1000) per request.
+        """
+        return LookerBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class LookerBatch(_rt.Batch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def projects(self) -> _projects.ProjectsBatchResource:
+        """The ``projects`` resource."""
+        from .resources.projects import ProjectsBatchResource
+
+        return ProjectsBatchResource(self._api)
