@@ -163,6 +163,8 @@ def _generate(args: argparse.Namespace) -> int:
     if args.source is None:
         raise CodegenError("name an API, a document file, or pass --all (see codegen generate --help)")
     document = _load(args.source, args.version)
+    for warning in document.warnings:  # what the loader worked around (e.g. a parameter without location)
+        print(f"codegen: warning: {warning}", file=sys.stderr)
     if not args.check:
         evolve.check_downgrade(document, args.out, allow=args.allow_downgrade)
     endpoints = EndpointPolicy.from_flags(args.universe_domain, args.allow_endpoint)
