@@ -94,6 +94,7 @@ class BatchHandle(Generic[ResponseT]):
         "headers",
         "policy",
         "reauthorized",
+        "returns",
         "spec",
         "state",
         "url",
@@ -107,8 +108,10 @@ class BatchHandle(Generic[ResponseT]):
         data: bytes | None,
         policy: RetryPolicy | None,
         content_id: str,
+        returns: bool = True,
     ) -> None:
         self.spec = spec
+        self.returns = returns  # False: the method returns nothing (result() is None, as the direct call)
         self.url = url
         self.headers = headers  # the part's own headers (not those every call shares)
         self.data = data
@@ -170,12 +173,16 @@ class BatchQueue:
         query_values: Sequence[object],
         body: object = None,
         retry: RetryArg = DEFAULT,
+        returns: bool = True,
     ) -> BatchHandle[ResponseT]:
-        """Queue ``spec``'s request with these arguments and return its handle."""
+        """Queue ``spec``'s request with these arguments and return its handle.
+
+        ``returns`` is False for methods that return nothing: their handle's result is None.
+        """
         url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
         own = {name: value for name, value in headers.items() if self._headers.get(name) != value}
         handle = BatchHandle(
-            spec, url, own, data, choose_policy(retry, self._retry), f"{self._prefix}+{len(self.handles) + 1}"
+            spec, url, own, data, choose_policy(retry, self._retry), f"{self._prefix}+{len(self.handles) + 1}", returns
         )
         self.handles.append(handle)
         return handle
@@ -371,7 +378,8 @@ class BatchPlan:
             self.failed(handle, http_error(response.status, response.data, handle.spec.id, handle.url, response))
             return
         try:
-            handle._resolve(decode_response(handle.spec, handle.url, response))
+            value = decode_response(handle.spec, handle.url, response)
+            handle._resolve(value if handle.returns else None)
         except Exception as exc:
             self.failed(handle, exc)
 
