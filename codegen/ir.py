@@ -28,8 +28,9 @@ RUNTIME_MIN_VERSION = "1.0"
 #: Every generated package's distribution is this prefix + its package name, ``_`` → ``-``.
 DISTRIBUTION_PREFIX = "gapi-"
 
-#: Attributes of the runtime's BaseClient that generated resources must not shadow.
-CLIENT_RESERVED = ("close", "base_url", "operation", "transport", "credentials")
+#: Attributes of the runtime's BaseClient (and of the batch classes, which offer the same
+#: resources and top-level methods) that generated resources must not shadow.
+CLIENT_RESERVED = ("close", "base_url", "operation", "transport", "credentials", "batch", "execute", "max_batch_size")
 #: Names a resource class must not define: builtins its annotations use, and ``functools``,
 #: whose ``cached_property`` decorates lazy resources in the class body.
 CLASS_RESERVED = ("str", "int", "float", "bool", "object", "functools")
