@@ -198,9 +198,13 @@ def test_media_methods_are_refused(packages: dict[str, Any], batch_server: Loopb
     batch = drive.batch()
     with pytest.raises(BatchError, match=r"drive\.files\.export: media .* cannot be sent in a batch"):
         batch.files.export(file_id="doc", mime_type="text/csv")
+    with pytest.raises(BatchError, match=r"drive\.files\.create: media .* cannot be sent in a batch"):
+        batch.files.create(body={"name": "a.txt"}, media_body=b"content")  # type: ignore[arg-type]
     assert len(batch) == 0
+    folder = batch.files.create(body={"name": "folder", "mimeType": "application/vnd.google-apps.folder"})
+    assert len(batch) == 1 and not folder.done()  # metadata only: fine in a batch
     batch.execute()
-    assert batch_server.requests == []
+    assert len(batch_server.requests) == 1 and folder.result()["name"] == "folder"
 
 
 def test_batch_sizes_and_with_block(
