@@ -79,7 +79,8 @@ class Summary:
 
 def run_one(job: Job) -> Result:
     """Generate (and verify) one document; never raises for a problem with the document."""
-    from codegen import discovery, evolve, render
+    from codegen import discovery
+    from codegen.generate import generate
     from codegen.safety import EndpointPolicy
 
     started = time.perf_counter()
@@ -88,18 +89,13 @@ def run_one(job: Job) -> Result:
     try:
         document = discovery.load_path(job.path)
         out = Path(job.out)
-        if not job.check:
-            evolve.check_downgrade(document, out, allow=job.allow_downgrade)
         endpoints = EndpointPolicy.from_flags(job.universe_domains, job.allowed_endpoints)
-        output = render.render(document, evolve.package_version(document, out), endpoints=endpoints)
+        generated = generate(document, out, check=job.check, allow_downgrade=job.allow_downgrade, endpoints=endpoints)
+        output = generated.output
         package = output.package
         largest = max((len(data) for name, data in output.files.items() if name.endswith(".py")), default=0)
-        stale = False
-        changed: list[str] = []
-        if job.check:
-            stale = bool(render.diff(output, out))
-        else:
-            changed = render.write(output, out)
+        stale = bool(generated.difference)
+        changed = generated.changed
         verified = False
         if job.verify and not job.check:
             verify_package(out, output.package, [name for name in output.files if name.endswith(".py")])
@@ -193,9 +189,7 @@ def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def run_all(
-    jobs_list: Sequence[Job], workers: int, on_done: Callable[[Result], None] | None = None
-) -> Summary:
+def run_all(jobs_list: Sequence[Job], workers: int, on_done: Callable[[Result], None] | None = None) -> Summary:
     """Run ``jobs_list`` on ``workers`` processes, biggest documents first (for balance).
 
     A document byte-identical to another (google-api-python-client bundles ``admin.directoryv1``

@@ -17,8 +17,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from codegen import changelog, discovery, evolve, render
+from codegen import changelog, discovery
 from codegen.errors import CodegenError, one_line
+from codegen.generate import generate, package_version
 from codegen.safety import EndpointPolicy
 
 #: The runtime's project folder when the generator runs from this repository.
@@ -43,9 +44,9 @@ def build(
         stage = Path(tmp)
         projects: list[Path] = []
         for document in documents:
-            output = render.render(document, evolve.package_version(document, generated), endpoints=endpoints)
+            version = package_version(document, generated)
+            output = generate(document, stage, version=version, allow_downgrade=True, endpoints=endpoints).output
             _keep_changelog(generated / output.package, stage / output.package)
-            render.write(output, stage)
             projects.append(stage / output.package)
         return _wheels(projects, out, stage, runtime=runtime)
 

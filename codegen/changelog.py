@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codegen.errors import CodegenError, one_line
+from codegen.files import write_atomic
+from codegen.versions import INITIAL_VERSION, VERSION
 
 if TYPE_CHECKING:
     from codegen.diff import Bump, Report
 
 FILENAME = "CHANGELOG.md"
-INITIAL_VERSION = "1.0.0"
-_VERSION = re.compile(r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$")
 _HEADING = re.compile(r"^## +(\S+)", re.MULTILINE)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~])")
 _SECTIONS: Mapping[str, str] = {"breaking": "Breaking changes", "feature": "Features", "patch": "Other changes"}
@@ -40,21 +40,14 @@ def current_version(package_dir: Path) -> str:
     if match is None:
         raise CodegenError(f"{path}: no '## X.Y.Z' version heading; the newest heading is the package version")
     version = match.group(1)
-    if not _VERSION.fullmatch(version):
+    if not VERSION.fullmatch(version):
         raise CodegenError(f"{path}: the newest heading {version!r} is not a version X.Y.Z")
-    return version
-
-
-def check_version(version: str) -> str:
-    """``version`` itself when it is ``X.Y.Z`` (no leading zeros), else a :class:`CodegenError`."""
-    if not _VERSION.fullmatch(version):
-        raise CodegenError(f"not a version X.Y.Z: {version!r}")
     return version
 
 
 def bump(version: str, kind: Bump) -> str:
     """``1.4.2`` bumped: major → ``2.0.0``, minor → ``1.5.0``, patch → ``1.4.3``, none → same."""
-    match = _VERSION.fullmatch(version)
+    match = VERSION.fullmatch(version)
     if match is None:
         raise CodegenError(f"not a version X.Y.Z: {version!r}")
     major, minor, patch = (int(part) for part in match.groups())
@@ -115,7 +108,6 @@ def prepend(package_dir: Path, package: str, text: str, previous: tuple[str, str
     ``previous`` is (version, revision) of the package before the update: recorded as a
     baseline entry when the changelog is created.
     """
-    from codegen.fetch import write_atomic
 
     path = package_dir / FILENAME
     if path.is_file():

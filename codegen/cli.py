@@ -155,7 +155,7 @@ def _load(source: str, version: str | None) -> Document:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from codegen import evolve, render
+    from codegen.generate import generate
     from codegen.safety import EndpointPolicy
 
     if args.all_apis:
@@ -165,22 +165,21 @@ def _generate(args: argparse.Namespace) -> int:
     document = _load(args.source, args.version)
     for warning in document.warnings:  # what the loader worked around (e.g. a parameter without location)
         print(f"codegen: warning: {warning}", file=sys.stderr)
-    if not args.check:
-        evolve.check_downgrade(document, args.out, allow=args.allow_downgrade)
     endpoints = EndpointPolicy.from_flags(args.universe_domain, args.allow_endpoint)
-    output = render.render(document, evolve.package_version(document, args.out), endpoints=endpoints)
+    generated = generate(
+        document, args.out, check=args.check, allow_downgrade=args.allow_downgrade, endpoints=endpoints
+    )
+    output = generated.output
     if args.check:
-        difference = render.diff(output, args.out)
-        if difference:
-            sys.stdout.write(difference)
+        if generated.difference:
+            sys.stdout.write(generated.difference)
             print(f"codegen: {args.out / output.package} is stale", file=sys.stderr)
             return EXIT_STALE
         print(f"{args.out / output.package} is up to date")
         return EXIT_OK
-    changed = render.write(output, args.out)
     print(
         f"{args.out / output.package}: {output.method_count} methods, {output.schema_count} schemas, "
-        f"{len(changed)} file(s) changed"
+        f"{len(generated.changed)} file(s) changed"
     )
     return EXIT_OK
 

@@ -63,6 +63,7 @@ from typing import Any, Literal, TypeVar
 from codegen import ir, naming
 from codegen.discovery import Document, Method, Resource, Schema
 from codegen.errors import CodegenError
+from codegen.versions import compare_revisions
 
 Severity = Literal["breaking", "feature", "patch", "docs"]
 Bump = Literal["major", "minor", "patch", "none"]
@@ -232,15 +233,6 @@ def _change_lines(changes: tuple[Change, ...], collapse: bool) -> list[str]:
         lines.append(f"  {change.python}: {change.message}")
         lines.append(f"      at {change.path}")
     return lines
-
-
-def compare_revisions(old: str, new: str) -> int | None:
-    """Order two revisions (``YYYYMMDD`` strings): -1 older, 0 same, 1 newer, None unknown."""
-    if old == new:
-        return 0
-    if old.isdigit() and new.isdigit() and old.isascii() and new.isascii():
-        return -1 if int(new) < int(old) else (1 if int(new) > int(old) else 0)
-    return None
 
 
 def diff_documents(old: Document, new: Document) -> Report:

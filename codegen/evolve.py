@@ -1,8 +1,6 @@
 """API evolution commands: ``codegen diff``, ``codegen fetch``, ``codegen update``.
 
-Also the two hooks ``codegen generate`` uses: the package version it emits
-(:func:`package_version`) and the refusal to replace a stored document by an older
-revision (:func:`check_downgrade`).
+``update`` composes fetch → diff → :func:`codegen.generate.generate` → changelog entry.
 """
 
 from __future__ import annotations
@@ -18,51 +16,9 @@ from codegen.errors import CodegenError
 
 if TYPE_CHECKING:
     from codegen.diff import Report
-    from codegen.discovery import Document
     from codegen.safety import EndpointPolicy
 
 EXIT_OK, EXIT_BREAKING, EXIT_ERROR = 0, 1, 2
-STORED_DOCUMENT = "discovery.json"
-
-
-# --- hooks for `codegen generate` ------------------------------------------------------
-
-
-def package_dir(document: Document, out_dir: Path) -> Path:
-    from codegen.ir import package_name
-
-    return out_dir / package_name(document)
-
-
-def package_version(document: Document, out_dir: Path) -> str:
-    """The version to emit for ``document``'s package under ``out_dir`` (from its changelog)."""
-    from codegen import changelog
-
-    return changelog.current_version(package_dir(document, out_dir))
-
-
-def stored_revision(path: Path) -> str | None:
-    """The revision of the stored document at ``path``; None when there is none readable."""
-    try:
-        tree = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return None
-    revision = tree.get("revision") if isinstance(tree, dict) else None
-    return revision if isinstance(revision, str) else None
-
-
-def check_downgrade(document: Document, out_dir: Path, allow: bool) -> None:
-    """Refuse ``document`` when its revision is older than the stored one, unless ``allow``."""
-    from codegen.diff import compare_revisions
-
-    stored = package_dir(document, out_dir) / STORED_DOCUMENT
-    old = stored_revision(stored)
-    if old is None or allow or compare_revisions(old, document.revision) != -1:
-        return
-    raise CodegenError(
-        f"{document.source}: revision {document.revision} is older than revision {old} of {stored}; "
-        "refusing to downgrade (pass --allow-downgrade to do it anyway)"
-    )
 
 
 # --- the command line ------------------------------------------------------------------
@@ -176,7 +132,9 @@ def _diff(args: argparse.Namespace) -> int:
             new = discovery.load_path(args.against)
         else:
             new = discovery.load_path(bundled.find(name, version).path)
-        stored = package_dir(new, args.out) / STORED_DOCUMENT
+        from codegen.generate import STORED_DOCUMENT, package_folder
+
+        stored = package_folder(new, args.out) / STORED_DOCUMENT
         if not stored.is_file():
             raise CodegenError(f"no stored document at {stored}: generate the package first (`codegen generate`)")
         old = discovery.load_path(stored)
@@ -189,7 +147,8 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from codegen.fetch import fetch, write_atomic
+    from codegen.fetch import fetch
+    from codegen.files import write_atomic
 
     fetched = fetch(args.name, args.version, args.discovery_url)
     for failure in fetched.failures:
@@ -254,8 +213,10 @@ def update(
     ``endpoints`` is the endpoint policy of :func:`codegen.render.render` (default: googleapis.com).
     """
     from codegen import changelog, discovery, render
-    from codegen.diff import compare_revisions, diff_documents
+    from codegen.diff import diff_documents
     from codegen.fetch import fetch
+    from codegen.generate import STORED_DOCUMENT, generate, package_folder
+    from codegen.versions import compare_revisions
 
     if document_path is not None:
         new = discovery.load_path(document_path)
@@ -267,7 +228,7 @@ def update(
             if log is not None:
                 print(f"codegen: note: {failure}", file=log)
         new = fetched.document
-    target = package_dir(new, out_dir)
+    target = package_folder(new, out_dir)
     stored = target / STORED_DOCUMENT
     current = changelog.current_version(target)
 
@@ -296,8 +257,7 @@ def update(
     if not stored.is_file():
         if dry_run:
             return result("dry-run", current, "none"), None
-        output = render.render(new, current, endpoints=endpoints)
-        files = tuple(render.write(output, out_dir))
+        files = generate(new, out_dir, version=current, allow_downgrade=True, endpoints=endpoints).changed
         path = changelog.prepend(target, target.name, changelog.entry(current, None, new.revision, changelog.today()))
         return result("created", current, "none", files, str(path)), None
 

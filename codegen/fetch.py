@@ -18,10 +18,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit
 
 from codegen import __version__
@@ -70,7 +68,7 @@ def discovery_urls(
 
 
 def _check_url(url: str, what: str) -> None:
-    from gapi_runtime.options import is_loopback_host
+    from gapi_runtime.hosts import is_loopback_host
 
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
@@ -192,19 +190,3 @@ def _error_message(body: bytes) -> str:
         parts = [str(error.get(key)) for key in ("code", "status", "message") if error.get(key) not in (None, "")]
         return one_line(" ".join(parts) or "error", 200)
     return one_line(str(error), 200)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -21,11 +21,11 @@ from pathlib import Path
 import jinja2
 
 from codegen import safety
-from codegen.changelog import INITIAL_VERSION, check_version
 from codegen.discovery import Document
 from codegen.errors import CodegenError
 from codegen.ir import lower
 from codegen.safety import EndpointPolicy
+from codegen.versions import INITIAL_VERSION, check_version
 
 #: ruff settings that shape generated code; ruff's version is pinned in pyproject.toml.
 RUFF_FORMAT_ARGS = ("format", "--isolated", "--line-length", "100", "--target-version", "py310", "--quiet")
@@ -87,7 +87,7 @@ class Output:
 def render(document: Document, version: str = INITIAL_VERSION, *, endpoints: EndpointPolicy | None = None) -> Output:
     """Render ``document`` into formatted, compiled file contents (nothing is written).
 
-    ``version`` is the package version emitted as ``_version.py`` (see :mod:`codegen.changelog`).
+    ``version`` is the package version emitted as ``_version.py`` (see :mod:`codegen.versions`).
     ``endpoints`` says which endpoint URLs the document may name (default: https on
     googleapis.com); the document's safety is checked first (see :mod:`codegen.safety`).
     """

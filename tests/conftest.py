@@ -18,6 +18,14 @@ from looker_v1 import LookerClient  # noqa: E402
 from tests.loopback import LoopbackServer  # noqa: E402
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/ from the fixture documents instead of comparing (review with git diff)",
+    )
+
+
 @pytest.fixture
 def server() -> Iterator[LoopbackServer]:
     with LoopbackServer() as running:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen import changelog, discovery
+from codegen import changelog, discovery, versions
 from codegen.diff import diff_documents
 from codegen.errors import CodegenError
 
@@ -34,7 +34,7 @@ def test_bump(version: str, kind: changelog.Bump, expected: str) -> None:
 @pytest.mark.parametrize("bad", ["1.0", "1.0.0.0", "01.0.0", "1.0.0-rc1", "v1.0.0", ""])
 def test_versions_are_plain_x_y_z(bad: str) -> None:
     with pytest.raises(CodegenError):
-        changelog.check_version(bad)
+        versions.check_version(bad)
 
 
 def test_current_version_is_the_newest_heading(tmp_path: Path) -> None:

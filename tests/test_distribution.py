@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -115,8 +116,15 @@ def test_built_wheels_install_without_the_generator_and_call_cancel(tmp_path: Pa
 def test_generator_wheel_generates_outside_the_repository(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     _run([sys.executable, "-m", "codegen", "build", "looker", "v1", "--out", str(wheels)], cwd=ROOT)  # the runtime's
+    # Built from a copy of what git tracks, so no build/ folder of an earlier build leaks in.
+    source = tmp_path / "source"
+    source.mkdir()
+    tracked = _run(["git", "ls-files", "-z", "--", "pyproject.toml", "README.md", "codegen"], cwd=ROOT).stdout
+    for name in filter(None, tracked.split("\0")):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / name, source / name)
     _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps",
-          "--no-build-isolation", "--wheel-dir", str(wheels), str(ROOT)], cwd=tmp_path)  # fmt: skip
+          "--no-build-isolation", "--wheel-dir", str(wheels), str(source)], cwd=tmp_path)  # fmt: skip
     python = _fresh_environment(tmp_path / "env")
     _pip_install(python, "gapi-codegen", find_links=wheels)
     installed = _installed(python)

@@ -184,7 +184,7 @@ def _method_ids() -> list[str]:
 
     import looker_v1 as package
 
-    document = json.loads((Path(package.__file__).parent / "discovery.json").read_text())
+    document = json.loads((Path(package.__file__).parent.parent / "discovery.json").read_text())  # the project folder
     ids: list[str] = []
 
     def walk(resource: dict[str, Any]) -> None:

@@ -12,12 +12,12 @@ import datetime
 import ipaddress
 import logging
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from gapi_runtime import TLSError, TransportError, Urllib3Transport
+from gapi_runtime import PooledTransport, TLSError, Transport, TransportError, Urllib3Transport
 from gapi_runtime.redirects import MAX_REDIRECTS, RedirectError, RedirectingTransport
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
@@ -228,29 +228,39 @@ def test_tls_is_verified_by_default(tls_server: LoopbackServer) -> None:
     assert tls_server.requests == []  # the token never went out
 
 
-def test_a_trusted_certificate_works(tls_server: LoopbackServer, certificate: tuple[Path, Path]) -> None:
-    transport = Urllib3Transport(ssl_context=_trusting(certificate))
+TRANSPORTS = pytest.mark.parametrize("make", [PooledTransport, Urllib3Transport])
+
+
+@TRANSPORTS
+def test_a_trusted_certificate_works(
+    tls_server: LoopbackServer, certificate: tuple[Path, Path], make: Callable[..., Transport]
+) -> None:
+    transport = make(ssl_context=_trusting(certificate))
     with LookerClient(credentials=Credentials(token=TOKEN), endpoint=_https(tls_server), transport=transport) as client:
         assert client.projects.locations.instances.get(name=NAME) == {}
     assert tls_server.last.headers["authorization"] == f"Bearer {TOKEN}"
 
 
-def test_a_context_that_does_not_verify_does_not_downgrade(tls_server: LoopbackServer) -> None:
+@TRANSPORTS
+def test_a_context_that_does_not_verify_does_not_downgrade(
+    tls_server: LoopbackServer, make: Callable[..., Transport]
+) -> None:
     lax = ssl.create_default_context()
     lax.check_hostname = False
     lax.verify_mode = ssl.CERT_NONE
-    transport = Urllib3Transport(ssl_context=lax)
+    transport = make(ssl_context=lax)
     with LookerClient(credentials=Credentials(token=TOKEN), endpoint=_https(tls_server), transport=transport) as client:
         with pytest.raises(TLSError):
             client.projects.locations.instances.get(name=NAME, retry=None)
     assert tls_server.requests == []
 
 
+@TRANSPORTS
 def test_https_to_http_redirect_is_refused(
-    tls_server: LoopbackServer, other: LoopbackServer, certificate: tuple[Path, Path]
+    tls_server: LoopbackServer, other: LoopbackServer, certificate: tuple[Path, Path], make: Callable[..., Transport]
 ) -> None:
     tls_server.reply(Reply(302, b"", {"location": other.url + "plain"}))
-    transport = Urllib3Transport(ssl_context=_trusting(certificate))
+    transport = make(ssl_context=_trusting(certificate))
     with LookerClient(credentials=Credentials(token=TOKEN), endpoint=_https(tls_server), transport=transport) as client:
         with pytest.raises(RedirectError, match="no TLS downgrade"):
             client.projects.locations.instances.get(name=NAME, retry=None)
@@ -354,4 +364,4 @@ def test_no_secret_in_logs_errors_or_reprs(
 def test_the_redirecting_transport_wraps_every_transport(server: LoopbackServer) -> None:
     with LookerClient(credentials=AnonymousCredentials(), endpoint=server.url) as client:
         assert isinstance(client._api.transport, RedirectingTransport)
-        assert isinstance(client._api.transport.inner, Urllib3Transport)
+        assert isinstance(client._api.transport.inner, PooledTransport)

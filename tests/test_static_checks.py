@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +31,10 @@ def test_ruff_lint() -> None:
 
 
 def test_generated_client_types_check_from_user_code(tmp_path: Path) -> None:
-    """User code that misuses the client is caught by mypy; correct code passes."""
+    """User code that misuses the client is caught by mypy; correct code passes.
+
+    mypy runs in a temporary folder without PYTHONPATH or MYPYPATH: it finds ``looker_v1``
+    through the path-based editable install, as it would from a user's own project."""
     good = tmp_path / "good.py"
     good.write_text(
         "from looker_v1 import LookerClient\n"
@@ -51,14 +55,15 @@ def test_generated_client_types_check_from_user_code(tmp_path: Path) -> None:
         "    client.projects.locations.instances.list(parent='p', page_size='10')\n"
         "    client.projects.locations.instances.get(name='x')['bogusField']\n"
     )
+    outside = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "MYPYPATH")}
     ok = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(good)],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        capture_output=True, text=True, cwd=tmp_path, check=False, env=outside,
     )
     assert ok.returncode == 0, ok.stdout
     ko = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(bad)],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        capture_output=True, text=True, cwd=tmp_path, check=False, env=outside,
     )
     assert ko.returncode == 1
     assert 'Unexpected keyword argument "nam"' in ko.stdout

@@ -18,6 +18,7 @@ from gapi_runtime.errors import (
     TransportError,
 )
 from gapi_runtime.operations import DEFAULT_POLLING, Operation, PollingPolicy
+from gapi_runtime.pooled_transport import PooledTransport
 from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy
 from gapi_runtime.spec import MethodSpec, PathParam
 from gapi_runtime.transport import Response, Transport, Urllib3Transport
@@ -40,6 +41,7 @@ __all__ = [
     "PagingError",
     "PathParam",
     "PollingPolicy",
+    "PooledTransport",
     "RequestTimeout",
     "Response",
     "ResponseDecodeError",

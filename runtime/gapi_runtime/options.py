@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from gapi_runtime.hosts import is_loopback_host
+from gapi_runtime.pooled_transport import PooledTransport
 from gapi_runtime.redirects import RedirectingTransport
-from gapi_runtime.transport import Transport, Urllib3Transport
+from gapi_runtime.transport import Transport
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -40,16 +41,6 @@ def _header_value(option: str, value: object) -> str:
     if not text or any(not (0x20 < ord(char) < 0x7F) for char in text):
         raise ValueError(f"client_options {option} must be non-empty printable ASCII without spaces")
     return text
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for ``localhost``, 127.0.0.0/8 and ``::1``."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_endpoint(url: str, allow_insecure_http: bool = False) -> str:
@@ -121,7 +112,7 @@ def resolve_settings(
         base_url=base_url,
         credentials=resolved,
         transport=RedirectingTransport(
-            transport if transport is not None else Urllib3Transport(), allow_insecure_http=allow_insecure_http
+            transport if transport is not None else PooledTransport(), allow_insecure_http=allow_insecure_http
         ),
         headers=headers,
         timeout=timeout,

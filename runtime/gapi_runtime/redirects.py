@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from urllib.parse import urljoin, urlsplit
 
 from gapi_runtime.errors import TransportError
+from gapi_runtime.hosts import is_loopback_host
 from gapi_runtime.transport import Response, Transport
 
 __all__ = [
@@ -171,8 +172,6 @@ def check_target(current: str, location: str, allow_insecure_http: bool) -> str:
     if parts.username is not None or parts.password is not None:
         raise RedirectError(f"redirect from {where} to a URL with user info refused")
     if parts.scheme == "http":
-        from gapi_runtime.options import is_loopback_host
-
         if urlsplit(current).scheme == "https":
             raise RedirectError(f"redirect from {where} to plain http ({shown}) refused: no TLS downgrade")
         if not (allow_insecure_http or is_loopback_host(parts.hostname)):

@@ -1,0 +1,86 @@
+"""One generation step: load → lower → render → write, with the package's version and the downgrade guard.
+
+``codegen generate`` (one document or ``--all``), ``codegen build`` and ``codegen update`` all
+go through :func:`generate`; rendering itself knows nothing of changelogs or stored documents.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from codegen import changelog, render
+from codegen.errors import CodegenError
+from codegen.ir import package_name
+from codegen.versions import compare_revisions
+
+if TYPE_CHECKING:
+    from codegen.discovery import Document
+    from codegen.safety import EndpointPolicy
+
+#: The input document, stored in the project folder beside the package it generated.
+STORED_DOCUMENT = "discovery.json"
+
+
+@dataclass(frozen=True)
+class Generated:
+    """What one generation did: the rendered output and, by mode, the changed files or the diff."""
+
+    output: render.Output
+    changed: tuple[str, ...] = ()  # files written or removed (write mode)
+    difference: str = ""  # unified diff against what is on disk (check mode; empty: up to date)
+
+
+def package_folder(document: Document, out: Path) -> Path:
+    """The project folder ``out/<package>`` that ``document`` generates."""
+    return out / package_name(document)
+
+
+def package_version(document: Document, out: Path) -> str:
+    """The version to emit for ``document``'s package under ``out`` (from its changelog)."""
+    return changelog.current_version(package_folder(document, out))
+
+
+def stored_revision(path: Path) -> str | None:
+    """The revision of the stored document at ``path``; None when there is none readable."""
+    try:
+        tree = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    revision = tree.get("revision") if isinstance(tree, dict) else None
+    return revision if isinstance(revision, str) else None
+
+
+def check_downgrade(document: Document, out: Path, allow: bool) -> None:
+    """Refuse ``document`` when its revision is older than the stored one, unless ``allow``."""
+    stored = package_folder(document, out) / STORED_DOCUMENT
+    old = stored_revision(stored)
+    if old is None or allow or compare_revisions(old, document.revision) != -1:
+        return
+    raise CodegenError(
+        f"{document.source}: revision {document.revision} is older than revision {old} of {stored}; "
+        "refusing to downgrade (pass --allow-downgrade to do it anyway)"
+    )
+
+
+def generate(
+    document: Document,
+    out: Path,
+    *,
+    check: bool = False,
+    allow_downgrade: bool = False,
+    endpoints: EndpointPolicy | None = None,
+    version: str | None = None,
+) -> Generated:
+    """Render ``document`` into ``out/<package>``; with ``check``, write nothing and diff instead.
+
+    The version comes from the package's changelog under ``out`` unless ``version`` is given.
+    """
+    if not check:
+        check_downgrade(document, out, allow=allow_downgrade)
+    output = render.render(document, version or package_version(document, out), endpoints=endpoints)
+    if check:
+        return Generated(output, difference=render.diff(output, out))
+    return Generated(output, changed=tuple(render.write(output, out)))
