@@ -493,10 +493,3 @@ def check_size(max_batch_size: int) -> None:
     """ValueError unless 1 <= ``max_batch_size`` <= :data:`MAX_BATCH_SIZE`."""
     if not isinstance(max_batch_size, int) or not 1 <= max_batch_size <= MAX_BATCH_SIZE:
         raise ValueError(f"max_batch_size must be an integer from 1 to {MAX_BATCH_SIZE}, got {max_batch_size!r}")
-
-
-def batch_url(base_url: str, service_path: str, batch_path: str) -> str:
-    """The batch endpoint: the resolved root URL (base URL without the service path) + ``batchPath``."""
-    service = service_path.lstrip("/")
-    root = base_url[: len(base_url) - len(service)] if service and base_url.endswith(service) else base_url
-    return root + batch_path.lstrip("/")

@@ -340,6 +340,13 @@ class ApiCore:
         self.transport.close()
 
 
+def batch_url(base_url: str, service_path: str, batch_path: str) -> str:
+    """The batch endpoint: the resolved root URL (base URL without the service path) + ``batchPath``."""
+    service = service_path.lstrip("/")
+    root = base_url[: len(base_url) - len(service)] if service and base_url.endswith(service) else base_url
+    return root + batch_path.lstrip("/")
+
+
 _ClientT = TypeVar("_ClientT", bound="BaseClient")
 
 
@@ -364,8 +371,6 @@ class ClientDescription:
 
     def _batch_url(self) -> str:
         """Where ``batch()`` POSTs: the resolved endpoint (regional or not) + the document's ``batchPath``."""
-        from gapi_runtime.batch import batch_url
-
         return batch_url(self._api.base_url, self._SERVICE_PATH, self._BATCH_PATH)
 
     @property
