@@ -401,7 +401,7 @@ def _compare_api(path: str, out: Path, generate: bool, report: ApiReport, token:
         client_class = getattr(package, client_ir.client_class)
         with LoopbackServer() as server:
             service = build_from_document(
-                document.raw.decode("utf-8"),  # a copy: it adds global parameters to what it is given
+                _dynamic_document(tree, document),  # a copy: it adds global parameters to what it is given
                 http=httplib2.Http(),
                 client_options={"api_endpoint": server.url + document.service_path.lstrip("/")},
             )
@@ -430,7 +430,7 @@ def _compare_method(
         wire_args = {
             name: argument_value(schema, token)
             for name, schema in sorted(parameters.items())
-            if name not in colliding or schema.get("required")
+            if (name not in colliding or schema.get("required")) and "location" in schema  # none: both drop it
         }
     except ValueError as exc:
         return Outcome(case.method_id, "error", detail=str(exc))
@@ -484,6 +484,18 @@ def _compare_method(
     if colliding and outcome.verdict in ("equal", "deviating"):
         return Outcome(case.method_id, "deviating", "param-collision", ", ".join(sorted(colliding)))
     return outcome
+
+
+def _dynamic_document(tree: dict[str, Any], document: Any) -> str:
+    """The document for googleapiclient: as it is, but with the ``rootUrl`` and ``servicePath``
+    our loader derived when the document lacks them (googleapiclient cannot build it otherwise;
+    the endpoint is the loopback server's anyway)."""
+    if "rootUrl" in tree and "servicePath" in tree:
+        return str(document.raw.decode("utf-8"))
+    copy = dict(tree)
+    copy["rootUrl"] = document.root_url or "https://example.googleapis.com/"
+    copy["servicePath"] = document.service_path
+    return json.dumps(copy)
 
 
 def _dynamic_node(nodes: dict[tuple[str, ...], Any], path: tuple[str, ...]) -> Any:

@@ -595,3 +595,13 @@ def test_old_style_base_path_and_missing_version_get_defaults(api: Api) -> None:
     assert client_class._SERVICE_PATH == "oldstyle/v2/"
     api.client.things.get(id="a")
     assert api.last.path == "/oldstyle/v2/things/a"
+
+
+@uses("method_shapes")
+def test_a_method_parameter_named_like_a_standard_one_wins(api: Api) -> None:
+    keywords = inspect.signature(api.client.things.lookup).parameters
+    assert keywords["key"].kind is inspect.Parameter.KEYWORD_ONLY and "key_" not in keywords
+    assert "fields_" not in keywords and "quota_user" in keywords  # the method's own 'fields' (repeated)
+    api.client.things.lookup(key="k1", fields=["a", "b"], quota_user="q")
+    assert api.last.path == "/v1/lookup/k1"
+    assert api.last.query == [("fields", "a"), ("fields", "b"), ("quotaUser", "q")]

@@ -27,6 +27,7 @@ def test_every_fixture_matches_the_dynamic_client_or_a_listed_deviation() -> Non
     # Each listed deviation shows up where a fixture provokes it.
     assert totals.deviating["param-collision"] == 1  # param_names: filterBy/filter_by, 'body'
     assert totals.deviating["shadowed-method"] == 1  # method_resource_same_name
+    assert totals.deviating["standard-parameter-shadowed"] == 1  # method_shapes: things.lookup (path 'key')
     assert totals.deviating["reserved-expansion"] >= 10  # {+var} paths with 'x y:z@ä'
 
 

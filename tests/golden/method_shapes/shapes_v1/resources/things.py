@@ -36,6 +36,14 @@ _THINGS_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
 )
 
+_THINGS_LOOKUP: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
+    id="shapes.things.lookup",
+    http_method="GET",
+    path=("v1/lookup/", ""),
+    path_params=(_rt.PathParam("key", False, None),),
+    query=("fields", "$.xgafv", "prettyPrint", "quotaUser"),
+)
+
 _THINGS_PATCH: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     id="shapes.things.patch",
     http_method="PATCH",
@@ -138,6 +146,37 @@ class ThingsResource:
         """
         return self._api.call(
             _THINGS_GET, (id,), (xgafv, fields, pretty_print, quota_user), None, timeout, retry
+        )
+
+    def lookup(
+        self,
+        *,
+        key: str,
+        fields: _t.Sequence[str] | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Thing:
+        """Declares parameters under standard wire names: its own definitions win.
+
+        HTTP: GET v1/lookup/{key}
+
+        Args:
+            key: A path parameter named like the standard 'key' (as recaptchaenterprise
+                retrieveLegacySecretKey).
+            fields: The method's own 'fields': a repeated query parameter, not the partial-
+                response selector.
+            xgafv, pretty_print, quota_user: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
+        Returns:
+            The Thing response, decoded from JSON.
+        """
+        return self._api.call(
+            _THINGS_LOOKUP, (key,), (fields, xgafv, pretty_print, quota_user), None, timeout, retry
         )
 
     def patch(
@@ -365,6 +404,37 @@ class ThingsAsyncResource:
             _THINGS_GET, (id,), (xgafv, fields, pretty_print, quota_user), None, timeout, retry
         )
 
+    async def lookup(
+        self,
+        *,
+        key: str,
+        fields: _t.Sequence[str] | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _s.Thing:
+        """Declares parameters under standard wire names: its own definitions win.
+
+        HTTP: GET v1/lookup/{key}
+
+        Args:
+            key: A path parameter named like the standard 'key' (as recaptchaenterprise
+                retrieveLegacySecretKey).
+            fields: The method's own 'fields': a repeated query parameter, not the partial-
+                response selector.
+            xgafv, pretty_print, quota_user: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
+        Returns:
+            The Thing response, decoded from JSON.
+        """
+        return await self._api.call(
+            _THINGS_LOOKUP, (key,), (fields, xgafv, pretty_print, quota_user), None, timeout, retry
+        )
+
     async def patch(
         self,
         *,
@@ -561,6 +631,21 @@ class ThingsBatchResource:
         """Queue this request in the batch (the arguments of the direct call); returns its handle."""
         return self._api.call(
             _THINGS_GET, (id,), (xgafv, fields, pretty_print, quota_user), None, retry
+        )
+
+    def lookup(
+        self,
+        *,
+        key: str,
+        fields: _t.Sequence[str] | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _rt.BatchHandle[_s.Thing]:
+        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
+        return self._api.call(
+            _THINGS_LOOKUP, (key,), (fields, xgafv, pretty_print, quota_user), None, retry
         )
 
     def patch(
