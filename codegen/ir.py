@@ -256,6 +256,13 @@ class ResourceModule:
     root: ResourceIR
     alias: str = ""  # the name under which other modules import this one
     resources: tuple[ResourceIR, ...] = ()
+    #: The name under which ``_client.py`` imports this module's twin in ``_batch/`` (top-level modules).
+    batch_alias: str = ""
+
+    @property
+    def spec_names(self) -> str:
+        """The MethodSpec constants this module defines, comma-separated (``_batch/`` imports them)."""
+        return ", ".join(method.spec_name for resource in self.resources for method in resource.methods)
 
     @property
     def uses_schemas(self) -> bool:
@@ -964,6 +971,7 @@ class _Lowering:
         top_names = [module_scope.allocate(root.attribute) for root in roots]
         for name in top_names:
             aliases[name] = alias_scope.allocate("_" + name)
+        batch_aliases = {name: alias_scope.allocate(f"_{name}_batch") for name in top_names}
         for root, name in zip(roots, top_names, strict=True):
             place(root, name, (0, 0), (root.attribute.rstrip("_"),))
             while pending:
@@ -991,7 +999,7 @@ class _Lowering:
         modules = {
             name: ResourceModule(name, group[0], aliases[name], tuple(group)) for name, group in members.items()
         }
-        top = [modules[name] for name in top_names]
+        top = [dataclasses.replace(modules[name], batch_alias=batch_aliases[name]) for name in top_names]
         rest = [module for name, module in sorted(modules.items()) if name not in top_names]
         return top, rest
 

@@ -348,3 +348,19 @@ def test_encode_and_parse_round_trip(packages: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="not multipart/mixed"):
         parse_batch("application/json", b"{}")
     assert BatchPlan([handle], "u", 1).chunks() == [[handle]]
+
+
+def test_batch_twins_load_only_when_a_batch_reaches_them(
+    packages: dict[str, Any], batch_server: LoopbackServer
+) -> None:
+    import sys
+
+    gp.forget("drive_v3")
+    drive_package = packages["drive"]
+    with gp.on_path(Path(drive_package.__file__).parent.parent):
+        fresh = __import__("drive_v3")
+        drive = fresh.DriveClient(credentials=AnonymousCredentials(), endpoint=batch_server.url)
+        drive.files.get(file_id="a")
+        assert "drive_v3.resources.files" in sys.modules and "drive_v3._batch.files" not in sys.modules
+        drive.batch().files.get(file_id="a")
+        assert "drive_v3._batch.files" in sys.modules

@@ -12,6 +12,7 @@ from gapi_runtime import aio as _aio
 if _t.TYPE_CHECKING:
     from . import schemas as _s
     from .resources import projects as _projects
+    from ._batch import projects as _projects_batch
 
 
 class LookerAsyncClient(_aio.AsyncBaseClient):
@@ -105,8 +106,8 @@ class LookerAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def projects(self) -> _projects.ProjectsBatchResource:
+    def projects(self) -> _projects_batch.ProjectsBatchResource:
         """The ``projects`` resource."""
-        from .resources.projects import ProjectsBatchResource
+        from ._batch.projects import ProjectsBatchResource
 
         return ProjectsBatchResource(self._api)

@@ -11,6 +11,7 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from . import schemas as _s
     from .resources import projects as _projects
+    from ._batch import projects as _projects_batch
 
 
 class LookerClient(_rt.BaseClient):
@@ -100,8 +101,8 @@ class LookerBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def projects(self) -> _projects.ProjectsBatchResource:
+    def projects(self) -> _projects_batch.ProjectsBatchResource:
         """The ``projects`` resource."""
-        from .resources.projects import ProjectsBatchResource
+        from ._batch.projects import ProjectsBatchResource
 
         return ProjectsBatchResource(self._api)

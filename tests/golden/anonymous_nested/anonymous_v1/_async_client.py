@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import orders as _orders
+    from ._batch import orders as _orders_batch
 
 
 class AnonymousAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class AnonymousAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def orders(self) -> _orders.OrdersBatchResource:
+    def orders(self) -> _orders_batch.OrdersBatchResource:
         """The ``orders`` resource."""
-        from .resources.orders import OrdersBatchResource
+        from ._batch.orders import OrdersBatchResource
 
         return OrdersBatchResource(self._api)

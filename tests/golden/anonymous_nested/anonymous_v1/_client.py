@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import orders as _orders
+    from ._batch import orders as _orders_batch
 
 
 class AnonymousClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class AnonymousBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def orders(self) -> _orders.OrdersBatchResource:
+    def orders(self) -> _orders_batch.OrdersBatchResource:
         """The ``orders`` resource."""
-        from .resources.orders import OrdersBatchResource
+        from ._batch.orders import OrdersBatchResource
 
         return OrdersBatchResource(self._api)

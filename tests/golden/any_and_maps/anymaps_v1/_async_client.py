@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import holders as _holders
+    from ._batch import holders as _holders_batch
 
 
 class AnymapsAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class AnymapsAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def holders(self) -> _holders.HoldersBatchResource:
+    def holders(self) -> _holders_batch.HoldersBatchResource:
         """The ``holders`` resource."""
-        from .resources.holders import HoldersBatchResource
+        from ._batch.holders import HoldersBatchResource
 
         return HoldersBatchResource(self._api)

@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import holders as _holders
+    from ._batch import holders as _holders_batch
 
 
 class AnymapsClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class AnymapsBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def holders(self) -> _holders.HoldersBatchResource:
+    def holders(self) -> _holders_batch.HoldersBatchResource:
         """The ``holders`` resource."""
-        from .resources.holders import HoldersBatchResource
+        from ._batch.holders import HoldersBatchResource
 
         return HoldersBatchResource(self._api)

@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import things as _things
+    from ._batch import things as _things_batch
 
 
 class ApiversionAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class ApiversionAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def things(self) -> _things.ThingsBatchResource:
+    def things(self) -> _things_batch.ThingsBatchResource:
         """The ``things`` resource."""
-        from .resources.things import ThingsBatchResource
+        from ._batch.things import ThingsBatchResource
 
         return ThingsBatchResource(self._api)

@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import translations as _translations
+    from ._batch import translations as _translations_batch
 
 
 class DatawrapperAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class DatawrapperAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def translations(self) -> _translations.TranslationsBatchResource:
+    def translations(self) -> _translations_batch.TranslationsBatchResource:
         """The ``translations`` resource."""
-        from .resources.translations import TranslationsBatchResource
+        from ._batch.translations import TranslationsBatchResource
 
         return TranslationsBatchResource(self._api)

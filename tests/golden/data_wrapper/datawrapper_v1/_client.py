@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import translations as _translations
+    from ._batch import translations as _translations_batch
 
 
 class DatawrapperClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class DatawrapperBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def translations(self) -> _translations.TranslationsBatchResource:
+    def translations(self) -> _translations_batch.TranslationsBatchResource:
         """The ``translations`` resource."""
-        from .resources.translations import TranslationsBatchResource
+        from ._batch.translations import TranslationsBatchResource
 
         return TranslationsBatchResource(self._api)

@@ -11,6 +11,8 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import legacy as _legacy
     from .resources import things as _things
+    from ._batch import legacy as _legacy_batch
+    from ._batch import things as _things_batch
 
 
 class DeprecationsClient(_rt.BaseClient):
@@ -68,15 +70,15 @@ class DeprecationsBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def legacy(self) -> _legacy.LegacyBatchResource:
+    def legacy(self) -> _legacy_batch.LegacyBatchResource:
         """The ``legacy`` resource. Deprecated: the API marks it (or a resource above it) as deprecated; its methods warn."""
-        from .resources.legacy import LegacyBatchResource
+        from ._batch.legacy import LegacyBatchResource
 
         return LegacyBatchResource(self._api)
 
     @functools.cached_property
-    def things(self) -> _things.ThingsBatchResource:
+    def things(self) -> _things_batch.ThingsBatchResource:
         """The ``things`` resource."""
-        from .resources.things import ThingsBatchResource
+        from ._batch.things import ThingsBatchResource
 
         return ThingsBatchResource(self._api)

@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import projects as _projects
+    from ._batch import projects as _projects_batch
 
 
 class HttpbodyAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class HttpbodyAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def projects(self) -> _projects.ProjectsBatchResource:
+    def projects(self) -> _projects_batch.ProjectsBatchResource:
         """The ``projects`` resource."""
-        from .resources.projects import ProjectsBatchResource
+        from ._batch.projects import ProjectsBatchResource
 
         return ProjectsBatchResource(self._api)

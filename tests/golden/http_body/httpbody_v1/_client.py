@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import projects as _projects
+    from ._batch import projects as _projects_batch
 
 
 class HttpbodyClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class HttpbodyBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def projects(self) -> _projects.ProjectsBatchResource:
+    def projects(self) -> _projects_batch.ProjectsBatchResource:
         """The ``projects`` resource."""
-        from .resources.projects import ProjectsBatchResource
+        from ._batch.projects import ProjectsBatchResource
 
         return ProjectsBatchResource(self._api)

@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import events as _events
+    from ._batch import events as _events_batch
 
 
 class InlineschemasAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class InlineschemasAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def events(self) -> _events.EventsBatchResource:
+    def events(self) -> _events_batch.EventsBatchResource:
         """The ``events`` resource."""
-        from .resources.events import EventsBatchResource
+        from ._batch.events import EventsBatchResource
 
         return EventsBatchResource(self._api)

@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import events as _events
+    from ._batch import events as _events_batch
 
 
 class InlineschemasClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class InlineschemasBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def events(self) -> _events.EventsBatchResource:
+    def events(self) -> _events_batch.EventsBatchResource:
         """The ``events`` resource."""
-        from .resources.events import EventsBatchResource
+        from ._batch.events import EventsBatchResource
 
         return EventsBatchResource(self._api)

@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import counters as _counters
+    from ._batch import counters as _counters_batch
 
 
 class Int64stringsAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class Int64stringsAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def counters(self) -> _counters.CountersBatchResource:
+    def counters(self) -> _counters_batch.CountersBatchResource:
         """The ``counters`` resource."""
-        from .resources.counters import CountersBatchResource
+        from ._batch.counters import CountersBatchResource
 
         return CountersBatchResource(self._api)

@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import counters as _counters
+    from ._batch import counters as _counters_batch
 
 
 class Int64stringsClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class Int64stringsBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def counters(self) -> _counters.CountersBatchResource:
+    def counters(self) -> _counters_batch.CountersBatchResource:
         """The ``counters`` resource."""
-        from .resources.counters import CountersBatchResource
+        from ._batch.counters import CountersBatchResource
 
         return CountersBatchResource(self._api)

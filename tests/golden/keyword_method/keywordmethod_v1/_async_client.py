@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import instances as _instances
+    from ._batch import instances as _instances_batch
 
 
 class KeywordmethodAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class KeywordmethodAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def instances(self) -> _instances.InstancesBatchResource:
+    def instances(self) -> _instances_batch.InstancesBatchResource:
         """The ``instances`` resource."""
-        from .resources.instances import InstancesBatchResource
+        from ._batch.instances import InstancesBatchResource
 
         return InstancesBatchResource(self._api)

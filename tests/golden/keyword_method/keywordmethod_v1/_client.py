@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import instances as _instances
+    from ._batch import instances as _instances_batch
 
 
 class KeywordmethodClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class KeywordmethodBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def instances(self) -> _instances.InstancesBatchResource:
+    def instances(self) -> _instances_batch.InstancesBatchResource:
         """The ``instances`` resource."""
-        from .resources.instances import InstancesBatchResource
+        from ._batch.instances import InstancesBatchResource
 
         return InstancesBatchResource(self._api)

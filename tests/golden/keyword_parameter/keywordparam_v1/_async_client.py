@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import stats as _stats
+    from ._batch import stats as _stats_batch
 
 
 class KeywordparamAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class KeywordparamAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def stats(self) -> _stats.StatsBatchResource:
+    def stats(self) -> _stats_batch.StatsBatchResource:
         """The ``stats`` resource."""
-        from .resources.stats import StatsBatchResource
+        from ._batch.stats import StatsBatchResource
 
         return StatsBatchResource(self._api)

@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import stats as _stats
+    from ._batch import stats as _stats_batch
 
 
 class KeywordparamClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class KeywordparamBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def stats(self) -> _stats.StatsBatchResource:
+    def stats(self) -> _stats_batch.StatsBatchResource:
         """The ``stats`` resource."""
-        from .resources.stats import StatsBatchResource
+        from ._batch.stats import StatsBatchResource
 
         return StatsBatchResource(self._api)

@@ -11,6 +11,8 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import global_ as _global_
     from .resources import projects as _projects
+    from ._batch import global_ as _global__batch
+    from ._batch import projects as _projects_batch
 
 
 class KeywordresourceClient(_rt.BaseClient):
@@ -68,15 +70,15 @@ class KeywordresourceBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def global_(self) -> _global_.GlobalBatchResource:
+    def global_(self) -> _global__batch.GlobalBatchResource:
         """The ``global`` resource."""
-        from .resources.global_ import GlobalBatchResource
+        from ._batch.global_ import GlobalBatchResource
 
         return GlobalBatchResource(self._api)
 
     @functools.cached_property
-    def projects(self) -> _projects.ProjectsBatchResource:
+    def projects(self) -> _projects_batch.ProjectsBatchResource:
         """The ``projects`` resource."""
-        from .resources.projects import ProjectsBatchResource
+        from ._batch.projects import ProjectsBatchResource
 
         return ProjectsBatchResource(self._api)

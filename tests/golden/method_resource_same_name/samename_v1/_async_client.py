@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import engines as _engines
+    from ._batch import engines as _engines_batch
 
 
 class SamenameAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class SamenameAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def engines(self) -> _engines.EnginesBatchResource:
+    def engines(self) -> _engines_batch.EnginesBatchResource:
         """The ``engines`` resource."""
-        from .resources.engines import EnginesBatchResource
+        from ._batch.engines import EnginesBatchResource
 
         return EnginesBatchResource(self._api)

@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import engines as _engines
+    from ._batch import engines as _engines_batch
 
 
 class SamenameClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class SamenameBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def engines(self) -> _engines.EnginesBatchResource:
+    def engines(self) -> _engines_batch.EnginesBatchResource:
         """The ``engines`` resource."""
-        from .resources.engines import EnginesBatchResource
+        from ._batch.engines import EnginesBatchResource
 
         return EnginesBatchResource(self._api)

@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import values as _values
+    from ._batch import values as _values_batch
 
 
 class NonobjectAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class NonobjectAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def values(self) -> _values.ValuesBatchResource:
+    def values(self) -> _values_batch.ValuesBatchResource:
         """The ``values`` resource."""
-        from .resources.values import ValuesBatchResource
+        from ._batch.values import ValuesBatchResource
 
         return ValuesBatchResource(self._api)

@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import values as _values
+    from ._batch import values as _values_batch
 
 
 class NonobjectClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class NonobjectBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def values(self) -> _values.ValuesBatchResource:
+    def values(self) -> _values_batch.ValuesBatchResource:
         """The ``values`` resource."""
-        from .resources.values import ValuesBatchResource
+        from ._batch.values import ValuesBatchResource
 
         return ValuesBatchResource(self._api)

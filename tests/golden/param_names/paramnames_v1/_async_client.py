@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import reports as _reports
+    from ._batch import reports as _reports_batch
 
 
 class ParamnamesAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class ParamnamesAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def reports(self) -> _reports.ReportsBatchResource:
+    def reports(self) -> _reports_batch.ReportsBatchResource:
         """The ``reports`` resource."""
-        from .resources.reports import ReportsBatchResource
+        from ._batch.reports import ReportsBatchResource
 
         return ReportsBatchResource(self._api)

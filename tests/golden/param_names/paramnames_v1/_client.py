@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import reports as _reports
+    from ._batch import reports as _reports_batch
 
 
 class ParamnamesClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class ParamnamesBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def reports(self) -> _reports.ReportsBatchResource:
+    def reports(self) -> _reports_batch.ReportsBatchResource:
         """The ``reports`` resource."""
-        from .resources.reports import ReportsBatchResource
+        from ._batch.reports import ReportsBatchResource
 
         return ReportsBatchResource(self._api)

@@ -11,6 +11,8 @@ from gapi_runtime import aio as _aio
 if _t.TYPE_CHECKING:
     from .resources import projects as _projects
     from .resources import simple as _simple
+    from ._batch import projects as _projects_batch
+    from ._batch import simple as _simple_batch
 
 
 class PluspathAsyncClient(_aio.AsyncBaseClient):
@@ -70,15 +72,15 @@ class PluspathAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def projects(self) -> _projects.ProjectsBatchResource:
+    def projects(self) -> _projects_batch.ProjectsBatchResource:
         """The ``projects`` resource."""
-        from .resources.projects import ProjectsBatchResource
+        from ._batch.projects import ProjectsBatchResource
 
         return ProjectsBatchResource(self._api)
 
     @functools.cached_property
-    def simple(self) -> _simple.SimpleBatchResource:
+    def simple(self) -> _simple_batch.SimpleBatchResource:
         """The ``simple`` resource."""
-        from .resources.simple import SimpleBatchResource
+        from ._batch.simple import SimpleBatchResource
 
         return SimpleBatchResource(self._api)

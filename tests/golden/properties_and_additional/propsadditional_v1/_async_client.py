@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import mixed as _mixed
+    from ._batch import mixed as _mixed_batch
 
 
 class PropsadditionalAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class PropsadditionalAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def mixed(self) -> _mixed.MixedBatchResource:
+    def mixed(self) -> _mixed_batch.MixedBatchResource:
         """The ``mixed`` resource."""
-        from .resources.mixed import MixedBatchResource
+        from ._batch.mixed import MixedBatchResource
 
         return MixedBatchResource(self._api)

@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import mixed as _mixed
+    from ._batch import mixed as _mixed_batch
 
 
 class PropsadditionalClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class PropsadditionalBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def mixed(self) -> _mixed.MixedBatchResource:
+    def mixed(self) -> _mixed_batch.MixedBatchResource:
         """The ``mixed`` resource."""
-        from .resources.mixed import MixedBatchResource
+        from ._batch.mixed import MixedBatchResource
 
         return MixedBatchResource(self._api)

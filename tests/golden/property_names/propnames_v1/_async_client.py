@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import queries as _queries
+    from ._batch import queries as _queries_batch
 
 
 class PropnamesAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class PropnamesAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def queries(self) -> _queries.QueriesBatchResource:
+    def queries(self) -> _queries_batch.QueriesBatchResource:
         """The ``queries`` resource."""
-        from .resources.queries import QueriesBatchResource
+        from ._batch.queries import QueriesBatchResource
 
         return QueriesBatchResource(self._api)

@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import queries as _queries
+    from ._batch import queries as _queries_batch
 
 
 class PropnamesClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class PropnamesBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def queries(self) -> _queries.QueriesBatchResource:
+    def queries(self) -> _queries_batch.QueriesBatchResource:
         """The ``queries`` resource."""
-        from .resources.queries import QueriesBatchResource
+        from ._batch.queries import QueriesBatchResource
 
         return QueriesBatchResource(self._api)

@@ -11,6 +11,8 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import http_health_checks as _http_health_checks
     from .resources import http_health_checks_ as _http_health_checks_
+    from ._batch import http_health_checks as _http_health_checks_batch
+    from ._batch import http_health_checks_ as _http_health_checks__batch
 
 
 class SchemacaseClient(_rt.BaseClient):
@@ -68,15 +70,15 @@ class SchemacaseBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def http_health_checks(self) -> _http_health_checks.HttpHealthChecksBatchResource:
+    def http_health_checks(self) -> _http_health_checks_batch.HttpHealthChecksBatchResource:
         """The ``HTTPHealthChecks`` resource."""
-        from .resources.http_health_checks import HttpHealthChecksBatchResource
+        from ._batch.http_health_checks import HttpHealthChecksBatchResource
 
         return HttpHealthChecksBatchResource(self._api)
 
     @functools.cached_property
-    def http_health_checks_(self) -> _http_health_checks_.HttpHealthChecksBatchResource:
+    def http_health_checks_(self) -> _http_health_checks__batch.HttpHealthChecksBatchResource:
         """The ``httpHealthChecks`` resource."""
-        from .resources.http_health_checks_ import HttpHealthChecksBatchResource
+        from ._batch.http_health_checks_ import HttpHealthChecksBatchResource
 
         return HttpHealthChecksBatchResource(self._api)

@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import services as _services
+    from ._batch import services as _services_batch
 
 
 class SchemanamesAsyncClient(_aio.AsyncBaseClient):
@@ -62,8 +63,8 @@ class SchemanamesAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def services(self) -> _services.ServicesBatchResource:
+    def services(self) -> _services_batch.ServicesBatchResource:
         """The ``services`` resource."""
-        from .resources.services import ServicesBatchResource
+        from ._batch.services import ServicesBatchResource
 
         return ServicesBatchResource(self._api)

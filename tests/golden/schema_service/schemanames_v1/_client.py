@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import services as _services
+    from ._batch import services as _services_batch
 
 
 class SchemanamesClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class SchemanamesBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def services(self) -> _services.ServicesBatchResource:
+    def services(self) -> _services_batch.ServicesBatchResource:
         """The ``services`` resource."""
-        from .resources.services import ServicesBatchResource
+        from ._batch.services import ServicesBatchResource
 
         return ServicesBatchResource(self._api)

@@ -14,6 +14,7 @@ from ._client import _CLOSE, _OPERATION, _TOKENINFO
 if _t.TYPE_CHECKING:
     from . import schemas as _s
     from .resources import userinfo as _userinfo
+    from ._batch import userinfo as _userinfo_batch
 
 
 class ToplevelAsyncClient(_aio.AsyncBaseClient):
@@ -148,9 +149,9 @@ class ToplevelAsyncBatch(_aio.AsyncBatch):
     """
 
     @functools.cached_property
-    def userinfo(self) -> _userinfo.UserinfoBatchResource:
+    def userinfo(self) -> _userinfo_batch.UserinfoBatchResource:
         """The ``userinfo`` resource."""
-        from .resources.userinfo import UserinfoBatchResource
+        from ._batch.userinfo import UserinfoBatchResource
 
         return UserinfoBatchResource(self._api)
 

@@ -11,6 +11,7 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from . import schemas as _s
     from .resources import userinfo as _userinfo
+    from ._batch import userinfo as _userinfo_batch
 
 _CLOSE: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     id="toplevel.close",
@@ -162,9 +163,9 @@ class ToplevelBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def userinfo(self) -> _userinfo.UserinfoBatchResource:
+    def userinfo(self) -> _userinfo_batch.UserinfoBatchResource:
         """The ``userinfo`` resource."""
-        from .resources.userinfo import UserinfoBatchResource
+        from ._batch.userinfo import UserinfoBatchResource
 
         return UserinfoBatchResource(self._api)
 

@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import things as _things
+    from ._batch import things as _things_batch
 
 
 class EdgeadminClient(_rt.BaseClient):
@@ -60,8 +61,8 @@ class EdgeadminBatch(_rt.Batch):
     """
 
     @functools.cached_property
-    def things(self) -> _things.ThingsBatchResource:
+    def things(self) -> _things_batch.ThingsBatchResource:
         """The ``things`` resource."""
-        from .resources.things import ThingsBatchResource
+        from ._batch.things import ThingsBatchResource
 
         return ThingsBatchResource(self._api)

@@ -94,27 +94,3 @@ class OrdersAsyncResource:
         return await self._api.call(
             _ORDERS_CREATE, (), (xgafv, fields, pretty_print), body, timeout, retry
         )
-
-
-# The batch twins of the classes above, for AnonymousBatch and AnonymousAsyncBatch: calls queue.
-
-
-class OrdersBatchResource:
-    """The ``orders`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def create(
-        self,
-        *,
-        body: _s.Order,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Order]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_ORDERS_CREATE, (), (xgafv, fields, pretty_print), body, retry)

@@ -99,28 +99,3 @@ class HoldersAsyncResource:
         return await self._api.call(
             _HOLDERS_PUT, (id,), (xgafv, fields, pretty_print), body, timeout, retry
         )
-
-
-# The batch twins of the classes above, for AnymapsBatch and AnymapsAsyncBatch: calls queue.
-
-
-class HoldersBatchResource:
-    """The ``holders`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def put(
-        self,
-        *,
-        id: str,
-        body: _s.Holder,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Holder]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_HOLDERS_PUT, (id,), (xgafv, fields, pretty_print), body, retry)

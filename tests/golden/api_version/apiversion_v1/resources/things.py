@@ -152,38 +152,3 @@ class ThingsAsyncResource:
         return await self._api.call(
             _THINGS_PLAIN, (), (xgafv, fields, pretty_print), None, timeout, retry
         )
-
-
-# The batch twins of the classes above, for ApiversionBatch and ApiversionAsyncBatch: calls queue.
-
-
-class ThingsBatchResource:
-    """The ``things`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def get(
-        self,
-        *,
-        id: str,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Thing]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_THINGS_GET, (id,), (xgafv, fields, pretty_print), None, retry)
-
-    def plain(
-        self,
-        *,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Thing]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_THINGS_PLAIN, (), (xgafv, fields, pretty_print), None, retry)

@@ -92,26 +92,3 @@ class LegacyAsyncResource:
         return await self._api.call(
             _LEGACY_LIST, (), (xgafv, fields, pretty_print), None, timeout, retry
         )
-
-
-# The batch twins of the classes above, for DeprecationsBatch and DeprecationsAsyncBatch: calls queue.
-
-
-class LegacyBatchResource:
-    """The ``legacy`` resource. Deprecated: the API marks it (or a resource above it) as deprecated; its methods warn."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def list(
-        self,
-        *,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Thing]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_LEGACY_LIST, (), (xgafv, fields, pretty_print), None, retry)

@@ -99,28 +99,3 @@ class ProjectsAsyncResource:
         return await self._api.call(
             _PROJECTS_FHIR, (parent,), (xgafv, fields, pretty_print), body, timeout, retry
         )
-
-
-# The batch twins of the classes above, for HttpbodyBatch and HttpbodyAsyncBatch: calls queue.
-
-
-class ProjectsBatchResource:
-    """The ``projects`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def fhir(
-        self,
-        *,
-        parent: str,
-        body: _s.HttpBody,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.HttpBody]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_PROJECTS_FHIR, (parent,), (xgafv, fields, pretty_print), body, retry)

@@ -154,39 +154,3 @@ class EventsAsyncResource:
         return await self._api.call(
             _EVENTS_SHAPED, (), (xgafv, fields, pretty_print), body, timeout, retry
         )
-
-
-# The batch twins of the classes above, for InlineschemasBatch and InlineschemasAsyncBatch: calls queue.
-
-
-class EventsBatchResource:
-    """The ``events`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def send(
-        self,
-        *,
-        body: _t.Dict[str, _t.Any],
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_t.Dict[str, _t.Any]]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_EVENTS_SEND, (), (xgafv, fields, pretty_print), body, retry)
-
-    def shaped(
-        self,
-        *,
-        body: _s.EventsShapedRequest,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.EventsShapedResponse]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_EVENTS_SHAPED, (), (xgafv, fields, pretty_print), body, retry)

@@ -127,38 +127,3 @@ class StatsAsyncResource:
             timeout,
             retry,
         )
-
-
-# The batch twins of the classes above, for KeywordparamBatch and KeywordparamAsyncBatch: calls queue.
-
-
-class StatsBatchResource:
-    """The ``stats`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def get(
-        self,
-        *,
-        name: str,
-        class_: str,
-        continue_: str | None = None,
-        from_: str | None = None,
-        import_: bool | None = None,
-        lambda_: _t.Sequence[int] | None = None,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Thing]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(
-            _STATS_GET,
-            (name, class_),
-            (continue_, from_, import_, lambda_, xgafv, fields, pretty_print),
-            None,
-            retry,
-        )

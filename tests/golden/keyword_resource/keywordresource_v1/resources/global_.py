@@ -87,26 +87,3 @@ class GlobalAsyncResource:
         return await self._api.call(
             _GLOBAL_LIST, (), (xgafv, fields, pretty_print), None, timeout, retry
         )
-
-
-# The batch twins of the classes above, for KeywordresourceBatch and KeywordresourceAsyncBatch: calls queue.
-
-
-class GlobalBatchResource:
-    """The ``global`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def list(
-        self,
-        *,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Thing]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_GLOBAL_LIST, (), (xgafv, fields, pretty_print), None, retry)

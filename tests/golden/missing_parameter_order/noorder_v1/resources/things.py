@@ -116,32 +116,3 @@ class ThingsAsyncResource:
             timeout,
             retry,
         )
-
-
-# The batch twins of the classes above, for NoorderBatch and NoorderAsyncBatch: calls queue.
-
-
-class ThingsBatchResource:
-    """The ``things`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def get(
-        self,
-        *,
-        id: str,
-        mode: str,
-        zone: str,
-        verbose: bool | None = None,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Thing]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(
-            _THINGS_GET, (zone, id), (mode, verbose, xgafv, fields, pretty_print), None, retry
-        )

@@ -154,39 +154,3 @@ class ValuesAsyncResource:
         return await self._api.call(
             _VALUES_PUT, (), (xgafv, fields, pretty_print), body, timeout, retry
         )
-
-
-# The batch twins of the classes above, for NonobjectBatch and NonobjectAsyncBatch: calls queue.
-
-
-class ValuesBatchResource:
-    """The ``values`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def detect(
-        self,
-        *,
-        body: _s.Wrapper,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Detections]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_VALUES_DETECT, (), (xgafv, fields, pretty_print), body, retry)
-
-    def put(
-        self,
-        *,
-        body: _s.Wrapper,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.JsonValue]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_VALUES_PUT, (), (xgafv, fields, pretty_print), body, retry)

@@ -98,30 +98,3 @@ class SimpleAsyncResource:
         return await self._api.call(
             _SIMPLE_GET, (thing, rest), (xgafv, fields, pretty_print), None, timeout, retry
         )
-
-
-# The batch twins of the classes above, for PluspathBatch and PluspathAsyncBatch: calls queue.
-
-
-class SimpleBatchResource:
-    """The ``simple`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def get(
-        self,
-        *,
-        thing: str,
-        rest: str,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Thing]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(
-            _SIMPLE_GET, (thing, rest), (xgafv, fields, pretty_print), None, retry
-        )

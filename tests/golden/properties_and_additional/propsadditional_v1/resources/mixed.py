@@ -92,27 +92,3 @@ class MixedAsyncResource:
         return await self._api.call(
             _MIXED_POST, (), (xgafv, fields, pretty_print), body, timeout, retry
         )
-
-
-# The batch twins of the classes above, for PropsadditionalBatch and PropsadditionalAsyncBatch: calls queue.
-
-
-class MixedBatchResource:
-    """The ``mixed`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def post(
-        self,
-        *,
-        body: _s.Mixed,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.MixedObjects]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_MIXED_POST, (), (xgafv, fields, pretty_print), body, retry)

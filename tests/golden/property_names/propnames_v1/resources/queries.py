@@ -154,39 +154,3 @@ class QueriesAsyncResource:
         return await self._api.call(
             _QUERIES_RUN, (), (xgafv, fields, pretty_print), body, timeout, retry
         )
-
-
-# The batch twins of the classes above, for PropnamesBatch and PropnamesAsyncBatch: calls queue.
-
-
-class QueriesBatchResource:
-    """The ``queries`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def plain(
-        self,
-        *,
-        body: _s.Plain,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Plain]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_QUERIES_PLAIN, (), (xgafv, fields, pretty_print), body, retry)
-
-    def run(
-        self,
-        *,
-        body: _s.Query,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Query]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_QUERIES_RUN, (), (xgafv, fields, pretty_print), body, retry)

@@ -119,37 +119,3 @@ class ThingsAsyncResource:
             timeout,
             retry,
         )
-
-
-# The batch twins of the classes above, for RepeatedenumBatch and RepeatedenumAsyncBatch: calls queue.
-
-
-class ThingsBatchResource:
-    """The ``things`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def list(
-        self,
-        *,
-        flags: _t.Sequence[bool] | None = None,
-        sizes: _t.Sequence[int] | None = None,
-        states: _t.Sequence[_t.Literal["STATE_UNSPECIFIED", "ACTIVE", "DELETED"]] | None = None,
-        tags: _t.Sequence[str] | None = None,
-        view: _t.Literal["BASIC", "FULL"] | None = None,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Thing]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(
-            _THINGS_LIST,
-            (),
-            (flags, sizes, states, tags, view, xgafv, fields, pretty_print),
-            None,
-            retry,
-        )

@@ -94,29 +94,3 @@ class HttpHealthChecksAsyncResource:
         return await self._api.call(
             _HTTP_HEALTH_CHECKS_GET, (check,), (xgafv, fields, pretty_print), None, timeout, retry
         )
-
-
-# The batch twins of the classes above, for SchemacaseBatch and SchemacaseAsyncBatch: calls queue.
-
-
-class HttpHealthChecksBatchResource:
-    """The ``HTTPHealthChecks`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def get(
-        self,
-        *,
-        check: str,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.HttpsHealthCheck]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(
-            _HTTP_HEALTH_CHECKS_GET, (check,), (xgafv, fields, pretty_print), None, retry
-        )

@@ -156,39 +156,3 @@ class ServicesAsyncResource:
         return await self._api.call(
             _SERVICES_GET, (name,), (xgafv, fields, pretty_print), None, timeout, retry
         )
-
-
-# The batch twins of the classes above, for SchemanamesBatch and SchemanamesAsyncBatch: calls queue.
-
-
-class ServicesBatchResource:
-    """The ``services`` resource."""
-
-    __slots__ = ("_api",)
-
-    def __init__(self, api: _rt.BatchQueue) -> None:
-        self._api = api
-
-    def create(
-        self,
-        *,
-        body: _s.Service,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Any]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_SERVICES_CREATE, (), (xgafv, fields, pretty_print), body, retry)
-
-    def get(
-        self,
-        *,
-        name: str,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Service]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_SERVICES_GET, (name,), (xgafv, fields, pretty_print), None, retry)
