@@ -163,13 +163,15 @@ def _generate(args: argparse.Namespace) -> int:
     if args.source is None:
         raise CodegenError("name an API, a document file, or pass --all (see codegen generate --help)")
     document = _load(args.source, args.version)
-    for warning in document.warnings:  # what the loader worked around (e.g. a parameter without location)
-        print(f"codegen: warning: {warning}", file=sys.stderr)
     endpoints = EndpointPolicy.from_flags(args.universe_domain, args.allow_endpoint)
     generated = generate(
         document, args.out, check=args.check, allow_downgrade=args.allow_downgrade, endpoints=endpoints
     )
     output = generated.output
+    # What the loader worked around (e.g. a parameter without location); after success, so that
+    # an error stays one line.
+    for warning in document.warnings:
+        print(f"codegen: warning: {warning}", file=sys.stderr)
     if args.check:
         if generated.difference:
             sys.stdout.write(generated.difference)

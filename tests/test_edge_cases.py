@@ -605,3 +605,17 @@ def test_a_method_parameter_named_like_a_standard_one_wins(api: Api) -> None:
     api.client.things.lookup(key="k1", fields=["a", "b"], quota_user="q")
     assert api.last.path == "/v1/lookup/k1"
     assert api.last.query == [("fields", "a"), ("fields", "b"), ("quotaUser", "q")]
+
+
+def test_generate_prints_the_loaders_warnings(tmp_path: Path) -> None:
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "codegen", "generate", str(gp.fixture_path("method_shapes")), "--out", str(tmp_path)],
+        capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parent.parent,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"codegen: warning: {gp.fixture_path('method_shapes')}: $.resources.things.methods.rows.parameters.hint: "
+        "parameter has no 'location'; left out of the method"
+    ]
