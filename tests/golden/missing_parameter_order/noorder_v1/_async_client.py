@@ -48,7 +48,8 @@ class NoorderAsyncClient(_aio.AsyncBaseClient):
     def batch(self, *, max_batch_size: int = 100) -> NoorderAsyncBatch:
         """A new batch: the same resources and methods, whose calls queue and return handles.
 
-        ``await batch.execute()`` sends them, at most ``max_batch_size`` (1 to 1000) per request.
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
         """
         return NoorderAsyncBatch(self._api, self._batch_url(), max_batch_size)
 
@@ -56,7 +57,7 @@ class NoorderAsyncClient(_aio.AsyncBaseClient):
 class NoorderAsyncBatch(_aio.AsyncBatch):
     """A batch of requests: the client's resources and methods, whose calls queue.
 
-    Each call returns a handle; ``await batch.execute()`` sends the queued requests as
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
     multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
     and resolves every handle: ``handle.result()`` returns what the direct call returns or
     raises the error it raises.

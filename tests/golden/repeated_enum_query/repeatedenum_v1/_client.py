@@ -46,7 +46,8 @@ class RepeatedenumClient(_rt.BaseClient):
     def batch(self, *, max_batch_size: int = 100) -> RepeatedenumBatch:
         """A new batch: the same resources and methods, whose calls queue and return handles.
 
-        ``batch.execute()`` sends them, at most ``max_batch_size`` (1 to 1000) per request.
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
         """
         return RepeatedenumBatch(self._api, self._batch_url(), max_batch_size)
 
@@ -54,7 +55,7 @@ class RepeatedenumClient(_rt.BaseClient):
 class RepeatedenumBatch(_rt.Batch):
     """A batch of requests: the client's resources and methods, whose calls queue.
 
-    Each call returns a handle; ``batch.execute()`` sends the queued requests as
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
     multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
     and resolves every handle: ``handle.result()`` returns what the direct call returns or
     raises the error it raises.
