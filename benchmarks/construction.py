@@ -91,7 +91,7 @@ def run(config: Config) -> Section:
             us["ours"],
             us["build_cached"],
             "`ops.cancel(...)` (not executed)",
-            target=0.1,
+            target=0.05,
         ),
         Row(
             "construction",

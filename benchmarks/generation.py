@@ -50,7 +50,7 @@ def run(config: Config) -> Section:
                 "all bundled documents",
                 "s",
                 None,
-                limit=120.0,
+                limit=30.0,
                 note="not available yet: `codegen generate --all` does not exist",
             )
         )
@@ -59,11 +59,11 @@ def run(config: Config) -> Section:
             with tempfile.TemporaryDirectory(prefix="bench-gen-all-") as tmp:
                 child = python_module_child("codegen", "generate", "--all", "--out", tmp, tree=True)
         except RuntimeError as exc:
-            section.rows.append(Row("generation", "all bundled documents", "s", None, limit=120.0, note="failed"))
+            section.rows.append(Row("generation", "all bundled documents", "s", None, limit=30.0, note="failed"))
             section.notes.append(f"`codegen generate --all` failed: {exc}")
             return section
         section.rows += [
-            Row("generation", "all bundled documents (wall)", "s", child.wall, limit=120.0),
+            Row("generation", "all bundled documents (wall)", "s", child.wall, limit=30.0),
             Row("generation", "all bundled documents, CPU (all processes)", "s", child.cpu),
             Row("generation", "all bundled documents, peak RSS (all processes)", "MiB", child.tree_peak_mib),
             Row("generation", "all bundled documents, peak RSS (main process)", "MiB", child.peak_mib),

@@ -18,7 +18,16 @@ from pathlib import Path
 
 from benchmarks.common import ROOT, Config, Row, Section, format_value
 
-BENCHMARKS = ("cold_start", "per_call", "construction", "generation", "big_api", "concurrency", "async_transport")
+BENCHMARKS = (
+    "cold_start",
+    "per_call",
+    "construction",
+    "generation",
+    "big_api",
+    "concurrency",
+    "async_transport",
+    "media",
+)
 NEEDS_SERVER = {"cold_start", "per_call", "big_api", "concurrency", "async_transport"}
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "RESULTS.md"
 
@@ -43,7 +52,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _runner(name: str) -> Callable[[Config, str], Section]:
-    from benchmarks import async_transport, big_api, cold_start, concurrency, construction, generation, per_call
+    from benchmarks import (
+        async_transport,
+        big_api,
+        cold_start,
+        concurrency,
+        construction,
+        generation,
+        media,
+        per_call,
+    )
 
     table: dict[str, Callable[[Config, str], Section]] = {
         "cold_start": cold_start.run,
@@ -53,6 +71,7 @@ def _runner(name: str) -> Callable[[Config, str], Section]:
         "big_api": big_api.run,
         "concurrency": concurrency.run,
         "async_transport": async_transport.run,
+        "media": lambda config, url: media.run(config, url),
     }
     return table[name]
 

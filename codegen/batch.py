@@ -201,7 +201,7 @@ def run_all(jobs_list: Sequence[Job], workers: int, on_done: Callable[[Result], 
     first_by_content: dict[bytes, str] = {}
     aliases: list[tuple[Job, str]] = []
     distinct: list[Job] = []
-    for job in sorted(jobs_list, key=lambda job: job.path):
+    for job in sorted(jobs_list, key=lambda job: (Path(job.path).name, job.path)):  # by file name, wherever it lies
         key = _content_key(job.path)
         if key is not None and key in first_by_content:
             aliases.append((job, first_by_content[key]))

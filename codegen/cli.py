@@ -104,6 +104,17 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--allow-endpoint", action="append", default=[], metavar="URL", help="as for generate")
 
     commands.add_parser("list", help="list the bundled discovery documents", description="List bundled APIs.")
+    operations = commands.add_parser(
+        "operations",
+        help="report which methods return operations a handle can follow, and their shape",
+        description=(
+            "For one API (NAME [VERSION] or a document file) list every method that returns an operation "
+            "client.operation() can follow, grouped by shape; with --all, one line per API and the totals."
+        ),
+    )
+    operations.add_argument("source", metavar="NAME|PATH", nargs="?", help="bundled API name, or a discovery document")
+    operations.add_argument("version", nargs="?", help="API version (bundled documents; default: preferred)")
+    operations.add_argument("--all", action="store_true", dest="all_apis", help="every bundled document")
     from codegen import evolve
 
     evolve.add_commands(commands)
@@ -121,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return evolve.run(args)
         if args.command == "build":
             return _build(args)
+        if args.command == "operations":
+            return _operations(args)
         return _generate(args)
     except CodegenError as exc:
         print(f"codegen: error: {exc}", file=sys.stderr)
@@ -239,4 +252,17 @@ def _build(args: argparse.Namespace) -> int:
     for wheel in wheels:
         print(wheel)
     print(f"{len(wheels)} wheel(s) in {args.out}; install with: pip install {args.out}/*.whl", file=sys.stderr)
+    return EXIT_OK
+
+
+def _operations(args: argparse.Namespace) -> int:
+    from codegen import bundled, discovery, operations_report
+
+    if args.all_apis == (args.source is not None):
+        raise CodegenError("name one API or document file, or pass --all (see codegen operations --help)")
+    if args.all_apis:
+        documents = [discovery.load_path(api.path) for api in bundled.bundled_apis()]
+        operations_report.report_all(documents, sys.stdout)
+    else:
+        operations_report.report_one(_load(args.source, args.version), sys.stdout)
     return EXIT_OK

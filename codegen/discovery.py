@@ -77,6 +77,10 @@ class Method:
     #: An inline request / response schema (a body without ``$ref``), else None.
     request_schema: Schema | None = None
     response_schema: Schema | None = None
+    #: ``mediaUpload``: the MIME ranges it accepts, its ``maxSize`` text, its protocols.
+    media_accept: tuple[str, ...] = ()
+    media_max_size: str = ""
+    media_protocols: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -338,7 +342,8 @@ class _Reader:
                     raise self.fail(f"{_child(where, 'parameterOrder')}[{index}]", f"names no parameter: {item!r}")
             order = tuple(item for item in order if item in known)
             media = self.member(body, "mediaUpload", where, dict, {})
-            del media  # validated as an object; uploads are not generated yet
+            media_where = _child(where, "mediaUpload")
+            media_protocols = self.member(media, "protocols", media_where, dict, {})
             result.append(
                 Method(
                     name=key,
@@ -359,6 +364,9 @@ class _Reader:
                     supports_media_download=self.flag(body, "supportsMediaDownload", where),
                     request_schema=self.inline_schema(body, "request", where, depth + 1),
                     response_schema=self.inline_schema(body, "response", where, depth + 1),
+                    media_accept=self.strings(media, "accept", media_where),
+                    media_max_size=self.text(media, "maxSize", media_where),
+                    media_protocols=tuple(sorted(media_protocols)),
                 )
             )
         return tuple(result)

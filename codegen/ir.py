@@ -44,7 +44,11 @@ METHOD_RESERVED = ("self", "body", "timeout", "retry")
 STANDARD_PARAMETERS = ("$.xgafv", "fields", "prettyPrint", "quotaUser")
 #: HTTP methods that never carry a body: a ``request`` the document declares on them is ignored.
 BODILESS_METHODS = ("GET", "DELETE")
-
+#: Further names of methods that upload media, and of ``<method>_media`` download siblings.
+UPLOAD_RESERVED = ("media_body", "media_mime_type")
+DOWNLOAD_RESERVED = ("dest", "chunk_size", "progress")
+#: ``maxSize`` units of ``mediaUpload`` (as googleapiclient reads them): KB = 2**10 ...
+MEDIA_SIZE_SHIFTS = {"KB": 10, "MB": 20, "GB": 30, "TB": 40}
 #: Names a schema class must not take in its module: the typing alias, the future import
 #: and the builtins that field annotations use.
 SCHEMA_RESERVED = ("_t", "annotations", "str", "int", "float", "bool", "object")
@@ -146,12 +150,23 @@ class MethodIR:
     #: Literal of the response member with the next page's token when it is not ``nextPageToken``
     #: (bigquery ``tabledata.list`` answers ``pageToken``), else "".
     next_token_field: str = ""
-    supports_media_upload: bool = False
-    supports_media_download: bool = False
+    # Media (supportsMediaUpload / supportsMediaDownload): the upload plan's constant and
+    # its expression; the name and docstring of the ``<method>_media`` download sibling;
+    # ``raw_response`` when the plain call returns the body as bytes (a download method
+    # without a response schema, e.g. drive files.export).
+    upload_spec_name: str = ""
+    upload_spec_expr: str = ""
+    media_name: str = ""
+    media_doc: str = ""
+    raw_response: bool = False
 
     @property
     def uses_schemas(self) -> bool:
         return any("_s." in expr for expr in (self.body_type, self.response_type, self.item_type))
+
+    @property
+    def uses_media(self) -> bool:
+        return bool(self.upload_spec_name or self.media_name or self.raw_response)
 
     @property
     def body_arg(self) -> str:
@@ -160,7 +175,7 @@ class MethodIR:
     @property
     def batch_refused(self) -> bool:
         """True when a batch cannot carry the call: its answer is media, not JSON."""
-        return self.supports_media_download and not self.response_type
+        return self.raw_response
 
     @property
     def query_params(self) -> tuple[Param, ...]:
@@ -269,6 +284,11 @@ class ResourceModule:
         return any(method.uses_schemas for resource in self.resources for method in resource.methods)
 
     @property
+    def uses_media(self) -> bool:
+        """True if a method of this module uploads or downloads media (it imports the runtime's media module)."""
+        return any(method.uses_media for resource in self.resources for method in resource.methods)
+
+    @property
     def lazy_imports(self) -> tuple[tuple[str, str], ...]:
         """(module, alias) of the modules whose classes this one's lazy children annotate."""
         found = {
@@ -297,6 +317,73 @@ class OperationsIR:
 
 
 @dataclass(frozen=True)
+class StatusRouteIR:
+    """One resource that re-reads a status operation: its ``get``, ``wait`` and ``cancel`` specs."""
+
+    module: str  # the resources/ module holding the method specs
+    get_spec: str
+    wait_spec: str  # "" when the resource has no wait method
+    cancel_spec: str  # "" when the resource has no cancel method
+    get_id: str  # plain method ids, for the report
+    wait_id: str
+    cancel_id: str
+
+    @property
+    def expression(self) -> str:
+        return f"({self.get_spec}, {self.wait_spec or 'None'}, {self.cancel_spec or 'None'})"
+
+
+@dataclass(frozen=True)
+class StatusOperationsIR:
+    """An operation schema whose ``status`` reaches ``DONE`` (see :meth:`_Lowering.find_status_operations`).
+
+    Plain strings (not literals); :attr:`expression` renders the runtime's StatusOperationKind.
+    """
+
+    schema: str  # the document's schema name
+    type_name: str  # its Python type: ``_s.Operation``
+    routes: tuple[StatusRouteIR, ...]
+    status_field: str
+    done_value: str
+    error_shape: str  # "errors", "status" or ""
+    http_status_field: str
+    warnings_field: str
+    locator: str  # "selfLink", or "" when the schema has none
+    unfollowable: str  # why it cannot be re-read; "" when it can
+    methods: tuple[str, ...]  # ids of the methods that return it (not the re-read methods)
+
+    @property
+    def shape(self) -> str:
+        """One line for the report: how done, failure and re-reading are read."""
+        if self.unfollowable:
+            return f"not followable: {self.unfollowable}"
+        error = {"errors": "error.errors[]", "status": "error (google.rpc.Status)"}.get(self.error_shape, "no error")
+        polls = ", ".join(route.wait_id or route.get_id for route in self.routes)
+        return f"{self.status_field} == {self.done_value!r}, {error}, located by {self.locator}, polled with {polls}"
+
+    @property
+    def expression(self) -> str:
+        """The ``_rt.StatusOperationKind(...)`` the generated ``operation()`` passes to the handle."""
+        routes = "".join(f"        {route.expression},\n" for route in self.routes)
+        fields = [
+            f"{self.schema!r}",
+            f"(\n{routes}    )",
+            f"status_field={self.status_field!r}",
+            f"done_value={self.done_value!r}",
+        ]
+        for name, value in (
+            ("error_shape", self.error_shape),
+            ("http_status_field", self.http_status_field),
+            ("warnings_field", self.warnings_field),
+            ("locator", self.locator),
+            ("unfollowable", self.unfollowable),
+        ):
+            if value or name == "locator":
+                fields.append(f"{name}={value!r}")
+        return "_rt.StatusOperationKind(\n" + "".join(f"    {field},\n" for field in fields) + ")"
+
+
+@dataclass(frozen=True)
 class ClientIR:
     package: str
     client_class: str
@@ -319,6 +406,8 @@ class ClientIR:
     #: Operations resources, for ``client.operation(...)``; empty when the API has none.
     operations: tuple[OperationsIR, ...] = ()
     operation_type: str = ""  # the type of the Operation dict methods return
+    #: Operation schemas whose ``status`` reaches ``DONE``, for ``client.operation(...)``.
+    status_operations: tuple[StatusOperationsIR, ...] = ()
     #: Modules under ``resources/`` for the parts of big subtrees (see MODULE_METHOD_BUDGET).
     submodules: tuple[ResourceModule, ...] = ()
     #: The chunks of a ``schemas/`` package; empty when the schemas fit in ``schemas.py``.
@@ -368,7 +457,39 @@ class ClientIR:
         for ops in self.operations:
             names = by_module.setdefault(ops.module, [])
             names.extend(name for name in (ops.get_spec, ops.cancel_spec) if name and name not in names)
+        for kind in self.status_operations:
+            for route in kind.routes:
+                names = by_module.setdefault(route.module, [])
+                specs = (route.get_spec, route.wait_spec, route.cancel_spec)
+                names.extend(name for name in specs if name and name not in names)
         return tuple((module, ", ".join(names)) for module, names in by_module.items())
+
+    @property
+    def has_operation_method(self) -> bool:
+        """True if the client gets ``operation()``: it has google.longrunning or status operations."""
+        return bool(self.operations or self.status_operations)
+
+    @property
+    def status_kinds(self) -> str:
+        """The ``(StatusOperationKind(...), ...)`` tuple expression for status operations."""
+        kinds = "".join(textwrap.indent(kind.expression, "    ") + ",\n" for kind in self.status_operations)
+        return f"(\n{kinds})"
+
+    def operation_handle(self, is_async: bool) -> str:
+        """The handle type ``operation()`` returns."""
+        prefix = "_aio.Async" if is_async else "_rt."
+        handles = []
+        if self.operations:
+            handles.append(prefix + "Operation")
+        if self.status_operations:
+            handles.append(prefix + "StatusOperation")
+        return " | ".join(handles)
+
+    def operation_argument(self, is_async: bool) -> str:
+        """The type of ``operation()``'s argument: the operation dicts, a name or URL, a handle."""
+        types = [self.operation_type] if self.operations else []
+        types.extend(kind.type_name for kind in self.status_operations if kind.type_name not in types)
+        return " | ".join([*types, "str", self.operation_handle(is_async)])
 
     @property
     def operation_candidates(self) -> str:
@@ -396,11 +517,17 @@ class ClientIR:
     @property
     def method_spec_names(self) -> str:
         """The MethodSpec constants of the client's own methods, comma-separated (for imports)."""
-        return ", ".join(method.spec_name for method in self.methods)
+        names = [name for method in self.methods for name in (method.spec_name, method.upload_spec_name) if name]
+        return ", ".join(names)
 
     @property
     def uses_schemas(self) -> bool:
-        return bool(self.operations) or any(method.uses_schemas for method in self.methods)
+        return self.has_operation_method or any(method.uses_schemas for method in self.methods)
+
+    @property
+    def uses_media(self) -> bool:
+        """True if a method of the client itself uploads or downloads media."""
+        return any(method.uses_media for method in self.methods)
 
     @property
     def example(self) -> str:
@@ -457,6 +584,14 @@ def _plain_attribute(key: str) -> bool:
         and not key.startswith("__")
         and key not in ("_t", "annotations", *CLASS_RESERVED)
     )
+
+
+def media_size(text_value: str) -> int:
+    """``maxSize`` in bytes: ``10MB`` → 10 << 20, ``512`` → 512; 0 (no limit) when absent or unreadable."""
+    value = text_value.strip()
+    shift = MEDIA_SIZE_SHIFTS.get(value[-2:].upper(), 0) if len(value) >= 2 else 0
+    digits = value[:-2] if shift else value
+    return int(digits) << shift if digits.isdigit() else 0
 
 
 def tuple_expr(items: Iterable[str]) -> str:
@@ -529,6 +664,49 @@ def lower(
     return lowering.client()
 
 
+@dataclass
+class _StatusKind:
+    """What :meth:`_Lowering.find_status_operations` found, before spec names exist."""
+
+    ref: str
+    routes: list[tuple[int, Method, Method | None, Method | None]]  # (top-level index, get, wait, cancel)
+    done_value: str
+    error_shape: str
+    http_status_field: str
+    warnings_field: str
+    locator: str
+    unfollowable: str
+    methods: tuple[str, ...]
+
+
+def _walk(resource: Resource) -> Iterable[Resource]:
+    yield resource
+    for child in resource.resources:
+        yield from _walk(child)
+
+
+def _all_methods(document: Document) -> Iterable[Method]:
+    yield from document.methods
+    for top in document.resources:
+        for resource in _walk(top):
+            yield from resource.methods
+
+
+def _path_params(method: Method) -> tuple[str, ...]:
+    """The wire names of ``method``'s path parameters, sorted."""
+    return tuple(sorted(wire for wire, schema in method.parameters if schema.location == "path"))
+
+
+def _sibling(method: Method | None, get: Method, ref: str) -> Method | None:
+    """``method`` when it takes ``get``'s path parameters and no other required ones (and,
+    if ``ref`` is given, returns that schema); else None."""
+    if method is None or _path_params(method) != _path_params(get):
+        return None
+    if any(schema.required and schema.location != "path" for _, schema in method.parameters):
+        return None
+    return method if not ref or method.response_ref == ref else None
+
+
 class _Lowering:
     module_method_budget = MODULE_METHOD_BUDGET
     module_size_budget = MODULE_SIZE_BUDGET
@@ -545,6 +723,8 @@ class _Lowering:
         self.spec_names: dict[str, str] = {}  # json path of a method → its MethodSpec constant
         self.operation_resources = self.find_operation_resources()
         self.operation_refs = {get.response_ref for _, get, _ in self.operation_resources}
+        self.status_operations = self.find_status_operations()
+        self.operation_refs |= {found.ref for found in self.status_operations if not found.unfollowable}
 
     # --- schemas ---------------------------------------------------------------------
     def schemas(self) -> tuple[SchemaClass, ...]:
@@ -622,7 +802,12 @@ class _Lowering:
 
     # --- methods ---------------------------------------------------------------------
     def method(self, method: Method, name: str, spec_scope: naming.Scope) -> MethodIR:
-        params_scope = naming.Scope(METHOD_RESERVED)
+        reserved: tuple[str, ...] = METHOD_RESERVED
+        if method.supports_media_upload:
+            reserved += UPLOAD_RESERVED
+        if method.supports_media_download:
+            reserved += DOWNLOAD_RESERVED
+        params_scope = naming.Scope(reserved)
         by_wire = dict(method.parameters)
         ordered = list(method.parameter_order)
         ordered += sorted(wire for wire, p in method.parameters if p.required and wire not in ordered)
@@ -676,11 +861,20 @@ class _Lowering:
         elif method.request_schema is not None:
             body_type = self.type_expr(method.request_schema, anonymous + "Request", qualifier="_s.")
             body = "required"
+        if method.supports_media_upload and body == "required":
+            body = "optional"  # the metadata; the content comes as media_body
         response_type = "_s." + self.schema_names[method.response_ref] if method.response_ref else ""
         if method.response_schema is not None:
             response_type = self.type_expr(method.response_schema, anonymous + "Response", qualifier="_s.")
+        raw_response = method.supports_media_download and not response_type
+        if raw_response:
+            response_type = "bytes"
         spec_name = spec_scope.allocate("_" + naming.python_name(self.spec_stem(method, name)).upper())
         self.spec_names[method.json_path] = spec_name
+        upload_spec_name = upload_spec_expr = ""
+        if method.supports_media_upload:
+            upload_spec_name = spec_scope.allocate(spec_name + "_UPLOAD")
+            upload_spec_expr = self.upload_spec(method)
         return MethodIR(
             name=name,
             spec_name=spec_name,
@@ -696,9 +890,45 @@ class _Lowering:
             deprecated=method.deprecated,
             api_version=repr(method.api_version),
             data_wrapper="dataWrapper" in self.document.features,
-            supports_media_upload=method.supports_media_upload,
-            supports_media_download=method.supports_media_download,
+            upload_spec_name=upload_spec_name,
+            upload_spec_expr=upload_spec_expr,
+            raw_response=raw_response,
         )
+
+    def upload_spec(self, method: Method) -> str:
+        """The ``_media.UploadSpec(...)`` expression of an upload method.
+
+        Uploads go to the endpoint's root + ``upload/`` + servicePath + the method's path, as
+        googleapiclient sends them (the document's ``protocols.simple.path`` is exactly that
+        in every bundled document; ``protocols.resumable.path`` adds a ``/resumable`` prefix
+        that googleapiclient does not use, and neither do we).
+        """
+        service_path = self.document.service_path.lstrip("/")
+        accept = tuple_expr(repr(item) for item in method.media_accept)
+        return (
+            f"_media.UploadSpec({'upload/' + service_path!r}, {service_path!r}, {accept}, "
+            f"{media_size(method.media_max_size)!r}, {'resumable' in method.media_protocols!r})"
+        )
+
+    def with_media(self, lowered: MethodIR, method: Method, scope: naming.Scope) -> MethodIR:
+        """``lowered`` with its ``<method>_media`` download sibling named in ``scope``, if it has one."""
+        if not method.supports_media_download:
+            return lowered
+        media_name = scope.allocate(f"{lowered.name.rstrip('_')}_media")
+        doc = (
+            f"Download the media of :meth:`{lowered.name}` (its request with ``alt=media``).\n\n"
+            f"Takes the arguments of :meth:`{lowered.name}`, and:\n\n"
+            "Args:\n"
+            "    dest: A binary file object (anything with ``write(bytes)``): the content is\n"
+            "        streamed into it in ``Range`` requests of ``chunk_size`` bytes, resuming\n"
+            "        after a dropped connection; its length and any ``x-goog-hash`` md5 are\n"
+            "        checked. None (default): the content is returned as bytes.\n"
+            "    chunk_size: Bytes per range request with ``dest`` (default 16 MiB).\n"
+            "    progress: Called as ``progress(bytes_written, total_or_None)`` after each range.\n\n"
+            "Returns:\n"
+            "    The content as bytes; with ``dest``, the number of bytes written."
+        )
+        return dataclasses.replace(lowered, media_name=media_name, media_doc=text.docstring(doc))
 
     def spec_stem(self, method: Method, name: str) -> str:
         """The method id without the API name: ``projects.locations.operations.cancel``."""
@@ -749,9 +979,22 @@ class _Lowering:
                 )
             if body != "none":
                 optional = " Optional: the request message has no fields." if body == "optional" else ""
+                if method.supports_media_upload:
+                    optional = " Optional: the metadata of an upload (with media_body), or the whole request."
                 request = f"The {method.request_ref} request message" if method.request_ref else "The request body"
                 lines.extend(_hanging(f"body: {request}.{optional}"))
+            if method.supports_media_upload:
+                lines.extend(
+                    _hanging(
+                        "media_body: Content to upload (bytes, a path, a binary file object or a "
+                        "gapi_runtime.media.MediaUpload): simple or multipart upload, resumable above 5 MiB."
+                    )
+                )
+                lines.extend(_hanging("media_mime_type: The content's MIME type (default: guessed from the path)."))
             lines.append("")
+        if method.supports_media_download and not (method.response_ref or method.response_schema is not None):
+            lines.append("Returns:")
+            lines.extend(_hanging("The response body as bytes (the method has no JSON response)."))
         if method.response_ref or method.response_schema is not None:
             lines.append("Returns:")
             returns = f"The {method.response_ref or 'JSON object'} response, decoded from JSON."
@@ -856,6 +1099,92 @@ class _Lowering:
                 found.append((not pattern, len(found), index, get, cancel if single_name(cancel) is not None else None))
         return [(index, get, cancel) for _, _, index, get, cancel in sorted(found, key=lambda item: item[:2])]
 
+    def done_value(self, ref: str) -> str | None:
+        """The value of ``ref``'s string ``status`` enum that spells DONE (any case), or None."""
+        status = dict(self.document.schema(ref).properties).get("status")
+        if status is None or status.type != "string":
+            return None
+        return next((value for value in status.enum if value.upper() == "DONE"), None)
+
+    def find_status_operations(self) -> list[_StatusKind]:
+        """Every operation schema whose ``status`` reaches DONE, with the resources that re-read it.
+
+        The rule (no per-API code): a schema is a status operation when it is what the ``get``
+        method of a resource named ``*operations`` (any case: ``zoneOperations``,
+        ``operations``…) returns, and its string ``status`` enum holds ``DONE`` (any case).
+        Such a resource is a route when its ``get`` is a GET whose required parameters are all
+        path parameters; its ``wait`` (the server-side long poll) and ``cancel`` belong to the
+        route when they take the same path parameters (``wait`` must return the schema too).
+        The operation is located by its string ``selfLink`` property: the handle picks the
+        route whose ``get`` path ends that URL's path. Without a ``selfLink`` the schema is
+        reported as not followable. Failure is read from ``error``: ``error.errors[]``
+        (entries) when that array exists, else ``error`` as a google.rpc.Status when it has
+        an integer ``code``; an integer ``httpErrorStatusCode`` picks the exception class;
+        an array ``warnings`` is exposed on the handle.
+        """
+        found: dict[str, list[tuple[int, Method, Method | None, Method | None]]] = {}
+        for index, top in enumerate(self.document.resources):
+            for resource in _walk(top):
+                if not resource.name.lower().endswith("operations"):
+                    continue
+                by_name = {method.name: method for method in resource.methods}
+                get = by_name.get("get")
+                if get is None or get.http_method != "GET" or not get.response_ref:
+                    continue
+                if self.done_value(get.response_ref) is None:
+                    continue
+                if any(schema.required and schema.location != "path" for _, schema in get.parameters):
+                    continue
+                wait = _sibling(by_name.get("wait"), get, get.response_ref)
+                cancel = _sibling(by_name.get("cancel"), get, "")
+                found.setdefault(get.response_ref, []).append((index, get, wait, cancel))
+        kinds = []
+        for ref, routes in found.items():
+            routes.sort(key=lambda route: -len(_PATH_VARIABLE.sub("", route[1].path)))
+            properties = dict(self.document.schema(ref).properties)
+            error = properties.get("error")
+            error_schema = self.document.schema(error.ref) if error is not None and error.ref else error
+            error_fields = dict(error_schema.properties) if error_schema is not None else {}
+            errors = error_fields.get("errors")
+            code = error_fields.get("code")
+            if errors is not None and errors.type == "array":
+                error_shape = "errors"
+            elif code is not None and code.type == "integer":
+                error_shape = "status"
+            else:
+                error_shape = ""
+            http_status = properties.get("httpErrorStatusCode")
+            warnings = properties.get("warnings")
+            self_link = properties.get("selfLink")
+            locator = "selfLink" if self_link is not None and self_link.type == "string" else ""
+            unfollowable = ""
+            if not locator:
+                needs = ", ".join(_path_params(routes[0][1]))
+                unfollowable = (
+                    f"{ref} has no selfLink to locate it, and {routes[0][1].id} needs {needs}, "
+                    "which the operation does not hold"
+                )
+            reread = {method.json_path for route in routes for method in route[1:] if method is not None}
+            methods = tuple(
+                method.id
+                for method in _all_methods(self.document)
+                if method.response_ref == ref and method.json_path not in reread
+            )
+            kinds.append(
+                _StatusKind(
+                    ref,
+                    routes,
+                    self.done_value(ref) or "DONE",
+                    error_shape,
+                    "httpErrorStatusCode" if http_status is not None and http_status.type == "integer" else "",
+                    "warnings" if warnings is not None and warnings.type == "array" else "",
+                    locator,
+                    unfollowable,
+                    methods,
+                )
+            )
+        return kinds
+
     def path_plan(self, method: Method, names: dict[str, str]) -> tuple[list[str], tuple[PathVariable, ...]]:
         parameters = dict(method.parameters)
         parts: list[str] = []
@@ -920,7 +1249,8 @@ class _Lowering:
             for child in resource.resources
         )
         methods = tuple(
-            self.with_paging(ir, method, scope) for ir, method in zip(methods, resource.methods, strict=True)
+            self.with_media(self.with_paging(ir, method, scope), method, scope)
+            for ir, method in zip(methods, resource.methods, strict=True)
         )
         doc = f"The ``{resource.name}`` resource."
         if deprecated:
@@ -1051,10 +1381,13 @@ class _Lowering:
             roots.append(with_batch_names(with_async_names(root, classes), classes))
         # Module file names must differ on case-insensitive file systems too.
         modules, submodules = self.split(
-            roots, naming.Scope(case_insensitive=True), naming.Scope(("_t", "_rt", "_s", "_aio", "_functools"))
+            roots,
+            naming.Scope(case_insensitive=True),
+            naming.Scope(("_t", "_rt", "_s", "_aio", "_functools", "_media")),
         )
         methods = tuple(
-            self.with_paging(ir, method, client_scope) for ir, method in zip(methods, document.methods, strict=True)
+            self.with_media(self.with_paging(ir, method, client_scope), method, client_scope)
+            for ir, method in zip(methods, document.methods, strict=True)
         )
         spec_modules: dict[tuple[str, str], str] = {}  # (top-level module, spec) → defining module
         for module in modules:  # specs are unique within one top-level resource's modules
@@ -1068,6 +1401,33 @@ class _Lowering:
                 self.spec_names[cancel.json_path] if cancel is not None else "",
             )
             for index, get, cancel in self.operation_resources
+        )
+        status_operations = tuple(
+            StatusOperationsIR(
+                schema=kind.ref,
+                type_name="_s." + self.schema_names[kind.ref],
+                routes=tuple(
+                    StatusRouteIR(
+                        spec_modules[(modules[index].module, self.spec_names[get.json_path])],
+                        self.spec_names[get.json_path],
+                        self.spec_names[wait.json_path] if wait is not None else "",
+                        self.spec_names[cancel.json_path] if cancel is not None else "",
+                        get.id,
+                        wait.id if wait is not None else "",
+                        cancel.id if cancel is not None else "",
+                    )
+                    for index, get, wait, cancel in kind.routes
+                ),
+                status_field="status",
+                done_value=kind.done_value,
+                error_shape=kind.error_shape,
+                http_status_field=kind.http_status_field,
+                warnings_field=kind.warnings_field,
+                locator=kind.locator,
+                unfollowable=kind.unfollowable,
+                methods=kind.methods,
+            )
+            for kind in self.status_operations
         )
         operation_refs = sorted({get.response_ref for _, get, _ in self.operation_resources})
         operation_type = (
@@ -1106,6 +1466,7 @@ class _Lowering:
             schema_names=tuple(self.schema_names.items()),
             operations=operations,
             operation_type=operation_type if operations else "",
+            status_operations=status_operations,
             summary=text.docstring(
                 f"Typed Python client for {document.title or document.name} ({document.name} {document.version}),"
                 " generated from its discovery document"

@@ -165,6 +165,8 @@ class Wire:
     query: tuple[tuple[str, tuple[str, ...]], ...]
     body: Any
     api_version: str | None
+    #: The content type of a body that is not JSON (media uploads), else "".
+    media_type: str = ""
 
     @classmethod
     def of(cls, recorded: Any) -> Wire:
@@ -172,14 +174,34 @@ class Wire:
         for key, value in parse_qsl(urlsplit(recorded.target).query, keep_blank_values=True):
             if key not in IGNORED_QUERY:
                 grouped.setdefault(key, []).append(value)
-        body = json.loads(recorded.body) if recorded.body else None
+        content_type = recorded.headers.get("content-type", "")
+        media_type = ""
+        if recorded.body and content_type and not content_type.startswith("application/json"):
+            media_type = content_type.split(";", 1)[0].strip()
+        if media_type == "multipart/related":
+            body: Any = tuple(
+                (part.get("content-type"), json.loads(data) if part.get("content-type") == "application/json" else data)
+                for part, data in _multipart_parts(content_type, recorded.body)
+            )
+        elif media_type:
+            body = recorded.body
+        else:
+            body = json.loads(recorded.body) if recorded.body else None
         return cls(
             recorded.method,
             urlsplit(recorded.target).path,
             tuple(sorted((key, tuple(values)) for key, values in grouped.items())),
             body,
             recorded.headers.get("x-goog-api-version"),
+            media_type,
         )
+
+
+def _multipart_parts(content_type: str, body: bytes) -> list[tuple[dict[str, str], bytes]]:
+    """The parts of a multipart/related body (CRLF or LF line endings: googleapiclient uses LF)."""
+    from tests.media_server import parse_multipart
+
+    return parse_multipart(content_type, body)
 
 
 @dataclass
@@ -258,6 +280,8 @@ class MethodCase:
     param_names: dict[str, str]  # wire name → generated keyword
     body_keyword: bool  # the generated method takes body=
     shadowed: bool  # a sub-resource of the same name hides it in googleapiclient
+    upload: bool = False  # the method supports media upload (media_body=)
+    media_name: str = ""  # the generated ``<method>_media`` download sibling, if any
     shadows_standard: tuple[str, ...] = ()  # the method's own parameters named like document-wide ones
 
 
@@ -291,6 +315,8 @@ def cases(tree: dict[str, Any], client_ir: Any) -> Iterator[MethodCase]:
                 {ast.literal_eval(param.wire): param.name for param in method_ir.params},
                 method_ir.body != "none",
                 fix_method_name(name) in {fix_method_name(child) for child in resources},
+                bool(method_ir.upload_spec_name),
+                method_ir.media_name,
                 tuple(sorted(set(description.get("parameters", {})) & set(tree.get("parameters", {})))),
             )
         for name in sorted(resources):
@@ -336,7 +362,7 @@ def compare(case: MethodCase, ours: Wire, dynamic: Wire) -> Outcome:
     if ours == dynamic:
         return Outcome(case.method_id, "equal")
     problems = []
-    for name in ("method", "query", "body", "api_version"):
+    for name in ("method", "query", "body", "api_version", "media_type"):
         if getattr(ours, name) != getattr(dynamic, name):
             problems.append(f"{name}: ours {getattr(ours, name)!r} vs dynamic {getattr(dynamic, name)!r}")
     if ours.path != dynamic.path:
@@ -400,8 +426,11 @@ def _compare_api(path: str, out: Path, generate: bool, report: ApiReport, token:
         package = importlib.import_module(client_ir.package)
         client_class = getattr(package, client_ir.client_class)
         with LoopbackServer() as server:
+            described = json.loads(document.raw)  # a copy: it adds global parameters to what it is given
+            described["rootUrl"] = server.url  # its media upload URLs are built from rootUrl
+            described.setdefault("servicePath", document.service_path)  # old-style documents: as we load them
             service = build_from_document(
-                _dynamic_document(tree, document),  # a copy: it adds global parameters to what it is given
+                json.dumps(described),
                 http=httplib2.Http(),
                 client_options={"api_endpoint": server.url + document.service_path.lstrip("/")},
             )
@@ -410,6 +439,8 @@ def _compare_api(path: str, out: Path, generate: bool, report: ApiReport, token:
             try:
                 for case in cases(tree, client_ir):
                     report.outcomes.append(_compare_method(case, nodes, client, server, key2param, token))
+                    for mode in _media_modes(case):
+                        report.outcomes.append(_compare_method(case, nodes, client, server, key2param, token, mode))
             finally:
                 client.close()
     finally:
@@ -418,10 +449,69 @@ def _compare_api(path: str, out: Path, generate: bool, report: ApiReport, token:
             del sys.modules[name]
 
 
+#: The content of media uploads in the comparison: bytes that are not text, and a boundary-like line.
+MEDIA_CONTENT = b"\x00\xff media\r\n--x\n"
+#: For ``message/*`` types (gmail): googleapiclient's email generator cannot put non-ASCII bytes
+#: into such a part (UnicodeEncodeError), so both clients send text.
+MEDIA_TEXT = b"Subject: media\r\n\r\n--x\n"
+
+
+#: The media calls compared besides the plain one (see :func:`_media_modes`).
+MEDIA_MODES = ("upload-simple", "upload-multipart", "download")
+
+
+def _media_modes(case: MethodCase) -> list[str]:
+    """The media calls compared besides the plain one: simple and multipart uploads, and ``_media`` downloads."""
+    if case.shadowed:
+        return []
+    modes = []
+    if case.upload:
+        modes.append("upload-simple")
+        if case.body_keyword:
+            modes.append("upload-multipart")
+    if case.media_name:
+        modes.append("download")
+    return modes
+
+
+def _media_type(accept: list[str]) -> str:
+    """A MIME type in the first of the method's ``accept`` ranges."""
+    first = (accept or ["*/*"])[0]
+    if first in ("*/*", "*"):
+        return "application/octet-stream"
+    return first.replace("/*", "/x-test")
+
+
 def _compare_method(
-    case: MethodCase, nodes: dict[tuple[str, ...], Any], client: Any, server: LoopbackServer, key2param: Any, token: str
+    case: MethodCase,
+    nodes: dict[tuple[str, ...], Any],
+    client: Any,
+    server: LoopbackServer,
+    key2param: Any,
+    token: str,
+    mode: str = "",
 ) -> Outcome:
-    """Call one method through both clients; ``nodes`` caches the dynamic client's resources."""
+    """Call one method through both clients; ``nodes`` caches the dynamic client's resources.
+
+    ``mode`` "" is the plain JSON call; "upload-simple" sends ``media_body`` alone,
+    "upload-multipart" with the body as metadata, "download" calls ``<method>_media``.
+    """
+    if mode:
+        outcome = _compare_method_once(case, nodes, client, server, key2param, token, mode)
+        outcome.method_id = f"{outcome.method_id} ({mode})"
+        return outcome
+    return _compare_method_once(case, nodes, client, server, key2param, token, mode)
+
+
+def _compare_method_once(
+    case: MethodCase,
+    nodes: dict[tuple[str, ...], Any],
+    client: Any,
+    server: LoopbackServer,
+    key2param: Any,
+    token: str,
+    mode: str,
+) -> Outcome:
     description = case.description
     parameters = description.get("parameters", {})
     # Parameters the dynamic client cannot tell apart are left out (by both clients).
@@ -434,7 +524,13 @@ def _compare_method(
         }
     except ValueError as exc:
         return Outcome(case.method_id, "error", detail=str(exc))
-    body = BODY if case.body_keyword else None
+    body = BODY if case.body_keyword and mode != "upload-simple" else None
+    mime_type = _media_type(description.get("mediaUpload", {}).get("accept", []))
+    content = MEDIA_TEXT if mime_type.startswith("message/") else MEDIA_CONTENT
+    if mode.startswith("upload"):
+        # googleapiclient adds uploadType through a dict of the query: a repeated parameter
+        # raises ValueError there, so media calls give repeated parameters one value.
+        wire_args = {name: value[:1] if isinstance(value, list) else value for name, value in wire_args.items()}
     # Standard parameters the generated method takes as keywords (not those the method declares).
     standard = {
         wire: value for wire, value in STANDARD_VALUES.items() if wire in case.param_names and wire not in parameters
@@ -442,11 +538,15 @@ def _compare_method(
 
     # The generated client.
     target: Any = client
-    for name in case.generated_path:
+    for name in case.generated_path[:-1]:
         target = getattr(target, name)
+    target = getattr(target, case.media_name if mode == "download" else case.generated_path[-1])
     kwargs = {case.param_names[name]: value for name, value in {**wire_args, **standard}.items()}
     if body is not None:
         kwargs["body"] = body
+    if mode.startswith("upload"):
+        kwargs["media_body"] = content
+        kwargs["media_mime_type"] = mime_type
     before = len(server.requests)
     try:
         with _no_deprecation_warnings():
@@ -471,9 +571,14 @@ def _compare_method(
     dynamic_kwargs.update({key2param(name): value for name, value in standard.items()})
     if body is not None and description.get("httpMethod") in ("POST", "PUT", "PATCH"):
         dynamic_kwargs["body"] = body
+    if mode.startswith("upload"):
+        from googleapiclient.http import MediaInMemoryUpload
+
+        dynamic_kwargs["media_body"] = MediaInMemoryUpload(content, mimetype=mime_type)
     before = len(server.requests)
     try:
-        getattr(node, case.dynamic_path[-1])(**dynamic_kwargs).execute()
+        name = case.dynamic_path[-1] + ("_media" if mode == "download" else "")
+        getattr(node, name)(**dynamic_kwargs).execute()
     except Exception as exc:
         return Outcome(case.method_id, "error", detail=f"dynamic client: {type(exc).__name__}: {exc}")
     if len(server.requests) != before + 1:
@@ -484,18 +589,6 @@ def _compare_method(
     if colliding and outcome.verdict in ("equal", "deviating"):
         return Outcome(case.method_id, "deviating", "param-collision", ", ".join(sorted(colliding)))
     return outcome
-
-
-def _dynamic_document(tree: dict[str, Any], document: Any) -> str:
-    """The document for googleapiclient: as it is, but with the ``rootUrl`` and ``servicePath``
-    our loader derived when the document lacks them (googleapiclient cannot build it otherwise;
-    the endpoint is the loopback server's anyway)."""
-    if "rootUrl" in tree and "servicePath" in tree:
-        return str(document.raw.decode("utf-8"))
-    copy = dict(tree)
-    copy["rootUrl"] = document.root_url or "https://example.googleapis.com/"
-    copy["servicePath"] = document.service_path
-    return json.dumps(copy)
 
 
 def _dynamic_node(nodes: dict[tuple[str, ...], Any], path: tuple[str, ...]) -> Any:
@@ -530,6 +623,7 @@ class Totals:
     deviating: dict[str, int] = field(default_factory=dict)
     different: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    media: int = 0  # of the compared: media calls (uploads with media_body, ``_media`` downloads)
 
     def add(self, report: ApiReport) -> None:
         self.apis += 1
@@ -537,6 +631,7 @@ class Totals:
             self.api_errors.append(f"{report.source}: {report.error}")
         for outcome in report.outcomes:
             self.compared += 1
+            self.media += outcome.method_id.endswith(tuple(f" ({mode})" for mode in MEDIA_MODES))
             if outcome.verdict == "equal":
                 self.equal += 1
             elif outcome.verdict == "deviating":
@@ -554,7 +649,7 @@ class Totals:
         deviating = sum(self.deviating.values())
         result = [
             f"APIs: {self.apis} ({len(self.api_errors)} could not be compared)",
-            f"methods compared: {self.compared}",
+            f"methods compared: {self.compared} (of them media calls: {self.media})",
             f"equal: {self.equal}",
             f"deviating: {deviating} (listed deviations only)",
         ]

@@ -54,7 +54,7 @@ from typing import Any
 from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
 
-from gapi_runtime.transport import Response
+from gapi_runtime.wire import Response
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 

@@ -547,9 +547,9 @@ def test_async_with_and_close_release_the_pool(fake: FakeLooker) -> None:
         async with client:
             await client.projects.locations.instances.get(name=I)
             transport = client._api.transport.inner
-            session = transport._session
-            assert session is not None and not session.closed
-        assert session.closed and transport._session is None
+            (connection,) = [c for idle in transport._idle.values() for c in idle]
+            assert connection.alive()
+        assert not connection.alive() and not any(transport._idle.values())
         await client.close()  # closing twice is harmless
         return transport
 
@@ -564,11 +564,21 @@ def test_async_with_and_close_release_the_pool(fake: FakeLooker) -> None:
     asyncio.run(reuse())
 
 
-def test_missing_aiohttp_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_aiohttp_the_default_transport_works_and_aiohttp_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeLooker
+) -> None:
     monkeypatch.delitem(sys.modules, "gapi_runtime.aiohttp_transport", raising=False)
     monkeypatch.setitem(sys.modules, "aiohttp", None)  # what an environment without it looks like
+
+    async def call() -> Any:
+        async with client_for(fake) as client:
+            return await client.projects.locations.instances.get(name=I)
+
+    assert asyncio.run(call())["name"] == I
+    from gapi_runtime.aio import _aiohttp_transport
+
     with pytest.raises(ImportError, match=r"LookerAsyncClient needs aiohttp.*pip install 'gapi-runtime\[async\]'"):
-        LookerAsyncClient(credentials=AnonymousCredentials())
+        _aiohttp_transport("LookerAsyncClient")
 
     class Stub:
         async def request(self, *args: Any) -> Any:
@@ -594,7 +604,7 @@ def test_the_sync_client_never_imports_the_async_side() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["[]", "['aiohttp', 'gapi_runtime.aio']"]
+    assert result.stdout.splitlines() == ["[]", "['gapi_runtime.aio']"]  # aiohttp: never, by default
 
 
 # --- the generated classes: twins of the sync ones ---------------------------------------------

@@ -19,12 +19,13 @@ VERDICTS = {"met", "MISSED", "info", "n/a"}
 # The benchmark's title in RESULTS.md and a measure each must report.
 EXPECTED = {
     "cold_start": ("1. Cold start", "wall time"),
-    "per_call": ("2. Client CPU per call", "CPU/call vs the raw transport (floor)"),
+    "per_call": ("2. Client CPU per call", "CPU/call vs its transport alone (floor)"),
     "construction": ("3. Request construction", "whole call, in-memory vs building the HttpRequest (cached)"),
     "generation": ("4. Generation", "Looker v1, whole process (wall)"),
     "big_api": ("5. Big API", "import + construct, peak RSS"),
     "concurrency": ("6. Concurrency", "threads, shared client, pool_size="),
-    "async_transport": ("7. Async transport", "async client CPU/call, aiohttp transport vs httpx transport"),
+    "async_transport": ("7. Async transport", "async client CPU/call, default transport vs aiohttp transport"),
+    "media": ("8. Media", "upload 8 MiB, peak RSS growth"),
 }
 
 

@@ -311,7 +311,7 @@ def test_client_wide_google_api_core_retry(fake: FakeLooker) -> None:
 
 
 def test_watchdog_wakes_for_an_earlier_deadline_and_stays_small() -> None:
-    from gapi_runtime.transport import _Guard, _Watchdog
+    from gapi_runtime.wire import _Guard, _Watchdog
 
     watchdog = _Watchdog()
     late = _Guard(time.monotonic() + 60)

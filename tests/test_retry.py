@@ -18,7 +18,7 @@ from gapi_runtime.retry import (
     default_predicate,
     parse_retry_after,
 )
-from gapi_runtime.transport import Response
+from gapi_runtime.wire import Response
 from google.api_core import exceptions
 from google.api_core.retry import Retry, if_exception_type
 from google.auth.credentials import AnonymousCredentials

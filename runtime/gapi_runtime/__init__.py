@@ -5,6 +5,8 @@ Generated code uses only the names exported here, and async clients those of
 loads it).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from gapi_runtime._version import __version__
 from gapi_runtime.batch import Batch, BatchError, BatchHandle, BatchQueue
 from gapi_runtime.client import DEFAULT, ApiCore, BaseClient, Default, RetryArg, TimeoutArg
@@ -17,11 +19,31 @@ from gapi_runtime.errors import (
     TLSError,
     TransportError,
 )
-from gapi_runtime.operations import DEFAULT_POLLING, Operation, PollingPolicy
+from gapi_runtime.operations import (
+    DEFAULT_POLLING,
+    Operation,
+    PollingPolicy,
+    StatusOperation,
+    StatusOperationBase,
+    StatusOperationKind,
+    operation_handle,
+)
 from gapi_runtime.pooled_transport import PooledTransport
 from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy
 from gapi_runtime.spec import MethodSpec, PathParam
-from gapi_runtime.transport import Response, Transport, Urllib3Transport
+from gapi_runtime.wire import Response, Transport
+
+if TYPE_CHECKING:
+    from gapi_runtime.transport import Urllib3Transport
+
+
+def __getattr__(name: str) -> Any:
+    """``Urllib3Transport`` on first use: importing urllib3 costs a cold start ~40 ms."""
+    if name == "Urllib3Transport":
+        from gapi_runtime.transport import Urllib3Transport
+
+        return Urllib3Transport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "DEFAULT",
@@ -47,10 +69,14 @@ __all__ = [
     "ResponseDecodeError",
     "RetryArg",
     "RetryPolicy",
+    "StatusOperation",
+    "StatusOperationBase",
+    "StatusOperationKind",
     "TLSError",
     "TimeoutArg",
     "Transport",
     "TransportError",
     "Urllib3Transport",
     "__version__",
+    "operation_handle",
 ]

@@ -9,7 +9,7 @@ re-authorization, error mapping, decoding, redirects
 ``await``:
 
 * :class:`AsyncApiCore` sends calls through an :class:`AsyncTransport` (default:
-  :class:`~gapi_runtime.aiohttp_transport.AiohttpTransport`, imported when first needed),
+  :class:`~gapi_runtime.asyncio_transport.AsyncPooledTransport`, on asyncio streams),
   waits between retries with ``asyncio.sleep``, and refreshes credentials in a worker thread
   (google-auth's refresh blocks) — at most once per expiry however many calls are waiting
   for it, behind an ``asyncio.Lock``. The token request itself is sent by the async
@@ -46,11 +46,19 @@ from gapi_runtime.client import (
     still_rejected,
 )
 from gapi_runtime.errors import TransportError, http_error
-from gapi_runtime.operations import OperationBase, OperationMethods, PollingPolicy, is_done, outcome
+from gapi_runtime.operations import (
+    OperationBase,
+    OperationMethods,
+    PollingPolicy,
+    StatusOperationBase,
+    StatusOperationKind,
+    is_done,
+    outcome,
+)
 from gapi_runtime.options import resolve_common
 from gapi_runtime.redirects import MAX_REDIRECTS, RedirectPlan, follows
 from gapi_runtime.retry import DEFAULT_RETRY, RetryState
-from gapi_runtime.transport import Response
+from gapi_runtime.wire import Response
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -63,7 +71,9 @@ __all__ = [
     "AsyncBatch",
     "AsyncOperation",
     "AsyncRedirectingTransport",
+    "AsyncStatusOperation",
     "AsyncTransport",
+    "async_operation_handle",
 ]
 
 ResponseT = TypeVar("ResponseT")
@@ -344,8 +354,9 @@ class AsyncBaseClient(ClientDescription):
 
         The arguments are those of the sync client (see :class:`gapi_runtime.BaseClient`),
         except ``transport``: an :class:`AsyncTransport`, default
-        :class:`~gapi_runtime.aiohttp_transport.AiohttpTransport` (which needs aiohttp:
-        ``pip install 'gapi-runtime[async]'``). ``timeout`` bounds each attempt of a call.
+        :class:`~gapi_runtime.asyncio_transport.AsyncPooledTransport` (asyncio streams, no
+        extra library); :class:`~gapi_runtime.aiohttp_transport.AiohttpTransport` needs
+        ``pip install 'gapi-runtime[async]'``. ``timeout`` bounds each attempt of a call.
         """
         user_agent, api_client = identity(self._PACKAGE, self._REVISION)
         base_url, resolved, headers = resolve_common(
@@ -449,14 +460,22 @@ _AsyncBatchT = TypeVar("_AsyncBatchT", bound=AsyncBatch)
 
 
 def _default_transport(client_class: str) -> AsyncTransport:
+    """Kept-alive HTTP/1.1 on asyncio streams: no library beyond the runtime's own."""
+    from gapi_runtime.asyncio_transport import AsyncPooledTransport
+
+    return AsyncPooledTransport()
+
+
+def _aiohttp_transport(client_class: str, **options: Any) -> AsyncTransport:
+    """The aiohttp transport (for what the default one does not do), or an ImportError naming the extra."""
     try:
         from gapi_runtime.aiohttp_transport import AiohttpTransport
     except ImportError as exc:
         raise ImportError(
-            f"{client_class} needs aiohttp for its default transport, and it is not installed "
+            f"{client_class} needs aiohttp for this, and it is not installed "
             f"({exc}): {INSTALL_HINT}, or pass transport= an AsyncTransport"
         ) from None
-    return AiohttpTransport()
+    return AiohttpTransport(**options)
 
 
 class AsyncOperation(OperationBase):
@@ -550,3 +569,89 @@ class AsyncOperation(OperationBase):
             else:
                 plan.failure = None
         return self._state
+
+
+class AsyncStatusOperation(StatusOperationBase):
+    """A handle on one operation whose ``status`` reaches ``DONE``, for async code: the twin
+    of :class:`~gapi_runtime.operations.StatusOperation`, with the same rules and awaitable
+    methods (``await op.result()``, ``await op.done()``…)."""
+
+    def __init__(
+        self,
+        api: AsyncApiCore,
+        operation: Mapping[str, Any] | str | StatusOperationBase,
+        kinds: Sequence[StatusOperationKind],
+        polling: PollingPolicy | None = None,
+    ) -> None:
+        super().__init__(operation, kinds, polling)
+        self._api = api
+
+    async def _send(self, spec: MethodSpec[Any], timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Any:
+        path, query = self._args(spec)
+        retry = self._retry_for(spec, retry, self._api._retry)
+        return await self._api.call(spec, path, query, {} if spec.has_body else None, timeout, retry)
+
+    async def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
+        """Fetch the current state with the resource's ``get`` and return it."""
+        spec = self._route[0]
+        return self._store(spec, await self._send(spec, timeout, retry))
+
+    async def done(self) -> bool:
+        """True once ``status`` is ``DONE``; sends ``get`` unless that is already known."""
+        if not self._is_done():
+            await self.refresh()
+        return self._is_done()
+
+    async def cancel(self) -> bool:
+        """Ask the server to cancel the operation; False (nothing sent) if it is known to be done.
+
+        Raises ``google.api_core.exceptions.MethodNotImplemented`` when the API has no cancel
+        method for it.
+        """
+        spec = self._cancel_spec()
+        if spec is None:
+            return False
+        await self._send(spec)
+        return True
+
+    async def result(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
+        """Wait until ``DONE`` and return the final operation, or raise its failure
+        (see :meth:`~gapi_runtime.operations.StatusOperation.result`)."""
+        await self.wait(timeout, polling)
+        return self._outcome()
+
+    async def exception(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Exception | None:
+        """Wait like :meth:`result`; return the operation's failure as an exception, or None."""
+        await self.wait(timeout, polling)
+        return self._error()
+
+    async def wait(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
+        """Poll (``wait`` if the API has it, else ``get``) until ``DONE``; return the final state."""
+        plan = self._plan(self._api, timeout, polling)
+        spec = self._poll_spec()
+        while not self._is_done():
+            delay = plan.next_delay()
+            if delay:
+                await asyncio.sleep(delay)
+            poll_timeout, poll_retry = plan.poll_options()
+            try:
+                self._store(spec, await self._send(spec, poll_timeout, poll_retry))
+            except Exception as exc:
+                if not self._tolerates(plan, exc):
+                    raise
+            else:
+                plan.failure = None
+        return self._state
+
+
+def async_operation_handle(
+    api: AsyncApiCore,
+    operation: object,
+    candidates: Sequence[OperationMethods],
+    kinds: Sequence[StatusOperationKind],
+    polling: PollingPolicy | None = None,
+) -> AsyncOperation | AsyncStatusOperation:
+    """The async twin of :func:`~gapi_runtime.operations.operation_handle`."""
+    if not isinstance(operation, OperationBase) and any(kind.claims(operation) for kind in kinds):
+        return AsyncStatusOperation(api, operation, kinds, polling)  # type: ignore[arg-type]
+    return AsyncOperation(api, operation, candidates, polling)  # type: ignore[arg-type]

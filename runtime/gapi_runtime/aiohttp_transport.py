@@ -30,7 +30,7 @@ from aiohttp import http_exceptions
 from yarl import URL
 
 from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
-from gapi_runtime.transport import Response
+from gapi_runtime.wire import Response
 
 __all__ = ["AiohttpTransport"]
 

@@ -22,7 +22,7 @@ from gapi_runtime._version import __version__
 from gapi_runtime.errors import ResponseDecodeError, TransportError, http_error
 from gapi_runtime.options import ClientSettings, resolve_settings
 from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy, RetryState, as_policy, describe
-from gapi_runtime.transport import Response, Transport
+from gapi_runtime.wire import Response, Transport
 
 if TYPE_CHECKING:
     from google.api_core.retry import Retry

@@ -1,25 +1,35 @@
-"""Long-running operations (google/longrunning/operations.proto): wait, inspect, cancel.
+"""Long-running operations: wait, inspect, cancel.
 
 A generated client whose API has an ``operations`` resource with ``get`` offers
 ``client.operation(op_or_name)``, which returns an :class:`Operation` handle. The decisions —
 which ``operations`` resource serves a name, whether an operation is done, what its outcome
 is, how long to wait between polls — are pure functions here, shared by sync and async code.
+
+Operations of the other shape — a ``status`` enum that reaches ``DONE`` (compute, container,
+sqladmin, deploymentmanager) — get a :class:`StatusOperation`. The generator describes them
+as :class:`StatusOperationKind` data (read from the document); the handle interprets it:
+it locates the operation by its ``selfLink``, polls the resource's ``wait`` or ``get``, and
+maps ``error`` to an exception.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
+import re
 import time
+import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
 from gapi_runtime.client import DEFAULT, RetryArg, TimeoutArg
 from gapi_runtime.errors import OperationTimeout, rpc_error
+from gapi_runtime.retry import RetryPolicy, default_predicate
 
 if TYPE_CHECKING:
     from gapi_runtime.client import ApiCore
-    from gapi_runtime.retry import RetryPolicy
     from gapi_runtime.spec import MethodSpec
 
 __all__ = [
@@ -29,9 +39,16 @@ __all__ = [
     "OperationBase",
     "OperationMethods",
     "PollingPolicy",
+    "StatusOperation",
+    "StatusOperationBase",
+    "StatusOperationKind",
+    "StatusRoute",
     "WaitPlan",
     "choose_methods",
+    "locate",
+    "operation_handle",
     "outcome",
+    "status_error",
 ]
 
 #: google.rpc.Code.CANCELLED: the ``error.code`` of an operation that was cancelled.
@@ -353,3 +370,341 @@ class Operation(OperationBase):
             else:
                 plan.failure = None
         return self._state
+
+
+# --- operations whose ``status`` reaches DONE (compute, container, sqladmin, …) --------------
+
+#: One way to re-read a status operation: its resource's ``get``, ``wait`` (a server-side long
+#: poll; None when the resource has none) and ``cancel`` (None when it has none).
+StatusRoute = tuple["MethodSpec[Any]", Union["MethodSpec[Any]", None], Union["MethodSpec[Any]", None]]
+
+
+@dataclass(frozen=True)
+class StatusOperationKind:
+    """What the generator read from a discovery document about an operation schema whose
+    ``status`` enum reaches ``DONE``: data the handle interprets, no per-API code.
+
+    Attributes:
+        schema: The document's schema name (``Operation``), for messages.
+        routes: The resources that re-read such an operation, most specific path first.
+        status_field: The property holding the status (``status``).
+        done_value: The enum value that means finished (``DONE``, or ``done`` in dns).
+        error_shape: ``"errors"`` when ``error.errors[]`` lists the failures (compute,
+            sqladmin, deploymentmanager), ``"status"`` when ``error`` is a google.rpc.Status
+            (container), ``""`` when the schema has no ``error``.
+        http_status_field: The integer property giving the failure's HTTP status
+            (``httpErrorStatusCode``), or ``""``.
+        warnings_field: The array property of warnings (``warnings``), or ``""``.
+        locator: The URL property that locates the operation (``selfLink``), or ``""``.
+        unfollowable: Why operations of this schema cannot be re-read ("" when they can).
+    """
+
+    schema: str
+    routes: tuple[StatusRoute, ...]
+    status_field: str = "status"
+    done_value: str = "DONE"
+    error_shape: str = ""
+    http_status_field: str = ""
+    warnings_field: str = ""
+    locator: str = "selfLink"
+    unfollowable: str = ""
+
+    def claims(self, operation: object) -> bool:
+        """Whether ``operation`` is one of these (not a google.longrunning one): a dict with a
+        string ``status``, a status handle, or a URL (a ``selfLink``)."""
+        if isinstance(operation, StatusOperationBase):
+            return True
+        if isinstance(operation, str):
+            return "://" in operation
+        return isinstance(operation, Mapping) and isinstance(operation.get(self.status_field), str)
+
+
+def _template(spec: MethodSpec[Any]) -> re.Pattern[str]:
+    """A regex matching the end of a URL path that ``spec``'s path produces: one group per
+    path parameter (``{+var}`` may span segments)."""
+    pieces = [re.escape(spec.path[0])]
+    for param, literal in zip(spec.path_params, spec.path[1:], strict=True):
+        pieces.append("(.+)" if param.reserved else "([^/]+)")
+        pieces.append(re.escape(literal))
+    return re.compile("(?:^|/)" + "".join(pieces).lstrip("/") + "$")
+
+
+def locate(kinds: Sequence[StatusOperationKind], url: str) -> tuple[StatusOperationKind, StatusRoute, tuple[str, ...]]:
+    """(kind, route, path values) of the first route whose ``get`` path ends the URL's path.
+
+    Only the path counts: the request goes to the client's endpoint, never to the URL's host.
+    Each value must match its parameter's pattern; values are percent-decoded (the request
+    encodes them again).
+    """
+    path = urllib.parse.urlsplit(url).path
+    for kind in kinds:
+        for route in kind.routes:
+            get = route[0]
+            match = _template(get).search(path)
+            if match is None:
+                continue
+            values = tuple(urllib.parse.unquote(value) for value in match.groups())
+            regexes = [param.regex() for param in get.path_params]
+            if all(regex is None or regex.fullmatch(value) for regex, value in zip(regexes, values, strict=True)):
+                return kind, route, values
+    expected = ", ".join(route[0].id for kind in kinds for route in kind.routes)
+    raise ValueError(f"{url!r} is not the URL of an operation of this API (it matches none of {expected})")
+
+
+def status_error(state: Mapping[str, Any], kind: StatusOperationKind, name: str) -> Exception | None:
+    """A done status operation's failure as a google-api-core exception, or None if it succeeded.
+
+    ``error.errors[]`` entries are all kept (``exc.errors``) and named in the message
+    (``CODE: message (location)``); the class follows ``httpErrorStatusCode`` when the
+    operation has one (400 → ``BadRequest``, 404 → ``NotFound``…), else ``Unknown``. A
+    google.rpc.Status ``error`` maps by its code, as for google.longrunning operations.
+    """
+    from google.api_core import exceptions
+
+    error = state.get("error")
+    if not error:
+        return None
+    context = f"operation {name}"
+    if isinstance(error, Mapping) and kind.error_shape == "status" and "errors" not in error:
+        if not error.get("code") and not error.get("message"):
+            return None
+        return rpc_error(error, context)
+    entries = error.get("errors") if isinstance(error, Mapping) else None
+    if not isinstance(entries, list):
+        entries = [error]
+    if not entries:
+        return None
+    parts = []
+    for entry in entries:
+        if isinstance(entry, Mapping):
+            text = ": ".join(str(entry[key]) for key in ("code", "message") if entry.get(key))
+            if entry.get("location"):
+                text += f" (location: {entry['location']})"
+            parts.append(text or json.dumps(entry, sort_keys=True))
+        else:
+            parts.append(str(entry))
+    message = f"{'; '.join(parts)} [{context}]"
+    status = state.get(kind.http_status_field) if kind.http_status_field else None
+    if isinstance(status, int) and 400 <= status < 600:
+        exc: exceptions.GoogleAPICallError = exceptions.from_http_status(status, message, errors=entries)
+        if exc.code is None:
+            exc.code = status
+        return exc
+    unknown = exceptions.Unknown(message, errors=entries)
+    unknown.code = 500
+    return unknown
+
+
+class StatusOperationBase:
+    """What the sync :class:`StatusOperation` and the async ``AsyncStatusOperation`` share:
+    the last known state, where to re-read it, and every decision; subclasses do the I/O."""
+
+    def __init__(
+        self,
+        operation: Mapping[str, Any] | str | StatusOperationBase,
+        kinds: Sequence[StatusOperationKind],
+        polling: PollingPolicy | None = None,
+    ) -> None:
+        if isinstance(operation, StatusOperationBase):
+            state: Mapping[str, Any] = operation._state
+        elif isinstance(operation, str):
+            state = {kinds[0].locator: operation} if kinds else {}
+        elif isinstance(operation, Mapping):
+            state = operation
+        else:
+            raise TypeError(f"expected an Operation dict or its selfLink, got {type(operation).__name__}")
+        if not kinds:
+            raise ValueError("this API has no operations a handle can follow")
+        unfollowable = [kind.unfollowable for kind in kinds if kind.unfollowable]
+        if len(unfollowable) == len(kinds):
+            raise ValueError(f"this API's operations cannot be followed: {unfollowable[0]}")
+        kinds = [kind for kind in kinds if not kind.unfollowable]
+        url = state.get(kinds[0].locator)
+        if not isinstance(url, str) or not url:
+            raise ValueError(f"the operation has no {kinds[0].locator}, so it cannot be re-read")
+        self._kind, self._route, self._path = locate(kinds, url)
+        self._state: Mapping[str, Any] = dict(state)
+        name = state.get("name")
+        self._name = name if isinstance(name, str) and name else self._path[-1]
+        self._polling = polling or DEFAULT_POLLING
+
+    @property
+    def name(self) -> str:
+        """The operation's name (its ``name``, else the last part of its URL)."""
+        return self._name
+
+    @property
+    def operation(self) -> Mapping[str, Any]:
+        """The last known state: the operation as decoded JSON."""
+        return self._state
+
+    @property
+    def status(self) -> Any:
+        """The last known ``status`` (``PENDING``, ``RUNNING``, ``DONE``…; None before the first read)."""
+        return self._state.get(self._kind.status_field)
+
+    @property
+    def warnings(self) -> list[Any]:
+        """The operation's ``warnings`` entries (``[]`` when it has none, or the API none)."""
+        found = self._state.get(self._kind.warnings_field) if self._kind.warnings_field else None
+        return list(found) if isinstance(found, list) else []
+
+    def _is_done(self) -> bool:
+        return self._state.get(self._kind.status_field) == self._kind.done_value
+
+    def _poll_spec(self) -> MethodSpec[Any]:
+        """The method each wait poll sends: the server-side ``wait`` if there is one, else ``get``."""
+        return self._route[1] or self._route[0]
+
+    def _args(self, spec: MethodSpec[Any]) -> tuple[tuple[str, ...], tuple[None, ...]]:
+        return self._path, (None,) * len(spec.query)
+
+    def _retry_for(self, spec: MethodSpec[Any], retry: RetryArg, client_retry: RetryPolicy | None) -> RetryArg:
+        """``retry`` for a call of ``spec``: a server-side ``wait`` (a POST) only reads the
+        operation, so the default rule retries it as it retries a GET."""
+        if spec is not self._route[1]:
+            return retry
+        policy = client_retry if retry is DEFAULT else retry
+        if isinstance(policy, RetryPolicy) and policy.predicate is None:
+            return dataclasses.replace(policy, predicate=functools.partial(default_predicate, "GET"))
+        return retry
+
+    def _store(self, spec: MethodSpec[Any], state: object) -> Mapping[str, Any]:
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{spec.id} returned {type(state).__name__}, not an operation")
+        self._state = state
+        return state
+
+    def _error(self) -> Exception | None:
+        return status_error(self._state, self._kind, self._name)
+
+    def _outcome(self) -> Mapping[str, Any]:
+        """A done operation's final state, or raise its failure."""
+        error = self._error()
+        if error is not None:
+            raise error
+        return self._state
+
+    def _cancel_spec(self) -> MethodSpec[Any] | None:
+        if self._is_done():
+            return None
+        spec = self._route[2]
+        if spec is None:
+            from google.api_core import exceptions
+
+            raise exceptions.MethodNotImplemented(f"this API has no cancel method for operation {self._name}")
+        return spec
+
+    def _plan(self, api: Any, timeout: float | None, polling: PollingPolicy | None) -> WaitPlan:
+        spec = self._poll_spec()
+        method = "GET" if spec is self._route[1] else spec.http_method  # a wait is a read
+        return WaitPlan(self._name, polling or self._polling, timeout, api._timeout, api._retry, method)
+
+    def _tolerates(self, plan: WaitPlan, exc: Exception) -> bool:
+        """Whether the wait goes on after this poll failure. A server-side ``wait`` that timed
+        out is a poll that found the operation still running, even without a deadline."""
+        if plan.tolerates(exc):
+            return True
+        if self._route[1] is not None and isinstance(exc, TimeoutError):
+            plan.failure = exc
+            return True
+        return False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._name!r} status={self.status!r}>"
+
+
+class StatusOperation(StatusOperationBase):
+    """A handle on one operation whose ``status`` reaches ``DONE`` (compute, container,
+    sqladmin, deploymentmanager…).
+
+    Create it with the client's ``operation(op)``. It re-reads the operation through the
+    resource its ``selfLink`` names (compute: ``zoneOperations``, ``regionOperations``,
+    ``globalOperations`` or ``globalOrganizationOperations``), with the server-side ``wait``
+    when the resource has one, else ``get``; always at the client's endpoint.
+    """
+
+    def __init__(
+        self,
+        api: ApiCore,
+        operation: Mapping[str, Any] | str | StatusOperationBase,
+        kinds: Sequence[StatusOperationKind],
+        polling: PollingPolicy | None = None,
+    ) -> None:
+        super().__init__(operation, kinds, polling)
+        self._api = api
+
+    def _send(self, spec: MethodSpec[Any], timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Any:
+        path, query = self._args(spec)
+        retry = self._retry_for(spec, retry, self._api._retry)
+        return self._api.call(spec, path, query, {} if spec.has_body else None, timeout, retry)
+
+    def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
+        """Fetch the current state with the resource's ``get`` and return it."""
+        spec = self._route[0]
+        return self._store(spec, self._send(spec, timeout, retry))
+
+    def done(self) -> bool:
+        """True once ``status`` is ``DONE``; sends ``get`` unless that is already known."""
+        if not self._is_done():
+            self.refresh()
+        return self._is_done()
+
+    def cancel(self) -> bool:
+        """Ask the server to cancel the operation; False (nothing sent) if it is known to be done.
+
+        Raises ``google.api_core.exceptions.MethodNotImplemented`` when the API has no cancel
+        method for it (compute, deploymentmanager).
+        """
+        spec = self._cancel_spec()
+        if spec is None:
+            return False
+        self._send(spec)
+        return True
+
+    def result(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
+        """Wait until ``DONE`` and return the final operation (its ``targetLink`` names the resource).
+
+        Raises the operation's failure (every ``error.errors[]`` entry, class from
+        ``httpErrorStatusCode``), or :class:`~gapi_runtime.errors.OperationTimeout` after
+        ``timeout`` seconds (default: the polling policy's, 900 s).
+        """
+        self.wait(timeout, polling)
+        return self._outcome()
+
+    def exception(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Exception | None:
+        """Wait like :meth:`result`; return the operation's failure as an exception, or None."""
+        self.wait(timeout, polling)
+        return self._error()
+
+    def wait(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
+        """Poll (``wait`` if the API has it, else ``get``) until ``DONE``; return the final state."""
+        plan = self._plan(self._api, timeout, polling)
+        spec = self._poll_spec()
+        while not self._is_done():
+            delay = plan.next_delay()
+            if delay:
+                time.sleep(delay)
+            poll_timeout, poll_retry = plan.poll_options()
+            try:
+                self._store(spec, self._send(spec, poll_timeout, poll_retry))
+            except Exception as exc:
+                if not self._tolerates(plan, exc):
+                    raise
+            else:
+                plan.failure = None
+        return self._state
+
+
+def operation_handle(
+    api: ApiCore,
+    operation: object,
+    candidates: Sequence[OperationMethods],
+    kinds: Sequence[StatusOperationKind],
+    polling: PollingPolicy | None = None,
+) -> Operation | StatusOperation:
+    """The handle for an API with both google.longrunning and status operations: a
+    :class:`StatusOperation` for what one of ``kinds`` claims, else an :class:`Operation`."""
+    if not isinstance(operation, OperationBase) and any(kind.claims(operation) for kind in kinds):
+        return StatusOperation(api, operation, kinds, polling)  # type: ignore[arg-type]
+    return Operation(api, operation, candidates, polling)  # type: ignore[arg-type]

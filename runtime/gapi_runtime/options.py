@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from gapi_runtime.hosts import is_loopback_host
 from gapi_runtime.pooled_transport import PooledTransport
 from gapi_runtime.redirects import RedirectingTransport
-from gapi_runtime.transport import Transport
+from gapi_runtime.wire import Transport
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials

@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from gapi_runtime.errors import TransportError
 from gapi_runtime.hosts import is_loopback_host
-from gapi_runtime.transport import Response, Transport
+from gapi_runtime.wire import Response, Transport
 
 __all__ = [
     "MAX_REDIRECTS",

@@ -61,7 +61,7 @@ class ThingsBatchResource:
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[None]:
+    ) -> _rt.BatchHandle[bytes]:
         """Queue this request in the batch (the arguments of the direct call); returns its handle.
 
         Always raises BatchError: the answer is media, which a batch cannot carry.

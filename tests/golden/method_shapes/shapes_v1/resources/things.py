@@ -6,6 +6,7 @@ from __future__ import annotations
 import typing as _t
 
 import gapi_runtime as _rt
+from gapi_runtime import media as _media
 
 if _t.TYPE_CHECKING:
     from gapi_runtime import aio as _aio
@@ -20,7 +21,7 @@ _THINGS_DELETE: _rt.MethodSpec[_t.Any] = _rt.MethodSpec(
     query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
 )
 
-_THINGS_EXPORT: _rt.MethodSpec[_t.Any] = _rt.MethodSpec(
+_THINGS_EXPORT: _rt.MethodSpec[bytes] = _rt.MethodSpec(
     id="shapes.things.export",
     http_method="GET",
     path=("v1/things/", ":export"),
@@ -105,7 +106,7 @@ class ThingsResource:
         quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> None:
+    ) -> bytes:
         """Answers with media (no response schema).
 
         HTTP: GET v1/things/{id}:export
@@ -115,9 +116,90 @@ class ThingsResource:
             xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
                 field selector, quota user, pretty-printing, error format); see the package
                 README.
+
+        Returns:
+            The response body as bytes (the method has no JSON response).
         """
-        self._api.call(
-            _THINGS_EXPORT, (id,), (xgafv, fields, pretty_print, quota_user), None, timeout, retry
+        return _media.raw(
+            self._api,
+            _THINGS_EXPORT,
+            (id,),
+            (xgafv, fields, pretty_print, quota_user),
+            timeout,
+            retry,
+        )
+
+    @_t.overload
+    def export_media(
+        self,
+        *,
+        id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        dest: None = None,
+        chunk_size: int | None = None,
+        progress: _media.Progress | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> bytes: ...
+
+    @_t.overload
+    def export_media(
+        self,
+        *,
+        id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        dest: _media.SupportsWrite,
+        chunk_size: int | None = None,
+        progress: _media.Progress | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> int: ...
+
+    def export_media(
+        self,
+        *,
+        id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        dest: _media.SupportsWrite | None = None,
+        chunk_size: int | None = None,
+        progress: _media.Progress | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> bytes | int:
+        """Download the media of :meth:`export` (its request with ``alt=media``).
+
+        Takes the arguments of :meth:`export`, and:
+
+        Args:
+            dest: A binary file object (anything with ``write(bytes)``): the content is
+                streamed into it in ``Range`` requests of ``chunk_size`` bytes, resuming
+                after a dropped connection; its length and any ``x-goog-hash`` md5 are
+                checked. None (default): the content is returned as bytes.
+            chunk_size: Bytes per range request with ``dest`` (default 16 MiB).
+            progress: Called as ``progress(bytes_written, total_or_None)`` after each range.
+
+        Returns:
+            The content as bytes; with ``dest``, the number of bytes written.
+        """
+        return _media.download(
+            self._api,
+            _THINGS_EXPORT,
+            (id,),
+            (xgafv, fields, pretty_print, quota_user),
+            dest,
+            chunk_size,
+            progress,
+            timeout,
+            retry,
         )
 
     def get(
@@ -361,7 +443,7 @@ class ThingsAsyncResource:
         quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> None:
+    ) -> bytes:
         """Answers with media (no response schema).
 
         HTTP: GET v1/things/{id}:export
@@ -371,9 +453,90 @@ class ThingsAsyncResource:
             xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
                 field selector, quota user, pretty-printing, error format); see the package
                 README.
+
+        Returns:
+            The response body as bytes (the method has no JSON response).
         """
-        await self._api.call(
-            _THINGS_EXPORT, (id,), (xgafv, fields, pretty_print, quota_user), None, timeout, retry
+        return await _media.raw_async(
+            self._api,
+            _THINGS_EXPORT,
+            (id,),
+            (xgafv, fields, pretty_print, quota_user),
+            timeout,
+            retry,
+        )
+
+    @_t.overload
+    async def export_media(
+        self,
+        *,
+        id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        dest: None = None,
+        chunk_size: int | None = None,
+        progress: _media.Progress | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> bytes: ...
+
+    @_t.overload
+    async def export_media(
+        self,
+        *,
+        id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        dest: _media.SupportsWrite,
+        chunk_size: int | None = None,
+        progress: _media.Progress | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> int: ...
+
+    async def export_media(
+        self,
+        *,
+        id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        dest: _media.SupportsWrite | None = None,
+        chunk_size: int | None = None,
+        progress: _media.Progress | None = None,
+        timeout: _rt.TimeoutArg = _rt.DEFAULT,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> bytes | int:
+        """Download the media of :meth:`export` (its request with ``alt=media``).
+
+        Takes the arguments of :meth:`export`, and:
+
+        Args:
+            dest: A binary file object (anything with ``write(bytes)``): the content is
+                streamed into it in ``Range`` requests of ``chunk_size`` bytes, resuming
+                after a dropped connection; its length and any ``x-goog-hash`` md5 are
+                checked. None (default): the content is returned as bytes.
+            chunk_size: Bytes per range request with ``dest`` (default 16 MiB).
+            progress: Called as ``progress(bytes_written, total_or_None)`` after each range.
+
+        Returns:
+            The content as bytes; with ``dest``, the number of bytes written.
+        """
+        return await _media.download_async(
+            self._api,
+            _THINGS_EXPORT,
+            (id,),
+            (xgafv, fields, pretty_print, quota_user),
+            dest,
+            chunk_size,
+            progress,
+            timeout,
+            retry,
         )
 
     async def get(

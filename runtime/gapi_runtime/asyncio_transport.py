@@ -1,0 +1,274 @@
+"""The default transport of async clients: kept-alive HTTP/1.1 on asyncio, no extra library.
+
+The async twin of :class:`~gapi_runtime.pooled_transport.PooledTransport`, with the same
+request writer, response parser and error mapping (:mod:`gapi_runtime.http11`), the same
+stale-connection rules and TLS verification. Each connection is an :class:`asyncio.Protocol`
+that feeds the bytes it receives straight into the parser, so a call costs one write and one
+wait on a future — no stream reader, no task per call:
+
+- ``timeout`` bounds the connect (and TLS handshake), then the whole exchange;
+- at most ``max_connections`` exchanges run at once per transport (further requests wait,
+  within their timeout), and at most ``pool_size`` idle connections are kept per origin;
+- connections belong to the event loop that opened them: using the transport from another
+  loop while it holds connections raises RuntimeError; :meth:`close` releases them.
+
+Proxies and client certificates go through :class:`~gapi_runtime.aiohttp_transport.AiohttpTransport`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Generator, Mapping
+
+from gapi_runtime import http11
+from gapi_runtime.errors import TransportError
+from gapi_runtime.pooled_transport import _verifying
+from gapi_runtime.wire import Response, _target
+
+__all__ = ["AsyncPooledTransport"]
+
+
+class _Connection(asyncio.Protocol):
+    """One connection: it runs the response parser over the bytes as they arrive."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.started = False  # a byte of the current answer arrived
+        self._buffer = bytearray()
+        self._eof = False
+        self._parser: Generator[http11.Need, bytes, http11.Parsed] | None = None
+        self._need: http11.Need = (http11.LINE, 0)
+        self._waiter: asyncio.Future[http11.Parsed] | None = None
+
+    # --- asyncio.Protocol ---------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        if self._parser is None:  # bytes nobody asked for: the connection cannot be trusted
+            self.abort()
+            return
+        self.started = True
+        self._buffer += data
+        self._advance()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        if self._parser is not None:
+            self._advance()
+        return False  # close the transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self._parser is not None:
+            if exc is None:
+                self._eof = True
+                self._advance()
+            else:
+                self._finish(exc)
+
+    # --- one exchange -------------------------------------------------------------------------
+
+    def alive(self) -> bool:
+        return not (self.closed or self._eof or self.transport is None or self.transport.is_closing())
+
+    def exchange(self, method: str, data: bytes, loop: asyncio.AbstractEventLoop) -> asyncio.Future[http11.Parsed]:
+        """Send ``data`` (a request) and return the future of its parsed answer."""
+        self.started = False
+        self._buffer.clear()
+        self._parser = http11.parse_response(method)
+        self._need = next(self._parser)
+        self._waiter = loop.create_future()
+        assert self.transport is not None
+        self.transport.write(data)
+        return self._waiter
+
+    def expire(self) -> None:
+        """The deadline passed: end the exchange with TimeoutError and drop the connection."""
+        self._finish(TimeoutError("deadline passed"))
+        self.abort()
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _advance(self) -> None:
+        """Feed the parser what it asks for, as far as the buffered bytes go."""
+        buffer = self._buffer
+        while self._parser is not None:
+            kind, size = self._need
+            if kind == http11.LINE:
+                end = buffer.find(b"\n")
+                if end < 0 and len(buffer) <= http11.MAX_LINE and not self._eof:
+                    return
+                cut = end + 1 if end >= 0 else min(len(buffer), http11.MAX_LINE + 1)
+            elif kind == http11.EXACT:
+                if len(buffer) < size and not self._eof:
+                    return
+                cut = min(size, len(buffer))
+            else:
+                if not self._eof:
+                    return
+                cut = len(buffer)
+            chunk = bytes(buffer[:cut])
+            del buffer[:cut]
+            try:
+                self._need = self._parser.send(chunk)
+            except StopIteration as done:
+                self._finish(None, done.value)
+            except Exception as exc:
+                self._finish(exc)
+
+    def _finish(self, exc: BaseException | None, parsed: http11.Parsed | None = None) -> None:
+        self._parser = None
+        waiter, self._waiter = self._waiter, None
+        if waiter is None or waiter.done():
+            return
+        if exc is not None:
+            waiter.set_exception(exc)
+        else:
+            assert parsed is not None
+            waiter.set_result(parsed)
+
+
+class AsyncPooledTransport:
+    """Pooled, kept-alive HTTP/1.1 connections on asyncio; TLS verification always on.
+
+    Args:
+        pool_size: Idle connections kept per origin.
+        max_connections: Exchanges in flight at once (all origins); further requests wait.
+        ssl_context: A custom TLS context (e.g. extra CA certificates). Certificates and host
+            names are verified whatever the context says.
+    """
+
+    def __init__(
+        self, *, pool_size: int = 100, max_connections: int = 100, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        if pool_size < 1 or max_connections < 1:
+            raise ValueError(f"pool_size and max_connections must be at least 1, got {pool_size}, {max_connections}")
+        self._pool_size = pool_size
+        self._max_connections = max_connections
+        self._context = _verifying(ssl_context)
+        self._idle: dict[http11.Origin, list[_Connection]] = {}
+        self._writer = http11.RequestWriter()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._slots: asyncio.Semaphore | None = None
+
+    def __repr__(self) -> str:
+        return f"AsyncPooledTransport(pool_size={self._pool_size}, max_connections={self._max_connections})"
+
+    async def request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+    ) -> Response:
+        try:
+            origin, host, target = self._writer.target(url)
+            head = self._writer.head(method, host, target, headers, body)
+        except ValueError as exc:
+            raise TransportError(f"{_target(method, url)}: {exc}", url=url, response_started=False) from None
+        loop, slots = self._bind()
+        data = head + body if body else head
+        deadline = None if timeout is None else loop.time() + timeout
+        async with slots:
+            while True:  # bounded: each pass takes an idle connection, and a fresh one never retries
+                connection = self._checkout(origin)
+                reused = connection is not None
+                if connection is None:
+                    connection = await self._connect(origin, method, url, deadline, timeout)
+                expiry = None if deadline is None else loop.call_at(deadline, connection.expire)
+                try:
+                    status, items, content, keep_alive = await connection.exchange(method, data, loop)
+                except Exception as exc:
+                    connection.abort()
+                    if isinstance(exc, TimeoutError) and deadline is not None and loop.time() >= deadline:
+                        failure = http11.Failure(exc, started=connection.started)
+                        raise http11.translate(failure, method, url, True, timeout) from None
+                    if reused and http11.closed_while_idle(False, connection.started, exc, method):
+                        continue
+                    failure = http11.Failure(exc, started=connection.started)
+                    raise http11.translate(failure, method, url, False, timeout) from exc
+                except BaseException:  # cancelled: the connection is mid-exchange
+                    connection.abort()
+                    raise
+                finally:
+                    if expiry is not None:
+                        expiry.cancel()
+                if keep_alive:
+                    self._checkin(origin, connection)
+                else:
+                    connection.abort()
+                break
+        response_headers = http11.Headers(items)
+        encoding = response_headers.get("content-encoding")
+        if encoding:
+            content = http11.decode_content(content, encoding, method, url)
+        return Response(status, response_headers, content)
+
+    async def close(self) -> None:
+        """Close the idle connections; the transport stays usable (new connections are opened)."""
+        idle, self._idle = self._idle, {}
+        self._loop = None
+        for connections in idle.values():
+            for connection in connections:
+                connection.abort()
+
+    # --- connections ------------------------------------------------------------------------
+
+    def _bind(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            if self._loop is not None and not self._loop.is_closed() and any(self._idle.values()):
+                raise RuntimeError(
+                    "this async client was first used in another event loop; "
+                    "create (or close and reuse) the client in the loop that uses it"
+                )
+            self._idle = {}
+            self._loop = loop
+            self._slots = asyncio.Semaphore(self._max_connections)
+        assert self._slots is not None
+        return loop, self._slots
+
+    def _checkout(self, origin: http11.Origin) -> _Connection | None:
+        idle = self._idle.get(origin)
+        while idle:
+            connection = idle.pop()
+            if connection.alive():
+                return connection
+            connection.abort()
+        return None
+
+    def _checkin(self, origin: http11.Origin, connection: _Connection) -> None:
+        idle = self._idle.setdefault(origin, [])
+        if len(idle) < self._pool_size and connection.alive():
+            idle.append(connection)
+        else:
+            connection.abort()
+
+    async def _connect(
+        self, origin: http11.Origin, method: str, url: str, deadline: float | None, timeout: float | None
+    ) -> _Connection:
+        scheme, host, port = origin
+        context: ssl.SSLContext | None = None
+        if scheme == "https":
+            if self._context is None:
+                self._context = ssl.create_default_context()
+            context = self._context
+        loop = asyncio.get_running_loop()
+        opening = loop.create_connection(
+            _Connection, host, port, ssl=context, server_hostname=host if context else None
+        )
+        try:
+            if deadline is None:
+                _, connection = await opening
+            else:
+                _, connection = await asyncio.wait_for(opening, max(deadline - loop.time(), 0.0))
+        except asyncio.TimeoutError as exc:  # not the builtin TimeoutError before Python 3.11
+            failure = http11.Failure(exc, started=False, connecting=True)
+            raise http11.translate(failure, method, url, True, timeout) from None
+        except Exception as exc:
+            failure = http11.Failure(exc, started=False, connecting=True)
+            raise http11.translate(failure, method, url, False, timeout) from exc
+        return connection

@@ -1,0 +1,1025 @@
+"""Media upload and download: what methods with ``supportsMediaUpload`` / ``supportsMediaDownload`` use.
+
+Uploads (``media_body=`` on a method that supports them):
+
+* **simple** (``uploadType=media``): the content alone, when there is no metadata ``body``;
+* **multipart** (``uploadType=multipart``): ``multipart/related`` of the JSON metadata and
+  the content;
+* **resumable** (``uploadType=resumable``): above :data:`RESUMABLE_THRESHOLD` bytes, for
+  streams of unknown size, or when asked (``MediaUpload(..., resumable=True)``). The first
+  request opens a session (its URI comes back in ``Location``); the content follows in
+  ``PUT`` chunks of a multiple of 256 KiB, each answered ``308`` with ``Range: bytes=0-N``
+  until the last, answered with the method's response. A chunk that fails (a connection
+  lost, 408/429/5xx) is retried as the retry policy allows: the client first asks how much
+  the server has (``Content-Range: bytes */N`` → ``308`` + ``Range``) and goes on from
+  there, never re-sending acknowledged bytes. The session URI is exposed
+  (``MediaUpload.session_uri``, ``on_session=``) so that another process can resume with
+  ``MediaUpload(path, session_uri=uri)``.
+
+Files are read chunk by chunk: memory stays at about one chunk whatever the file's size.
+The document's ``maxSize`` and ``accept`` are checked before any byte is sent.
+
+Downloads (``<method>_media(...)``) send the method's request with ``alt=media`` and return
+the bytes, or with ``dest=`` stream them into a binary file in ``Range`` requests of
+``chunk_size`` bytes (``Accept-Encoding: identity``, so that offsets are bytes of the
+object), resuming after a dropped connection from the bytes already written; the length and
+any ``x-goog-hash`` md5 the server sends are checked.
+
+The protocol logic is written once, as generators that yield the requests to send (and the
+waits between retries) and receive the outcomes; :func:`upload`/:func:`download` drive
+them with the sync client, :func:`upload_async`/:func:`download_async` with the async one.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import io
+import mimetypes
+import os
+import time
+from collections.abc import Callable, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, Protocol, TypeVar, Union
+
+from gapi_runtime.client import (
+    DEFAULT,
+    RetryArg,
+    TimeoutArg,
+    choose_policy,
+    decode_response,
+    next_retry_delay,
+    prepare_request,
+    should_reauthorize,
+    still_rejected,
+)
+from gapi_runtime.errors import ConnectError, TLSError, TransportError, http_error
+from gapi_runtime.retry import RETRYABLE_STATUS_CODES, RetryPolicy, RetryState
+from gapi_runtime.spec import _Frozen
+from gapi_runtime.wire import Response
+
+if TYPE_CHECKING:
+    from gapi_runtime.aio import AsyncApiCore
+    from gapi_runtime.client import ApiCore
+    from gapi_runtime.spec import MethodSpec
+
+__all__ = [
+    "CHUNK_GRANULARITY",
+    "DEFAULT_CHUNK_SIZE",
+    "RESUMABLE_THRESHOLD",
+    "DownloadError",
+    "MediaBody",
+    "MediaError",
+    "MediaUpload",
+    "Progress",
+    "UploadSpec",
+    "download",
+    "download_async",
+    "raw",
+    "raw_async",
+    "upload",
+    "upload_async",
+]
+
+KiB = 1024
+MiB = 1024 * KiB
+#: Resumable chunks (except the last) are multiples of this, as the protocol requires.
+CHUNK_GRANULARITY = 256 * KiB
+#: Default size of upload chunks and download ranges.
+DEFAULT_CHUNK_SIZE = 16 * MiB
+#: Content larger than this (or of unknown size) is uploaded resumably by default.
+RESUMABLE_THRESHOLD = 5 * MiB
+#: A resumable upload gives up after this many 308 answers in a row that acknowledge nothing new.
+MAX_STALLED = 3
+
+#: ``progress(done, total)``: bytes acknowledged (upload) or written (download) so far, and
+#: the total when known (else None).
+Progress = Callable[[int, int | None], Any]
+
+
+class MediaError(Exception):
+    """A media upload or download that cannot go on (not an HTTP error: those are google-api-core's)."""
+
+
+class DownloadError(MediaError):
+    """A download whose bytes do not add up: wrong length, wrong range, or a hash mismatch."""
+
+
+class SupportsWrite(Protocol):
+    """Where a download writes: anything with ``write(bytes)`` (a file opened ``"wb"``, BytesIO)."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+class UploadSpec(_Frozen):
+    """The upload plan of one method, from its document's ``mediaUpload``.
+
+    The upload URL is the endpoint's root + ``upload_prefix`` + the method's own path, as
+    googleapiclient builds it (``rootUrl + "upload/" + servicePath + path``; the document's
+    ``protocols.simple.path`` is that in every bundled document). ``service_path`` is the
+    document's, to find the root in the client's base URL. ``max_size`` is in bytes (0: no
+    limit); ``accept`` the MIME ranges the method takes (empty: any).
+    """
+
+    __slots__ = ("accept", "max_size", "resumable", "service_path", "upload_prefix")
+    _FIELDS = ("upload_prefix", "service_path", "accept", "max_size", "resumable")
+    upload_prefix: str
+    service_path: str
+    accept: tuple[str, ...]
+    max_size: int
+    resumable: bool
+
+    def __init__(
+        self,
+        upload_prefix: str,
+        service_path: str = "",
+        accept: tuple[str, ...] = (),
+        max_size: int = 0,
+        resumable: bool = True,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "upload_prefix", upload_prefix)
+        set_field(self, "service_path", service_path)
+        set_field(self, "accept", accept)
+        set_field(self, "max_size", max_size)
+        set_field(self, "resumable", resumable)
+
+    def base_url(self, client_base_url: str) -> str:
+        """The URL the method's path is appended to for uploads."""
+        service_path = self.service_path.lstrip("/")
+        root = client_base_url
+        if service_path and root.endswith(service_path):
+            root = root[: len(root) - len(service_path)]
+        return root + self.upload_prefix
+
+
+# --- the content --------------------------------------------------------------------------
+
+
+class MediaUpload:
+    """Content to upload, and how: ``media_body=MediaUpload(...)`` for control.
+
+    Args:
+        source: ``bytes``, a path (``str`` or ``os.PathLike``) or a binary file object
+            (read from its current position; if it cannot seek, its size is unknown and
+            the upload is resumable).
+        mime_type: The content's MIME type. Default: guessed from the path's extension,
+            else ``application/octet-stream``.
+        resumable: True forces a resumable upload, False a single request; None (default)
+            is resumable above :data:`RESUMABLE_THRESHOLD` bytes or when the size is unknown.
+        chunk_size: Bytes per resumable chunk, a multiple of 256 KiB (default 16 MiB).
+        progress: Called as ``progress(acknowledged_bytes, total_or_None)`` after each chunk
+            the server acknowledged (and once at the end of any upload).
+        session_uri: Resume a resumable upload another process started (the
+            ``session_uri`` it saved): the server is asked how much it has and the upload
+            goes on from there. ``source`` must be the same content.
+        on_session: Called with the session URI as soon as a resumable session is open
+            (save it to resume after a crash). The URI lets anyone holding it upload to
+            the session: keep it as secret as a token.
+    """
+
+    def __init__(
+        self,
+        source: bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO,
+        mime_type: str | None = None,
+        *,
+        resumable: bool | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        progress: Progress | None = None,
+        session_uri: str | None = None,
+        on_session: Callable[[str], Any] | None = None,
+    ) -> None:
+        if not isinstance(chunk_size, int) or chunk_size <= 0 or chunk_size % CHUNK_GRANULARITY:
+            raise ValueError(
+                f"chunk_size must be a positive multiple of {CHUNK_GRANULARITY} (256 KiB), got {chunk_size!r}"
+            )
+        self.chunk_size = chunk_size
+        self.resumable = resumable
+        self.progress = progress
+        self.session_uri = session_uri
+        self.on_session = on_session
+        self._data: bytes | memoryview | None = None
+        self._file: BinaryIO | None = None
+        self._path: str | None = None
+        self._start = 0  # the file object's position when given
+        self._seekable = True
+        self._size: int | None = None
+        # A stream that cannot seek keeps the bytes not yet acknowledged (at most a chunk or two).
+        self._buffer_start = 0
+        self._buffer = b""
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            self._data = source if isinstance(source, bytes) else memoryview(source).cast("B")
+            self._size = len(self._data)
+        elif isinstance(source, (str, os.PathLike)):
+            self._path = os.fspath(source)
+            self._size = os.stat(self._path).st_size
+        elif hasattr(source, "read"):
+            self._file = source
+            self._seekable = _seekable(source)
+            if self._seekable:
+                self._start = source.tell()
+                end = source.seek(0, io.SEEK_END)
+                source.seek(self._start)
+                self._size = max(0, end - self._start)
+        else:
+            raise TypeError(
+                f"media_body must be bytes, a path, a binary file object or a MediaUpload, got {type(source).__name__}"
+            )
+        if mime_type is None and self._path is not None:
+            mime_type = mimetypes.guess_type(self._path)[0]
+        self.mime_type = check_mime_type(mime_type or "application/octet-stream")
+
+    def __repr__(self) -> str:
+        what = f"path={self._path!r}" if self._path else "bytes" if self._data is not None else "stream"
+        return f"MediaUpload({what}, mime_type={self.mime_type!r}, size={self._size!r})"
+
+    @property
+    def size(self) -> int | None:
+        """The content's length in bytes; None while a stream's end has not been reached."""
+        return self._size
+
+    def read(self, offset: int, length: int) -> bytes:
+        """``length`` bytes from ``offset`` (fewer at the end); a stream cannot go back before unacknowledged bytes."""
+        if self._data is not None:
+            return bytes(self._data[offset : offset + length])
+        if self._path is not None and self._file is None:
+            self._file = open(self._path, "rb")  # closed by close()
+        source = self._file
+        assert source is not None
+        if self._seekable:
+            source.seek(self._start + offset)
+            return _read_exactly(source, length)
+        # A stream: serve from the buffer of unacknowledged bytes, reading on as needed.
+        if offset < self._buffer_start:
+            raise MediaError(
+                f"cannot re-send bytes from offset {offset}: the stream cannot seek and they were already discarded"
+            )
+        skip = offset - self._buffer_start
+        self._buffer = self._buffer[skip:]
+        self._buffer_start = offset
+        if len(self._buffer) < length:
+            more = _read_exactly(source, length - len(self._buffer))
+            self._buffer += more
+            if len(self._buffer) < length:
+                self._size = offset + len(self._buffer)
+        return self._buffer[:length]
+
+    def read_all(self) -> bytes:
+        """The whole content (for uploads in one request, which are small)."""
+        if self._size is not None:
+            return self.read(0, self._size)
+        parts, offset = [], 0
+        while True:
+            part = self.read(offset, DEFAULT_CHUNK_SIZE)
+            parts.append(part)
+            offset += len(part)
+            if len(part) < DEFAULT_CHUNK_SIZE:
+                return b"".join(parts)
+
+    def close(self) -> None:
+        """Close the file this object opened (not one it was given)."""
+        if self._path is not None and self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+#: What ``media_body=`` accepts.
+MediaBody = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", BinaryIO, MediaUpload]
+
+
+def _seekable(source: Any) -> bool:
+    try:
+        return bool(source.seekable()) if hasattr(source, "seekable") else False
+    except (OSError, ValueError):
+        return False
+
+
+def _read_exactly(source: Any, length: int) -> bytes:
+    """Read ``length`` bytes (fewer only at the end): raw streams may return short reads."""
+    data = source.read(length)
+    if data is None:
+        data = b""
+    if len(data) >= length or not data:
+        return bytes(data)
+    parts = [bytes(data)]
+    got = len(data)
+    while got < length:
+        more = source.read(length - got)
+        if not more:
+            break
+        parts.append(bytes(more))
+        got += len(more)
+    return b"".join(parts)
+
+
+def check_mime_type(mime_type: str) -> str:
+    """``mime_type`` if it is ``type/subtype`` (parameters allowed) in printable ASCII; else ValueError.
+
+    It goes into headers and into a multipart body, where a line break would add headers.
+    """
+    if (
+        not isinstance(mime_type, str)
+        or not mime_type.isascii()
+        or not mime_type.isprintable()
+        or "/" not in mime_type.split(";", 1)[0]
+    ):
+        raise ValueError(f"not a MIME type: {mime_type!r}")
+    return mime_type
+
+
+def as_upload(media_body: MediaBody, media_mime_type: str | None) -> MediaUpload:
+    """``media_body`` as a :class:`MediaUpload` (``media_mime_type`` overrides a guessed type)."""
+    if isinstance(media_body, MediaUpload):
+        if media_mime_type is not None:
+            media_body.mime_type = check_mime_type(media_mime_type)
+        return media_body
+    return MediaUpload(media_body, media_mime_type)
+
+
+def mime_accepted(mime_type: str, accept: Sequence[str]) -> bool:
+    """True if ``mime_type`` falls in one of the ``accept`` ranges (``*/*``, ``image/*``, exact)."""
+    if not accept:
+        return True
+    kind = mime_type.split(";", 1)[0].strip().lower()
+    major = kind.split("/", 1)[0]
+    for item in accept:
+        pattern = item.split(";", 1)[0].strip().lower()
+        if pattern in ("*/*", "*", kind) or (pattern.endswith("/*") and pattern[:-2] == major):
+            return True
+    return False
+
+
+def check_upload(spec: MethodSpec[Any], upload_spec: UploadSpec, media: MediaUpload) -> None:
+    """Refuse, before any I/O, content the document says the method does not take."""
+    if not mime_accepted(media.mime_type, upload_spec.accept):
+        raise ValueError(
+            f"{spec.id}: media type {media.mime_type!r} is not accepted "
+            f"(the method takes {', '.join(upload_spec.accept)})"
+        )
+    _check_size(spec, upload_spec, media.size)
+
+
+def _check_size(spec: MethodSpec[Any], upload_spec: UploadSpec, size: int | None) -> None:
+    if size is not None and upload_spec.max_size and size > upload_spec.max_size:
+        raise ValueError(
+            f"{spec.id}: the media is {size} bytes, more than the method's maxSize of {upload_spec.max_size}"
+        )
+
+
+# --- the steps a protocol generator yields ------------------------------------------------
+
+
+class _Request(NamedTuple):
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    method_id: str
+
+
+class _Sleep(NamedTuple):
+    seconds: float
+
+
+_Outcome = Response | Exception | None
+_T = TypeVar("_T")
+ResponseT = TypeVar("ResponseT")
+_Protocol = Generator[_Request | _Sleep, _Outcome, _T]
+
+
+def _media_predicate(policy: RetryPolicy) -> RetryPolicy:
+    """``policy`` for resumable chunks and ranged downloads: with the default rule, also a
+    connection lost after the response started (the server is asked, or the range asked
+    again, so nothing is sent twice or written twice)."""
+    if policy.predicate is not None:
+        return policy
+    return dataclasses.replace(policy, predicate=_media_retryable)
+
+
+def _media_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, ConnectError):
+        return not isinstance(exc, TLSError)
+    code = getattr(exc, "code", None)
+    return isinstance(code, int) and code in RETRYABLE_STATUS_CODES and getattr(exc, "response", None) is not None
+
+
+def _exchange(
+    request: _Request,
+    policy: RetryPolicy | None,
+    http_method: str,
+    ok: Callable[[int], bool] = lambda status: status < 300,
+    started: float | None = None,
+) -> _Protocol[Response]:
+    """Send ``request`` until it gets a response ``ok`` accepts, retrying as ``policy`` allows."""
+    state: RetryState | None = None
+    started = time.monotonic() if started is None else started
+    while True:
+        outcome = yield request
+        if isinstance(outcome, Response):
+            if ok(outcome.status):
+                return outcome
+            outcome = http_error(outcome.status, outcome.data, request.method_id, request.url, outcome)
+        assert isinstance(outcome, Exception)
+        if policy is None:
+            raise outcome
+        if state is None:
+            state = RetryState(policy, http_method, started)
+        delay = next_retry_delay(state, request.method_id, outcome)
+        if delay is None:
+            raise outcome
+        yield _Sleep(delay)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:
+        for key, item in headers.items():
+            if key.lower() == name:
+                return item
+    return value
+
+
+def _with_query(url: str, name: str, value: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{name}={value}"
+
+
+# --- upload ---------------------------------------------------------------------------------
+
+
+def _upload(
+    spec: MethodSpec[Any],
+    upload_spec: UploadSpec,
+    client_base_url: str,
+    base_headers: Mapping[str, str],
+    path_values: Sequence[object],
+    query_values: Sequence[object],
+    body: object,
+    media: MediaUpload,
+    policy: RetryPolicy | None,
+) -> _Protocol[Any]:
+    check_upload(spec, upload_spec, media)
+    resumable = media.resumable
+    if resumable is None:
+        resumable = media.session_uri is not None or media.size is None or media.size > RESUMABLE_THRESHOLD
+        resumable = resumable and upload_spec.resumable
+    elif resumable and not upload_spec.resumable:
+        raise ValueError(f"{spec.id}: the method does not support resumable uploads")
+    if media.session_uri is not None and not resumable:
+        raise ValueError(f"{spec.id}: a session_uri needs a resumable upload")
+    url, headers, data = prepare_request(
+        spec, upload_spec.base_url(client_base_url), dict(base_headers), path_values, query_values, body
+    )
+    if body is None:  # no metadata: prepare_request's "{}" is not sent
+        data = None
+        headers.pop("content-type", None)
+    try:
+        if not resumable:
+            if data is None:
+                url = _with_query(url, "uploadType", "media")
+                headers["content-type"] = media.mime_type
+                data = media.read_all()
+            else:
+                url = _with_query(url, "uploadType", "multipart")
+                content = media.read_all()
+                boundary, data = multipart_related(data, media.mime_type, content)
+                headers["content-type"] = f'multipart/related; boundary="{boundary}"'
+            _check_size(spec, upload_spec, len(data) if media.size is None else media.size)
+            response = yield from _exchange(
+                _Request(spec.http_method, url, headers, data, spec.id), policy, spec.http_method
+            )
+            if media.progress is not None:
+                media.progress(media.size or 0, media.size)
+            return decode_response(spec, url, response)
+        return (yield from _resumable(spec, upload_spec, url, headers, data, media, policy, base_headers))
+    finally:
+        media.close()
+
+
+def multipart_related(metadata: bytes, mime_type: str, content: bytes) -> tuple[str, bytes]:
+    """(boundary, body) of a ``multipart/related`` upload: the JSON metadata, then the content.
+
+    The parts are those googleapiclient sends (``Content-Type`` and ``MIME-Version``
+    headers, the content part ``Content-Transfer-Encoding: binary``), with a random
+    boundary that does not occur in either part.
+    """
+    while True:
+        boundary = "=" * 15 + base64.b32encode(os.urandom(15)).decode("ascii").lower() + "=="
+        marker = b"--" + boundary.encode("ascii")
+        if marker not in metadata and marker not in content:
+            break
+    head = (f"--{boundary}\r\nContent-Type: application/json\r\nMIME-Version: 1.0\r\n\r\n").encode("ascii")
+    middle = (
+        f"\r\n--{boundary}\r\nContent-Type: {mime_type}\r\nMIME-Version: 1.0\r\n"
+        "Content-Transfer-Encoding: binary\r\n\r\n"
+    ).encode("latin-1")
+    tail = f"\r\n--{boundary}--".encode("ascii")
+    return boundary, b"".join((head, metadata, middle, content, tail))
+
+
+def _resumable(
+    spec: MethodSpec[Any],
+    upload_spec: UploadSpec,
+    url: str,
+    headers: dict[str, str],
+    metadata: bytes | None,
+    media: MediaUpload,
+    policy: RetryPolicy | None,
+    base_headers: Mapping[str, str],
+) -> _Protocol[Any]:
+    chunk_policy = None if policy is None else _media_predicate(policy)
+    session = media.session_uri
+    offset = 0
+    if session is None:
+        url = _with_query(url, "uploadType", "resumable")
+        headers["x-upload-content-type"] = media.mime_type
+        if media.size is not None:
+            headers["x-upload-content-length"] = str(media.size)
+        response = yield from _exchange(
+            _Request(spec.http_method, url, headers, metadata, spec.id), policy, spec.http_method
+        )
+        location = _header(response.headers, "location")
+        if not location:
+            raise MediaError(
+                f"{spec.id}: the server opened no resumable session (no Location in its {response.status} answer)"
+            )
+        if location.lower().startswith("http://") and url.lower().startswith("https://"):
+            raise MediaError(f"{spec.id}: the server opened the upload session over plain http; refused")
+        session = media.session_uri = location
+        if media.on_session is not None:
+            media.on_session(session)
+    else:
+        done, offset, final = yield from _query(spec, session, media, chunk_policy, base_headers, time.monotonic())
+        if done:
+            return _finish(spec, session, media, final)
+    started = time.monotonic()
+    state: RetryState | None = None  # kept while no byte is acknowledged, so that failures add up
+    stalled = 0  # 308 answers in a row that acknowledged nothing new
+    while True:
+        chunk = b""  # release the last chunk before reading the next: memory stays at one chunk
+        chunk = media.read(offset, media.chunk_size)
+        _check_size(spec, upload_spec, offset + len(chunk))
+        size = media.size
+        chunk_headers = dict(base_headers)
+        if chunk:
+            total = str(size) if size is not None else "*"
+            chunk_headers["content-range"] = f"bytes {offset}-{offset + len(chunk) - 1}/{total}"
+        else:  # nothing (left) to send: close the upload at its size
+            chunk_headers["content-range"] = f"bytes */{offset}"
+        outcome = yield _Request("PUT", session, chunk_headers, chunk, spec.id)
+        if isinstance(outcome, Response) and outcome.status == 308:
+            acknowledged = _acknowledged(outcome)
+            stalled = stalled + 1 if acknowledged <= offset and chunk else 0
+            if stalled >= MAX_STALLED:
+                raise MediaError(
+                    f"{spec.id}: the server acknowledged none of the last {stalled} chunks (at byte {offset})"
+                )
+        elif isinstance(outcome, Response) and outcome.status < 300:
+            return _finish(spec, session, media, outcome)
+        else:
+            if isinstance(outcome, Response):
+                outcome = http_error(outcome.status, outcome.data, spec.id, _no_query(session), outcome)
+            assert isinstance(outcome, Exception)
+            if chunk_policy is None:
+                raise outcome
+            if state is None:
+                state = RetryState(chunk_policy, "PUT", started)
+            delay = next_retry_delay(state, spec.id, outcome)
+            if delay is None:
+                raise outcome
+            yield _Sleep(delay)
+            # Ask how much arrived, then go on from there (acknowledged bytes are never sent again).
+            done, acknowledged, final = yield from _query(
+                spec, session, media, chunk_policy, base_headers, started, state
+            )
+            if done:
+                return _finish(spec, session, media, final)
+        if acknowledged > offset:
+            started, state = time.monotonic(), None
+            if media.progress is not None:
+                media.progress(acknowledged, media.size)
+        offset = acknowledged
+
+
+def _query(
+    spec: MethodSpec[Any],
+    session: str,
+    media: MediaUpload,
+    policy: RetryPolicy | None,
+    base_headers: Mapping[str, str],
+    started: float,
+    state: RetryState | None = None,
+) -> _Protocol[tuple[bool, int, Response]]:
+    """Ask the session how much it has: (done, offset, final response when done)."""
+    headers = dict(base_headers)
+    headers["content-range"] = f"bytes */{media.size if media.size is not None else '*'}"
+    request = _Request("PUT", session, headers, b"", spec.id)
+    while True:
+        outcome = yield request
+        if isinstance(outcome, Response):
+            if outcome.status == 308:
+                return False, _acknowledged(outcome), outcome
+            if outcome.status < 300:
+                return True, media.size or 0, outcome
+            outcome = http_error(outcome.status, outcome.data, spec.id, _no_query(session), outcome)
+        assert isinstance(outcome, Exception)
+        if policy is None:
+            raise outcome
+        if state is None:
+            state = RetryState(policy, "PUT", started)
+        delay = next_retry_delay(state, spec.id, outcome)
+        if delay is None:
+            raise outcome
+        yield _Sleep(delay)
+
+
+def _acknowledged(response: Response) -> int:
+    """The offset after the bytes a 308 says the server has (``Range: bytes=0-N`` → N + 1)."""
+    value = _header(response.headers, "range")
+    if not value:
+        return 0
+    try:
+        unit, _, span = value.partition("=")
+        first, _, last = span.partition("-")
+        if unit.strip().lower() != "bytes" or int(first) != 0:
+            raise ValueError
+        return int(last) + 1
+    except ValueError:
+        raise MediaError(f"unexpected Range header in a resumable upload's 308 answer: {value!r}") from None
+
+
+def _finish(spec: MethodSpec[Any], session: str, media: MediaUpload, response: Response) -> Any:
+    if media.progress is not None:
+        media.progress(media.size or 0, media.size)
+    return decode_response(spec, _no_query(session), response)
+
+
+def _no_query(url: str) -> str:
+    """A URL for messages: the session's upload_id is a capability, kept out of errors and logs."""
+    return url.split("?", 1)[0]
+
+
+# --- download -------------------------------------------------------------------------------
+
+
+def _download(
+    spec: MethodSpec[Any],
+    url: str,
+    headers: dict[str, str],
+    dest: SupportsWrite | None,
+    chunk_size: int | None,
+    progress: Progress | None,
+    policy: RetryPolicy | None,
+) -> _Protocol[bytes | int]:
+    get_policy = None if policy is None else _media_predicate(policy)
+    if dest is None:
+        response = yield from _exchange(_Request("GET", url, headers, None, spec.id), get_policy, "GET")
+        data = response.data
+        expected = _expected_md5(response)
+        if expected is not None:
+            _check_md5(spec, expected, _md5(data))
+        if progress is not None:
+            progress(len(data), len(data))
+        return data
+    chunk = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
+    if not isinstance(chunk, int) or chunk <= 0:
+        raise ValueError(f"chunk_size must be a positive number of bytes, got {chunk_size!r}")
+    headers["accept-encoding"] = "identity"
+    start = dest.tell() if hasattr(dest, "tell") and _seekable(dest) else None
+    offset = 0
+    total: int | None = None
+    expected_md5: str | None = None
+    digest: Any = None
+    first = True
+    while total is None or offset < total:
+        ranged = dict(headers)
+        ranged["range"] = f"bytes={offset}-{offset + chunk - 1}"
+        response = yield from _exchange(
+            _Request("GET", url, ranged, None, spec.id),
+            get_policy,
+            "GET",
+            ok=_ok_first if offset == 0 else _ok,
+        )
+        if response.status == 416:  # an empty object has no byte 0
+            total = 0
+            break
+        encoded = (_header(response.headers, "content-encoding") or "identity").lower() not in ("identity", "")
+        if response.status == 206 and encoded:
+            # A server that compresses despite Accept-Encoding: identity: offsets would count
+            # bytes of the compressed form. Start again with one whole (decoded) response.
+            response = yield from _exchange(_Request("GET", url, dict(headers), None, spec.id), get_policy, "GET")
+            _restart(spec, dest, start, offset)
+            offset, first = 0, True
+        if first:
+            expected_md5 = _expected_md5(response)
+            digest = hashlib.md5(usedforsecurity=False) if expected_md5 is not None else None
+            first = False
+        if response.status == 206:
+            begin, end, length = _content_range(spec, response)
+            if begin != offset or end - begin + 1 != len(response.data):
+                raise DownloadError(
+                    f"{spec.id}: asked for bytes from {offset}, got {len(response.data)} bytes labelled {begin}-{end}"
+                )
+            data = response.data
+            total = length if length is not None else (offset + len(data) if len(data) < chunk else None)
+        else:  # 200: the server sent everything (it ignored Range, or compressed)
+            data = response.data[offset:]
+            total = len(response.data)
+        dest.write(data)
+        if digest is not None:
+            digest.update(data)
+        offset += len(data)
+        if progress is not None:
+            progress(offset, total)
+        if not data and total is None:
+            total = offset
+        del data, response  # memory stays at one range while the next one arrives
+    if total is not None and offset != total:
+        raise DownloadError(f"{spec.id}: wrote {offset} bytes of {total}")
+    if expected_md5 is not None and digest is not None:
+        _check_md5(spec, expected_md5, digest.digest())
+    return offset
+
+
+def _ok(status: int) -> bool:
+    return status < 300
+
+
+def _ok_first(status: int) -> bool:
+    """The first range of an empty object is not satisfiable (416): that is its whole answer."""
+    return status < 300 or status == 416
+
+
+def _restart(spec: MethodSpec[Any], dest: SupportsWrite, start: int | None, written: int) -> None:
+    if not written:
+        return
+    if start is None or not hasattr(dest, "seek") or not hasattr(dest, "truncate"):
+        raise DownloadError(
+            f"{spec.id}: the server compressed a ranged download; restarting needs a dest that can seek and truncate"
+        )
+    dest.seek(start)
+    dest.truncate()
+
+
+def _content_range(spec: MethodSpec[Any], response: Response) -> tuple[int, int, int | None]:
+    value = _header(response.headers, "content-range") or ""
+    try:
+        unit, _, rest = value.strip().partition(" ")
+        span, _, length = rest.partition("/")
+        first, _, last = span.partition("-")
+        if unit.lower() != "bytes":
+            raise ValueError
+        return int(first), int(last), None if length.strip() == "*" else int(length)
+    except ValueError:
+        raise DownloadError(f"{spec.id}: a 206 answer with an unreadable Content-Range {value!r}") from None
+
+
+def _expected_md5(response: Response) -> str | None:
+    """The base64 md5 of the object from ``x-goog-hash``, if the server sent one.
+
+    None when the server transcoded (``x-goog-stored-content-encoding`` other than
+    identity) or compressed the answer (the transport decodes it): the hash is then of
+    other bytes than those received.
+    """
+    value = _header(response.headers, "x-goog-hash")
+    if not value:
+        return None
+    stored = (_header(response.headers, "x-goog-stored-content-encoding") or "identity").lower()
+    sent = (_header(response.headers, "content-encoding") or "identity").lower()
+    if stored != "identity" or sent not in ("identity", ""):
+        return None  # the hash is of bytes other than those the transport handed over (decoded)
+    for item in value.split(","):
+        name, _, encoded = item.strip().partition("=")
+        if name.strip().lower() == "md5" and encoded.strip():
+            return encoded.strip()
+    return None
+
+
+def _md5(data: bytes) -> bytes:
+    return hashlib.md5(data, usedforsecurity=False).digest()
+
+
+def _check_md5(spec: MethodSpec[Any], expected: str, digest: bytes) -> None:
+    if base64.b64encode(digest).decode("ascii") != expected:
+        raise DownloadError(f"{spec.id}: the downloaded bytes do not match the md5 in x-goog-hash")
+
+
+def _download_request(
+    spec: MethodSpec[Any],
+    base_url: str,
+    base_headers: Mapping[str, str],
+    path_values: Sequence[object],
+    query_values: Sequence[object],
+    alt_media: bool,
+) -> tuple[str, dict[str, str]]:
+    url, headers, _ = prepare_request(spec, base_url, dict(base_headers), path_values, query_values, None)
+    headers.pop("content-type", None)
+    if alt_media:
+        url = _with_query(url, "alt", "media")
+    return url, headers
+
+
+# --- drivers --------------------------------------------------------------------------------
+
+
+def _run_sync(api: ApiCore, protocol: _Protocol[_T], timeout: float | None) -> _T:
+    outcome: _Outcome = None
+    while True:
+        try:
+            step = protocol.send(outcome)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        outcome = None  # the protocol holds what it needs: keep one response in memory, not two
+        if isinstance(step, _Sleep):
+            time.sleep(step.seconds)
+            outcome = None
+            continue
+        try:
+            outcome = _send_sync(api, step, timeout)
+        except Exception as exc:
+            outcome = exc
+        del step  # a chunk's bytes are not kept while the protocol reads the next one
+
+
+def _send_sync(api: ApiCore, request: _Request, timeout: float | None, refreshed: bool = False) -> Response:
+    """One attempt with the client's credentials; a 401 refreshes them (once) and sends again."""
+    credentials = api._credentials
+    headers = dict(request.headers)
+    if credentials is not None:
+        if not credentials.valid:
+            with api._refresh_lock:
+                if not credentials.valid:
+                    credentials.refresh(api._auth_request)
+        credentials.apply(headers)
+    try:
+        response = api.transport.request(request.method, request.url, headers, request.body, timeout)
+    except TransportError as exc:
+        exc.method_id = request.method_id
+        raise
+    if credentials is not None and should_reauthorize(response.status, refreshed, headers):
+        api._refresh_rejected(credentials, headers["authorization"])
+        return _send_sync(api, request, timeout, refreshed=True)
+    return response
+
+
+async def _run_async(api: AsyncApiCore, protocol: _Protocol[_T], timeout: float | None) -> _T:
+    import asyncio
+
+    outcome: _Outcome = None
+    while True:
+        try:
+            step = protocol.send(outcome)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        outcome = None  # the protocol holds what it needs: keep one response in memory, not two
+        if isinstance(step, _Sleep):
+            await asyncio.sleep(step.seconds)
+            outcome = None
+            continue
+        try:
+            outcome = await _send_async(api, step, timeout)
+        except Exception as exc:
+            outcome = exc
+        del step
+
+
+async def _send_async(api: AsyncApiCore, request: _Request, timeout: float | None, refreshed: bool = False) -> Response:
+    credentials = api._credentials
+    headers = dict(request.headers)
+    if credentials is not None:
+        if not credentials.valid:
+            async with api._refresh_lock:
+                if not credentials.valid:
+                    await api._refresh(credentials)
+        credentials.apply(headers)
+    try:
+        response = await api.transport.request(request.method, request.url, headers, request.body, timeout)
+    except TransportError as exc:
+        exc.method_id = request.method_id
+        raise
+    if credentials is not None and should_reauthorize(response.status, refreshed, headers):
+        async with api._refresh_lock:
+            if still_rejected(credentials, headers["authorization"]):
+                await api._refresh(credentials)
+        return await _send_async(api, request, timeout, refreshed=True)
+    return response
+
+
+def _options(api: Any, timeout: TimeoutArg, retry: RetryArg) -> tuple[float | None, RetryPolicy | None]:
+    return (api._timeout if timeout is DEFAULT else timeout), choose_policy(retry, api._retry)
+
+
+# --- what generated methods call ------------------------------------------------------------
+
+
+def upload(
+    api: ApiCore,
+    spec: MethodSpec[ResponseT],
+    upload_spec: UploadSpec,
+    path_values: Sequence[object],
+    query_values: Sequence[object],
+    body: object,
+    media_body: MediaBody | None,
+    media_mime_type: str | None,
+    timeout: TimeoutArg = DEFAULT,
+    retry: RetryArg = DEFAULT,
+) -> ResponseT:
+    """Call an upload-capable method: with ``media_body``, upload it (simple, multipart or
+    resumable, see the module docstring); without, the plain JSON call."""
+    if media_body is None:
+        if media_mime_type is not None:
+            raise TypeError(f"{spec.id}: media_mime_type given without media_body")
+        return api.call(spec, path_values, query_values, body, timeout, retry)
+    media = as_upload(media_body, media_mime_type)
+    seconds, policy = _options(api, timeout, retry)
+    protocol = _upload(spec, upload_spec, api.base_url, api._headers, path_values, query_values, body, media, policy)
+    return _run_sync(api, protocol, seconds)  # type: ignore[no-any-return]
+
+
+async def upload_async(
+    api: AsyncApiCore,
+    spec: MethodSpec[ResponseT],
+    upload_spec: UploadSpec,
+    path_values: Sequence[object],
+    query_values: Sequence[object],
+    body: object,
+    media_body: MediaBody | None,
+    media_mime_type: str | None,
+    timeout: TimeoutArg = DEFAULT,
+    retry: RetryArg = DEFAULT,
+) -> ResponseT:
+    """:func:`upload` for async clients (file reads happen on the event loop, a chunk at a time)."""
+    if media_body is None:
+        if media_mime_type is not None:
+            raise TypeError(f"{spec.id}: media_mime_type given without media_body")
+        return await api.call(spec, path_values, query_values, body, timeout, retry)
+    media = as_upload(media_body, media_mime_type)
+    seconds, policy = _options(api, timeout, retry)
+    protocol = _upload(spec, upload_spec, api.base_url, api._headers, path_values, query_values, body, media, policy)
+    return await _run_async(api, protocol, seconds)
+
+
+def download(
+    api: ApiCore,
+    spec: MethodSpec[Any],
+    path_values: Sequence[object],
+    query_values: Sequence[object],
+    dest: SupportsWrite | None = None,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+    timeout: TimeoutArg = DEFAULT,
+    retry: RetryArg = DEFAULT,
+) -> bytes | int:
+    """The method's media (``alt=media``): its bytes, or with ``dest`` the number of bytes written there."""
+    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, True)
+    seconds, policy = _options(api, timeout, retry)
+    return _run_sync(api, _download(spec, url, headers, dest, chunk_size, progress, policy), seconds)
+
+
+async def download_async(
+    api: AsyncApiCore,
+    spec: MethodSpec[Any],
+    path_values: Sequence[object],
+    query_values: Sequence[object],
+    dest: SupportsWrite | None = None,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+    timeout: TimeoutArg = DEFAULT,
+    retry: RetryArg = DEFAULT,
+) -> bytes | int:
+    """:func:`download` for async clients (``dest`` is written on the event loop, a chunk at a time)."""
+    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, True)
+    seconds, policy = _options(api, timeout, retry)
+    return await _run_async(api, _download(spec, url, headers, dest, chunk_size, progress, policy), seconds)
+
+
+def raw(
+    api: ApiCore,
+    spec: MethodSpec[Any],
+    path_values: Sequence[object],
+    query_values: Sequence[object],
+    timeout: TimeoutArg = DEFAULT,
+    retry: RetryArg = DEFAULT,
+) -> bytes:
+    """The body of a download method without a response schema (e.g. drive ``files.export``), as bytes."""
+    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, False)
+    seconds, policy = _options(api, timeout, retry)
+    return _run_sync(api, _raw(spec, url, headers, policy), seconds)
+
+
+async def raw_async(
+    api: AsyncApiCore,
+    spec: MethodSpec[Any],
+    path_values: Sequence[object],
+    query_values: Sequence[object],
+    timeout: TimeoutArg = DEFAULT,
+    retry: RetryArg = DEFAULT,
+) -> bytes:
+    """:func:`raw` for async clients."""
+    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, False)
+    seconds, policy = _options(api, timeout, retry)
+    return await _run_async(api, _raw(spec, url, headers, policy), seconds)
+
+
+def _raw(spec: MethodSpec[Any], url: str, headers: dict[str, str], policy: RetryPolicy | None) -> _Protocol[bytes]:
+    response = yield from _exchange(_Request(spec.http_method, url, headers, None, spec.id), policy, spec.http_method)
+    return response.data
