@@ -181,6 +181,10 @@ def _generate(args: argparse.Namespace) -> int:
         document, args.out, check=args.check, allow_downgrade=args.allow_downgrade, endpoints=endpoints
     )
     output = generated.output
+    # What the loader worked around (e.g. a parameter without location); after success, so that
+    # an error stays one line.
+    for warning in document.warnings:
+        print(f"codegen: warning: {warning}", file=sys.stderr)
     if args.check:
         if generated.difference:
             sys.stdout.write(generated.difference)

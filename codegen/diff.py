@@ -349,7 +349,7 @@ def _pair_methods(
     for index, doc in enumerate(docs):
         node = by_id[repr(doc.id)] if unique else nodes[index]
         _expect(node.name.rstrip("_") == naming.python_name(doc.name).rstrip("_"), source, f"method {doc.json_path}")
-        params = {_literal(param.wire): param for param in node.params}
+        params = {_literal(param.wire): param for param in node.params if not param.standard}
         _expect(set(params) == {wire for wire, _ in doc.parameters}, source, f"parameters of {doc.json_path}")
         result[doc.name] = _MethodView(prefix + node.name, doc, node, params)
     return result

@@ -10,6 +10,7 @@ expected a string, got number``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,10 @@ MAX_DEPTH = 120
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 SCHEMA_TYPES = frozenset({"string", "integer", "number", "boolean", "object", "array", "any", "null"})
 PARAMETER_LOCATIONS = frozenset({"path", "query"})
+#: The ``kind`` of a REST discovery document; any other kind is refused.
+REST_DESCRIPTION_KIND = "discovery#restDescription"
+#: The version of a document that names none (and whose service path names none either).
+DEFAULT_VERSION = "v1"
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,8 @@ class Document:
     resources: tuple[Resource, ...]
     methods: tuple[Method, ...]
     raw: bytes = field(repr=False, compare=False)
+    #: Problems the loader worked around (one line each, with the JSON path), for the generation report.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
     schema_index: Mapping[str, Schema] = field(repr=False, compare=False, default_factory=dict)
 
     def schema(self, ref: str) -> Schema:
@@ -167,6 +174,10 @@ class _Reader:
 
     def __init__(self, source: str) -> None:
         self.source = source
+        self.warnings: list[str] = []
+
+    def warn(self, path: str, problem: str) -> None:
+        self.warnings.append(f"{self.source}: {path}: {problem}")
 
     def fail(self, path: str, problem: str) -> DocumentError:
         return DocumentError(self.source, path, problem)
@@ -216,14 +227,21 @@ class _Reader:
     # --- the document ----------------------------------------------------------------
     def document(self, tree: Any, raw: bytes) -> Document:
         top = self.obj(tree, "$")
-        for key in ("name", "version", "rootUrl"):
-            self.text(top, key, "$", required=True)
+        kind = self.text(top, "kind", "$")
+        if kind and kind != REST_DESCRIPTION_KIND:
+            raise self.fail("$.kind", f"not a REST discovery document (kind {kind!r})")
+        protocol = self.text(top, "protocol", "$")
+        if protocol and protocol != "rest":
+            raise self.fail("$.protocol", f"not a REST discovery document (protocol {protocol!r})")
+        self.text(top, "name", "$", required=True)
         name = self.text(top, "name", "$")
-        version = self.text(top, "version", "$")
         if not name:
             raise self.fail("$.name", "must not be empty")
+        root_url, service_path = self.base_urls(top)
+        version = self.text(top, "version", "$")
         if not version:
-            raise self.fail("$.version", "must not be empty")
+            version = _version_in(service_path) or DEFAULT_VERSION
+            self.warn("$.version", f"missing or empty; using {version!r}")
         auth = self.member(top, "auth", "$", dict, {})
         oauth2 = self.member(auth, "oauth2", "$.auth", dict, {})
         scopes = []
@@ -252,9 +270,9 @@ class _Reader:
             description=self.text(top, "description", "$"),
             canonical_name=self.text(top, "canonicalName", "$"),
             documentation_link=self.text(top, "documentationLink", "$"),
-            root_url=self.text(top, "rootUrl", "$"),
+            root_url=root_url,
             mtls_root_url=self.text(top, "mtlsRootUrl", "$"),
-            service_path=self.text(top, "servicePath", "$"),
+            service_path=service_path,
             batch_path=self.text(top, "batchPath", "$"),
             endpoints=tuple(endpoints),
             scopes=tuple(scopes),
@@ -264,10 +282,33 @@ class _Reader:
             resources=self.resources(top, "$", depth=1),
             methods=self.methods(top, "$", depth=1),
             raw=raw,
+            warnings=tuple(self.warnings),
             schema_index=dict(schemas),
         )
         self.check_refs(document)
         return document
+
+    def base_urls(self, top: dict[str, Any]) -> tuple[str, str]:
+        """(rootUrl, servicePath), with the defaults old-style documents need.
+
+        A document without ``servicePath`` but with the old ``basePath`` uses that (without its
+        leading ``/``); one without ``rootUrl`` but with the old ``baseUrl`` takes its root from
+        it; one with neither keeps an empty root URL: its client then requires ``endpoint=``.
+        """
+        root_url = self.text(top, "rootUrl", "$")
+        service_path = self.text(top, "servicePath", "$")
+        base_path = self.text(top, "basePath", "$")
+        base_url = self.text(top, "baseUrl", "$")
+        if "servicePath" not in top and base_path:
+            service_path = base_path.lstrip("/")
+            self.warn("$.servicePath", f"missing; using the old-style basePath {base_path!r}")
+        if "rootUrl" not in top:
+            if base_url and service_path and base_url.endswith(service_path):
+                root_url = base_url[: len(base_url) - len(service_path)]
+                self.warn("$.rootUrl", f"missing; using {root_url!r} from the old-style baseUrl")
+            else:
+                self.warn("$.rootUrl", "missing; the generated client requires endpoint=")
+        return root_url, service_path
 
     def resources(self, parent: dict[str, Any], path: str, depth: int) -> tuple[Resource, ...]:
         result = []
@@ -295,9 +336,11 @@ class _Reader:
             parameters = self.parameters(body, where, depth + 1)
             order = self.strings(body, "parameterOrder", where)
             known = {name for name, _ in parameters}
+            dropped = set(self.member(body, "parameters", where, dict, {})) - known  # no location: warned
             for index, item in enumerate(order):
-                if item not in known:
+                if item not in known and item not in dropped:
                     raise self.fail(f"{_child(where, 'parameterOrder')}[{index}]", f"names no parameter: {item!r}")
+            order = tuple(item for item in order if item in known)
             media = self.member(body, "mediaUpload", where, dict, {})
             media_where = _child(where, "mediaUpload")
             media_protocols = self.member(media, "protocols", media_where, dict, {})
@@ -347,7 +390,14 @@ class _Reader:
     def parameters(self, parent: dict[str, Any], path: str, depth: int) -> tuple[tuple[str, Schema], ...]:
         result = []
         for key, value, where in self.mapping(parent, "parameters", path):
-            parameter = self.schema(value, where, depth + 1)
+            body = self.obj(value, where)
+            if "type" not in body and "$ref" not in body:
+                body = {**body, "type": "string"}  # as googleapiclient: a parameter without type is a string
+            parameter = self.schema(body, where, depth + 1)
+            if not parameter.location:
+                # googleapiclient drops such a parameter too: it would not know where to send it.
+                self.warn(where, "parameter has no 'location'; left out of the method")
+                continue
             if parameter.location not in PARAMETER_LOCATIONS:
                 raise self.fail(_child(where, "location"), f"expected 'path' or 'query', got {parameter.location!r}")
             result.append((key, parameter))
@@ -416,6 +466,14 @@ class _Reader:
             for inline in (method.request_schema, method.response_schema):
                 if inline is not None:
                     check(inline)
+
+
+def _version_in(service_path: str) -> str:
+    """The last ``v1``-like segment of a service path (``drive/v3/`` → ``v3``), else ``""``."""
+    for segment in reversed(service_path.strip("/").split("/")):
+        if re.fullmatch(r"v\d[\w.]*", segment):
+            return segment
+    return ""
 
 
 def _child(path: str, key: str) -> str:

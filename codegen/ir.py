@@ -28,13 +28,22 @@ RUNTIME_MIN_VERSION = "1.0"
 #: Every generated package's distribution is this prefix + its package name, ``_`` → ``-``.
 DISTRIBUTION_PREFIX = "gapi-"
 
-#: Attributes of the runtime's BaseClient that generated resources must not shadow.
-CLIENT_RESERVED = ("close", "base_url", "operation", "transport", "credentials")
+#: Attributes of the runtime's BaseClient (and of the batch classes, which offer the same
+#: resources and top-level methods) that generated resources must not shadow.
+CLIENT_RESERVED = ("close", "base_url", "operation", "transport", "credentials", "batch", "execute", "max_batch_size")
 #: Names a resource class must not define: builtins its annotations use, and ``functools``,
 #: whose ``cached_property`` decorates lazy resources in the class body.
 CLASS_RESERVED = ("str", "int", "float", "bool", "object", "functools")
 #: Names every generated method takes besides the document's parameters.
 METHOD_RESERVED = ("self", "body", "timeout", "retry")
+#: The standard query parameters (the document's top-level ``parameters``) that every method
+#: takes as keywords when its document lists them, snake_case like all others. Not ``alt``
+#: (typed returns depend on it; the runtime owns it), not ``callback``/``uploadType``/
+#: ``upload_protocol`` (the runtime's), and never ``key``/``access_token``/``oauth_token``:
+#: secrets stay client-level and out of URLs.
+STANDARD_PARAMETERS = ("$.xgafv", "fields", "prettyPrint", "quotaUser")
+#: HTTP methods that never carry a body: a ``request`` the document declares on them is ignored.
+BODILESS_METHODS = ("GET", "DELETE")
 #: Further names of methods that upload media, and of ``<method>_media`` download siblings.
 UPLOAD_RESERVED = ("media_body", "media_mime_type")
 DOWNLOAD_RESERVED = ("dest", "chunk_size", "progress")
@@ -100,6 +109,7 @@ class Param:
     type_expr: str
     required: bool
     doc: str
+    standard: bool = False  # one of STANDARD_PARAMETERS, from the document's top-level parameters
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,9 @@ class MethodIR:
     all_doc: str = ""
     items_field: str = ""  # literal: the wire name of the items list
     item_type: str = ""
+    #: Literal of the response member with the next page's token when it is not ``nextPageToken``
+    #: (bigquery ``tabledata.list`` answers ``pageToken``), else "".
+    next_token_field: str = ""
     # Media (supportsMediaUpload / supportsMediaDownload): the upload plan's constant and
     # its expression; the name and docstring of the ``<method>_media`` download sibling;
     # ``raw_response`` when the plain call returns the body as bytes (a download method
@@ -160,6 +173,11 @@ class MethodIR:
     @property
     def body_arg(self) -> str:
         return "body" if self.body != "none" else "None"
+
+    @property
+    def batch_refused(self) -> bool:
+        """True when a batch cannot carry the call: its answer is media, not JSON."""
+        return self.raw_response
 
     @property
     def query_params(self) -> tuple[Param, ...]:
@@ -207,6 +225,7 @@ class ResourceIR:
     module: str = ""  # the resources/ module that defines the class
     module_alias: str = ""  # the name under which other modules import that module
     async_class_name: str = ""  # the class of the async client's resource, in the same module
+    batch_class_name: str = ""  # the class of a batch's resource (methods queue), in the same module
 
     @property
     def attribute_literal(self) -> str:
@@ -254,6 +273,13 @@ class ResourceModule:
     root: ResourceIR
     alias: str = ""  # the name under which other modules import this one
     resources: tuple[ResourceIR, ...] = ()
+    #: The name under which ``_client.py`` imports this module's twin in ``_batch/`` (top-level modules).
+    batch_alias: str = ""
+
+    @property
+    def spec_names(self) -> str:
+        """The MethodSpec constants this module defines, comma-separated (``_batch/`` imports them)."""
+        return ", ".join(method.spec_name for resource in self.resources for method in resource.methods)
 
     @property
     def uses_schemas(self) -> bool:
@@ -392,6 +418,10 @@ class ClientIR:
     async_client_class: str = ""
     #: One line for the package metadata and README (plain text, not a literal).
     summary: str = ""
+    #: Literal of the document's ``batchPath`` ("''" when none: then no ``batch()``).
+    batch_path: str = "''"
+    batch_class: str = ""  # the batch of the sync client, in ``_client.py``
+    async_batch_class: str = ""  # the batch of the async client, in ``_async_client.py``
 
     @property
     def package_literal(self) -> str:
@@ -475,6 +505,11 @@ class ClientIR:
     @property
     def async_client_class_literal(self) -> str:
         return repr(self.async_client_class)
+
+    @property
+    def has_batch(self) -> bool:
+        """True when the document has a ``batchPath``: the clients get ``batch()``."""
+        return self.batch_path != "''"
 
     @property
     def has_paging(self) -> bool:
@@ -569,6 +604,16 @@ def tuple_expr(items: Iterable[str]) -> str:
     return "(" + ", ".join(values) + ")"
 
 
+def next_token_field(response: Schema) -> str:
+    """The response member that holds the next page's token: ``nextPageToken``, else a string
+    ``pageToken`` (bigquery ``tabledata.list``, ``jobs.getQueryResults``), else ""."""
+    members = dict(response.properties)
+    if "nextPageToken" in members:
+        return "nextPageToken"
+    token = members.get("pageToken")
+    return "pageToken" if token is not None and token.type == "string" else ""
+
+
 def package_name(document: Document) -> str:
     """``looker`` + ``v1`` → ``looker_v1``; ``admin`` + ``directory_v1`` → ``admin_directory_v1``."""
     return f"{naming.python_name(document.name, 'api')}_{naming.python_name(document.version, 'v')}".rstrip("_")
@@ -591,6 +636,15 @@ def with_async_names(resource: ResourceIR, classes: naming.Scope) -> ResourceIR:
     stem = stem[: -len("Resource")] + "AsyncResource" if stem.endswith("Resource") else stem + "Async"
     named = dataclasses.replace(resource, async_class_name=classes.allocate(stem))
     return dataclasses.replace(named, children=tuple(with_async_names(child, classes) for child in resource.children))
+
+
+def with_batch_names(resource: ResourceIR, classes: naming.Scope) -> ResourceIR:
+    """``resource``'s tree with the batch twin of every class named (after sync and async names):
+    ``FilesResource`` → ``FilesBatchResource`` (or the next free name)."""
+    stem = resource.class_name.rstrip("_")
+    stem = stem[: -len("Resource")] + "BatchResource" if stem.endswith("Resource") else stem + "Batch"
+    named = dataclasses.replace(resource, batch_class_name=classes.allocate(stem))
+    return dataclasses.replace(named, children=tuple(with_batch_names(child, classes) for child in resource.children))
 
 
 def lower(
@@ -778,11 +832,30 @@ class _Lowering:
                     doc=self.param_doc(schema),
                 )
             )
+        own_wires = set(by_wire)
+        for wire, schema in self.document.parameters:
+            # A parameter the method declares under the same wire name wins (googleapiclient: the reverse).
+            if wire not in STANDARD_PARAMETERS or wire in own_wires or schema.location != "query":
+                continue
+            base_type = self.param_type(schema)
+            params.append(
+                Param(
+                    name=params_scope.allocate(naming.python_name(wire)),
+                    wire=repr(wire),
+                    location="query",
+                    type_expr=f"_t.Sequence[{base_type}]" if schema.repeated else base_type,
+                    required=False,
+                    doc=self.param_doc(schema),
+                    standard=True,
+                )
+            )
         parts, variables = self.path_plan(method, names)
         body: Literal["none", "optional", "required"] = "none"
         body_type = ""
         anonymous = naming.pascal_case(self.spec_stem(method, name))
-        if method.request_ref:
+        if method.http_method in BODILESS_METHODS:
+            pass  # a declared request is ignored: GET and DELETE send no body (as googleapiclient)
+        elif method.request_ref:
             body_type = "_s." + self.schema_names[method.request_ref]
             request = self.document.schema(method.request_ref)
             has_fields = bool(request.properties or request.additional_properties) or request.type != "object"
@@ -894,10 +967,19 @@ class _Lowering:
             lines[:0] = ["Deprecated: the API marks this method as deprecated.", ""]
         lines.append(f"HTTP: {method.http_method} {method.path}")
         lines.append("")
-        if params or body != "none":
+        own = [param for param in params if not param.standard]
+        standard = [param.name for param in params if param.standard]
+        if own or standard or body != "none":
             lines.append("Args:")
-            for param in params:
+            for param in own:
                 lines.extend(_hanging(f"{param.name}: {param.doc or 'See the API reference.'}"))
+            if standard:
+                lines.extend(
+                    _hanging(
+                        f"{', '.join(standard)}: Standard parameters (partial-response field selector, quota user, "
+                        "pretty-printing, error format); see the package README."
+                    )
+                )
             if body != "none":
                 optional = " Optional: the request message has no fields." if body == "optional" else ""
                 if method.supports_media_upload:
@@ -932,14 +1014,14 @@ class _Lowering:
         """(items field, its schema) when ``method`` pages (``("", None)``: no single items list).
 
         A method pages when it has a ``pageToken`` query parameter and its response a
-        ``nextPageToken`` property; the items are the response's only array property
-        besides ``unreachable``.
+        next-page token (see :func:`next_token_field`); the items are the response's only array
+        property besides ``unreachable``.
         """
         token = dict(method.parameters).get("pageToken")
         if token is None or token.location != "query" or not method.response_ref:
             return None
         response = self.document.schema(method.response_ref)
-        if not any(key == "nextPageToken" for key, _ in response.properties):
+        if not next_token_field(response):
             return None
         lists = [(key, prop) for key, prop in response.properties if key != "unreachable" and prop.type == "array"]
         return lists[0] if len(lists) == 1 else ("", None)
@@ -950,13 +1032,15 @@ class _Lowering:
         if found is None:
             return lowered
         field, schema = found
+        token = next_token_field(self.document.schema(method.response_ref))
+        lowered = dataclasses.replace(lowered, next_token_field=repr(token) if token != "nextPageToken" else "")
         stem = lowered.name.rstrip("_")
         pages_name = scope.allocate(f"{stem}_pages")
         pages_doc = (
             f"Iterate over the pages of :meth:`{lowered.name}`, one request per page.\n\n"
             f"Takes the arguments of :meth:`{lowered.name}` and sends them with every page, with\n"
             "``page_token`` (where to start; default: the first page) replaced by each page's\n"
-            "``nextPageToken``; stops when that is missing or empty. Raises\n"
+            f"``{token}``; stops when that is missing or empty. Raises\n"
             "``gapi_runtime.PagingError`` if the server repeats a token.\n\n"
             f"Yields:\n    The {method.response_ref} pages, decoded from JSON."
         )
@@ -1220,6 +1304,7 @@ class _Lowering:
         top_names = [module_scope.allocate(root.attribute) for root in roots]
         for name in top_names:
             aliases[name] = alias_scope.allocate("_" + name)
+        batch_aliases = {name: alias_scope.allocate(f"_{name}_batch") for name in top_names}
         for root, name in zip(roots, top_names, strict=True):
             place(root, name, (0, 0), (root.attribute.rstrip("_"),))
             while pending:
@@ -1247,7 +1332,7 @@ class _Lowering:
         modules = {
             name: ResourceModule(name, group[0], aliases[name], tuple(group)) for name, group in members.items()
         }
-        top = [modules[name] for name in top_names]
+        top = [dataclasses.replace(modules[name], batch_alias=batch_aliases[name]) for name in top_names]
         rest = [module for name, module in sorted(modules.items()) if name not in top_names]
         return top, rest
 
@@ -1295,8 +1380,8 @@ class _Lowering:
             attribute = client_scope.allocate(naming.python_name(resource.name))
             classes = naming.Scope()
             root = self.resource(resource, attribute, "", classes, naming.Scope())
-            # Async twins are named once every sync class of the tree is (sync names never depend on them).
-            roots.append(with_async_names(root, classes))
+            # Async and batch twins are named once every sync class of the tree is (sync names never depend on them).
+            roots.append(with_batch_names(with_async_names(root, classes), classes))
         # Module file names must differ on case-insensitive file systems too.
         modules, submodules = self.split(
             roots,
@@ -1362,6 +1447,9 @@ class _Lowering:
             package=package_name(document),
             client_class=client_class_name(document),
             async_client_class=client_class_name(document, "AsyncClient"),
+            batch_path=repr(document.batch_path),
+            batch_class=client_class_name(document, "Batch"),
+            async_batch_class=client_class_name(document, "AsyncBatch"),
             api_id=repr(f"{document.name}:{document.version}"),
             api_name=repr(document.name),
             api_version=repr(document.version),

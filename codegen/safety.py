@@ -169,7 +169,7 @@ def check(document: Document, policy: EndpointPolicy | None = None) -> None:
     for resource in document.resources:
         if len(resource.name) > MAX_FILE_NAME:
             raise fail(resource.json_path, f"resource name longer than {MAX_FILE_NAME} characters")
-    urls = [("$.rootUrl", document.root_url)]
+    urls = [("$.rootUrl", document.root_url)] if document.root_url else []
     if document.mtls_root_url:
         urls.append(("$.mtlsRootUrl", document.mtls_root_url))
     urls += [(f"$.endpoints[{index}].endpointUrl", e.url) for index, e in enumerate(document.endpoints)]

@@ -2,7 +2,9 @@
 
 For each method of an API the harness synthesizes arguments — path values that fully match
 the parameter's pattern, every query parameter with a value of its type (enums take their
-first value, repeated parameters two values), a small JSON body when the method takes one —
+first value, repeated parameters two values), the standard parameters ``fields``,
+``quotaUser``, ``prettyPrint`` and ``$.xgafv`` (googleapiclient: ``x__xgafv``), a small JSON
+body when the method takes one —
 and calls both ``googleapiclient.discovery.build_from_document(...)`` and the generated
 client against the same loopback server. It compares what arrived: HTTP method, path (raw,
 as sent), query (parsed; ``alt``, ``prettyPrint`` and ``key`` ignored; values per name in
@@ -80,6 +82,13 @@ DEVIATIONS: dict[str, Deviation] = {
             "method's name and gives the sub-resource a trailing '_'.",
         ),
         Deviation(
+            "standard-parameter-shadowed",
+            "The method declares a parameter under the wire name of a standard parameter (oauth2 v2 "
+            "tokeninfo: fields, key, access_token...; recaptchaenterprise retrieveLegacySecretKey: a path "
+            "parameter 'key'). googleapiclient lets the document-wide definition replace the method's own; "
+            "the generated client keeps the method's own definition (its location, type and keyword).",
+        ),
+        Deviation(
             "param-collision",
             "Two parameters map to the same keyword in googleapiclient (key2param turns every non-alphanumeric "
             "into '_'), or a parameter is named 'body', googleapiclient's keyword for the request body: the "
@@ -127,7 +136,15 @@ CI_SLICE: tuple[tuple[str, str], ...] = (
     ("firestore", "v1"),
 )
 
-IGNORED_QUERY = frozenset({"alt", "prettyPrint", "key"})
+IGNORED_QUERY = frozenset({"alt", "key"})
+#: A value for each standard parameter (the document's top-level ``parameters`` that both
+#: clients accept as keywords), sent with every method that does not declare the name itself.
+STANDARD_VALUES: dict[str, Any] = {
+    "fields": "kind,items(id,name)",
+    "quotaUser": "x y:z@ä",
+    "prettyPrint": False,
+    "$.xgafv": "2",
+}
 #: Free-form strings (path segments, query values) carry reserved and non-ASCII characters.
 TOKEN = "x y:z@ä"
 #: With ``--plain``: only unreserved characters, so every path must come out byte-equal.
@@ -265,6 +282,7 @@ class MethodCase:
     shadowed: bool  # a sub-resource of the same name hides it in googleapiclient
     upload: bool = False  # the method supports media upload (media_body=)
     media_name: str = ""  # the generated ``<method>_media`` download sibling, if any
+    shadows_standard: tuple[str, ...] = ()  # the method's own parameters named like document-wide ones
 
 
 def cases(tree: dict[str, Any], client_ir: Any) -> Iterator[MethodCase]:
@@ -299,6 +317,7 @@ def cases(tree: dict[str, Any], client_ir: Any) -> Iterator[MethodCase]:
                 fix_method_name(name) in {fix_method_name(child) for child in resources},
                 bool(method_ir.upload_spec_name),
                 method_ir.media_name,
+                tuple(sorted(set(description.get("parameters", {})) & set(tree.get("parameters", {})))),
             )
         for name in sorted(resources):
             yield from walk(resources[name], (*dynamic, fix_method_name(name)))
@@ -364,9 +383,7 @@ def colliding_parameters(description: dict[str, Any]) -> set[str]:
     by_keyword: dict[str, list[str]] = {}
     for name in description.get("parameters", {}):
         by_keyword.setdefault(key2param(name), []).append(name)
-    return {
-        name for keyword, names in by_keyword.items() if len(names) > 1 or keyword == "body" for name in names
-    }
+    return {name for keyword, names in by_keyword.items() if len(names) > 1 or keyword == "body" for name in names}
 
 
 # --- one API ---------------------------------------------------------------------------------
@@ -411,6 +428,7 @@ def _compare_api(path: str, out: Path, generate: bool, report: ApiReport, token:
         with LoopbackServer() as server:
             described = json.loads(document.raw)  # a copy: it adds global parameters to what it is given
             described["rootUrl"] = server.url  # its media upload URLs are built from rootUrl
+            described.setdefault("servicePath", document.service_path)  # old-style documents: as we load them
             service = build_from_document(
                 json.dumps(described),
                 http=httplib2.Http(),
@@ -502,7 +520,7 @@ def _compare_method_once(
         wire_args = {
             name: argument_value(schema, token)
             for name, schema in sorted(parameters.items())
-            if name not in colliding or schema.get("required")
+            if (name not in colliding or schema.get("required")) and "location" in schema  # none: both drop it
         }
     except ValueError as exc:
         return Outcome(case.method_id, "error", detail=str(exc))
@@ -513,13 +531,17 @@ def _compare_method_once(
         # googleapiclient adds uploadType through a dict of the query: a repeated parameter
         # raises ValueError there, so media calls give repeated parameters one value.
         wire_args = {name: value[:1] if isinstance(value, list) else value for name, value in wire_args.items()}
+    # Standard parameters the generated method takes as keywords (not those the method declares).
+    standard = {
+        wire: value for wire, value in STANDARD_VALUES.items() if wire in case.param_names and wire not in parameters
+    }
 
     # The generated client.
     target: Any = client
     for name in case.generated_path[:-1]:
         target = getattr(target, name)
     target = getattr(target, case.media_name if mode == "download" else case.generated_path[-1])
-    kwargs = {case.param_names[name]: value for name, value in wire_args.items()}
+    kwargs = {case.param_names[name]: value for name, value in {**wire_args, **standard}.items()}
     if body is not None:
         kwargs["body"] = body
     if mode.startswith("upload"):
@@ -546,6 +568,7 @@ def _compare_method_once(
         key2param(name): str(value) if parameters[name].get("pattern") and isinstance(value, (int, float)) else value
         for name, value in wire_args.items()
     }
+    dynamic_kwargs.update({key2param(name): value for name, value in standard.items()})
     if body is not None and description.get("httpMethod") in ("POST", "PUT", "PATCH"):
         dynamic_kwargs["body"] = body
     if mode.startswith("upload"):
@@ -561,6 +584,8 @@ def _compare_method_once(
     if len(server.requests) != before + 1:
         return Outcome(case.method_id, "error", detail="dynamic client sent no request")
     outcome = compare(case, ours, Wire.of(server.requests[-1]))
+    if case.shadows_standard and outcome.verdict == "different":
+        return Outcome(case.method_id, "deviating", "standard-parameter-shadowed", ", ".join(case.shadows_standard))
     if colliding and outcome.verdict in ("equal", "deviating"):
         return Outcome(case.method_id, "deviating", "param-collision", ", ".join(sorted(colliding)))
     return outcome

@@ -757,6 +757,18 @@ class _Checker:
         for child_ir, child in zip(resource_ir.children, resource.resources, strict=True):
             self.walk(module, getattr(instance, child_ir.attribute), child_ir, child, calls)
 
+    def query_names(self, method: discovery.Method) -> set[str]:
+        """The method's query parameters and the standard ones (ir.STANDARD_PARAMETERS) the document
+        lists and the method does not declare itself."""
+        own = {name for name, _ in method.parameters}
+        query = {name for name, parameter in method.parameters if parameter.location == "query"}
+        standard = {
+            name
+            for name, parameter in self.document.parameters
+            if name in ir.STANDARD_PARAMETERS and name not in own and parameter.location == "query"
+        }
+        return query | standard
+
     def check_method(self, module: Any, owner: Any, method_ir: ir.MethodIR, method: discovery.Method) -> None:
         spec = getattr(module, method_ir.spec_name)
         where = method.json_path
@@ -768,7 +780,7 @@ class _Checker:
         patterns = [parameters[name].pattern or None for name in _VARIABLE.findall(method.path)]
         if [param.pattern for param in spec.path_params] != patterns:
             self.problems.append(f"{where}: path patterns {[p.pattern for p in spec.path_params]!r} != {patterns!r}")
-        query = {name for name, parameter in method.parameters if parameter.location == "query"}
+        query = self.query_names(method)
         if set(spec.query) != query:
             self.problems.append(f"{where}: query names {spec.query!r} != {sorted(query)!r}")
         function = getattr(owner, method_ir.name)
@@ -830,7 +842,7 @@ class _Checker:
             self.problems.append(f"{method.json_path}: request went to {url!r}")
         if not _URL_CHARS.fullmatch(url.split("://", 1)[1]) or url.count("?") > 1:
             self.problems.append(f"{method.json_path}: raw unsafe characters in {url!r}")
-        allowed = {name for name, parameter in method.parameters if parameter.location == "query"}
+        allowed = self.query_names(method)
         sent = {name for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
         if not sent <= allowed:
             self.problems.append(f"{method.json_path}: query names {sorted(sent - allowed)!r} were added")

@@ -648,8 +648,8 @@ def assert_twins(sync_client: Any, async_client: Any) -> int:
         sync_methods, async_methods = _methods(sync_obj), _methods(async_obj)
         assert sorted(sync_methods) == sorted(async_methods), path
         for name, sync_method in sync_methods.items():
-            if path == "client" and name in ("close", "operation"):
-                continue
+            if path == "client" and name in ("close", "operation", "batch"):
+                continue  # batch(): compared below (one queue for both, returning <X>Batch / <X>AsyncBatch)
             async_method = async_methods[name]
             assert sync_method.__doc__ == async_method.__doc__, f"{path}.{name}"
             sync_signature, async_signature = inspect.signature(sync_method), inspect.signature(async_method)
@@ -661,6 +661,18 @@ def assert_twins(sync_client: Any, async_client: Any) -> int:
             else:
                 assert async_signature.return_annotation == returns and inspect.iscoroutinefunction(async_method)
             compared += 1
+    if hasattr(sync_client, "batch"):
+        sync_batch, async_batch = sync_client.batch(), async_client.batch()
+        assert type(async_batch).__name__ == type(sync_batch).__name__.removesuffix("Batch") + "AsyncBatch"
+        assert type(sync_batch).__doc__ == type(async_batch).__doc__
+        assert inspect.iscoroutinefunction(type(async_batch).execute)
+        for path in (p for p in sync_tree if p != "client"):
+            sync_twin, async_twin = sync_batch, async_batch
+            for name in path.split(".")[1:]:
+                sync_twin, async_twin = getattr(sync_twin, name), getattr(async_twin, name)
+            assert type(sync_twin) is type(async_twin), path  # one batch twin serves both
+            direct = [n for n in _methods(sync_tree[path]) if not n.endswith(("_pages", "_all"))]
+            assert sorted(_methods(sync_twin)) == sorted(direct), path  # paging helpers are not batched
     return compared
 
 

@@ -132,6 +132,14 @@ BASE: Doc = {
                             },
                             "response": {"type": "object", "properties": {"done": {"type": "boolean"}}},
                         },
+                        "wash": {
+                            "id": "zoo.projects.animals.wash",
+                            "httpMethod": "POST",
+                            "path": "v1/{+name}:wash",
+                            "parameterOrder": ["name"],
+                            "parameters": {"name": {"type": "string", "location": "path", "required": True}},
+                            "response": {"$ref": "Empty"},
+                        },
                         "delete": {
                             "id": "zoo.projects.animals.delete",
                             "httpMethod": "DELETE",
@@ -293,6 +301,10 @@ def response_added(d: Doc) -> None:
 
 
 def body_added(d: Doc) -> None:
+    at(d, *ANIMALS, "methods", "wash")["request"] = {"$ref": "Cage"}
+
+
+def body_added_to_delete(d: Doc) -> None:  # GET and DELETE never take a body: no change
     at(d, *ANIMALS, "methods", "delete")["request"] = {"$ref": "Cage"}
 
 
@@ -457,8 +469,8 @@ RULES: list[tuple[Callable[[Doc], None], str, str, str, str]] = [
      "$.resources.projects.resources.animals.methods.get.response"),
     (response_added, "feature", "method-response-added", "projects.keepers.get",
      "$.resources.projects.resources.keepers.methods.get.response"),
-    (body_added, "breaking", "method-body-added-required", "projects.animals.delete",
-     "$.resources.projects.resources.animals.methods.delete.request"),
+    (body_added, "breaking", "method-body-added-required", "projects.animals.wash",
+     "$.resources.projects.resources.animals.methods.wash.request"),
     (body_removed, "breaking", "method-body-removed", "projects.animals.create",
      "$.resources.projects.resources.animals.methods.create.request"),
     (request_type_changed, "breaking", "method-request-type-changed", "projects.animals.create",
@@ -548,6 +560,10 @@ def compare_reversed(edit: Callable[[Doc], None]) -> Report:
 def test_reverse_rules(edit: Callable[[Doc], None], kind: str, severity: str) -> None:
     kinds = {(c.kind, c.severity) for c in compare_reversed(edit).changes}
     assert (kind, severity) in kinds, kinds
+
+
+def test_a_request_declared_on_a_delete_changes_nothing() -> None:
+    assert [c.kind for c in compare(body_added_to_delete).changes if c.severity != "docs"] == []
 
 
 def test_body_that_became_optional_or_required() -> None:

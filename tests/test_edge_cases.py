@@ -150,7 +150,11 @@ def test_keyword_method_names(api: Api) -> None:
     instances = api.client.instances
     assert not hasattr(instances, "import")
     instances.import_(name="instances/i", body={"source": "gs://b/o"})
-    assert (api.last.method, api.last.path, api.last.json()) == ("POST", "/v1/instances/i:import", {"source": "gs://b/o"})
+    assert (api.last.method, api.last.path, api.last.json()) == (
+        "POST",
+        "/v1/instances/i:import",
+        {"source": "gs://b/o"},
+    )
     instances.del_(name="instances/i")
     assert (api.last.method, api.last.path) == ("DELETE", "/v1/instances/i")
     instances.global_()
@@ -529,3 +533,89 @@ def test_fixture_documents_are_sorted_json(tmp_path: Path) -> None:
     for path in gp.FIXTURES.glob("*.json"):
         text = path.read_text(encoding="utf-8")
         assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n", path.name
+
+
+# --- method shapes from documents other than the bundled ones -------------------------------
+
+
+@uses("method_shapes")
+def test_get_and_delete_with_a_declared_request_take_and_send_no_body(api: Api) -> None:
+    for method in (api.client.things.get, api.client.things.delete):
+        assert "body" not in inspect.signature(method).parameters
+    api.client.things.get(id="a")
+    assert api.last.method == "GET" and api.last.body == b"" and "content-type" not in api.last.headers
+    api.client.things.delete(id="a")
+    assert api.last.method == "DELETE" and api.last.body == b""
+
+
+@uses("method_shapes")
+def test_parameters_without_type_or_location(api: Api) -> None:
+    keywords = inspect.signature(api.client.things.rows).parameters
+    assert keywords["selector"].annotation in ("str | None", str | None)  # no type: a string
+    assert "hint" not in keywords  # no location: left out (with a warning when generated)
+    from codegen import discovery
+
+    document = discovery.load_path(gp.fixture_path("method_shapes"))
+    assert document.warnings == (
+        f"{gp.fixture_path('method_shapes')}: $.resources.things.methods.rows.parameters.hint: "
+        "parameter has no 'location'; left out of the method",
+    )
+
+
+@uses("method_shapes")
+def test_paging_follows_a_response_token_named_page_token(api: Api) -> None:
+    pages = iter(
+        [
+            Reply(body={"rows": [{"id": "1"}], "pageToken": "p2", "totalRows": "3"}),
+            Reply(body={"rows": [{"id": "2"}, {"id": "3"}], "totalRows": "3"}),
+        ]
+    )
+    api.server.handler = lambda request: next(pages)
+    rows = list(api.client.things.rows_all(id="t", max_results=1, fields="rows,pageToken"))
+    assert rows == [{"id": "1"}, {"id": "2"}, {"id": "3"}]
+    first, second = api.server.requests[-2:]
+    assert ("pageToken", "p2") not in first.query and ("pageToken", "p2") in second.query
+    assert ("fields", "rows,pageToken") in second.query and ("maxResults", "1") in second.query
+
+
+@uses("no_root_url")
+def test_a_document_without_root_url_generates_and_its_client_requires_an_endpoint(api: Api) -> None:
+    client_class = type(api.client)
+    with pytest.raises(ValueError, match="names no rootUrl: pass endpoint="):
+        client_class(credentials=AnonymousCredentials())
+    api.client.things.get(id="a")
+    assert api.last.path == "/noroot/v1/things/a"
+
+
+@uses("old_style_base_path")
+def test_old_style_base_path_and_missing_version_get_defaults(api: Api) -> None:
+    assert api.package.__name__ == "oldstyle_v2"
+    client_class = type(api.client)
+    assert client_class._ROOT_URL == "https://oldstyle.googleapis.com/"
+    assert client_class._SERVICE_PATH == "oldstyle/v2/"
+    api.client.things.get(id="a")
+    assert api.last.path == "/oldstyle/v2/things/a"
+
+
+@uses("method_shapes")
+def test_a_method_parameter_named_like_a_standard_one_wins(api: Api) -> None:
+    keywords = inspect.signature(api.client.things.lookup).parameters
+    assert keywords["key"].kind is inspect.Parameter.KEYWORD_ONLY and "key_" not in keywords
+    assert "fields_" not in keywords and "quota_user" in keywords  # the method's own 'fields' (repeated)
+    api.client.things.lookup(key="k1", fields=["a", "b"], quota_user="q")
+    assert api.last.path == "/v1/lookup/k1"
+    assert api.last.query == [("fields", "a"), ("fields", "b"), ("quotaUser", "q")]
+
+
+def test_generate_prints_the_loaders_warnings(tmp_path: Path) -> None:
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "codegen", "generate", str(gp.fixture_path("method_shapes")), "--out", str(tmp_path)],
+        capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parent.parent,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"codegen: warning: {gp.fixture_path('method_shapes')}: $.resources.things.methods.rows.parameters.hint: "
+        "parameter has no 'location'; left out of the method"
+    ]

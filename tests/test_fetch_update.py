@@ -156,7 +156,7 @@ def test_fetch_rejects_an_error_body_served_with_200(service: Discovery) -> None
     ("body", "problem"),
     [
         (b"<html>Service Unavailable</html>", "not JSON"),
-        (b'{"name": "looker", "version": "v1"}', "$.rootUrl: required member is missing"),
+        (b'{"version": "v1", "rootUrl": "https://looker.googleapis.com/"}', "$.name: required member is missing"),
         (b'{"name": "looker", "version": "v1", "rootUrl": "x", "resources": {"r": {"methods": 3}}}',
          "$.resources.r.methods: expected an object"),
         (encode({**looker(), "name": "drive", "version": "v3"}), "is for drive v3, not looker v1"),

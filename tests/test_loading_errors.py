@@ -50,9 +50,15 @@ def _mutated(path: list[Any], value: Any) -> dict[str, Any]:
 
 
 BAD_DOCUMENTS = {
-    "missing rootUrl": (_mutated(["rootUrl"], KeyError), "$.rootUrl: required member is missing"),
+    "not a REST description": (
+        _mutated(["kind"], "discovery#directoryList"),
+        "$.kind: not a REST discovery document (kind 'discovery#directoryList')",
+    ),
+    "not the REST protocol": (
+        _mutated(["protocol"], "rpc"),
+        "$.protocol: not a REST discovery document (protocol 'rpc')",
+    ),
     "missing name": (_mutated(["name"], KeyError), "$.name: required member is missing"),
-    "missing version": (_mutated(["version"], KeyError), "$.version: required member is missing"),
     "name not a string": (_mutated(["name"], 3), "$.name: expected a string, got number"),
     "dangling ref": (
         _mutated(["resources", "things", "methods", "get", "response", "$ref"], "Nope"),

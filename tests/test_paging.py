@@ -199,3 +199,36 @@ def test_every_looker_list_method_pages() -> None:
         "'looker.projects.locations.instances.backups.list'": ("list_pages", "list_all", "'instanceBackups'"),
         "'looker.projects.locations.operations.list'": ("list_pages", "list_all", "'operations'"),
     }
+
+
+def test_bigquery_methods_whose_response_token_is_page_token_page(tmp_path: Any) -> None:
+    """bigquery tabledata.list and jobs.getQueryResults answer ``pageToken``, not ``nextPageToken``."""
+    from codegen import bundled
+    from tests import generated_packages as gp
+    from tests.loopback import LoopbackServer
+
+    client_ir = ir.lower(discovery.load_path(bundled.find("bigquery", "v2").path))
+    by_id = {
+        m.id: m for module in client_ir.modules for resource in module.root.walk() for m in resource.methods
+    }
+    tabledata, results = by_id["'bigquery.tabledata.list'"], by_id["'bigquery.jobs.getQueryResults'"]
+    assert (tabledata.pages_name, tabledata.all_name, tabledata.items_field) == ("list_pages", "list_all", "'rows'")
+    assert tabledata.next_token_field == "'pageToken'"
+    assert results.pages_name == "get_query_results_pages" and results.next_token_field == "'pageToken'"
+    assert results.all_name == ""  # two lists (rows, errors): no single items field, as the rule says
+    assert by_id["'bigquery.jobs.list'"].next_token_field == ""  # nextPageToken: the default
+
+    package = gp.load(tmp_path, gp.generate_bundled("bigquery", "v2", tmp_path).package)
+    try:
+        answers = iter([
+            Reply(body={"rows": [{"f": [{"v": "1"}]}], "pageToken": "t2", "totalRows": "2"}),
+            Reply(body={"rows": [{"f": [{"v": "2"}]}], "totalRows": "2"}),
+        ])
+        with LoopbackServer(lambda request: next(answers)) as server:
+            client = package.BigqueryClient(credentials=AnonymousCredentials(), endpoint=server.url)
+            rows = list(client.tabledata.list_all(project_id="p", dataset_id="d", table_id="t", max_results=1))
+            assert rows == [{"f": [{"v": "1"}]}, {"f": [{"v": "2"}]}]
+            assert [dict(r.query).get("pageToken") for r in server.requests] == [None, "t2"]
+            client.close()
+    finally:
+        gp.forget(package.__name__)

@@ -45,7 +45,11 @@ def test_generated_client_types_check_from_user_code(tmp_path: Path) -> None:
         "    inst = client.projects.locations.instances.get(name='x')\n"
         "    with LookerClient() as owned:\n"
         "        owned.projects.locations.operations.get(name='x')\n"
-        "    return inst.get('platformEdition', '')\n"
+        "    batch = client.batch(max_batch_size=50)\n"
+        "    queued = batch.projects.locations.instances.get(name='x', fields='name')\n"
+        "    batch.execute()\n"
+        "    instance: Instance = queued.result()\n"
+        "    return inst.get('platformEdition', '') + instance.get('name', '')\n"
     )
     bad = tmp_path / "bad.py"
     bad.write_text(
@@ -54,6 +58,8 @@ def test_generated_client_types_check_from_user_code(tmp_path: Path) -> None:
         "    client.projects.locations.operations.cancel(nam='x')\n"
         "    client.projects.locations.instances.list(parent='p', page_size='10')\n"
         "    client.projects.locations.instances.get(name='x')['bogusField']\n"
+        "    client.batch().projects.locations.instances.get(name='x').result()['otherBogus']\n"
+        "    client.batch().projects.locations.instances.get(name='x', timeout=5)\n"
     )
     outside = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "MYPYPATH")}
     ok = subprocess.run(
@@ -69,3 +75,5 @@ def test_generated_client_types_check_from_user_code(tmp_path: Path) -> None:
     assert 'Unexpected keyword argument "nam"' in ko.stdout
     assert '"page_size"' in ko.stdout
     assert '"bogusField"' in ko.stdout
+    assert '"otherBogus"' in ko.stdout  # a batch handle's result() is typed as the direct call's
+    assert 'Unexpected keyword argument "timeout"' in ko.stdout  # a batch's timeout is execute()'s

@@ -8,6 +8,7 @@ loads it).
 from typing import TYPE_CHECKING, Any
 
 from gapi_runtime._version import __version__
+from gapi_runtime.batch import Batch, BatchError, BatchHandle, BatchQueue
 from gapi_runtime.client import DEFAULT, ApiCore, BaseClient, Default, RetryArg, TimeoutArg
 from gapi_runtime.errors import (
     ConnectError,
@@ -50,6 +51,10 @@ __all__ = [
     "DEFAULT_RETRY",
     "ApiCore",
     "BaseClient",
+    "Batch",
+    "BatchError",
+    "BatchHandle",
+    "BatchQueue",
     "ConnectError",
     "Default",
     "MethodSpec",

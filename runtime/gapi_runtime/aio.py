@@ -30,6 +30,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from gapi_runtime import encoding, paging
+from gapi_runtime.batch import DEFAULT_MAX_BATCH_SIZE, BatchHandle, BatchPlan, BatchQueue, check_size
 from gapi_runtime.client import (
     DEFAULT,
     ClientDescription,
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AsyncApiCore",
     "AsyncBaseClient",
+    "AsyncBatch",
     "AsyncOperation",
     "AsyncRedirectingTransport",
     "AsyncStatusOperation",
@@ -276,6 +278,7 @@ class AsyncApiCore:
         body: object = None,
         timeout: TimeoutArg = DEFAULT,
         retry: RetryArg = DEFAULT,
+        next_token: str = paging.NEXT_PAGE_TOKEN,
     ) -> AsyncIterator[ResponseT]:
         """Iterate (``async for``) over the pages of a list method, one call per page.
 
@@ -283,7 +286,7 @@ class AsyncApiCore:
         a repeated token raises PagingError, and path arguments are checked before this returns.
         """
         encoding.build_path(spec, path_values)  # fail now, not at the first iteration
-        return self._pages(spec, path_values, query_values, body, timeout, retry)
+        return self._pages(spec, path_values, query_values, body, timeout, retry, next_token)
 
     async def _pages(
         self,
@@ -293,12 +296,13 @@ class AsyncApiCore:
         body: object,
         timeout: TimeoutArg,
         retry: RetryArg,
+        next_token: str,
     ) -> AsyncIterator[ResponseT]:
         index, values, seen = paging.start(spec.query, query_values)
         while True:
             page = await self.call(spec, path_values, tuple(values), body, timeout, retry)
             yield page
-            token = paging.next_token(page, seen, spec.id)
+            token = paging.next_token(page, seen, spec.id, next_token)
             if token is None:
                 return
             values[index] = token
@@ -312,9 +316,10 @@ class AsyncApiCore:
         timeout: TimeoutArg,
         retry: RetryArg,
         field: str,
+        next_token: str = paging.NEXT_PAGE_TOKEN,
     ) -> AsyncIterator[Any]:
         """Iterate (``async for``) over the ``field`` items of every page (see :meth:`pages`)."""
-        return self._items(self.pages(spec, path_values, query_values, body, timeout, retry), field)
+        return self._items(self.pages(spec, path_values, query_values, body, timeout, retry, next_token), field)
 
     @staticmethod
     async def _items(pages: AsyncIterator[Any], field: str) -> AsyncIterator[Any]:
@@ -383,6 +388,77 @@ class AsyncBaseClient(ClientDescription):
     async def __aexit__(self, *_: object) -> None:
         await self.close()
 
+
+
+class AsyncBatch:
+    """Base class of generated async batches (``client.batch()``): the twin of
+    :class:`~gapi_runtime.batch.Batch`, with the same rules (:class:`~gapi_runtime.batch.BatchPlan`).
+
+    Calls queue without ``await``; ``await batch.execute()`` sends them. ``async with`` executes
+    the batch when the block ends without an exception.
+    """
+
+    def __init__(self, api: AsyncApiCore, batch_url: str, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE) -> None:
+        check_size(max_batch_size)
+        self._core = api
+        self._batch_url = batch_url
+        self.max_batch_size = max_batch_size
+        self._api = BatchQueue(api.base_url, api._headers, api._retry)
+        self._sent = 0
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={self._batch_url!r}, queued={len(self)})"
+
+    def __len__(self) -> int:
+        """The number of requests queued and not yet sent."""
+        return len(self._api.handles) - self._sent
+
+    async def __aenter__(self: _AsyncBatchT) -> _AsyncBatchT:
+        return self
+
+    async def __aexit__(self, kind: object, *_: object) -> None:
+        if kind is None:
+            await self.execute()
+
+    async def execute(self, timeout: TimeoutArg = DEFAULT) -> tuple[BatchHandle[Any], ...]:
+        """Send the queued requests and resolve their handles (see :meth:`gapi_runtime.batch.Batch.execute`)."""
+        handles = self._api.handles[self._sent :]
+        self._sent = len(self._api.handles)
+        core = self._core
+        limit = core._timeout if timeout is DEFAULT else timeout
+        plan = BatchPlan(handles, self._batch_url, self.max_batch_size)
+        while plan.pending:
+            for chunk in plan.chunks():
+                headers, body = plan.request(chunk, core._headers)
+                try:
+                    credentials = core._credentials
+                    if credentials is not None:
+                        if not credentials.valid:
+                            async with core._refresh_lock:
+                                if not credentials.valid:
+                                    await core._refresh(credentials)
+                        credentials.apply(headers)
+                    response = await core.transport.request("POST", self._batch_url, headers, body, limit)
+                except Exception as exc:
+                    for handle in chunk:
+                        plan.failed(handle, exc)
+                    continue
+                plan.record(chunk, response, headers)
+            rejected, plan.rejected = plan.rejected, None
+            if rejected is not None and core._credentials is not None:
+                try:
+                    async with core._refresh_lock:
+                        if still_rejected(core._credentials, rejected):
+                            await core._refresh(core._credentials)
+                except Exception:  # the parts are sent again and fail with their 401
+                    pass
+            delay = plan.next_round()
+            if delay and plan.pending:
+                await asyncio.sleep(delay)
+        return tuple(handles)
+
+
+_AsyncBatchT = TypeVar("_AsyncBatchT", bound=AsyncBatch)
 
 
 def _default_transport(client_class: str) -> AsyncTransport:

@@ -311,8 +311,10 @@ class ApiCore:
         body: object = None,
         timeout: TimeoutArg = DEFAULT,
         retry: RetryArg = DEFAULT,
+        next_token: str = paging.NEXT_PAGE_TOKEN,
     ) -> Iterator[ResponseT]:
-        """Iterate over the pages of a list method: one call per page, following ``nextPageToken``.
+        """Iterate over the pages of a list method: one call per page, following ``nextPageToken``
+        (or the response member ``next_token`` names).
 
         The arguments are those of :meth:`call` and are sent with every page; only
         ``pageToken`` changes. Path arguments are checked before this returns.
@@ -323,6 +325,7 @@ class ApiCore:
             spec.id,
             spec.query,
             query_values,
+            next_token,
         )
 
     def items(
@@ -334,12 +337,20 @@ class ApiCore:
         timeout: TimeoutArg,
         retry: RetryArg,
         field: str,
+        next_token: str = paging.NEXT_PAGE_TOKEN,
     ) -> Iterator[Any]:
         """Iterate over the ``field`` items of every page (see :meth:`pages`)."""
-        return paging.items(self.pages(spec, path_values, query_values, body, timeout, retry), field)
+        return paging.items(self.pages(spec, path_values, query_values, body, timeout, retry, next_token), field)
 
     def close(self) -> None:
         self.transport.close()
+
+
+def batch_url(base_url: str, service_path: str, batch_path: str) -> str:
+    """The batch endpoint: the resolved root URL (base URL without the service path) + ``batchPath``."""
+    service = service_path.lstrip("/")
+    root = base_url[: len(base_url) - len(service)] if service and base_url.endswith(service) else base_url
+    return root + batch_path.lstrip("/")
 
 
 _ClientT = TypeVar("_ClientT", bound="BaseClient")
@@ -361,7 +372,12 @@ class ClientDescription:
     _ROOT_URL: ClassVar[str] = ""
     _SERVICE_PATH: ClassVar[str] = ""
     _SCOPES: ClassVar[tuple[str, ...]] = ()
+    _BATCH_PATH: ClassVar[str] = ""
     _api: _ApiCoreLike
+
+    def _batch_url(self) -> str:
+        """Where ``batch()`` POSTs: the resolved endpoint (regional or not) + the document's ``batchPath``."""
+        return batch_url(self._api.base_url, self._SERVICE_PATH, self._BATCH_PATH)
 
     @property
     def base_url(self) -> str:

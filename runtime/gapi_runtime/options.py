@@ -139,7 +139,10 @@ def resolve_common(
     options = _options_dict(client_options)
     if endpoint is not None and options.get("api_endpoint") not in (None, endpoint):
         raise ValueError("pass the endpoint either as endpoint= or as client_options api_endpoint, not both")
-    root = check_endpoint(endpoint or options.get("api_endpoint") or root_url, allow_insecure_http)
+    chosen = endpoint or options.get("api_endpoint") or root_url
+    if not chosen:
+        raise ValueError("this API's discovery document names no rootUrl: pass endpoint= (the service's root URL)")
+    root = check_endpoint(chosen, allow_insecure_http)
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
     headers = {

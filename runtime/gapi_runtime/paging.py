@@ -1,7 +1,8 @@
 """Page iteration for list methods, independent of how a page is fetched.
 
 A list method pages when it takes a ``pageToken`` query parameter and its response has a
-``nextPageToken``. :func:`iterate` asks for pages until the token is missing or empty, sends
+``nextPageToken`` (or, as bigquery ``tabledata.list`` answers, a ``pageToken``).
+:func:`iterate` asks for pages until the token is missing or empty, sends
 every other argument (``pageSize``, filters, …) unchanged with each page, and raises
 :class:`~gapi_runtime.errors.PagingError` instead of looping forever when the server hands
 out a token it handed out before.
@@ -23,13 +24,14 @@ NEXT_PAGE_TOKEN = "nextPageToken"
 PageT = TypeVar("PageT")
 
 
-def next_token(page: object, seen: set[str], method_id: str) -> str | None:
-    """The token of the page after ``page``, or None at the end; records it in ``seen``."""
-    token = page.get(NEXT_PAGE_TOKEN) if isinstance(page, dict) else None
+def next_token(page: object, seen: set[str], method_id: str, field: str = NEXT_PAGE_TOKEN) -> str | None:
+    """The token of the page after ``page`` (its ``field`` member: ``nextPageToken``, or
+    ``pageToken`` for the methods that answer so), or None at the end; records it in ``seen``."""
+    token = page.get(field) if isinstance(page, dict) else None
     if not token:
         return None
     if not isinstance(token, str):
-        raise PagingError(f"{method_id}: nextPageToken is a {type(token).__name__}, not a string")
+        raise PagingError(f"{method_id}: {field} is a {type(token).__name__}, not a string")
     if token in seen:
         shown = token if len(token) <= 40 else token[:37] + "..."
         raise PagingError(
@@ -45,10 +47,12 @@ def iterate(
     method_id: str,
     query_names: Sequence[str],
     query_values: Sequence[object],
+    field: str = NEXT_PAGE_TOKEN,
 ) -> Iterator[PageT]:
-    """Yield ``fetch(query_values)`` for each page, with ``pageToken`` set to the next token."""
+    """Yield ``fetch(query_values)`` for each page, with ``pageToken`` set to the next token
+    (the response's ``field`` member)."""
     index, values, seen = start(query_names, query_values)
-    return _pages(fetch, method_id, index, values, seen)
+    return _pages(fetch, method_id, index, values, seen, field)
 
 
 def start(query_names: Sequence[str], query_values: Sequence[object]) -> tuple[int, list[object], set[str]]:
@@ -64,12 +68,17 @@ def start(query_names: Sequence[str], query_values: Sequence[object]) -> tuple[i
 
 
 def _pages(
-    fetch: Callable[[Sequence[object]], PageT], method_id: str, index: int, values: list[object], seen: set[str]
+    fetch: Callable[[Sequence[object]], PageT],
+    method_id: str,
+    index: int,
+    values: list[object],
+    seen: set[str],
+    field: str,
 ) -> Iterator[PageT]:
     while True:
         page = fetch(tuple(values))
         yield page
-        token = next_token(page, seen, method_id)
+        token = next_token(page, seen, method_id, field)
         if token is None:
             return
         values[index] = token

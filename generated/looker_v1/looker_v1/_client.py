@@ -11,6 +11,7 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from . import schemas as _s
     from .resources import projects as _projects
+    from ._batch import projects as _projects_batch
 
 
 class LookerClient(_rt.BaseClient):
@@ -45,6 +46,7 @@ class LookerClient(_rt.BaseClient):
     )
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://looker.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def projects(self) -> _projects.ProjectsResource:
@@ -80,3 +82,28 @@ class LookerClient(_rt.BaseClient):
             ((_PROJECTS_LOCATIONS_OPERATIONS_GET, _PROJECTS_LOCATIONS_OPERATIONS_CANCEL),),
             polling,
         )
+
+    def batch(self, *, max_batch_size: int = 100) -> LookerBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
+        """
+        return LookerBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class LookerBatch(_rt.Batch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def projects(self) -> _projects_batch.ProjectsBatchResource:
+        """The ``projects`` resource."""
+        from ._batch.projects import ProjectsBatchResource
+
+        return ProjectsBatchResource(self._api)

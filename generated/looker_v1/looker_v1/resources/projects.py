@@ -17,6 +17,7 @@ _PROJECTS_LOCATIONS_GET: _rt.MethodSpec[_s.Location] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
 )
 
 _PROJECTS_LOCATIONS_LIST: _rt.MethodSpec[_s.ListLocationsResponse] = _rt.MethodSpec(
@@ -24,7 +25,16 @@ _PROJECTS_LOCATIONS_LIST: _rt.MethodSpec[_s.ListLocationsResponse] = _rt.MethodS
     http_method="GET",
     path=("v1/", "/locations"),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+$"),),
-    query=("extraLocationTypes", "filter", "pageSize", "pageToken"),
+    query=(
+        "extraLocationTypes",
+        "filter",
+        "pageSize",
+        "pageToken",
+        "$.xgafv",
+        "fields",
+        "prettyPrint",
+        "quotaUser",
+    ),
 )
 
 _PROJECTS_LOCATIONS_INSTANCES_CREATE: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
@@ -32,7 +42,7 @@ _PROJECTS_LOCATIONS_INSTANCES_CREATE: _rt.MethodSpec[_s.Operation] = _rt.MethodS
     http_method="POST",
     path=("v1/", "/instances"),
     path_params=(_rt.PathParam("parent", True, "^projects/[^/]+/locations/[^/]+$"),),
-    query=("instanceId",),
+    query=("instanceId", "$.xgafv", "fields", "prettyPrint", "quotaUser"),
     has_body=True,
 )
 
@@ -41,7 +51,7 @@ _PROJECTS_LOCATIONS_INSTANCES_DELETE: _rt.MethodSpec[_s.Operation] = _rt.MethodS
     http_method="DELETE",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
-    query=("force",),
+    query=("force", "$.xgafv", "fields", "prettyPrint", "quotaUser"),
 )
 
 _PROJECTS_LOCATIONS_INSTANCES_EXPORT: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
@@ -49,6 +59,7 @@ _PROJECTS_LOCATIONS_INSTANCES_EXPORT: _rt.MethodSpec[_s.Operation] = _rt.MethodS
     http_method="POST",
     path=("v1/", ":export"),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
     has_body=True,
 )
 
@@ -57,6 +68,7 @@ _PROJECTS_LOCATIONS_INSTANCES_GET: _rt.MethodSpec[_s.Instance] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
 )
 
 _PROJECTS_LOCATIONS_INSTANCES_IMPORT: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
@@ -64,6 +76,7 @@ _PROJECTS_LOCATIONS_INSTANCES_IMPORT: _rt.MethodSpec[_s.Operation] = _rt.MethodS
     http_method="POST",
     path=("v1/", ":import"),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
     has_body=True,
 )
 
@@ -72,7 +85,7 @@ _PROJECTS_LOCATIONS_INSTANCES_LIST: _rt.MethodSpec[_s.ListInstancesResponse] = _
     http_method="GET",
     path=("v1/", "/instances"),
     path_params=(_rt.PathParam("parent", True, "^projects/[^/]+/locations/[^/]+$"),),
-    query=("pageSize", "pageToken", "showDeleted"),
+    query=("pageSize", "pageToken", "showDeleted", "$.xgafv", "fields", "prettyPrint", "quotaUser"),
 )
 
 _PROJECTS_LOCATIONS_INSTANCES_PATCH: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
@@ -80,7 +93,7 @@ _PROJECTS_LOCATIONS_INSTANCES_PATCH: _rt.MethodSpec[_s.Operation] = _rt.MethodSp
     http_method="PATCH",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
-    query=("updateMask",),
+    query=("updateMask", "$.xgafv", "fields", "prettyPrint", "quotaUser"),
     has_body=True,
 )
 
@@ -89,6 +102,7 @@ _PROJECTS_LOCATIONS_INSTANCES_RESTART: _rt.MethodSpec[_s.Operation] = _rt.Method
     http_method="POST",
     path=("v1/", ":restart"),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
     has_body=True,
 )
 
@@ -97,6 +111,7 @@ _PROJECTS_LOCATIONS_INSTANCES_RESTORE: _rt.MethodSpec[_s.Operation] = _rt.Method
     http_method="POST",
     path=("v1/", ":restore"),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
     has_body=True,
 )
 
@@ -105,6 +120,7 @@ _PROJECTS_LOCATIONS_INSTANCES_UNDELETE: _rt.MethodSpec[_s.Operation] = _rt.Metho
     http_method="POST",
     path=("v1/", ":undelete"),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
     has_body=True,
 )
 
@@ -115,6 +131,7 @@ _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_CREATE: _rt.MethodSpec[_s.Operation] = _rt
     path_params=(
         _rt.PathParam("parent", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),
     ),
+    query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
     has_body=True,
 )
 
@@ -127,6 +144,7 @@ _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_DELETE: _rt.MethodSpec[_s.Operation] = _rt
             "name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$"
         ),
     ),
+    query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
 )
 
 _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_GET: _rt.MethodSpec[_s.InstanceBackup] = _rt.MethodSpec(
@@ -138,6 +156,7 @@ _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_GET: _rt.MethodSpec[_s.InstanceBackup] = _
             "name", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$"
         ),
     ),
+    query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
 )
 
 _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST: _rt.MethodSpec[_s.ListInstanceBackupsResponse] = (
@@ -148,7 +167,7 @@ _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST: _rt.MethodSpec[_s.ListInstanceBackup
         path_params=(
             _rt.PathParam("parent", True, "^projects/[^/]+/locations/[^/]+/instances/[^/]+$"),
         ),
-        query=("orderBy", "pageSize", "pageToken"),
+        query=("orderBy", "pageSize", "pageToken", "$.xgafv", "fields", "prettyPrint", "quotaUser"),
     )
 )
 
@@ -157,6 +176,7 @@ _PROJECTS_LOCATIONS_OPERATIONS_CANCEL: _rt.MethodSpec[_s.Empty] = _rt.MethodSpec
     http_method="POST",
     path=("v1/", ":cancel"),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/operations/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
     has_body=True,
 )
 
@@ -165,6 +185,7 @@ _PROJECTS_LOCATIONS_OPERATIONS_DELETE: _rt.MethodSpec[_s.Empty] = _rt.MethodSpec
     http_method="DELETE",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/operations/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
 )
 
 _PROJECTS_LOCATIONS_OPERATIONS_GET: _rt.MethodSpec[_s.Operation] = _rt.MethodSpec(
@@ -172,6 +193,7 @@ _PROJECTS_LOCATIONS_OPERATIONS_GET: _rt.MethodSpec[_s.Operation] = _rt.MethodSpe
     http_method="GET",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/operations/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint", "quotaUser"),
 )
 
 _PROJECTS_LOCATIONS_OPERATIONS_LIST: _rt.MethodSpec[_s.ListOperationsResponse] = _rt.MethodSpec(
@@ -179,7 +201,16 @@ _PROJECTS_LOCATIONS_OPERATIONS_LIST: _rt.MethodSpec[_s.ListOperationsResponse] =
     http_method="GET",
     path=("v1/", "/operations"),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+$"),),
-    query=("filter", "pageSize", "pageToken", "returnPartialSuccess"),
+    query=(
+        "filter",
+        "pageSize",
+        "pageToken",
+        "returnPartialSuccess",
+        "$.xgafv",
+        "fields",
+        "prettyPrint",
+        "quotaUser",
+    ),
 )
 
 
@@ -207,6 +238,10 @@ class ProjectsLocationsResource:
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Location:
@@ -217,11 +252,21 @@ class ProjectsLocationsResource:
         Args:
             name: Resource name for the location. Must match
                 '^projects/[^/]+/locations/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Location response, decoded from JSON.
         """
-        return self._api.call(_PROJECTS_LOCATIONS_GET, (name,), (), None, timeout, retry)
+        return self._api.call(
+            _PROJECTS_LOCATIONS_GET,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            None,
+            timeout,
+            retry,
+        )
 
     def list(
         self,
@@ -231,6 +276,10 @@ class ProjectsLocationsResource:
         filter: str | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.ListLocationsResponse:
@@ -258,6 +307,9 @@ class ProjectsLocationsResource:
                 selects a default.
             page_token: A page token received from the `next_page_token` field in the
                 response. Send that page token to receive the subsequent page.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The ListLocationsResponse response, decoded from JSON.
@@ -265,7 +317,16 @@ class ProjectsLocationsResource:
         return self._api.call(
             _PROJECTS_LOCATIONS_LIST,
             (name,),
-            (extra_location_types, filter, page_size, page_token),
+            (
+                extra_location_types,
+                filter,
+                page_size,
+                page_token,
+                xgafv,
+                fields,
+                pretty_print,
+                quota_user,
+            ),
             None,
             timeout,
             retry,
@@ -279,6 +340,10 @@ class ProjectsLocationsResource:
         filter: str | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.Iterator[_s.ListLocationsResponse]:
@@ -295,7 +360,16 @@ class ProjectsLocationsResource:
         return self._api.pages(
             _PROJECTS_LOCATIONS_LIST,
             (name,),
-            (extra_location_types, filter, page_size, page_token),
+            (
+                extra_location_types,
+                filter,
+                page_size,
+                page_token,
+                xgafv,
+                fields,
+                pretty_print,
+                quota_user,
+            ),
             None,
             timeout,
             retry,
@@ -309,6 +383,10 @@ class ProjectsLocationsResource:
         filter: str | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.Iterator[_s.Location]:
@@ -322,7 +400,16 @@ class ProjectsLocationsResource:
         return self._api.items(
             _PROJECTS_LOCATIONS_LIST,
             (name,),
-            (extra_location_types, filter, page_size, page_token),
+            (
+                extra_location_types,
+                filter,
+                page_size,
+                page_token,
+                xgafv,
+                fields,
+                pretty_print,
+                quota_user,
+            ),
             None,
             timeout,
             retry,
@@ -345,6 +432,10 @@ class ProjectsLocationsInstancesResource:
         parent: str,
         body: _s.Instance,
         instance_id: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -358,6 +449,9 @@ class ProjectsLocationsInstancesResource:
             instance_id: Required. The unique instance identifier. Must contain only
                 lowercase letters, numbers, or hyphens, with the first character a letter
                 and the last a letter or a number. 63 characters maximum.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Instance request message.
 
         Returns:
@@ -366,7 +460,12 @@ class ProjectsLocationsInstancesResource:
                 for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_CREATE, (parent,), (instance_id,), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_CREATE,
+            (parent,),
+            (instance_id, xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     def delete(
@@ -374,6 +473,10 @@ class ProjectsLocationsInstancesResource:
         *,
         name: str,
         force: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -386,6 +489,9 @@ class ProjectsLocationsInstancesResource:
                 `projects/{project}/locations/{location}/instances/{instance}`. Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
             force: Whether to force cascading delete.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Operation response, decoded from JSON. It describes a long-running
@@ -393,7 +499,12 @@ class ProjectsLocationsInstancesResource:
                 for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_DELETE, (name,), (force,), None, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_DELETE,
+            (name,),
+            (force, xgafv, fields, pretty_print, quota_user),
+            None,
+            timeout,
+            retry,
         )
 
     def export(
@@ -401,6 +512,10 @@ class ProjectsLocationsInstancesResource:
         *,
         name: str,
         body: _s.ExportInstanceRequest,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -412,6 +527,9 @@ class ProjectsLocationsInstancesResource:
             name: Required. Format:
                 `projects/{project}/locations/{location}/instances/{instance}`. Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The ExportInstanceRequest request message.
 
         Returns:
@@ -420,13 +538,22 @@ class ProjectsLocationsInstancesResource:
                 for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_EXPORT, (name,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_EXPORT,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     def get(
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Instance:
@@ -438,17 +565,31 @@ class ProjectsLocationsInstancesResource:
             name: Required. Format:
                 `projects/{project}/locations/{location}/instances/{instance}`. Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Instance response, decoded from JSON.
         """
-        return self._api.call(_PROJECTS_LOCATIONS_INSTANCES_GET, (name,), (), None, timeout, retry)
+        return self._api.call(
+            _PROJECTS_LOCATIONS_INSTANCES_GET,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            None,
+            timeout,
+            retry,
+        )
 
     def import_(
         self,
         *,
         name: str,
         body: _s.ImportInstanceRequest,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -460,6 +601,9 @@ class ProjectsLocationsInstancesResource:
             name: Required. Format:
                 `projects/{project}/locations/{location}/instances/{instance}`. Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The ImportInstanceRequest request message.
 
         Returns:
@@ -468,7 +612,12 @@ class ProjectsLocationsInstancesResource:
                 for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_IMPORT, (name,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_IMPORT,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     def list(
@@ -478,6 +627,10 @@ class ProjectsLocationsInstancesResource:
         page_size: int | None = None,
         page_token: str | None = None,
         show_deleted: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.ListInstancesResponse:
@@ -492,6 +645,9 @@ class ProjectsLocationsInstancesResource:
                 will be returned. The maximum possible value is 2048.
             page_token: A page token received from a previous ListInstancesRequest.
             show_deleted: Optional. Whether to include deleted instances in the response.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The ListInstancesResponse response, decoded from JSON.
@@ -499,7 +655,7 @@ class ProjectsLocationsInstancesResource:
         return self._api.call(
             _PROJECTS_LOCATIONS_INSTANCES_LIST,
             (parent,),
-            (page_size, page_token, show_deleted),
+            (page_size, page_token, show_deleted, xgafv, fields, pretty_print, quota_user),
             None,
             timeout,
             retry,
@@ -512,6 +668,10 @@ class ProjectsLocationsInstancesResource:
         page_size: int | None = None,
         page_token: str | None = None,
         show_deleted: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.Iterator[_s.ListInstancesResponse]:
@@ -528,7 +688,7 @@ class ProjectsLocationsInstancesResource:
         return self._api.pages(
             _PROJECTS_LOCATIONS_INSTANCES_LIST,
             (parent,),
-            (page_size, page_token, show_deleted),
+            (page_size, page_token, show_deleted, xgafv, fields, pretty_print, quota_user),
             None,
             timeout,
             retry,
@@ -541,6 +701,10 @@ class ProjectsLocationsInstancesResource:
         page_size: int | None = None,
         page_token: str | None = None,
         show_deleted: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.Iterator[_s.Instance]:
@@ -554,7 +718,7 @@ class ProjectsLocationsInstancesResource:
         return self._api.items(
             _PROJECTS_LOCATIONS_INSTANCES_LIST,
             (parent,),
-            (page_size, page_token, show_deleted),
+            (page_size, page_token, show_deleted, xgafv, fields, pretty_print, quota_user),
             None,
             timeout,
             retry,
@@ -567,6 +731,10 @@ class ProjectsLocationsInstancesResource:
         name: str,
         body: _s.Instance,
         update_mask: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -582,6 +750,9 @@ class ProjectsLocationsInstancesResource:
                 in the Instance resource by the update. The fields specified in the mask are
                 relative to the resource, not the full request. A field will be overwritten
                 if it is in the mask.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Instance request message.
 
         Returns:
@@ -590,7 +761,12 @@ class ProjectsLocationsInstancesResource:
                 for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_PATCH, (name,), (update_mask,), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_PATCH,
+            (name,),
+            (update_mask, xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     def restart(
@@ -598,6 +774,10 @@ class ProjectsLocationsInstancesResource:
         *,
         name: str,
         body: _s.RestartInstanceRequest | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -609,6 +789,9 @@ class ProjectsLocationsInstancesResource:
             name: Required. Format:
                 `projects/{project}/locations/{location}/instances/{instance}`. Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The RestartInstanceRequest request message. Optional: the request message
                 has no fields.
 
@@ -618,7 +801,12 @@ class ProjectsLocationsInstancesResource:
                 for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_RESTART, (name,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_RESTART,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     def restore(
@@ -626,6 +814,10 @@ class ProjectsLocationsInstancesResource:
         *,
         name: str,
         body: _s.RestoreInstanceRequest,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -637,6 +829,9 @@ class ProjectsLocationsInstancesResource:
             name: Required. Instance being restored Format:
                 projects/{project}/locations/{location}/instances/{instance} Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The RestoreInstanceRequest request message.
 
         Returns:
@@ -645,7 +840,12 @@ class ProjectsLocationsInstancesResource:
                 for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_RESTORE, (name,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_RESTORE,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     def undelete(
@@ -653,6 +853,10 @@ class ProjectsLocationsInstancesResource:
         *,
         name: str,
         body: _s.UndeleteInstanceRequest | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -664,6 +868,9 @@ class ProjectsLocationsInstancesResource:
             name: Required. Format:
                 projects/{project}/locations/{location}/instances/{instance} Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The UndeleteInstanceRequest request message. Optional: the request message
                 has no fields.
 
@@ -673,7 +880,12 @@ class ProjectsLocationsInstancesResource:
                 for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_UNDELETE, (name,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_UNDELETE,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
 
@@ -690,6 +902,10 @@ class ProjectsLocationsInstancesBackupsResource:
         *,
         parent: str,
         body: _s.InstanceBackup,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -701,6 +917,9 @@ class ProjectsLocationsInstancesBackupsResource:
             parent: Required. Format:
                 projects/{project}/locations/{location}/instances/{instance} Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The InstanceBackup request message.
 
         Returns:
@@ -709,13 +928,22 @@ class ProjectsLocationsInstancesBackupsResource:
                 for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_CREATE, (parent,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_CREATE,
+            (parent,),
+            (xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     def delete(
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -728,6 +956,9 @@ class ProjectsLocationsInstancesBackupsResource:
                 projects/{project}/locations/{location}/instances/{instance}/backups/{backup
                 } Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Operation response, decoded from JSON. It describes a long-running
@@ -735,13 +966,22 @@ class ProjectsLocationsInstancesBackupsResource:
                 for it (``result()``), inspects or cancels it.
         """
         return self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_DELETE, (name,), (), None, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_DELETE,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            None,
+            timeout,
+            retry,
         )
 
     def get(
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.InstanceBackup:
@@ -754,12 +994,20 @@ class ProjectsLocationsInstancesBackupsResource:
                 `projects/{project}/locations/{location}/instances/{instance}/backups/{backu
                 p}`. Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The InstanceBackup response, decoded from JSON.
         """
         return self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_GET, (name,), (), None, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_GET,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            None,
+            timeout,
+            retry,
         )
 
     def list(
@@ -769,6 +1017,10 @@ class ProjectsLocationsInstancesBackupsResource:
         order_by: str | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.ListInstanceBackupsResponse:
@@ -784,6 +1036,9 @@ class ProjectsLocationsInstancesBackupsResource:
                 fields are "state" and "expire_time". https://google.aip.dev/132#ordering
             page_size: The maximum number of instances to return.
             page_token: A page token received from a previous ListInstances request.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The ListInstanceBackupsResponse response, decoded from JSON.
@@ -791,7 +1046,7 @@ class ProjectsLocationsInstancesBackupsResource:
         return self._api.call(
             _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST,
             (parent,),
-            (order_by, page_size, page_token),
+            (order_by, page_size, page_token, xgafv, fields, pretty_print, quota_user),
             None,
             timeout,
             retry,
@@ -804,6 +1059,10 @@ class ProjectsLocationsInstancesBackupsResource:
         order_by: str | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.Iterator[_s.ListInstanceBackupsResponse]:
@@ -820,7 +1079,7 @@ class ProjectsLocationsInstancesBackupsResource:
         return self._api.pages(
             _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST,
             (parent,),
-            (order_by, page_size, page_token),
+            (order_by, page_size, page_token, xgafv, fields, pretty_print, quota_user),
             None,
             timeout,
             retry,
@@ -833,6 +1092,10 @@ class ProjectsLocationsInstancesBackupsResource:
         order_by: str | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.Iterator[_s.InstanceBackup]:
@@ -846,7 +1109,7 @@ class ProjectsLocationsInstancesBackupsResource:
         return self._api.items(
             _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST,
             (parent,),
-            (order_by, page_size, page_token),
+            (order_by, page_size, page_token, xgafv, fields, pretty_print, quota_user),
             None,
             timeout,
             retry,
@@ -867,6 +1130,10 @@ class ProjectsLocationsOperationsResource:
         *,
         name: str,
         body: _s.CancelOperationRequest | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Empty:
@@ -883,6 +1150,9 @@ class ProjectsLocationsOperationsResource:
         Args:
             name: The name of the operation resource to be cancelled. Must match
                 '^projects/[^/]+/locations/[^/]+/operations/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The CancelOperationRequest request message. Optional: the request message
                 has no fields.
 
@@ -890,13 +1160,22 @@ class ProjectsLocationsOperationsResource:
             The Empty response, decoded from JSON.
         """
         return self._api.call(
-            _PROJECTS_LOCATIONS_OPERATIONS_CANCEL, (name,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_OPERATIONS_CANCEL,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     def delete(
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Empty:
@@ -909,18 +1188,30 @@ class ProjectsLocationsOperationsResource:
         Args:
             name: The name of the operation resource to be deleted. Must match
                 '^projects/[^/]+/locations/[^/]+/operations/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Empty response, decoded from JSON.
         """
         return self._api.call(
-            _PROJECTS_LOCATIONS_OPERATIONS_DELETE, (name,), (), None, timeout, retry
+            _PROJECTS_LOCATIONS_OPERATIONS_DELETE,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            None,
+            timeout,
+            retry,
         )
 
     def get(
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -932,13 +1223,23 @@ class ProjectsLocationsOperationsResource:
         Args:
             name: The name of the operation resource. Must match
                 '^projects/[^/]+/locations/[^/]+/operations/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Operation response, decoded from JSON. It describes a long-running
                 operation: the client's ``operation()`` turns it into a handle that waits
                 for it (``result()``), inspects or cancels it.
         """
-        return self._api.call(_PROJECTS_LOCATIONS_OPERATIONS_GET, (name,), (), None, timeout, retry)
+        return self._api.call(
+            _PROJECTS_LOCATIONS_OPERATIONS_GET,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            None,
+            timeout,
+            retry,
+        )
 
     def list(
         self,
@@ -948,6 +1249,10 @@ class ProjectsLocationsOperationsResource:
         page_size: int | None = None,
         page_token: str | None = None,
         return_partial_success: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.ListOperationsResponse:
@@ -969,6 +1274,9 @@ class ProjectsLocationsOperationsResource:
                 `"projects/example/locations/-"`. This field is not supported by default and
                 will result in an `UNIMPLEMENTED` error if set unless explicitly documented
                 otherwise in service or product specific documentation.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The ListOperationsResponse response, decoded from JSON.
@@ -976,7 +1284,16 @@ class ProjectsLocationsOperationsResource:
         return self._api.call(
             _PROJECTS_LOCATIONS_OPERATIONS_LIST,
             (name,),
-            (filter, page_size, page_token, return_partial_success),
+            (
+                filter,
+                page_size,
+                page_token,
+                return_partial_success,
+                xgafv,
+                fields,
+                pretty_print,
+                quota_user,
+            ),
             None,
             timeout,
             retry,
@@ -990,6 +1307,10 @@ class ProjectsLocationsOperationsResource:
         page_size: int | None = None,
         page_token: str | None = None,
         return_partial_success: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.Iterator[_s.ListOperationsResponse]:
@@ -1006,7 +1327,16 @@ class ProjectsLocationsOperationsResource:
         return self._api.pages(
             _PROJECTS_LOCATIONS_OPERATIONS_LIST,
             (name,),
-            (filter, page_size, page_token, return_partial_success),
+            (
+                filter,
+                page_size,
+                page_token,
+                return_partial_success,
+                xgafv,
+                fields,
+                pretty_print,
+                quota_user,
+            ),
             None,
             timeout,
             retry,
@@ -1020,6 +1350,10 @@ class ProjectsLocationsOperationsResource:
         page_size: int | None = None,
         page_token: str | None = None,
         return_partial_success: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.Iterator[_s.Operation]:
@@ -1033,7 +1367,16 @@ class ProjectsLocationsOperationsResource:
         return self._api.items(
             _PROJECTS_LOCATIONS_OPERATIONS_LIST,
             (name,),
-            (filter, page_size, page_token, return_partial_success),
+            (
+                filter,
+                page_size,
+                page_token,
+                return_partial_success,
+                xgafv,
+                fields,
+                pretty_print,
+                quota_user,
+            ),
             None,
             timeout,
             retry,
@@ -1068,6 +1411,10 @@ class ProjectsLocationsAsyncResource:
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Location:
@@ -1078,11 +1425,21 @@ class ProjectsLocationsAsyncResource:
         Args:
             name: Resource name for the location. Must match
                 '^projects/[^/]+/locations/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Location response, decoded from JSON.
         """
-        return await self._api.call(_PROJECTS_LOCATIONS_GET, (name,), (), None, timeout, retry)
+        return await self._api.call(
+            _PROJECTS_LOCATIONS_GET,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            None,
+            timeout,
+            retry,
+        )
 
     async def list(
         self,
@@ -1092,6 +1449,10 @@ class ProjectsLocationsAsyncResource:
         filter: str | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.ListLocationsResponse:
@@ -1119,6 +1480,9 @@ class ProjectsLocationsAsyncResource:
                 selects a default.
             page_token: A page token received from the `next_page_token` field in the
                 response. Send that page token to receive the subsequent page.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The ListLocationsResponse response, decoded from JSON.
@@ -1126,7 +1490,16 @@ class ProjectsLocationsAsyncResource:
         return await self._api.call(
             _PROJECTS_LOCATIONS_LIST,
             (name,),
-            (extra_location_types, filter, page_size, page_token),
+            (
+                extra_location_types,
+                filter,
+                page_size,
+                page_token,
+                xgafv,
+                fields,
+                pretty_print,
+                quota_user,
+            ),
             None,
             timeout,
             retry,
@@ -1140,6 +1513,10 @@ class ProjectsLocationsAsyncResource:
         filter: str | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.AsyncIterator[_s.ListLocationsResponse]:
@@ -1156,7 +1533,16 @@ class ProjectsLocationsAsyncResource:
         return self._api.pages(
             _PROJECTS_LOCATIONS_LIST,
             (name,),
-            (extra_location_types, filter, page_size, page_token),
+            (
+                extra_location_types,
+                filter,
+                page_size,
+                page_token,
+                xgafv,
+                fields,
+                pretty_print,
+                quota_user,
+            ),
             None,
             timeout,
             retry,
@@ -1170,6 +1556,10 @@ class ProjectsLocationsAsyncResource:
         filter: str | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.AsyncIterator[_s.Location]:
@@ -1183,7 +1573,16 @@ class ProjectsLocationsAsyncResource:
         return self._api.items(
             _PROJECTS_LOCATIONS_LIST,
             (name,),
-            (extra_location_types, filter, page_size, page_token),
+            (
+                extra_location_types,
+                filter,
+                page_size,
+                page_token,
+                xgafv,
+                fields,
+                pretty_print,
+                quota_user,
+            ),
             None,
             timeout,
             retry,
@@ -1206,6 +1605,10 @@ class ProjectsLocationsInstancesAsyncResource:
         parent: str,
         body: _s.Instance,
         instance_id: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -1219,6 +1622,9 @@ class ProjectsLocationsInstancesAsyncResource:
             instance_id: Required. The unique instance identifier. Must contain only
                 lowercase letters, numbers, or hyphens, with the first character a letter
                 and the last a letter or a number. 63 characters maximum.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Instance request message.
 
         Returns:
@@ -1227,7 +1633,12 @@ class ProjectsLocationsInstancesAsyncResource:
                 for it (``result()``), inspects or cancels it.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_CREATE, (parent,), (instance_id,), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_CREATE,
+            (parent,),
+            (instance_id, xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     async def delete(
@@ -1235,6 +1646,10 @@ class ProjectsLocationsInstancesAsyncResource:
         *,
         name: str,
         force: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -1247,6 +1662,9 @@ class ProjectsLocationsInstancesAsyncResource:
                 `projects/{project}/locations/{location}/instances/{instance}`. Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
             force: Whether to force cascading delete.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Operation response, decoded from JSON. It describes a long-running
@@ -1254,7 +1672,12 @@ class ProjectsLocationsInstancesAsyncResource:
                 for it (``result()``), inspects or cancels it.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_DELETE, (name,), (force,), None, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_DELETE,
+            (name,),
+            (force, xgafv, fields, pretty_print, quota_user),
+            None,
+            timeout,
+            retry,
         )
 
     async def export(
@@ -1262,6 +1685,10 @@ class ProjectsLocationsInstancesAsyncResource:
         *,
         name: str,
         body: _s.ExportInstanceRequest,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -1273,6 +1700,9 @@ class ProjectsLocationsInstancesAsyncResource:
             name: Required. Format:
                 `projects/{project}/locations/{location}/instances/{instance}`. Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The ExportInstanceRequest request message.
 
         Returns:
@@ -1281,13 +1711,22 @@ class ProjectsLocationsInstancesAsyncResource:
                 for it (``result()``), inspects or cancels it.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_EXPORT, (name,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_EXPORT,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     async def get(
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Instance:
@@ -1299,12 +1738,20 @@ class ProjectsLocationsInstancesAsyncResource:
             name: Required. Format:
                 `projects/{project}/locations/{location}/instances/{instance}`. Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Instance response, decoded from JSON.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_GET, (name,), (), None, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_GET,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            None,
+            timeout,
+            retry,
         )
 
     async def import_(
@@ -1312,6 +1759,10 @@ class ProjectsLocationsInstancesAsyncResource:
         *,
         name: str,
         body: _s.ImportInstanceRequest,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -1323,6 +1774,9 @@ class ProjectsLocationsInstancesAsyncResource:
             name: Required. Format:
                 `projects/{project}/locations/{location}/instances/{instance}`. Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The ImportInstanceRequest request message.
 
         Returns:
@@ -1331,7 +1785,12 @@ class ProjectsLocationsInstancesAsyncResource:
                 for it (``result()``), inspects or cancels it.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_IMPORT, (name,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_IMPORT,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     async def list(
@@ -1341,6 +1800,10 @@ class ProjectsLocationsInstancesAsyncResource:
         page_size: int | None = None,
         page_token: str | None = None,
         show_deleted: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.ListInstancesResponse:
@@ -1355,6 +1818,9 @@ class ProjectsLocationsInstancesAsyncResource:
                 will be returned. The maximum possible value is 2048.
             page_token: A page token received from a previous ListInstancesRequest.
             show_deleted: Optional. Whether to include deleted instances in the response.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The ListInstancesResponse response, decoded from JSON.
@@ -1362,7 +1828,7 @@ class ProjectsLocationsInstancesAsyncResource:
         return await self._api.call(
             _PROJECTS_LOCATIONS_INSTANCES_LIST,
             (parent,),
-            (page_size, page_token, show_deleted),
+            (page_size, page_token, show_deleted, xgafv, fields, pretty_print, quota_user),
             None,
             timeout,
             retry,
@@ -1375,6 +1841,10 @@ class ProjectsLocationsInstancesAsyncResource:
         page_size: int | None = None,
         page_token: str | None = None,
         show_deleted: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.AsyncIterator[_s.ListInstancesResponse]:
@@ -1391,7 +1861,7 @@ class ProjectsLocationsInstancesAsyncResource:
         return self._api.pages(
             _PROJECTS_LOCATIONS_INSTANCES_LIST,
             (parent,),
-            (page_size, page_token, show_deleted),
+            (page_size, page_token, show_deleted, xgafv, fields, pretty_print, quota_user),
             None,
             timeout,
             retry,
@@ -1404,6 +1874,10 @@ class ProjectsLocationsInstancesAsyncResource:
         page_size: int | None = None,
         page_token: str | None = None,
         show_deleted: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.AsyncIterator[_s.Instance]:
@@ -1417,7 +1891,7 @@ class ProjectsLocationsInstancesAsyncResource:
         return self._api.items(
             _PROJECTS_LOCATIONS_INSTANCES_LIST,
             (parent,),
-            (page_size, page_token, show_deleted),
+            (page_size, page_token, show_deleted, xgafv, fields, pretty_print, quota_user),
             None,
             timeout,
             retry,
@@ -1430,6 +1904,10 @@ class ProjectsLocationsInstancesAsyncResource:
         name: str,
         body: _s.Instance,
         update_mask: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -1445,6 +1923,9 @@ class ProjectsLocationsInstancesAsyncResource:
                 in the Instance resource by the update. The fields specified in the mask are
                 relative to the resource, not the full request. A field will be overwritten
                 if it is in the mask.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Instance request message.
 
         Returns:
@@ -1453,7 +1934,12 @@ class ProjectsLocationsInstancesAsyncResource:
                 for it (``result()``), inspects or cancels it.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_PATCH, (name,), (update_mask,), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_PATCH,
+            (name,),
+            (update_mask, xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     async def restart(
@@ -1461,6 +1947,10 @@ class ProjectsLocationsInstancesAsyncResource:
         *,
         name: str,
         body: _s.RestartInstanceRequest | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -1472,6 +1962,9 @@ class ProjectsLocationsInstancesAsyncResource:
             name: Required. Format:
                 `projects/{project}/locations/{location}/instances/{instance}`. Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The RestartInstanceRequest request message. Optional: the request message
                 has no fields.
 
@@ -1481,7 +1974,12 @@ class ProjectsLocationsInstancesAsyncResource:
                 for it (``result()``), inspects or cancels it.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_RESTART, (name,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_RESTART,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     async def restore(
@@ -1489,6 +1987,10 @@ class ProjectsLocationsInstancesAsyncResource:
         *,
         name: str,
         body: _s.RestoreInstanceRequest,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -1500,6 +2002,9 @@ class ProjectsLocationsInstancesAsyncResource:
             name: Required. Instance being restored Format:
                 projects/{project}/locations/{location}/instances/{instance} Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The RestoreInstanceRequest request message.
 
         Returns:
@@ -1508,7 +2013,12 @@ class ProjectsLocationsInstancesAsyncResource:
                 for it (``result()``), inspects or cancels it.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_RESTORE, (name,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_RESTORE,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     async def undelete(
@@ -1516,6 +2026,10 @@ class ProjectsLocationsInstancesAsyncResource:
         *,
         name: str,
         body: _s.UndeleteInstanceRequest | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -1527,6 +2041,9 @@ class ProjectsLocationsInstancesAsyncResource:
             name: Required. Format:
                 projects/{project}/locations/{location}/instances/{instance} Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The UndeleteInstanceRequest request message. Optional: the request message
                 has no fields.
 
@@ -1536,7 +2053,12 @@ class ProjectsLocationsInstancesAsyncResource:
                 for it (``result()``), inspects or cancels it.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_UNDELETE, (name,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_UNDELETE,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
 
@@ -1553,6 +2075,10 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
         *,
         parent: str,
         body: _s.InstanceBackup,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -1564,6 +2090,9 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
             parent: Required. Format:
                 projects/{project}/locations/{location}/instances/{instance} Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The InstanceBackup request message.
 
         Returns:
@@ -1572,13 +2101,22 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
                 for it (``result()``), inspects or cancels it.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_CREATE, (parent,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_CREATE,
+            (parent,),
+            (xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     async def delete(
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -1591,6 +2129,9 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
                 projects/{project}/locations/{location}/instances/{instance}/backups/{backup
                 } Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Operation response, decoded from JSON. It describes a long-running
@@ -1598,13 +2139,22 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
                 for it (``result()``), inspects or cancels it.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_DELETE, (name,), (), None, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_DELETE,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            None,
+            timeout,
+            retry,
         )
 
     async def get(
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.InstanceBackup:
@@ -1617,12 +2167,20 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
                 `projects/{project}/locations/{location}/instances/{instance}/backups/{backu
                 p}`. Must match
                 '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The InstanceBackup response, decoded from JSON.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_GET, (name,), (), None, timeout, retry
+            _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_GET,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            None,
+            timeout,
+            retry,
         )
 
     async def list(
@@ -1632,6 +2190,10 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
         order_by: str | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.ListInstanceBackupsResponse:
@@ -1647,6 +2209,9 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
                 fields are "state" and "expire_time". https://google.aip.dev/132#ordering
             page_size: The maximum number of instances to return.
             page_token: A page token received from a previous ListInstances request.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The ListInstanceBackupsResponse response, decoded from JSON.
@@ -1654,7 +2219,7 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
         return await self._api.call(
             _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST,
             (parent,),
-            (order_by, page_size, page_token),
+            (order_by, page_size, page_token, xgafv, fields, pretty_print, quota_user),
             None,
             timeout,
             retry,
@@ -1667,6 +2232,10 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
         order_by: str | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.AsyncIterator[_s.ListInstanceBackupsResponse]:
@@ -1683,7 +2252,7 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
         return self._api.pages(
             _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST,
             (parent,),
-            (order_by, page_size, page_token),
+            (order_by, page_size, page_token, xgafv, fields, pretty_print, quota_user),
             None,
             timeout,
             retry,
@@ -1696,6 +2265,10 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
         order_by: str | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.AsyncIterator[_s.InstanceBackup]:
@@ -1709,7 +2282,7 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
         return self._api.items(
             _PROJECTS_LOCATIONS_INSTANCES_BACKUPS_LIST,
             (parent,),
-            (order_by, page_size, page_token),
+            (order_by, page_size, page_token, xgafv, fields, pretty_print, quota_user),
             None,
             timeout,
             retry,
@@ -1730,6 +2303,10 @@ class ProjectsLocationsOperationsAsyncResource:
         *,
         name: str,
         body: _s.CancelOperationRequest | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Empty:
@@ -1746,6 +2323,9 @@ class ProjectsLocationsOperationsAsyncResource:
         Args:
             name: The name of the operation resource to be cancelled. Must match
                 '^projects/[^/]+/locations/[^/]+/operations/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The CancelOperationRequest request message. Optional: the request message
                 has no fields.
 
@@ -1753,13 +2333,22 @@ class ProjectsLocationsOperationsAsyncResource:
             The Empty response, decoded from JSON.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_OPERATIONS_CANCEL, (name,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_OPERATIONS_CANCEL,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            body,
+            timeout,
+            retry,
         )
 
     async def delete(
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Empty:
@@ -1772,18 +2361,30 @@ class ProjectsLocationsOperationsAsyncResource:
         Args:
             name: The name of the operation resource to be deleted. Must match
                 '^projects/[^/]+/locations/[^/]+/operations/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Empty response, decoded from JSON.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_OPERATIONS_DELETE, (name,), (), None, timeout, retry
+            _PROJECTS_LOCATIONS_OPERATIONS_DELETE,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            None,
+            timeout,
+            retry,
         )
 
     async def get(
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Operation:
@@ -1795,6 +2396,9 @@ class ProjectsLocationsOperationsAsyncResource:
         Args:
             name: The name of the operation resource. Must match
                 '^projects/[^/]+/locations/[^/]+/operations/[^/]+$'.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Operation response, decoded from JSON. It describes a long-running
@@ -1802,7 +2406,12 @@ class ProjectsLocationsOperationsAsyncResource:
                 for it (``result()``), inspects or cancels it.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_OPERATIONS_GET, (name,), (), None, timeout, retry
+            _PROJECTS_LOCATIONS_OPERATIONS_GET,
+            (name,),
+            (xgafv, fields, pretty_print, quota_user),
+            None,
+            timeout,
+            retry,
         )
 
     async def list(
@@ -1813,6 +2422,10 @@ class ProjectsLocationsOperationsAsyncResource:
         page_size: int | None = None,
         page_token: str | None = None,
         return_partial_success: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.ListOperationsResponse:
@@ -1834,6 +2447,9 @@ class ProjectsLocationsOperationsAsyncResource:
                 `"projects/example/locations/-"`. This field is not supported by default and
                 will result in an `UNIMPLEMENTED` error if set unless explicitly documented
                 otherwise in service or product specific documentation.
+            xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
+                field selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The ListOperationsResponse response, decoded from JSON.
@@ -1841,7 +2457,16 @@ class ProjectsLocationsOperationsAsyncResource:
         return await self._api.call(
             _PROJECTS_LOCATIONS_OPERATIONS_LIST,
             (name,),
-            (filter, page_size, page_token, return_partial_success),
+            (
+                filter,
+                page_size,
+                page_token,
+                return_partial_success,
+                xgafv,
+                fields,
+                pretty_print,
+                quota_user,
+            ),
             None,
             timeout,
             retry,
@@ -1855,6 +2480,10 @@ class ProjectsLocationsOperationsAsyncResource:
         page_size: int | None = None,
         page_token: str | None = None,
         return_partial_success: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.AsyncIterator[_s.ListOperationsResponse]:
@@ -1871,7 +2500,16 @@ class ProjectsLocationsOperationsAsyncResource:
         return self._api.pages(
             _PROJECTS_LOCATIONS_OPERATIONS_LIST,
             (name,),
-            (filter, page_size, page_token, return_partial_success),
+            (
+                filter,
+                page_size,
+                page_token,
+                return_partial_success,
+                xgafv,
+                fields,
+                pretty_print,
+                quota_user,
+            ),
             None,
             timeout,
             retry,
@@ -1885,6 +2523,10 @@ class ProjectsLocationsOperationsAsyncResource:
         page_size: int | None = None,
         page_token: str | None = None,
         return_partial_success: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.AsyncIterator[_s.Operation]:
@@ -1898,7 +2540,16 @@ class ProjectsLocationsOperationsAsyncResource:
         return self._api.items(
             _PROJECTS_LOCATIONS_OPERATIONS_LIST,
             (name,),
-            (filter, page_size, page_token, return_partial_success),
+            (
+                filter,
+                page_size,
+                page_token,
+                return_partial_success,
+                xgafv,
+                fields,
+                pretty_print,
+                quota_user,
+            ),
             None,
             timeout,
             retry,

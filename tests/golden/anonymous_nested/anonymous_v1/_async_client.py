@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import orders as _orders
+    from ._batch import orders as _orders_batch
 
 
 class AnonymousAsyncClient(_aio.AsyncBaseClient):
@@ -35,6 +36,7 @@ class AnonymousAsyncClient(_aio.AsyncBaseClient):
     ENDPOINTS: _t.ClassVar[tuple[str, ...]] = ()
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://anonymous.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def orders(self) -> _orders.OrdersAsyncResource:
@@ -42,3 +44,28 @@ class AnonymousAsyncClient(_aio.AsyncBaseClient):
         from .resources.orders import OrdersAsyncResource
 
         return OrdersAsyncResource(self._api)
+
+    def batch(self, *, max_batch_size: int = 100) -> AnonymousAsyncBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
+        """
+        return AnonymousAsyncBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class AnonymousAsyncBatch(_aio.AsyncBatch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def orders(self) -> _orders_batch.OrdersBatchResource:
+        """The ``orders`` resource."""
+        from ._batch.orders import OrdersBatchResource
+
+        return OrdersBatchResource(self._api)

@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import holders as _holders
+    from ._batch import holders as _holders_batch
 
 
 class AnymapsClient(_rt.BaseClient):
@@ -33,6 +34,7 @@ class AnymapsClient(_rt.BaseClient):
     ENDPOINTS: _t.ClassVar[tuple[str, ...]] = ()
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://anymaps.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def holders(self) -> _holders.HoldersResource:
@@ -40,3 +42,28 @@ class AnymapsClient(_rt.BaseClient):
         from .resources.holders import HoldersResource
 
         return HoldersResource(self._api)
+
+    def batch(self, *, max_batch_size: int = 100) -> AnymapsBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
+        """
+        return AnymapsBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class AnymapsBatch(_rt.Batch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def holders(self) -> _holders_batch.HoldersBatchResource:
+        """The ``holders`` resource."""
+        from ._batch.holders import HoldersBatchResource
+
+        return HoldersBatchResource(self._api)

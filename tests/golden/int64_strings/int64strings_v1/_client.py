@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import counters as _counters
+    from ._batch import counters as _counters_batch
 
 
 class Int64stringsClient(_rt.BaseClient):
@@ -33,6 +34,7 @@ class Int64stringsClient(_rt.BaseClient):
     ENDPOINTS: _t.ClassVar[tuple[str, ...]] = ()
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://int64strings.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def counters(self) -> _counters.CountersResource:
@@ -40,3 +42,28 @@ class Int64stringsClient(_rt.BaseClient):
         from .resources.counters import CountersResource
 
         return CountersResource(self._api)
+
+    def batch(self, *, max_batch_size: int = 100) -> Int64stringsBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
+        """
+        return Int64stringsBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class Int64stringsBatch(_rt.Batch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def counters(self) -> _counters_batch.CountersBatchResource:
+        """The ``counters`` resource."""
+        from ._batch.counters import CountersBatchResource
+
+        return CountersBatchResource(self._api)

@@ -10,6 +10,7 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import instances as _instances
+    from ._batch import instances as _instances_batch
 
 
 class KeywordmethodClient(_rt.BaseClient):
@@ -33,6 +34,7 @@ class KeywordmethodClient(_rt.BaseClient):
     ENDPOINTS: _t.ClassVar[tuple[str, ...]] = ()
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://keywordmethod.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def instances(self) -> _instances.InstancesResource:
@@ -40,3 +42,28 @@ class KeywordmethodClient(_rt.BaseClient):
         from .resources.instances import InstancesResource
 
         return InstancesResource(self._api)
+
+    def batch(self, *, max_batch_size: int = 100) -> KeywordmethodBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
+        """
+        return KeywordmethodBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class KeywordmethodBatch(_rt.Batch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def instances(self) -> _instances_batch.InstancesBatchResource:
+        """The ``instances`` resource."""
+        from ._batch.instances import InstancesBatchResource
+
+        return InstancesBatchResource(self._api)

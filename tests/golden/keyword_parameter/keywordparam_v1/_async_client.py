@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import stats as _stats
+    from ._batch import stats as _stats_batch
 
 
 class KeywordparamAsyncClient(_aio.AsyncBaseClient):
@@ -35,6 +36,7 @@ class KeywordparamAsyncClient(_aio.AsyncBaseClient):
     ENDPOINTS: _t.ClassVar[tuple[str, ...]] = ()
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://keywordparam.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def stats(self) -> _stats.StatsAsyncResource:
@@ -42,3 +44,28 @@ class KeywordparamAsyncClient(_aio.AsyncBaseClient):
         from .resources.stats import StatsAsyncResource
 
         return StatsAsyncResource(self._api)
+
+    def batch(self, *, max_batch_size: int = 100) -> KeywordparamAsyncBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
+        """
+        return KeywordparamAsyncBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class KeywordparamAsyncBatch(_aio.AsyncBatch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def stats(self) -> _stats_batch.StatsBatchResource:
+        """The ``stats`` resource."""
+        from ._batch.stats import StatsBatchResource
+
+        return StatsBatchResource(self._api)

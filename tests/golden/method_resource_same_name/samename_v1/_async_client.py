@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import engines as _engines
+    from ._batch import engines as _engines_batch
 
 
 class SamenameAsyncClient(_aio.AsyncBaseClient):
@@ -35,6 +36,7 @@ class SamenameAsyncClient(_aio.AsyncBaseClient):
     ENDPOINTS: _t.ClassVar[tuple[str, ...]] = ()
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://samename.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def engines(self) -> _engines.EnginesAsyncResource:
@@ -42,3 +44,28 @@ class SamenameAsyncClient(_aio.AsyncBaseClient):
         from .resources.engines import EnginesAsyncResource
 
         return EnginesAsyncResource(self._api)
+
+    def batch(self, *, max_batch_size: int = 100) -> SamenameAsyncBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
+        """
+        return SamenameAsyncBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class SamenameAsyncBatch(_aio.AsyncBatch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def engines(self) -> _engines_batch.EnginesBatchResource:
+        """The ``engines`` resource."""
+        from ._batch.engines import EnginesBatchResource
+
+        return EnginesBatchResource(self._api)

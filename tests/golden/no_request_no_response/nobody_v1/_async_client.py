@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import things as _things
+    from ._batch import things as _things_batch
 
 
 class NobodyAsyncClient(_aio.AsyncBaseClient):
@@ -35,6 +36,7 @@ class NobodyAsyncClient(_aio.AsyncBaseClient):
     ENDPOINTS: _t.ClassVar[tuple[str, ...]] = ()
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://nobody.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def things(self) -> _things.ThingsAsyncResource:
@@ -42,3 +44,28 @@ class NobodyAsyncClient(_aio.AsyncBaseClient):
         from .resources.things import ThingsAsyncResource
 
         return ThingsAsyncResource(self._api)
+
+    def batch(self, *, max_batch_size: int = 100) -> NobodyAsyncBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
+        """
+        return NobodyAsyncBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class NobodyAsyncBatch(_aio.AsyncBatch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def things(self) -> _things_batch.ThingsBatchResource:
+        """The ``things`` resource."""
+        from ._batch.things import ThingsBatchResource
+
+        return ThingsBatchResource(self._api)

@@ -11,6 +11,8 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import projects as _projects
     from .resources import simple as _simple
+    from ._batch import projects as _projects_batch
+    from ._batch import simple as _simple_batch
 
 
 class PluspathClient(_rt.BaseClient):
@@ -34,6 +36,7 @@ class PluspathClient(_rt.BaseClient):
     ENDPOINTS: _t.ClassVar[tuple[str, ...]] = ()
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://pluspath.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def projects(self) -> _projects.ProjectsResource:
@@ -48,3 +51,35 @@ class PluspathClient(_rt.BaseClient):
         from .resources.simple import SimpleResource
 
         return SimpleResource(self._api)
+
+    def batch(self, *, max_batch_size: int = 100) -> PluspathBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
+        """
+        return PluspathBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class PluspathBatch(_rt.Batch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def projects(self) -> _projects_batch.ProjectsBatchResource:
+        """The ``projects`` resource."""
+        from ._batch.projects import ProjectsBatchResource
+
+        return ProjectsBatchResource(self._api)
+
+    @functools.cached_property
+    def simple(self) -> _simple_batch.SimpleBatchResource:
+        """The ``simple`` resource."""
+        from ._batch.simple import SimpleBatchResource
+
+        return SimpleBatchResource(self._api)

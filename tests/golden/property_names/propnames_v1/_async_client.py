@@ -10,6 +10,7 @@ from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import queries as _queries
+    from ._batch import queries as _queries_batch
 
 
 class PropnamesAsyncClient(_aio.AsyncBaseClient):
@@ -35,6 +36,7 @@ class PropnamesAsyncClient(_aio.AsyncBaseClient):
     ENDPOINTS: _t.ClassVar[tuple[str, ...]] = ()
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://propnames.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def queries(self) -> _queries.QueriesAsyncResource:
@@ -42,3 +44,28 @@ class PropnamesAsyncClient(_aio.AsyncBaseClient):
         from .resources.queries import QueriesAsyncResource
 
         return QueriesAsyncResource(self._api)
+
+    def batch(self, *, max_batch_size: int = 100) -> PropnamesAsyncBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
+        """
+        return PropnamesAsyncBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class PropnamesAsyncBatch(_aio.AsyncBatch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def queries(self) -> _queries_batch.QueriesBatchResource:
+        """The ``queries`` resource."""
+        from ._batch.queries import QueriesBatchResource
+
+        return QueriesBatchResource(self._api)

@@ -11,6 +11,8 @@ from gapi_runtime import aio as _aio
 if _t.TYPE_CHECKING:
     from .resources import http_health_checks as _http_health_checks
     from .resources import http_health_checks_ as _http_health_checks_
+    from ._batch import http_health_checks as _http_health_checks_batch
+    from ._batch import http_health_checks_ as _http_health_checks__batch
 
 
 class SchemacaseAsyncClient(_aio.AsyncBaseClient):
@@ -36,6 +38,7 @@ class SchemacaseAsyncClient(_aio.AsyncBaseClient):
     ENDPOINTS: _t.ClassVar[tuple[str, ...]] = ()
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://schemacase.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def http_health_checks(self) -> _http_health_checks.HttpHealthChecksAsyncResource:
@@ -50,3 +53,35 @@ class SchemacaseAsyncClient(_aio.AsyncBaseClient):
         from .resources.http_health_checks_ import HttpHealthChecksAsyncResource
 
         return HttpHealthChecksAsyncResource(self._api)
+
+    def batch(self, *, max_batch_size: int = 100) -> SchemacaseAsyncBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
+        """
+        return SchemacaseAsyncBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class SchemacaseAsyncBatch(_aio.AsyncBatch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def http_health_checks(self) -> _http_health_checks_batch.HttpHealthChecksBatchResource:
+        """The ``HTTPHealthChecks`` resource."""
+        from ._batch.http_health_checks import HttpHealthChecksBatchResource
+
+        return HttpHealthChecksBatchResource(self._api)
+
+    @functools.cached_property
+    def http_health_checks_(self) -> _http_health_checks__batch.HttpHealthChecksBatchResource:
+        """The ``httpHealthChecks`` resource."""
+        from ._batch.http_health_checks_ import HttpHealthChecksBatchResource
+
+        return HttpHealthChecksBatchResource(self._api)

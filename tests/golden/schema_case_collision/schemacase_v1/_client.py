@@ -11,6 +11,8 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import http_health_checks as _http_health_checks
     from .resources import http_health_checks_ as _http_health_checks_
+    from ._batch import http_health_checks as _http_health_checks_batch
+    from ._batch import http_health_checks_ as _http_health_checks__batch
 
 
 class SchemacaseClient(_rt.BaseClient):
@@ -34,6 +36,7 @@ class SchemacaseClient(_rt.BaseClient):
     ENDPOINTS: _t.ClassVar[tuple[str, ...]] = ()
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://schemacase.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def http_health_checks(self) -> _http_health_checks.HttpHealthChecksResource:
@@ -48,3 +51,35 @@ class SchemacaseClient(_rt.BaseClient):
         from .resources.http_health_checks_ import HttpHealthChecksResource
 
         return HttpHealthChecksResource(self._api)
+
+    def batch(self, *, max_batch_size: int = 100) -> SchemacaseBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
+        """
+        return SchemacaseBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class SchemacaseBatch(_rt.Batch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def http_health_checks(self) -> _http_health_checks_batch.HttpHealthChecksBatchResource:
+        """The ``HTTPHealthChecks`` resource."""
+        from ._batch.http_health_checks import HttpHealthChecksBatchResource
+
+        return HttpHealthChecksBatchResource(self._api)
+
+    @functools.cached_property
+    def http_health_checks_(self) -> _http_health_checks__batch.HttpHealthChecksBatchResource:
+        """The ``httpHealthChecks`` resource."""
+        from ._batch.http_health_checks_ import HttpHealthChecksBatchResource
+
+        return HttpHealthChecksBatchResource(self._api)

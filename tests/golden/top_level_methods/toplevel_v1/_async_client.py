@@ -14,6 +14,7 @@ from ._client import _CLOSE, _OPERATION, _TOKENINFO
 if _t.TYPE_CHECKING:
     from . import schemas as _s
     from .resources import userinfo as _userinfo
+    from ._batch import userinfo as _userinfo_batch
 
 
 class ToplevelAsyncClient(_aio.AsyncBaseClient):
@@ -39,6 +40,7 @@ class ToplevelAsyncClient(_aio.AsyncBaseClient):
     ENDPOINTS: _t.ClassVar[tuple[str, ...]] = ()
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://toplevel.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def userinfo(self) -> _userinfo.UserinfoAsyncResource:
@@ -50,6 +52,9 @@ class ToplevelAsyncClient(_aio.AsyncBaseClient):
     async def close_(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -57,14 +62,22 @@ class ToplevelAsyncClient(_aio.AsyncBaseClient):
 
         HTTP: GET oauth2/v2/close
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_CLOSE, (), (), None, timeout, retry)
+        return await self._api.call(_CLOSE, (), (xgafv, fields, pretty_print), None, timeout, retry)
 
     async def operation_(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -72,16 +85,26 @@ class ToplevelAsyncClient(_aio.AsyncBaseClient):
 
         HTTP: GET oauth2/v2/operation
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_OPERATION, (), (), None, timeout, retry)
+        return await self._api.call(
+            _OPERATION, (), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
     async def tokeninfo(
         self,
         *,
         access_token: str | None = None,
         id_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Tokeninfo:
@@ -92,8 +115,80 @@ class ToplevelAsyncClient(_aio.AsyncBaseClient):
         Args:
             access_token: A query parameter.
             id_token: A query parameter.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Tokeninfo response, decoded from JSON.
         """
-        return await self._api.call(_TOKENINFO, (), (access_token, id_token), None, timeout, retry)
+        return await self._api.call(
+            _TOKENINFO,
+            (),
+            (access_token, id_token, xgafv, fields, pretty_print),
+            None,
+            timeout,
+            retry,
+        )
+
+    def batch(self, *, max_batch_size: int = 100) -> ToplevelAsyncBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
+        """
+        return ToplevelAsyncBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class ToplevelAsyncBatch(_aio.AsyncBatch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def userinfo(self) -> _userinfo_batch.UserinfoBatchResource:
+        """The ``userinfo`` resource."""
+        from ._batch.userinfo import UserinfoBatchResource
+
+        return UserinfoBatchResource(self._api)
+
+    def close_(
+        self,
+        *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _rt.BatchHandle[_s.Thing]:
+        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
+        return self._api.call(_CLOSE, (), (xgafv, fields, pretty_print), None, retry)
+
+    def operation_(
+        self,
+        *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _rt.BatchHandle[_s.Thing]:
+        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
+        return self._api.call(_OPERATION, (), (xgafv, fields, pretty_print), None, retry)
+
+    def tokeninfo(
+        self,
+        *,
+        access_token: str | None = None,
+        id_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _rt.BatchHandle[_s.Tokeninfo]:
+        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
+        return self._api.call(
+            _TOKENINFO, (), (access_token, id_token, xgafv, fields, pretty_print), None, retry
+        )

@@ -11,24 +11,27 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from . import schemas as _s
     from .resources import userinfo as _userinfo
+    from ._batch import userinfo as _userinfo_batch
 
 _CLOSE: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     id="toplevel.close",
     http_method="GET",
     path=("oauth2/v2/close",),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 _OPERATION: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     id="toplevel.operation",
     http_method="GET",
     path=("oauth2/v2/operation",),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 _TOKENINFO: _rt.MethodSpec[_s.Tokeninfo] = _rt.MethodSpec(
     id="toplevel.tokeninfo",
     http_method="POST",
     path=("oauth2/v2/tokeninfo",),
-    query=("access_token", "id_token"),
+    query=("access_token", "id_token", "$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -53,6 +56,7 @@ class ToplevelClient(_rt.BaseClient):
     ENDPOINTS: _t.ClassVar[tuple[str, ...]] = ()
     #: The mutual-TLS variant of ``rootUrl``.
     MTLS_ROOT_URL: _t.ClassVar[str] = "https://toplevel.mtls.googleapis.com/"
+    _BATCH_PATH = "batch"
 
     @functools.cached_property
     def userinfo(self) -> _userinfo.UserinfoResource:
@@ -64,6 +68,9 @@ class ToplevelClient(_rt.BaseClient):
     def close_(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -71,14 +78,22 @@ class ToplevelClient(_rt.BaseClient):
 
         HTTP: GET oauth2/v2/close
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_CLOSE, (), (), None, timeout, retry)
+        return self._api.call(_CLOSE, (), (xgafv, fields, pretty_print), None, timeout, retry)
 
     def operation_(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -86,16 +101,24 @@ class ToplevelClient(_rt.BaseClient):
 
         HTTP: GET oauth2/v2/operation
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_OPERATION, (), (), None, timeout, retry)
+        return self._api.call(_OPERATION, (), (xgafv, fields, pretty_print), None, timeout, retry)
 
     def tokeninfo(
         self,
         *,
         access_token: str | None = None,
         id_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Tokeninfo:
@@ -106,8 +129,80 @@ class ToplevelClient(_rt.BaseClient):
         Args:
             access_token: A query parameter.
             id_token: A query parameter.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Tokeninfo response, decoded from JSON.
         """
-        return self._api.call(_TOKENINFO, (), (access_token, id_token), None, timeout, retry)
+        return self._api.call(
+            _TOKENINFO,
+            (),
+            (access_token, id_token, xgafv, fields, pretty_print),
+            None,
+            timeout,
+            retry,
+        )
+
+    def batch(self, *, max_batch_size: int = 100) -> ToplevelBatch:
+        """A new batch: the same resources and methods, whose calls queue and return handles.
+
+        ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
+        (1 to 1000) per request.
+        """
+        return ToplevelBatch(self._api, self._batch_url(), max_batch_size)
+
+
+class ToplevelBatch(_rt.Batch):
+    """A batch of requests: the client's resources and methods, whose calls queue.
+
+    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
+    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
+    and resolves every handle: ``handle.result()`` returns what the direct call returns or
+    raises the error it raises.
+    """
+
+    @functools.cached_property
+    def userinfo(self) -> _userinfo_batch.UserinfoBatchResource:
+        """The ``userinfo`` resource."""
+        from ._batch.userinfo import UserinfoBatchResource
+
+        return UserinfoBatchResource(self._api)
+
+    def close_(
+        self,
+        *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _rt.BatchHandle[_s.Thing]:
+        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
+        return self._api.call(_CLOSE, (), (xgafv, fields, pretty_print), None, retry)
+
+    def operation_(
+        self,
+        *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _rt.BatchHandle[_s.Thing]:
+        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
+        return self._api.call(_OPERATION, (), (xgafv, fields, pretty_print), None, retry)
+
+    def tokeninfo(
+        self,
+        *,
+        access_token: str | None = None,
+        id_token: str | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        retry: _rt.RetryArg = _rt.DEFAULT,
+    ) -> _rt.BatchHandle[_s.Tokeninfo]:
+        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
+        return self._api.call(
+            _TOKENINFO, (), (access_token, id_token, xgafv, fields, pretty_print), None, retry
+        )

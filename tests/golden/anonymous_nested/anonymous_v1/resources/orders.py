@@ -16,6 +16,7 @@ _ORDERS_CREATE: _rt.MethodSpec[_s.Order] = _rt.MethodSpec(
     id="anonymous.orders.create",
     http_method="POST",
     path=("v1/orders",),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -32,6 +33,9 @@ class OrdersResource:
         self,
         *,
         body: _s.Order,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Order:
@@ -40,12 +44,17 @@ class OrdersResource:
         HTTP: POST v1/orders
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Order request message.
 
         Returns:
             The Order response, decoded from JSON.
         """
-        return self._api.call(_ORDERS_CREATE, (), (), body, timeout, retry)
+        return self._api.call(
+            _ORDERS_CREATE, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for AnonymousAsyncClient.
@@ -63,6 +72,9 @@ class OrdersAsyncResource:
         self,
         *,
         body: _s.Order,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Order:
@@ -71,9 +83,14 @@ class OrdersAsyncResource:
         HTTP: POST v1/orders
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Order request message.
 
         Returns:
             The Order response, decoded from JSON.
         """
-        return await self._api.call(_ORDERS_CREATE, (), (), body, timeout, retry)
+        return await self._api.call(
+            _ORDERS_CREATE, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )

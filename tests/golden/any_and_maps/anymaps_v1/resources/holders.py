@@ -17,6 +17,7 @@ _HOLDERS_PUT: _rt.MethodSpec[_s.Holder] = _rt.MethodSpec(
     http_method="PUT",
     path=("v1/holders/", ""),
     path_params=(_rt.PathParam("id", False, None),),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -34,6 +35,9 @@ class HoldersResource:
         *,
         id: str,
         body: _s.Holder,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Holder:
@@ -43,12 +47,17 @@ class HoldersResource:
 
         Args:
             id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Holder request message.
 
         Returns:
             The Holder response, decoded from JSON.
         """
-        return self._api.call(_HOLDERS_PUT, (id,), (), body, timeout, retry)
+        return self._api.call(
+            _HOLDERS_PUT, (id,), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for AnymapsAsyncClient.
@@ -67,6 +76,9 @@ class HoldersAsyncResource:
         *,
         id: str,
         body: _s.Holder,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Holder:
@@ -76,9 +88,14 @@ class HoldersAsyncResource:
 
         Args:
             id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Holder request message.
 
         Returns:
             The Holder response, decoded from JSON.
         """
-        return await self._api.call(_HOLDERS_PUT, (id,), (), body, timeout, retry)
+        return await self._api.call(
+            _HOLDERS_PUT, (id,), (xgafv, fields, pretty_print), body, timeout, retry
+        )

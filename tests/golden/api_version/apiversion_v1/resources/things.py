@@ -17,6 +17,7 @@ _THINGS_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/things/", ""),
     path_params=(_rt.PathParam("id", False, None),),
+    query=("$.xgafv", "fields", "prettyPrint"),
     api_version="v1_20240101",
 )
 
@@ -24,6 +25,7 @@ _THINGS_PLAIN: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     id="apiversion.things.plain",
     http_method="GET",
     path=("v1/things",),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -39,6 +41,9 @@ class ThingsResource:
         self,
         *,
         id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -48,15 +53,23 @@ class ThingsResource:
 
         Args:
             id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_THINGS_GET, (id,), (), None, timeout, retry)
+        return self._api.call(
+            _THINGS_GET, (id,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
     def plain(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -64,10 +77,17 @@ class ThingsResource:
 
         HTTP: GET v1/things
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_THINGS_PLAIN, (), (), None, timeout, retry)
+        return self._api.call(
+            _THINGS_PLAIN, (), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for ApiversionAsyncClient.
@@ -85,6 +105,9 @@ class ThingsAsyncResource:
         self,
         *,
         id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -94,15 +117,23 @@ class ThingsAsyncResource:
 
         Args:
             id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_THINGS_GET, (id,), (), None, timeout, retry)
+        return await self._api.call(
+            _THINGS_GET, (id,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
     async def plain(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -110,7 +141,14 @@ class ThingsAsyncResource:
 
         HTTP: GET v1/things
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_THINGS_PLAIN, (), (), None, timeout, retry)
+        return await self._api.call(
+            _THINGS_PLAIN, (), (xgafv, fields, pretty_print), None, timeout, retry
+        )

@@ -16,7 +16,7 @@ _TRANSLATIONS_LIST: _rt.MethodSpec[_s.TranslationsListResponse] = _rt.MethodSpec
     id="datawrapper.translations.list",
     http_method="GET",
     path=("v2",),
-    query=("q", "target"),
+    query=("q", "target", "$.xgafv", "fields", "prettyPrint"),
     data_wrapper=True,
 )
 
@@ -24,6 +24,7 @@ _TRANSLATIONS_TRANSLATE: _rt.MethodSpec[_s.TranslationsListResponse] = _rt.Metho
     id="datawrapper.translations.translate",
     http_method="POST",
     path=("v2",),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
     data_wrapper=True,
 )
@@ -42,6 +43,9 @@ class TranslationsResource:
         *,
         q: _t.Sequence[str],
         target: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.TranslationsListResponse:
@@ -52,16 +56,24 @@ class TranslationsResource:
         Args:
             q: A query parameter.
             target: A query parameter.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The TranslationsListResponse response, decoded from JSON.
         """
-        return self._api.call(_TRANSLATIONS_LIST, (), (q, target), None, timeout, retry)
+        return self._api.call(
+            _TRANSLATIONS_LIST, (), (q, target, xgafv, fields, pretty_print), None, timeout, retry
+        )
 
     def translate(
         self,
         *,
         body: _s.TranslateTextRequest,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.TranslationsListResponse:
@@ -70,12 +82,17 @@ class TranslationsResource:
         HTTP: POST v2
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The TranslateTextRequest request message.
 
         Returns:
             The TranslationsListResponse response, decoded from JSON.
         """
-        return self._api.call(_TRANSLATIONS_TRANSLATE, (), (), body, timeout, retry)
+        return self._api.call(
+            _TRANSLATIONS_TRANSLATE, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for DatawrapperAsyncClient.
@@ -94,6 +111,9 @@ class TranslationsAsyncResource:
         *,
         q: _t.Sequence[str],
         target: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.TranslationsListResponse:
@@ -104,16 +124,24 @@ class TranslationsAsyncResource:
         Args:
             q: A query parameter.
             target: A query parameter.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The TranslationsListResponse response, decoded from JSON.
         """
-        return await self._api.call(_TRANSLATIONS_LIST, (), (q, target), None, timeout, retry)
+        return await self._api.call(
+            _TRANSLATIONS_LIST, (), (q, target, xgafv, fields, pretty_print), None, timeout, retry
+        )
 
     async def translate(
         self,
         *,
         body: _s.TranslateTextRequest,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.TranslationsListResponse:
@@ -122,9 +150,14 @@ class TranslationsAsyncResource:
         HTTP: POST v2
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The TranslateTextRequest request message.
 
         Returns:
             The TranslationsListResponse response, decoded from JSON.
         """
-        return await self._api.call(_TRANSLATIONS_TRANSLATE, (), (), body, timeout, retry)
+        return await self._api.call(
+            _TRANSLATIONS_TRANSLATE, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )

@@ -16,6 +16,7 @@ _LEGACY_LIST: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     id="deprecations.legacy.list",
     http_method="GET",
     path=("v1/legacy",),
+    query=("$.xgafv", "fields", "prettyPrint"),
     deprecated=True,
 )
 
@@ -31,6 +32,9 @@ class LegacyResource:
     def list(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -40,10 +44,15 @@ class LegacyResource:
 
         HTTP: GET v1/legacy
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_LEGACY_LIST, (), (), None, timeout, retry)
+        return self._api.call(_LEGACY_LIST, (), (xgafv, fields, pretty_print), None, timeout, retry)
 
 
 # The asyncio twins of the classes above, for DeprecationsAsyncClient.
@@ -60,6 +69,9 @@ class LegacyAsyncResource:
     async def list(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -69,7 +81,14 @@ class LegacyAsyncResource:
 
         HTTP: GET v1/legacy
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_LEGACY_LIST, (), (), None, timeout, retry)
+        return await self._api.call(
+            _LEGACY_LIST, (), (xgafv, fields, pretty_print), None, timeout, retry
+        )

@@ -17,7 +17,7 @@ _THINGS_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/things/", ""),
     path_params=(_rt.PathParam("id", False, None),),
-    query=("legacyView",),
+    query=("legacyView", "$.xgafv", "fields", "prettyPrint"),
 )
 
 _THINGS_OLD: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
@@ -25,6 +25,7 @@ _THINGS_OLD: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/things/", ":old"),
     path_params=(_rt.PathParam("id", False, None),),
+    query=("$.xgafv", "fields", "prettyPrint"),
     deprecated=True,
 )
 
@@ -42,6 +43,9 @@ class ThingsResource:
         *,
         id: str,
         legacy_view: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -52,16 +56,24 @@ class ThingsResource:
         Args:
             id: Resource name.
             legacy_view: No longer used. Deprecated.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_THINGS_GET, (id,), (legacy_view,), None, timeout, retry)
+        return self._api.call(
+            _THINGS_GET, (id,), (legacy_view, xgafv, fields, pretty_print), None, timeout, retry
+        )
 
     def old(
         self,
         *,
         id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -73,11 +85,16 @@ class ThingsResource:
 
         Args:
             id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_THINGS_OLD, (id,), (), None, timeout, retry)
+        return self._api.call(
+            _THINGS_OLD, (id,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for DeprecationsAsyncClient.
@@ -96,6 +113,9 @@ class ThingsAsyncResource:
         *,
         id: str,
         legacy_view: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -106,16 +126,24 @@ class ThingsAsyncResource:
         Args:
             id: Resource name.
             legacy_view: No longer used. Deprecated.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_THINGS_GET, (id,), (legacy_view,), None, timeout, retry)
+        return await self._api.call(
+            _THINGS_GET, (id,), (legacy_view, xgafv, fields, pretty_print), None, timeout, retry
+        )
 
     async def old(
         self,
         *,
         id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -127,8 +155,13 @@ class ThingsAsyncResource:
 
         Args:
             id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_THINGS_OLD, (id,), (), None, timeout, retry)
+        return await self._api.call(
+            _THINGS_OLD, (id,), (xgafv, fields, pretty_print), None, timeout, retry
+        )

@@ -17,6 +17,7 @@ _PROJECTS_FHIR: _rt.MethodSpec[_s.HttpBody] = _rt.MethodSpec(
     http_method="POST",
     path=("v1/", "/fhir"),
     path_params=(_rt.PathParam("parent", True, "^projects/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -34,6 +35,9 @@ class ProjectsResource:
         *,
         parent: str,
         body: _s.HttpBody,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.HttpBody:
@@ -43,12 +47,17 @@ class ProjectsResource:
 
         Args:
             parent: Resource name. Must match '^projects/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The HttpBody request message.
 
         Returns:
             The HttpBody response, decoded from JSON.
         """
-        return self._api.call(_PROJECTS_FHIR, (parent,), (), body, timeout, retry)
+        return self._api.call(
+            _PROJECTS_FHIR, (parent,), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for HttpbodyAsyncClient.
@@ -67,6 +76,9 @@ class ProjectsAsyncResource:
         *,
         parent: str,
         body: _s.HttpBody,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.HttpBody:
@@ -76,9 +88,14 @@ class ProjectsAsyncResource:
 
         Args:
             parent: Resource name. Must match '^projects/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The HttpBody request message.
 
         Returns:
             The HttpBody response, decoded from JSON.
         """
-        return await self._api.call(_PROJECTS_FHIR, (parent,), (), body, timeout, retry)
+        return await self._api.call(
+            _PROJECTS_FHIR, (parent,), (xgafv, fields, pretty_print), body, timeout, retry
+        )

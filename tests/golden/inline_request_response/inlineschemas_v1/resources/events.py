@@ -16,6 +16,7 @@ _EVENTS_SEND: _rt.MethodSpec[_t.Dict[str, _t.Any]] = _rt.MethodSpec(
     id="inlineschemas.events.send",
     http_method="POST",
     path=("v1/events:send",),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -23,6 +24,7 @@ _EVENTS_SHAPED: _rt.MethodSpec[_s.EventsShapedResponse] = _rt.MethodSpec(
     id="inlineschemas.events.shaped",
     http_method="POST",
     path=("v1/events:shaped",),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -39,6 +41,9 @@ class EventsResource:
         self,
         *,
         body: _t.Dict[str, _t.Any],
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.Dict[str, _t.Any]:
@@ -47,17 +52,23 @@ class EventsResource:
         HTTP: POST v1/events:send
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The request body.
 
         Returns:
             The JSON object response, decoded from JSON.
         """
-        return self._api.call(_EVENTS_SEND, (), (), body, timeout, retry)
+        return self._api.call(_EVENTS_SEND, (), (xgafv, fields, pretty_print), body, timeout, retry)
 
     def shaped(
         self,
         *,
         body: _s.EventsShapedRequest,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.EventsShapedResponse:
@@ -66,12 +77,17 @@ class EventsResource:
         HTTP: POST v1/events:shaped
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The request body.
 
         Returns:
             The JSON object response, decoded from JSON.
         """
-        return self._api.call(_EVENTS_SHAPED, (), (), body, timeout, retry)
+        return self._api.call(
+            _EVENTS_SHAPED, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for InlineschemasAsyncClient.
@@ -89,6 +105,9 @@ class EventsAsyncResource:
         self,
         *,
         body: _t.Dict[str, _t.Any],
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _t.Dict[str, _t.Any]:
@@ -97,17 +116,25 @@ class EventsAsyncResource:
         HTTP: POST v1/events:send
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The request body.
 
         Returns:
             The JSON object response, decoded from JSON.
         """
-        return await self._api.call(_EVENTS_SEND, (), (), body, timeout, retry)
+        return await self._api.call(
+            _EVENTS_SEND, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
     async def shaped(
         self,
         *,
         body: _s.EventsShapedRequest,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.EventsShapedResponse:
@@ -116,9 +143,14 @@ class EventsAsyncResource:
         HTTP: POST v1/events:shaped
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The request body.
 
         Returns:
             The JSON object response, decoded from JSON.
         """
-        return await self._api.call(_EVENTS_SHAPED, (), (), body, timeout, retry)
+        return await self._api.call(
+            _EVENTS_SHAPED, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )

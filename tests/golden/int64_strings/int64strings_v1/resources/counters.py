@@ -17,7 +17,7 @@ _COUNTERS_GET: _rt.MethodSpec[_s.Counter] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/counters/", ""),
     path_params=(_rt.PathParam("counter_id", False, None),),
-    query=("ids", "limit", "maxValue", "minValue"),
+    query=("ids", "limit", "maxValue", "minValue", "$.xgafv", "fields", "prettyPrint"),
 )
 
 _COUNTERS_UPDATE: _rt.MethodSpec[_s.Counter] = _rt.MethodSpec(
@@ -25,6 +25,7 @@ _COUNTERS_UPDATE: _rt.MethodSpec[_s.Counter] = _rt.MethodSpec(
     http_method="PUT",
     path=("v1/counters/", ""),
     path_params=(_rt.PathParam("counter_id", False, None),),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -45,6 +46,9 @@ class CountersResource:
         limit: int | None = None,
         max_value: _t.Union[int, str] | None = None,
         min_value: _t.Union[int, str] | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Counter:
@@ -58,12 +62,20 @@ class CountersResource:
             limit: A query parameter.
             max_value: A query parameter.
             min_value: A query parameter.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Counter response, decoded from JSON.
         """
         return self._api.call(
-            _COUNTERS_GET, (counter_id,), (ids, limit, max_value, min_value), None, timeout, retry
+            _COUNTERS_GET,
+            (counter_id,),
+            (ids, limit, max_value, min_value, xgafv, fields, pretty_print),
+            None,
+            timeout,
+            retry,
         )
 
     def update(
@@ -71,6 +83,9 @@ class CountersResource:
         *,
         counter_id: _t.Union[int, str],
         body: _s.Counter,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Counter:
@@ -80,12 +95,17 @@ class CountersResource:
 
         Args:
             counter_id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Counter request message.
 
         Returns:
             The Counter response, decoded from JSON.
         """
-        return self._api.call(_COUNTERS_UPDATE, (counter_id,), (), body, timeout, retry)
+        return self._api.call(
+            _COUNTERS_UPDATE, (counter_id,), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for Int64stringsAsyncClient.
@@ -107,6 +127,9 @@ class CountersAsyncResource:
         limit: int | None = None,
         max_value: _t.Union[int, str] | None = None,
         min_value: _t.Union[int, str] | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Counter:
@@ -120,12 +143,20 @@ class CountersAsyncResource:
             limit: A query parameter.
             max_value: A query parameter.
             min_value: A query parameter.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Counter response, decoded from JSON.
         """
         return await self._api.call(
-            _COUNTERS_GET, (counter_id,), (ids, limit, max_value, min_value), None, timeout, retry
+            _COUNTERS_GET,
+            (counter_id,),
+            (ids, limit, max_value, min_value, xgafv, fields, pretty_print),
+            None,
+            timeout,
+            retry,
         )
 
     async def update(
@@ -133,6 +164,9 @@ class CountersAsyncResource:
         *,
         counter_id: _t.Union[int, str],
         body: _s.Counter,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Counter:
@@ -142,9 +176,14 @@ class CountersAsyncResource:
 
         Args:
             counter_id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Counter request message.
 
         Returns:
             The Counter response, decoded from JSON.
         """
-        return await self._api.call(_COUNTERS_UPDATE, (counter_id,), (), body, timeout, retry)
+        return await self._api.call(
+            _COUNTERS_UPDATE, (counter_id,), (xgafv, fields, pretty_print), body, timeout, retry
+        )

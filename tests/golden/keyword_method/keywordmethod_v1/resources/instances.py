@@ -17,12 +17,14 @@ _INSTANCES_DEL: _rt.MethodSpec[_t.Any] = _rt.MethodSpec(
     http_method="DELETE",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^instances/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 _INSTANCES_GLOBAL: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     id="keywordmethod.instances.global",
     http_method="GET",
     path=("v1/instances:global",),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 _INSTANCES_IMPORT: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
@@ -30,6 +32,7 @@ _INSTANCES_IMPORT: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="POST",
     path=("v1/", ":import"),
     path_params=(_rt.PathParam("name", True, "^instances/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -37,6 +40,7 @@ _INSTANCES_LIST: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     id="keywordmethod.instances.list",
     http_method="GET",
     path=("v1/instances",),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -52,6 +56,9 @@ class InstancesResource:
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> None:
@@ -61,12 +68,18 @@ class InstancesResource:
 
         Args:
             name: Resource name. Must match '^instances/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
         """
-        self._api.call(_INSTANCES_DEL, (name,), (), None, timeout, retry)
+        self._api.call(_INSTANCES_DEL, (name,), (xgafv, fields, pretty_print), None, timeout, retry)
 
     def global_(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -74,16 +87,26 @@ class InstancesResource:
 
         HTTP: GET v1/instances:global
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_INSTANCES_GLOBAL, (), (), None, timeout, retry)
+        return self._api.call(
+            _INSTANCES_GLOBAL, (), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
     def import_(
         self,
         *,
         name: str,
         body: _s.ImportRequest,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -93,16 +116,24 @@ class InstancesResource:
 
         Args:
             name: Resource name. Must match '^instances/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The ImportRequest request message.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_INSTANCES_IMPORT, (name,), (), body, timeout, retry)
+        return self._api.call(
+            _INSTANCES_IMPORT, (name,), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
     def list(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -110,10 +141,17 @@ class InstancesResource:
 
         HTTP: GET v1/instances
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_INSTANCES_LIST, (), (), None, timeout, retry)
+        return self._api.call(
+            _INSTANCES_LIST, (), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for KeywordmethodAsyncClient.
@@ -131,6 +169,9 @@ class InstancesAsyncResource:
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> None:
@@ -140,12 +181,20 @@ class InstancesAsyncResource:
 
         Args:
             name: Resource name. Must match '^instances/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
         """
-        await self._api.call(_INSTANCES_DEL, (name,), (), None, timeout, retry)
+        await self._api.call(
+            _INSTANCES_DEL, (name,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
     async def global_(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -153,16 +202,26 @@ class InstancesAsyncResource:
 
         HTTP: GET v1/instances:global
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_INSTANCES_GLOBAL, (), (), None, timeout, retry)
+        return await self._api.call(
+            _INSTANCES_GLOBAL, (), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
     async def import_(
         self,
         *,
         name: str,
         body: _s.ImportRequest,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -172,16 +231,24 @@ class InstancesAsyncResource:
 
         Args:
             name: Resource name. Must match '^instances/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The ImportRequest request message.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_INSTANCES_IMPORT, (name,), (), body, timeout, retry)
+        return await self._api.call(
+            _INSTANCES_IMPORT, (name,), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
     async def list(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -189,7 +256,14 @@ class InstancesAsyncResource:
 
         HTTP: GET v1/instances
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_INSTANCES_LIST, (), (), None, timeout, retry)
+        return await self._api.call(
+            _INSTANCES_LIST, (), (xgafv, fields, pretty_print), None, timeout, retry
+        )

@@ -20,7 +20,7 @@ _STATS_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
         _rt.PathParam("name", True, "^stats/[^/]+$"),
         _rt.PathParam("class_", False, None),
     ),
-    query=("continue", "from", "import", "lambda"),
+    query=("continue", "from", "import", "lambda", "$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -41,6 +41,9 @@ class StatsResource:
         from_: str | None = None,
         import_: bool | None = None,
         lambda_: _t.Sequence[int] | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -55,12 +58,20 @@ class StatsResource:
             from_: Start.
             import_: A query parameter.
             lambda_: A query parameter.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
         return self._api.call(
-            _STATS_GET, (name, class_), (continue_, from_, import_, lambda_), None, timeout, retry
+            _STATS_GET,
+            (name, class_),
+            (continue_, from_, import_, lambda_, xgafv, fields, pretty_print),
+            None,
+            timeout,
+            retry,
         )
 
 
@@ -84,6 +95,9 @@ class StatsAsyncResource:
         from_: str | None = None,
         import_: bool | None = None,
         lambda_: _t.Sequence[int] | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -98,10 +112,18 @@ class StatsAsyncResource:
             from_: Start.
             import_: A query parameter.
             lambda_: A query parameter.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
         return await self._api.call(
-            _STATS_GET, (name, class_), (continue_, from_, import_, lambda_), None, timeout, retry
+            _STATS_GET,
+            (name, class_),
+            (continue_, from_, import_, lambda_, xgafv, fields, pretty_print),
+            None,
+            timeout,
+            retry,
         )

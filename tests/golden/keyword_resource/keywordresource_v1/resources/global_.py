@@ -16,6 +16,7 @@ _GLOBAL_LIST: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     id="keywordresource.global.list",
     http_method="GET",
     path=("v1/global",),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -30,6 +31,9 @@ class GlobalResource:
     def list(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -37,10 +41,15 @@ class GlobalResource:
 
         HTTP: GET v1/global
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_GLOBAL_LIST, (), (), None, timeout, retry)
+        return self._api.call(_GLOBAL_LIST, (), (xgafv, fields, pretty_print), None, timeout, retry)
 
 
 # The asyncio twins of the classes above, for KeywordresourceAsyncClient.
@@ -57,6 +66,9 @@ class GlobalAsyncResource:
     async def list(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -64,7 +76,14 @@ class GlobalAsyncResource:
 
         HTTP: GET v1/global
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_GLOBAL_LIST, (), (), None, timeout, retry)
+        return await self._api.call(
+            _GLOBAL_LIST, (), (xgafv, fields, pretty_print), None, timeout, retry
+        )

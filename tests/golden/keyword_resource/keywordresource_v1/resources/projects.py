@@ -17,6 +17,7 @@ _PROJECTS_GLOBAL_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/", "/global"),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 _PROJECTS_GLOBAL_CLASS_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
@@ -24,6 +25,7 @@ _PROJECTS_GLOBAL_CLASS_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/global/class/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -50,6 +52,9 @@ class ProjectsGlobalResource:
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -59,11 +64,16 @@ class ProjectsGlobalResource:
 
         Args:
             name: Resource name. Must match '^projects/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_PROJECTS_GLOBAL_GET, (name,), (), None, timeout, retry)
+        return self._api.call(
+            _PROJECTS_GLOBAL_GET, (name,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 class ProjectsGlobalClassResource:
@@ -78,6 +88,9 @@ class ProjectsGlobalClassResource:
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -87,11 +100,16 @@ class ProjectsGlobalClassResource:
 
         Args:
             name: Resource name. Must match '^projects/[^/]+/global/class/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_PROJECTS_GLOBAL_CLASS_GET, (name,), (), None, timeout, retry)
+        return self._api.call(
+            _PROJECTS_GLOBAL_CLASS_GET, (name,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for KeywordresourceAsyncClient.
@@ -120,6 +138,9 @@ class ProjectsGlobalAsyncResource:
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -129,11 +150,16 @@ class ProjectsGlobalAsyncResource:
 
         Args:
             name: Resource name. Must match '^projects/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_PROJECTS_GLOBAL_GET, (name,), (), None, timeout, retry)
+        return await self._api.call(
+            _PROJECTS_GLOBAL_GET, (name,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 class ProjectsGlobalClassAsyncResource:
@@ -148,6 +174,9 @@ class ProjectsGlobalClassAsyncResource:
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -157,8 +186,13 @@ class ProjectsGlobalClassAsyncResource:
 
         Args:
             name: Resource name. Must match '^projects/[^/]+/global/class/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_PROJECTS_GLOBAL_CLASS_GET, (name,), (), None, timeout, retry)
+        return await self._api.call(
+            _PROJECTS_GLOBAL_CLASS_GET, (name,), (xgafv, fields, pretty_print), None, timeout, retry
+        )

@@ -17,6 +17,7 @@ _ENGINES_RESPONSES: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/", "/responses"),
     path_params=(_rt.PathParam("name", True, "^engines/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 _ENGINES_RESPONSES_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
@@ -24,6 +25,7 @@ _ENGINES_RESPONSES_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^engines/[^/]+/responses/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -40,6 +42,9 @@ class EnginesResource:
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -49,11 +54,16 @@ class EnginesResource:
 
         Args:
             name: Resource name. Must match '^engines/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_ENGINES_RESPONSES, (name,), (), None, timeout, retry)
+        return self._api.call(
+            _ENGINES_RESPONSES, (name,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 class EnginesResponsesResource:
@@ -68,6 +78,9 @@ class EnginesResponsesResource:
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -77,11 +90,16 @@ class EnginesResponsesResource:
 
         Args:
             name: Resource name. Must match '^engines/[^/]+/responses/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_ENGINES_RESPONSES_GET, (name,), (), None, timeout, retry)
+        return self._api.call(
+            _ENGINES_RESPONSES_GET, (name,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for SamenameAsyncClient.
@@ -100,6 +118,9 @@ class EnginesAsyncResource:
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -109,11 +130,16 @@ class EnginesAsyncResource:
 
         Args:
             name: Resource name. Must match '^engines/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_ENGINES_RESPONSES, (name,), (), None, timeout, retry)
+        return await self._api.call(
+            _ENGINES_RESPONSES, (name,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 class EnginesResponsesAsyncResource:
@@ -128,6 +154,9 @@ class EnginesResponsesAsyncResource:
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -137,8 +166,13 @@ class EnginesResponsesAsyncResource:
 
         Args:
             name: Resource name. Must match '^engines/[^/]+/responses/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_ENGINES_RESPONSES_GET, (name,), (), None, timeout, retry)
+        return await self._api.call(
+            _ENGINES_RESPONSES_GET, (name,), (xgafv, fields, pretty_print), None, timeout, retry
+        )

@@ -17,7 +17,7 @@ _THINGS_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/", "/things/", ""),
     path_params=(_rt.PathParam("zone", False, None), _rt.PathParam("id", False, None)),
-    query=("mode", "verbose"),
+    query=("mode", "verbose", "$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -36,6 +36,9 @@ class ThingsResource:
         mode: str,
         zone: str,
         verbose: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -48,11 +51,21 @@ class ThingsResource:
             mode: A query parameter.
             zone: Resource name.
             verbose: A query parameter.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_THINGS_GET, (zone, id), (mode, verbose), None, timeout, retry)
+        return self._api.call(
+            _THINGS_GET,
+            (zone, id),
+            (mode, verbose, xgafv, fields, pretty_print),
+            None,
+            timeout,
+            retry,
+        )
 
 
 # The asyncio twins of the classes above, for NoorderAsyncClient.
@@ -73,6 +86,9 @@ class ThingsAsyncResource:
         mode: str,
         zone: str,
         verbose: bool | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -85,8 +101,18 @@ class ThingsAsyncResource:
             mode: A query parameter.
             zone: Resource name.
             verbose: A query parameter.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_THINGS_GET, (zone, id), (mode, verbose), None, timeout, retry)
+        return await self._api.call(
+            _THINGS_GET,
+            (zone, id),
+            (mode, verbose, xgafv, fields, pretty_print),
+            None,
+            timeout,
+            retry,
+        )

@@ -17,12 +17,14 @@ _THINGS_DELETE: _rt.MethodSpec[_t.Any] = _rt.MethodSpec(
     http_method="DELETE",
     path=("v1/things/", ""),
     path_params=(_rt.PathParam("id", False, None),),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 _THINGS_PING: _rt.MethodSpec[_t.Any] = _rt.MethodSpec(
     id="nobody.things.ping",
     http_method="GET",
     path=("v1/ping",),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 _THINGS_PUT: _rt.MethodSpec[_t.Any] = _rt.MethodSpec(
@@ -30,6 +32,7 @@ _THINGS_PUT: _rt.MethodSpec[_t.Any] = _rt.MethodSpec(
     http_method="PUT",
     path=("v1/things/", ""),
     path_params=(_rt.PathParam("id", False, None),),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -38,6 +41,7 @@ _THINGS_TOUCH: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="POST",
     path=("v1/things/", ":touch"),
     path_params=(_rt.PathParam("id", False, None),),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -53,6 +57,9 @@ class ThingsResource:
         self,
         *,
         id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> None:
@@ -62,26 +69,40 @@ class ThingsResource:
 
         Args:
             id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
         """
-        self._api.call(_THINGS_DELETE, (id,), (), None, timeout, retry)
+        self._api.call(_THINGS_DELETE, (id,), (xgafv, fields, pretty_print), None, timeout, retry)
 
     def ping(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> None:
         """The things.ping method.
 
         HTTP: GET v1/ping
+
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
         """
-        self._api.call(_THINGS_PING, (), (), None, timeout, retry)
+        self._api.call(_THINGS_PING, (), (xgafv, fields, pretty_print), None, timeout, retry)
 
     def put(
         self,
         *,
         id: str,
         body: _s.Thing,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> None:
@@ -91,14 +112,20 @@ class ThingsResource:
 
         Args:
             id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Thing request message.
         """
-        self._api.call(_THINGS_PUT, (id,), (), body, timeout, retry)
+        self._api.call(_THINGS_PUT, (id,), (xgafv, fields, pretty_print), body, timeout, retry)
 
     def touch(
         self,
         *,
         id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -108,11 +135,16 @@ class ThingsResource:
 
         Args:
             id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_THINGS_TOUCH, (id,), (), None, timeout, retry)
+        return self._api.call(
+            _THINGS_TOUCH, (id,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for NobodyAsyncClient.
@@ -130,6 +162,9 @@ class ThingsAsyncResource:
         self,
         *,
         id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> None:
@@ -139,26 +174,42 @@ class ThingsAsyncResource:
 
         Args:
             id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
         """
-        await self._api.call(_THINGS_DELETE, (id,), (), None, timeout, retry)
+        await self._api.call(
+            _THINGS_DELETE, (id,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
     async def ping(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> None:
         """The things.ping method.
 
         HTTP: GET v1/ping
+
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
         """
-        await self._api.call(_THINGS_PING, (), (), None, timeout, retry)
+        await self._api.call(_THINGS_PING, (), (xgafv, fields, pretty_print), None, timeout, retry)
 
     async def put(
         self,
         *,
         id: str,
         body: _s.Thing,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> None:
@@ -168,14 +219,22 @@ class ThingsAsyncResource:
 
         Args:
             id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Thing request message.
         """
-        await self._api.call(_THINGS_PUT, (id,), (), body, timeout, retry)
+        await self._api.call(
+            _THINGS_PUT, (id,), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
     async def touch(
         self,
         *,
         id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -185,8 +244,13 @@ class ThingsAsyncResource:
 
         Args:
             id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_THINGS_TOUCH, (id,), (), None, timeout, retry)
+        return await self._api.call(
+            _THINGS_TOUCH, (id,), (xgafv, fields, pretty_print), None, timeout, retry
+        )

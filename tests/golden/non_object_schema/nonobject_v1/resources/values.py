@@ -16,6 +16,7 @@ _VALUES_DETECT: _rt.MethodSpec[_s.Detections] = _rt.MethodSpec(
     id="nonobject.values.detect",
     http_method="POST",
     path=("v1/values:detect",),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -23,6 +24,7 @@ _VALUES_PUT: _rt.MethodSpec[_s.JsonValue] = _rt.MethodSpec(
     id="nonobject.values.put",
     http_method="POST",
     path=("v1/values",),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -39,6 +41,9 @@ class ValuesResource:
         self,
         *,
         body: _s.Wrapper,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Detections:
@@ -47,17 +52,25 @@ class ValuesResource:
         HTTP: POST v1/values:detect
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Wrapper request message.
 
         Returns:
             The Detections response, decoded from JSON.
         """
-        return self._api.call(_VALUES_DETECT, (), (), body, timeout, retry)
+        return self._api.call(
+            _VALUES_DETECT, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
     def put(
         self,
         *,
         body: _s.Wrapper,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.JsonValue:
@@ -66,12 +79,15 @@ class ValuesResource:
         HTTP: POST v1/values
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Wrapper request message.
 
         Returns:
             The JsonValue response, decoded from JSON.
         """
-        return self._api.call(_VALUES_PUT, (), (), body, timeout, retry)
+        return self._api.call(_VALUES_PUT, (), (xgafv, fields, pretty_print), body, timeout, retry)
 
 
 # The asyncio twins of the classes above, for NonobjectAsyncClient.
@@ -89,6 +105,9 @@ class ValuesAsyncResource:
         self,
         *,
         body: _s.Wrapper,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Detections:
@@ -97,17 +116,25 @@ class ValuesAsyncResource:
         HTTP: POST v1/values:detect
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Wrapper request message.
 
         Returns:
             The Detections response, decoded from JSON.
         """
-        return await self._api.call(_VALUES_DETECT, (), (), body, timeout, retry)
+        return await self._api.call(
+            _VALUES_DETECT, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
     async def put(
         self,
         *,
         body: _s.Wrapper,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.JsonValue:
@@ -116,9 +143,14 @@ class ValuesAsyncResource:
         HTTP: POST v1/values
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Wrapper request message.
 
         Returns:
             The JsonValue response, decoded from JSON.
         """
-        return await self._api.call(_VALUES_PUT, (), (), body, timeout, retry)
+        return await self._api.call(
+            _VALUES_PUT, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )

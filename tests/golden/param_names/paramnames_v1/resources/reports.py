@@ -28,6 +28,8 @@ _REPORTS_GENERATE: _rt.MethodSpec[_s.Report] = _rt.MethodSpec(
         "max-results",
         "start-index",
         "timeout",
+        "fields",
+        "prettyPrint",
     ),
 )
 
@@ -54,6 +56,8 @@ class ReportsResource:
         max_results: int | None = None,
         start_index: int | None = None,
         timeout_: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Report:
@@ -73,6 +77,8 @@ class ReportsResource:
             max_results: A query parameter.
             start_index: A query parameter.
             timeout_: A parameter named like the timeout keyword.
+            fields, pretty_print: Standard parameters (partial-response field selector,
+                quota user, pretty-printing, error format); see the package README.
 
         Returns:
             The Report response, decoded from JSON.
@@ -91,6 +97,8 @@ class ReportsResource:
                 max_results,
                 start_index,
                 timeout_,
+                fields,
+                pretty_print,
             ),
             None,
             timeout,
@@ -123,6 +131,8 @@ class ReportsAsyncResource:
         max_results: int | None = None,
         start_index: int | None = None,
         timeout_: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Report:
@@ -142,6 +152,8 @@ class ReportsAsyncResource:
             max_results: A query parameter.
             start_index: A query parameter.
             timeout_: A parameter named like the timeout keyword.
+            fields, pretty_print: Standard parameters (partial-response field selector,
+                quota user, pretty-printing, error format); see the package README.
 
         Returns:
             The Report response, decoded from JSON.
@@ -160,6 +172,8 @@ class ReportsAsyncResource:
                 max_results,
                 start_index,
                 timeout_,
+                fields,
+                pretty_print,
             ),
             None,
             timeout,

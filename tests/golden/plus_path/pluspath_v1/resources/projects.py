@@ -17,6 +17,7 @@ _PROJECTS_LOCATIONS_THINGS_CANCEL: _rt.MethodSpec[_s.Empty] = _rt.MethodSpec(
     http_method="POST",
     path=("v1/", ":cancel"),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/things/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -25,6 +26,7 @@ _PROJECTS_LOCATIONS_THINGS_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^projects/[^/]+/locations/[^/]+/things/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 _PROJECTS_LOCATIONS_THINGS_LIST: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
@@ -32,7 +34,7 @@ _PROJECTS_LOCATIONS_THINGS_LIST: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/", "/things"),
     path_params=(_rt.PathParam("parent", True, "^projects/[^/]+/locations/[^/]+$"),),
-    query=("pageSize",),
+    query=("pageSize", "$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -69,6 +71,9 @@ class ProjectsLocationsThingsResource:
         *,
         name: str,
         body: _s.CancelRequest | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Empty:
@@ -78,18 +83,31 @@ class ProjectsLocationsThingsResource:
 
         Args:
             name: Resource name. Must match '^projects/[^/]+/locations/[^/]+/things/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The CancelRequest request message. Optional: the request message has no
                 fields.
 
         Returns:
             The Empty response, decoded from JSON.
         """
-        return self._api.call(_PROJECTS_LOCATIONS_THINGS_CANCEL, (name,), (), body, timeout, retry)
+        return self._api.call(
+            _PROJECTS_LOCATIONS_THINGS_CANCEL,
+            (name,),
+            (xgafv, fields, pretty_print),
+            body,
+            timeout,
+            retry,
+        )
 
     def get(
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -99,17 +117,30 @@ class ProjectsLocationsThingsResource:
 
         Args:
             name: Resource name. Must match '^projects/[^/]+/locations/[^/]+/things/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_PROJECTS_LOCATIONS_THINGS_GET, (name,), (), None, timeout, retry)
+        return self._api.call(
+            _PROJECTS_LOCATIONS_THINGS_GET,
+            (name,),
+            (xgafv, fields, pretty_print),
+            None,
+            timeout,
+            retry,
+        )
 
     def list(
         self,
         *,
         parent: str,
         page_size: int | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -120,12 +151,20 @@ class ProjectsLocationsThingsResource:
         Args:
             parent: Resource name. Must match '^projects/[^/]+/locations/[^/]+$'.
             page_size: A query parameter.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
         return self._api.call(
-            _PROJECTS_LOCATIONS_THINGS_LIST, (parent,), (page_size,), None, timeout, retry
+            _PROJECTS_LOCATIONS_THINGS_LIST,
+            (parent,),
+            (page_size, xgafv, fields, pretty_print),
+            None,
+            timeout,
+            retry,
         )
 
 
@@ -165,6 +204,9 @@ class ProjectsLocationsThingsAsyncResource:
         *,
         name: str,
         body: _s.CancelRequest | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Empty:
@@ -174,6 +216,9 @@ class ProjectsLocationsThingsAsyncResource:
 
         Args:
             name: Resource name. Must match '^projects/[^/]+/locations/[^/]+/things/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The CancelRequest request message. Optional: the request message has no
                 fields.
 
@@ -181,13 +226,21 @@ class ProjectsLocationsThingsAsyncResource:
             The Empty response, decoded from JSON.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_THINGS_CANCEL, (name,), (), body, timeout, retry
+            _PROJECTS_LOCATIONS_THINGS_CANCEL,
+            (name,),
+            (xgafv, fields, pretty_print),
+            body,
+            timeout,
+            retry,
         )
 
     async def get(
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -197,12 +250,20 @@ class ProjectsLocationsThingsAsyncResource:
 
         Args:
             name: Resource name. Must match '^projects/[^/]+/locations/[^/]+/things/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_THINGS_GET, (name,), (), None, timeout, retry
+            _PROJECTS_LOCATIONS_THINGS_GET,
+            (name,),
+            (xgafv, fields, pretty_print),
+            None,
+            timeout,
+            retry,
         )
 
     async def list(
@@ -210,6 +271,9 @@ class ProjectsLocationsThingsAsyncResource:
         *,
         parent: str,
         page_size: int | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -220,10 +284,18 @@ class ProjectsLocationsThingsAsyncResource:
         Args:
             parent: Resource name. Must match '^projects/[^/]+/locations/[^/]+$'.
             page_size: A query parameter.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
         return await self._api.call(
-            _PROJECTS_LOCATIONS_THINGS_LIST, (parent,), (page_size,), None, timeout, retry
+            _PROJECTS_LOCATIONS_THINGS_LIST,
+            (parent,),
+            (page_size, xgafv, fields, pretty_print),
+            None,
+            timeout,
+            retry,
         )

@@ -17,6 +17,7 @@ _SIMPLE_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/simple/", "/", ""),
     path_params=(_rt.PathParam("thing", False, None), _rt.PathParam("rest", True, None)),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -33,6 +34,9 @@ class SimpleResource:
         *,
         thing: str,
         rest: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -43,11 +47,16 @@ class SimpleResource:
         Args:
             thing: A simple variable.
             rest: A reserved variable without a pattern.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_SIMPLE_GET, (thing, rest), (), None, timeout, retry)
+        return self._api.call(
+            _SIMPLE_GET, (thing, rest), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for PluspathAsyncClient.
@@ -66,6 +75,9 @@ class SimpleAsyncResource:
         *,
         thing: str,
         rest: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -76,8 +88,13 @@ class SimpleAsyncResource:
         Args:
             thing: A simple variable.
             rest: A reserved variable without a pattern.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_SIMPLE_GET, (thing, rest), (), None, timeout, retry)
+        return await self._api.call(
+            _SIMPLE_GET, (thing, rest), (xgafv, fields, pretty_print), None, timeout, retry
+        )

@@ -16,6 +16,7 @@ _MIXED_POST: _rt.MethodSpec[_s.MixedObjects] = _rt.MethodSpec(
     id="propsadditional.mixed.post",
     http_method="POST",
     path=("v1/mixed",),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -32,6 +33,9 @@ class MixedResource:
         self,
         *,
         body: _s.Mixed,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.MixedObjects:
@@ -40,12 +44,15 @@ class MixedResource:
         HTTP: POST v1/mixed
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Mixed request message.
 
         Returns:
             The MixedObjects response, decoded from JSON.
         """
-        return self._api.call(_MIXED_POST, (), (), body, timeout, retry)
+        return self._api.call(_MIXED_POST, (), (xgafv, fields, pretty_print), body, timeout, retry)
 
 
 # The asyncio twins of the classes above, for PropsadditionalAsyncClient.
@@ -63,6 +70,9 @@ class MixedAsyncResource:
         self,
         *,
         body: _s.Mixed,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.MixedObjects:
@@ -71,9 +81,14 @@ class MixedAsyncResource:
         HTTP: POST v1/mixed
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Mixed request message.
 
         Returns:
             The MixedObjects response, decoded from JSON.
         """
-        return await self._api.call(_MIXED_POST, (), (), body, timeout, retry)
+        return await self._api.call(
+            _MIXED_POST, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )

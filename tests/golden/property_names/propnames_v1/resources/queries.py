@@ -16,6 +16,7 @@ _QUERIES_PLAIN: _rt.MethodSpec[_s.Plain] = _rt.MethodSpec(
     id="propnames.queries.plain",
     http_method="POST",
     path=("v1/queries:plain",),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -23,6 +24,7 @@ _QUERIES_RUN: _rt.MethodSpec[_s.Query] = _rt.MethodSpec(
     id="propnames.queries.run",
     http_method="POST",
     path=("v1/queries:run",),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -39,6 +41,9 @@ class QueriesResource:
         self,
         *,
         body: _s.Plain,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Plain:
@@ -47,17 +52,25 @@ class QueriesResource:
         HTTP: POST v1/queries:plain
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Plain request message.
 
         Returns:
             The Plain response, decoded from JSON.
         """
-        return self._api.call(_QUERIES_PLAIN, (), (), body, timeout, retry)
+        return self._api.call(
+            _QUERIES_PLAIN, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
     def run(
         self,
         *,
         body: _s.Query,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Query:
@@ -66,12 +79,15 @@ class QueriesResource:
         HTTP: POST v1/queries:run
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Query request message.
 
         Returns:
             The Query response, decoded from JSON.
         """
-        return self._api.call(_QUERIES_RUN, (), (), body, timeout, retry)
+        return self._api.call(_QUERIES_RUN, (), (xgafv, fields, pretty_print), body, timeout, retry)
 
 
 # The asyncio twins of the classes above, for PropnamesAsyncClient.
@@ -89,6 +105,9 @@ class QueriesAsyncResource:
         self,
         *,
         body: _s.Plain,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Plain:
@@ -97,17 +116,25 @@ class QueriesAsyncResource:
         HTTP: POST v1/queries:plain
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Plain request message.
 
         Returns:
             The Plain response, decoded from JSON.
         """
-        return await self._api.call(_QUERIES_PLAIN, (), (), body, timeout, retry)
+        return await self._api.call(
+            _QUERIES_PLAIN, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
     async def run(
         self,
         *,
         body: _s.Query,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Query:
@@ -116,9 +143,14 @@ class QueriesAsyncResource:
         HTTP: POST v1/queries:run
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Query request message.
 
         Returns:
             The Query response, decoded from JSON.
         """
-        return await self._api.call(_QUERIES_RUN, (), (), body, timeout, retry)
+        return await self._api.call(
+            _QUERIES_RUN, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )

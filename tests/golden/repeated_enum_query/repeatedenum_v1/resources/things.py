@@ -16,7 +16,7 @@ _THINGS_LIST: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     id="repeatedenum.things.list",
     http_method="GET",
     path=("v1/things",),
-    query=("flags", "sizes", "states", "tags", "view"),
+    query=("flags", "sizes", "states", "tags", "view", "$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -36,6 +36,9 @@ class ThingsResource:
         states: _t.Sequence[_t.Literal["STATE_UNSPECIFIED", "ACTIVE", "DELETED"]] | None = None,
         tags: _t.Sequence[str] | None = None,
         view: _t.Literal["BASIC", "FULL"] | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -49,12 +52,20 @@ class ThingsResource:
             states: A query parameter.
             tags: A query parameter.
             view: A query parameter.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
         return self._api.call(
-            _THINGS_LIST, (), (flags, sizes, states, tags, view), None, timeout, retry
+            _THINGS_LIST,
+            (),
+            (flags, sizes, states, tags, view, xgafv, fields, pretty_print),
+            None,
+            timeout,
+            retry,
         )
 
 
@@ -77,6 +88,9 @@ class ThingsAsyncResource:
         states: _t.Sequence[_t.Literal["STATE_UNSPECIFIED", "ACTIVE", "DELETED"]] | None = None,
         tags: _t.Sequence[str] | None = None,
         view: _t.Literal["BASIC", "FULL"] | None = None,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -90,10 +104,18 @@ class ThingsAsyncResource:
             states: A query parameter.
             tags: A query parameter.
             view: A query parameter.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
         return await self._api.call(
-            _THINGS_LIST, (), (flags, sizes, states, tags, view), None, timeout, retry
+            _THINGS_LIST,
+            (),
+            (flags, sizes, states, tags, view, xgafv, fields, pretty_print),
+            None,
+            timeout,
+            retry,
         )

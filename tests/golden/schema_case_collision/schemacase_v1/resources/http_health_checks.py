@@ -17,6 +17,7 @@ _HTTP_HEALTH_CHECKS_GET: _rt.MethodSpec[_s.HttpsHealthCheck] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/HTTPHealthChecks/", ""),
     path_params=(_rt.PathParam("check", False, None),),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -32,6 +33,9 @@ class HttpHealthChecksResource:
         self,
         *,
         check: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.HttpsHealthCheck:
@@ -41,11 +45,16 @@ class HttpHealthChecksResource:
 
         Args:
             check: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The HttpsHealthCheck response, decoded from JSON.
         """
-        return self._api.call(_HTTP_HEALTH_CHECKS_GET, (check,), (), None, timeout, retry)
+        return self._api.call(
+            _HTTP_HEALTH_CHECKS_GET, (check,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for SchemacaseAsyncClient.
@@ -63,6 +72,9 @@ class HttpHealthChecksAsyncResource:
         self,
         *,
         check: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.HttpsHealthCheck:
@@ -72,8 +84,13 @@ class HttpHealthChecksAsyncResource:
 
         Args:
             check: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The HttpsHealthCheck response, decoded from JSON.
         """
-        return await self._api.call(_HTTP_HEALTH_CHECKS_GET, (check,), (), None, timeout, retry)
+        return await self._api.call(
+            _HTTP_HEALTH_CHECKS_GET, (check,), (xgafv, fields, pretty_print), None, timeout, retry
+        )

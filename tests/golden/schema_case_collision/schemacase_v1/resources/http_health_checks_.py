@@ -17,12 +17,14 @@ _HTTP_HEALTH_CHECKS_GET: _rt.MethodSpec[_s.HttpHealthCheck] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/httpHealthChecks/", ""),
     path_params=(_rt.PathParam("check", False, None),),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 _HTTP_HEALTH_CHECKS_INSERT: _rt.MethodSpec[_s.HTTPSHealthCheck] = _rt.MethodSpec(
     id="schemacase.httpHealthChecks.insert",
     http_method="POST",
     path=("v1/httpHealthChecks",),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -39,6 +41,9 @@ class HttpHealthChecksResource:
         self,
         *,
         check: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.HttpHealthCheck:
@@ -48,16 +53,24 @@ class HttpHealthChecksResource:
 
         Args:
             check: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The HttpHealthCheck response, decoded from JSON.
         """
-        return self._api.call(_HTTP_HEALTH_CHECKS_GET, (check,), (), None, timeout, retry)
+        return self._api.call(
+            _HTTP_HEALTH_CHECKS_GET, (check,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
     def insert(
         self,
         *,
         body: _s.HTTPHealthCheck,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.HTTPSHealthCheck:
@@ -66,12 +79,17 @@ class HttpHealthChecksResource:
         HTTP: POST v1/httpHealthChecks
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The HTTPHealthCheck request message.
 
         Returns:
             The HTTPSHealthCheck response, decoded from JSON.
         """
-        return self._api.call(_HTTP_HEALTH_CHECKS_INSERT, (), (), body, timeout, retry)
+        return self._api.call(
+            _HTTP_HEALTH_CHECKS_INSERT, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for SchemacaseAsyncClient.
@@ -89,6 +107,9 @@ class HttpHealthChecksAsyncResource:
         self,
         *,
         check: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.HttpHealthCheck:
@@ -98,16 +119,24 @@ class HttpHealthChecksAsyncResource:
 
         Args:
             check: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The HttpHealthCheck response, decoded from JSON.
         """
-        return await self._api.call(_HTTP_HEALTH_CHECKS_GET, (check,), (), None, timeout, retry)
+        return await self._api.call(
+            _HTTP_HEALTH_CHECKS_GET, (check,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
     async def insert(
         self,
         *,
         body: _s.HTTPHealthCheck,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.HTTPSHealthCheck:
@@ -116,9 +145,14 @@ class HttpHealthChecksAsyncResource:
         HTTP: POST v1/httpHealthChecks
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The HTTPHealthCheck request message.
 
         Returns:
             The HTTPSHealthCheck response, decoded from JSON.
         """
-        return await self._api.call(_HTTP_HEALTH_CHECKS_INSERT, (), (), body, timeout, retry)
+        return await self._api.call(
+            _HTTP_HEALTH_CHECKS_INSERT, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )

@@ -16,6 +16,7 @@ _SERVICES_CREATE: _rt.MethodSpec[_s.Any] = _rt.MethodSpec(
     id="schemanames.services.create",
     http_method="POST",
     path=("v1/services",),
+    query=("$.xgafv", "fields", "prettyPrint"),
     has_body=True,
 )
 
@@ -24,6 +25,7 @@ _SERVICES_GET: _rt.MethodSpec[_s.Service] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/", ""),
     path_params=(_rt.PathParam("name", True, "^services/[^/]+$"),),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -39,6 +41,9 @@ class ServicesResource:
         self,
         *,
         body: _s.Service,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Any:
@@ -47,17 +52,25 @@ class ServicesResource:
         HTTP: POST v1/services
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Service request message.
 
         Returns:
             The Any response, decoded from JSON.
         """
-        return self._api.call(_SERVICES_CREATE, (), (), body, timeout, retry)
+        return self._api.call(
+            _SERVICES_CREATE, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
     def get(
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Service:
@@ -67,11 +80,16 @@ class ServicesResource:
 
         Args:
             name: Resource name. Must match '^services/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Service response, decoded from JSON.
         """
-        return self._api.call(_SERVICES_GET, (name,), (), None, timeout, retry)
+        return self._api.call(
+            _SERVICES_GET, (name,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for SchemanamesAsyncClient.
@@ -89,6 +107,9 @@ class ServicesAsyncResource:
         self,
         *,
         body: _s.Service,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Any:
@@ -97,17 +118,25 @@ class ServicesAsyncResource:
         HTTP: POST v1/services
 
         Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
             body: The Service request message.
 
         Returns:
             The Any response, decoded from JSON.
         """
-        return await self._api.call(_SERVICES_CREATE, (), (), body, timeout, retry)
+        return await self._api.call(
+            _SERVICES_CREATE, (), (xgafv, fields, pretty_print), body, timeout, retry
+        )
 
     async def get(
         self,
         *,
         name: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Service:
@@ -117,8 +146,13 @@ class ServicesAsyncResource:
 
         Args:
             name: Resource name. Must match '^services/[^/]+$'.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Service response, decoded from JSON.
         """
-        return await self._api.call(_SERVICES_GET, (name,), (), None, timeout, retry)
+        return await self._api.call(
+            _SERVICES_GET, (name,), (xgafv, fields, pretty_print), None, timeout, retry
+        )

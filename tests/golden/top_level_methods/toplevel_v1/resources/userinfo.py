@@ -16,6 +16,7 @@ _USERINFO_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     id="toplevel.userinfo.get",
     http_method="GET",
     path=("oauth2/v2/userinfo",),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -30,6 +31,9 @@ class UserinfoResource:
     def get(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -37,10 +41,17 @@ class UserinfoResource:
 
         HTTP: GET oauth2/v2/userinfo
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_USERINFO_GET, (), (), None, timeout, retry)
+        return self._api.call(
+            _USERINFO_GET, (), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for ToplevelAsyncClient.
@@ -57,6 +68,9 @@ class UserinfoAsyncResource:
     async def get(
         self,
         *,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -64,7 +78,14 @@ class UserinfoAsyncResource:
 
         HTTP: GET oauth2/v2/userinfo
 
+        Args:
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
+
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_USERINFO_GET, (), (), None, timeout, retry)
+        return await self._api.call(
+            _USERINFO_GET, (), (xgafv, fields, pretty_print), None, timeout, retry
+        )

@@ -17,6 +17,7 @@ _THINGS_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="GET",
     path=("things/", ""),
     path_params=(_rt.PathParam("id", False, None),),
+    query=("$.xgafv", "fields", "prettyPrint"),
 )
 
 
@@ -32,6 +33,9 @@ class ThingsResource:
         self,
         *,
         id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -41,11 +45,16 @@ class ThingsResource:
 
         Args:
             id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return self._api.call(_THINGS_GET, (id,), (), None, timeout, retry)
+        return self._api.call(
+            _THINGS_GET, (id,), (xgafv, fields, pretty_print), None, timeout, retry
+        )
 
 
 # The asyncio twins of the classes above, for EdgeadminAsyncClient.
@@ -63,6 +72,9 @@ class ThingsAsyncResource:
         self,
         *,
         id: str,
+        xgafv: _t.Literal["1", "2"] | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
         timeout: _rt.TimeoutArg = _rt.DEFAULT,
         retry: _rt.RetryArg = _rt.DEFAULT,
     ) -> _s.Thing:
@@ -72,8 +84,13 @@ class ThingsAsyncResource:
 
         Args:
             id: Resource name.
+            xgafv, fields, pretty_print: Standard parameters (partial-response field
+                selector, quota user, pretty-printing, error format); see the package
+                README.
 
         Returns:
             The Thing response, decoded from JSON.
         """
-        return await self._api.call(_THINGS_GET, (id,), (), None, timeout, retry)
+        return await self._api.call(
+            _THINGS_GET, (id,), (xgafv, fields, pretty_print), None, timeout, retry
+        )

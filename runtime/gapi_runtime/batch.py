@@ -1,0 +1,495 @@
+"""Batch requests: many calls in one multipart/mixed POST to the API's ``batchPath``.
+
+A generated client's ``batch()`` returns a batch that offers the client's resources and
+methods; calling one queues the request (URL, headers and body are built and checked at
+once, exactly as for a direct call) and returns a :class:`BatchHandle`. ``execute()`` sends
+the queued requests, at most ``max_batch_size`` per POST (default 100, the limit most Google
+APIs document), to the batch endpoint of the client's resolved endpoint, parses the
+multipart/mixed answer and resolves every handle: ``handle.result()`` returns the decoded
+JSON the direct call would return, or raises the same typed error.
+
+The rules are those of direct calls, applied to each part:
+
+* a part answered 401 (or every part, when the batch POST itself is) is sent again once, in
+  the next batch POST, after the credentials are refreshed (once for all such parts);
+* a part whose answer (or whose batch POST) failed is retried under its retry policy (the
+  client's, or the ``retry=`` given when queuing it): the default retries idempotent methods
+  only, so a PATCH or POST part is not retried; retried parts wait as long as the longest
+  delay among them, then go out together in the next POST;
+* requests keep their queue order, and parts are matched to answers by ``Content-ID``
+  (``<id+n>`` answered by ``<response-id+n>``), by position when an answer has none.
+
+Headers common to all calls (authorization, user agent, API key, quota project) are sent
+once, on the batch POST; Google's batch endpoints apply them to every part. Each part
+carries its own ``Host`` and, with a body, ``content-type`` and ``content-length``.
+
+:class:`BatchPlan` makes every decision without I/O; :class:`Batch` (here) and
+:class:`~gapi_runtime.aio.AsyncBatch` only send.
+"""
+
+from __future__ import annotations
+
+import gzip
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
+from urllib.parse import urlsplit
+
+from gapi_runtime.client import (
+    DEFAULT,
+    RetryArg,
+    TimeoutArg,
+    choose_policy,
+    decode_response,
+    next_retry_delay,
+    prepare_request,
+    still_rejected,
+)
+from gapi_runtime.errors import ResponseDecodeError, http_error
+from gapi_runtime.retry import RetryPolicy, RetryState
+from gapi_runtime.transport import Response
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+
+    from gapi_runtime.client import ApiCore
+    from gapi_runtime.spec import MethodSpec
+
+__all__ = [
+    "DEFAULT_MAX_BATCH_SIZE",
+    "MAX_BATCH_SIZE",
+    "Batch",
+    "BatchError",
+    "BatchHandle",
+    "BatchPlan",
+    "BatchQueue",
+    "encode_batch",
+    "parse_batch",
+]
+
+ResponseT = TypeVar("ResponseT")
+
+#: Requests per batch POST unless ``max_batch_size`` says otherwise: most Google APIs document 100.
+DEFAULT_MAX_BATCH_SIZE = 100
+#: The largest ``max_batch_size`` accepted (googleapiclient's limit; Google front ends refuse more).
+MAX_BATCH_SIZE = 1000
+
+
+class BatchError(Exception):
+    """A misuse of a batch (a media method, a result asked for before ``execute()``)."""
+
+
+_PENDING = object()
+
+
+class BatchHandle(Generic[ResponseT]):
+    """The future result of one queued call; resolved by the batch's ``execute()``."""
+
+    __slots__ = (
+        "_error",
+        "_value",
+        "content_id",
+        "data",
+        "headers",
+        "policy",
+        "reauthorized",
+        "returns",
+        "spec",
+        "state",
+        "url",
+    )
+
+    def __init__(
+        self,
+        spec: MethodSpec[ResponseT],
+        url: str,
+        headers: dict[str, str],
+        data: bytes | None,
+        policy: RetryPolicy | None,
+        content_id: str,
+        returns: bool = True,
+    ) -> None:
+        self.spec = spec
+        self.returns = returns  # False: the method returns nothing (result() is None, as the direct call)
+        self.url = url
+        self.headers = headers  # the part's own headers (not those every call shares)
+        self.data = data
+        self.policy = policy
+        self.content_id = content_id
+        self.state: RetryState | None = None
+        self.reauthorized = False
+        self._value: Any = _PENDING
+        self._error: Exception | None = None
+
+    def __repr__(self) -> str:
+        status = "pending" if not self.done() else ("failed" if self._error is not None else "done")
+        return f"<BatchHandle {self.spec.id} {self.content_id} {status}>"
+
+    def done(self) -> bool:
+        """True once ``execute()`` resolved this handle (with a value or an error)."""
+        return self._value is not _PENDING or self._error is not None
+
+    def result(self) -> ResponseT:
+        """The decoded answer the direct call would return; raises the error it would raise.
+
+        Raises BatchError if the batch has not been executed yet.
+        """
+        if self._error is not None:
+            raise self._error
+        if self._value is _PENDING:
+            raise BatchError(f"{self.spec.id}: the batch has not been executed yet; call batch.execute() first")
+        return self._value  # type: ignore[no-any-return]
+
+    def exception(self) -> Exception | None:
+        """The error ``result()`` raises, or None (also None while the handle is pending)."""
+        return self._error
+
+    def _resolve(self, value: Any) -> None:
+        self._value = value
+
+    def _fail(self, error: Exception) -> None:
+        self._error = error
+
+
+class BatchQueue:
+    """What a batch's resources call instead of the client's core: ``call`` queues.
+
+    Requests are built exactly as for a direct call (so a bad argument raises at once, before
+    anything is queued) against the client's resolved base URL.
+    """
+
+    def __init__(self, base_url: str, headers: Mapping[str, str], retry: RetryPolicy | None) -> None:
+        self.base_url = base_url
+        self._headers = dict(headers)
+        self._retry = retry
+        self._prefix = str(uuid.uuid4())
+        self.handles: list[BatchHandle[Any]] = []
+
+    def call(
+        self,
+        spec: MethodSpec[ResponseT],
+        path_values: Sequence[object],
+        query_values: Sequence[object],
+        body: object = None,
+        retry: RetryArg = DEFAULT,
+        returns: bool = True,
+    ) -> BatchHandle[ResponseT]:
+        """Queue ``spec``'s request with these arguments and return its handle.
+
+        ``returns`` is False for methods that return nothing: their handle's result is None.
+        """
+        url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
+        own = {name: value for name, value in headers.items() if self._headers.get(name) != value}
+        handle = BatchHandle(
+            spec, url, own, data, choose_policy(retry, self._retry), f"{self._prefix}+{len(self.handles) + 1}", returns
+        )
+        self.handles.append(handle)
+        return handle
+
+    def refuse_media(self, spec: MethodSpec[Any]) -> NoReturn:
+        """Refuse a media call: a batch part cannot carry an upload or a media answer."""
+        raise BatchError(
+            f"{spec.id}: media uploads and downloads cannot be sent in a batch request; call the method directly"
+        )
+
+
+# --- the wire format -------------------------------------------------------------------
+
+
+def encode_batch(handles: Sequence[BatchHandle[Any]], boundary: str) -> bytes:
+    """The multipart/mixed body of one batch POST: one ``application/http`` part per handle."""
+    out: list[bytes] = []
+    for handle in handles:
+        parts = urlsplit(handle.url)
+        target = parts.path + ("?" + parts.query if parts.query else "")
+        lines = [
+            f"--{boundary}",
+            "Content-Type: application/http",
+            "Content-Transfer-Encoding: binary",
+            f"Content-ID: <{handle.content_id}>",
+            "",
+            f"{handle.spec.http_method} {target} HTTP/1.1",
+            f"Host: {parts.netloc}",
+        ]
+        lines += [f"{name}: {value}" for name, value in handle.headers.items()]
+        if handle.data is not None:
+            lines.append(f"content-length: {len(handle.data)}")
+        out.append(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"))
+        if handle.data is not None:
+            out.append(handle.data)
+        out.append(b"\r\n")
+    out.append(f"--{boundary}--\r\n".encode())
+    return b"".join(out)
+
+
+def _split_head(data: bytes) -> tuple[bytes, bytes]:
+    """(header block, rest) split at the first empty line (CRLF or LF line ends)."""
+    crlf = data.find(b"\r\n\r\n")
+    lf = data.find(b"\n\n")
+    if crlf >= 0 and (lf < 0 or crlf < lf):
+        return data[:crlf], data[crlf + 4 :]
+    if lf >= 0:
+        return data[:lf], data[lf + 2 :]
+    return data, b""
+
+
+def _headers(block: bytes) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in block.decode("latin-1").splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    return headers
+
+
+def boundary_of(content_type: str) -> str | None:
+    """The ``boundary`` parameter of a multipart/mixed content type, else None."""
+    kind, _, params = content_type.partition(";")
+    if kind.strip().lower() != "multipart/mixed":
+        return None
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "boundary" and value:
+            return value.strip().strip('"') or None
+    return None
+
+
+def parse_batch(content_type: str, data: bytes) -> list[tuple[str, Response]]:
+    """The (Content-ID, HTTP response) of each part of a multipart/mixed batch answer.
+
+    The Content-ID is ``""`` when a part has none; raises ValueError when the answer is not a
+    multipart/mixed body of ``application/http`` parts.
+    """
+    boundary = boundary_of(content_type)
+    if boundary is None:
+        raise ValueError(f"the batch answer is {content_type or 'untyped'!r}, not multipart/mixed with a boundary")
+    delimiter = b"--" + boundary.encode("latin-1")
+    sections = data.split(delimiter)
+    if len(sections) < 2:
+        raise ValueError("the batch answer has no parts")
+    answers: list[tuple[str, Response]] = []
+    for section in sections[1:]:
+        if section.startswith(b"--"):
+            break  # the close delimiter
+        section = section[2:] if section.startswith(b"\r\n") else section.removeprefix(b"\n")
+        section = section[:-2] if section.endswith(b"\r\n") else section.removesuffix(b"\n")
+        head, payload = _split_head(section)
+        part_headers = _headers(head)
+        content_id = part_headers.get("content-id", "").strip().strip("<>")
+        status_line, _, rest = payload.partition(b"\n")
+        fields = status_line.decode("latin-1").split()
+        if len(fields) < 2 or not fields[0].startswith("HTTP/") or not fields[1].isdigit():
+            raise ValueError(f"a batch part does not hold an HTTP response: {status_line[:60]!r}")
+        inner_head, body = _split_head(rest)
+        inner = _headers(inner_head)
+        if inner.get("content-encoding", "").lower() == "gzip":
+            body = gzip.decompress(body)
+            del inner["content-encoding"]
+        answers.append((content_id, Response(int(fields[1]), inner, body)))
+    return answers
+
+
+def _content_type(response: Response) -> str:
+    for name, value in response.headers.items():
+        if name.lower() == "content-type":
+            return value
+    return ""
+
+
+# --- the decisions ---------------------------------------------------------------------
+
+
+class BatchPlan:
+    """Every decision of one ``execute()``, without I/O: what goes into each POST, what an
+    answer means for each handle, what is sent again and after how long."""
+
+    def __init__(self, handles: Sequence[BatchHandle[Any]], batch_url: str, max_batch_size: int) -> None:
+        self.batch_url = batch_url
+        self.max_batch_size = max_batch_size
+        self.pending: list[BatchHandle[Any]] = list(handles)
+        self.started = time.monotonic()
+        self._next: list[BatchHandle[Any]] = []
+        self._delay = 0.0
+        self.rejected: str | None = None  # an authorization header a part was refused with
+
+    def chunks(self) -> list[list[BatchHandle[Any]]]:
+        """This round's requests, in queue order, at most ``max_batch_size`` per POST."""
+        size = self.max_batch_size
+        return [self.pending[start : start + size] for start in range(0, len(self.pending), size)]
+
+    @staticmethod
+    def request(chunk: Sequence[BatchHandle[Any]], base_headers: Mapping[str, str]) -> tuple[dict[str, str], bytes]:
+        """Headers (without authorization) and body of the POST that carries ``chunk``."""
+        boundary = "batch_" + uuid.uuid4().hex
+        headers = {name: value for name, value in base_headers.items() if name != "accept"}
+        headers["content-type"] = f'multipart/mixed; boundary="{boundary}"'
+        return headers, encode_batch(chunk, boundary)
+
+    def record(self, chunk: Sequence[BatchHandle[Any]], response: Response, sent: Mapping[str, str]) -> None:
+        """Resolve ``chunk``'s handles from the answer to its POST (``sent``: the headers sent)."""
+        authorization = sent.get("authorization")
+        if response.status == 401 and authorization is not None:
+            for handle in chunk:
+                self._answer(handle, response, authorization)
+            return
+        if response.status >= 300:
+            error = http_error(response.status, response.data, "batch", self.batch_url, response)
+            for handle in chunk:
+                self.failed(handle, error)
+            return
+        try:
+            answers = parse_batch(_content_type(response), response.data)
+        except (ValueError, OSError, EOFError) as exc:
+            problem = ResponseDecodeError(
+                f"POST {self.batch_url} answered {response.status} with a body that is not a batch answer: {exc}",
+                url=self.batch_url,
+                method_id="batch",
+                response_started=True,
+            )
+            for handle in chunk:
+                self.failed(handle, problem)
+            return
+        by_id = {content_id: answer for content_id, answer in answers if content_id}
+        for index, handle in enumerate(chunk):
+            answer = by_id.get("response-" + handle.content_id) or by_id.get(handle.content_id)
+            if answer is None and not by_id and index < len(answers):
+                answer = answers[index][1]  # an answer without Content-IDs: by position
+            if answer is None:
+                self.failed(
+                    handle,
+                    ResponseDecodeError(
+                        f"{handle.spec.id}: the batch answer has no part for Content-ID <{handle.content_id}>",
+                        url=handle.url,
+                        method_id=handle.spec.id,
+                        response_started=True,
+                    ),
+                )
+            else:
+                self._answer(handle, answer, authorization)
+
+    def _answer(self, handle: BatchHandle[Any], response: Response, authorization: str | None) -> None:
+        if response.status == 401 and authorization is not None and not handle.reauthorized:
+            handle.reauthorized = True  # refresh the credentials, then send it once more
+            self.rejected = authorization
+            self._next.append(handle)
+            return
+        if response.status >= 300:
+            self.failed(handle, http_error(response.status, response.data, handle.spec.id, handle.url, response))
+            return
+        try:
+            value = decode_response(handle.spec, handle.url, response)
+            handle._resolve(value if handle.returns else None)
+        except Exception as exc:
+            self.failed(handle, exc)
+
+    def failed(self, handle: BatchHandle[Any], error: Exception) -> None:
+        """``handle``'s attempt failed with ``error``: retry it (next round) or fail it."""
+        if handle.policy is None:
+            handle._fail(error)
+            return
+        if handle.state is None:
+            handle.state = RetryState(handle.policy, handle.spec.http_method, self.started)
+        delay = next_retry_delay(handle.state, handle.spec.id, error)
+        if delay is None:
+            handle._fail(error)
+            return
+        self._delay = max(self._delay, delay)
+        self._next.append(handle)
+
+    def next_round(self) -> float:
+        """Start the next round (the handles to send again); returns the seconds to wait first."""
+        order = {id(handle): index for index, handle in enumerate(self.pending)}
+        self.pending = sorted(self._next, key=lambda handle: order.get(id(handle), 0))
+        self._next = []
+        delay, self._delay = self._delay, 0.0
+        return delay
+
+
+class Batch:
+    """Base class of generated batches (``client.batch()``); not thread-safe.
+
+    ``execute()`` sends what was queued since the last ``execute()``; a ``with`` block
+    executes the batch when it ends without an exception.
+    """
+
+    def __init__(self, api: ApiCore, batch_url: str, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE) -> None:
+        check_size(max_batch_size)
+        self._core = api
+        self._batch_url = batch_url
+        self.max_batch_size = max_batch_size
+        self._api = BatchQueue(api.base_url, api._headers, api._retry)
+        self._sent = 0
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={self._batch_url!r}, queued={len(self)})"
+
+    def __len__(self) -> int:
+        """The number of requests queued and not yet sent."""
+        return len(self._api.handles) - self._sent
+
+    def __enter__(self: _BatchT) -> _BatchT:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is None:
+            self.execute()
+
+    def _take(self) -> list[BatchHandle[Any]]:
+        handles = self._api.handles[self._sent :]
+        self._sent = len(self._api.handles)
+        return handles
+
+    def execute(self, timeout: TimeoutArg = DEFAULT) -> tuple[BatchHandle[Any], ...]:
+        """Send the queued requests and resolve their handles; returns them in queue order.
+
+        ``timeout`` bounds each batch POST (default: the client's timeout). Errors of single
+        requests do not raise here: each handle's ``result()`` raises its own.
+        """
+        handles = self._take()
+        core = self._core
+        limit = core._timeout if timeout is DEFAULT else timeout
+        plan = BatchPlan(handles, self._batch_url, self.max_batch_size)
+        while plan.pending:
+            for chunk in plan.chunks():
+                headers, body = plan.request(chunk, core._headers)
+                try:
+                    credentials = core._credentials
+                    if credentials is not None:
+                        if not credentials.valid:
+                            with core._refresh_lock:
+                                if not credentials.valid:
+                                    credentials.refresh(core._auth_request)
+                        credentials.apply(headers)
+                    response = core.transport.request("POST", self._batch_url, headers, body, limit)
+                except Exception as exc:
+                    for handle in chunk:
+                        plan.failed(handle, exc)
+                    continue
+                plan.record(chunk, response, headers)
+            self._reauthorize(plan)
+            delay = plan.next_round()
+            if delay and plan.pending:
+                time.sleep(delay)
+        return tuple(handles)
+
+    def _reauthorize(self, plan: BatchPlan) -> None:
+        rejected, plan.rejected = plan.rejected, None
+        credentials: Credentials | None = self._core._credentials
+        if rejected is None or credentials is None:
+            return
+        try:
+            with self._core._refresh_lock:
+                if still_rejected(credentials, rejected):
+                    credentials.refresh(self._core._auth_request)
+        except Exception:  # the parts are sent again and fail with their 401
+            pass
+
+
+_BatchT = TypeVar("_BatchT", bound=Batch)
+
+
+def check_size(max_batch_size: int) -> None:
+    """ValueError unless 1 <= ``max_batch_size`` <= :data:`MAX_BATCH_SIZE`."""
+    if not isinstance(max_batch_size, int) or not 1 <= max_batch_size <= MAX_BATCH_SIZE:
+        raise ValueError(f"max_batch_size must be an integer from 1 to {MAX_BATCH_SIZE}, got {max_batch_size!r}")
