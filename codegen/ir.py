@@ -110,6 +110,7 @@ class Param:
     required: bool
     doc: str
     standard: bool = False  # one of STANDARD_PARAMETERS, from the document's top-level parameters
+    enum: tuple[str, ...] = ()  # the values the document allows (string enums), checked at run time
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,17 @@ class MethodIR:
     def query_literal(self) -> str:
         """The query parameters' wire names as a tuple literal."""
         return tuple_expr(param.wire for param in self.query_params)
+
+    @property
+    def enums_expr(self) -> str:
+        """``_rt.EnumParam(...)`` for each parameter with an enum, as a tuple expression ("" if none)."""
+        checks = [
+            f"_rt.EnumParam({param.name!r}, {repr(param.name) if param.location == 'path' else param.wire}, "
+            f"{tuple_expr(repr(value) for value in param.enum)}{', True' if param.location == 'path' else ''})"
+            for param in self.params
+            if param.enum
+        ]
+        return tuple_expr(checks) if checks else ""
 
     @property
     def path_args(self) -> str:
@@ -830,6 +842,7 @@ class _Lowering:
                     type_expr=f"_t.Sequence[{base_type}]" if schema.repeated else base_type,
                     required=schema.required or location == "path",
                     doc=self.param_doc(schema),
+                    enum=tuple(schema.enum) if schema.enum and schema.type == "string" else (),
                 )
             )
         own_wires = set(by_wire)

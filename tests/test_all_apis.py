@@ -94,6 +94,38 @@ def _media_call_count(name: str, version: str) -> int:
     )
 
 
+def test_get_type_hints_on_a_sample_of_big_apis(slice_dir: Path) -> None:
+    """typing.get_type_hints() on every public class and method of the mypy sample (chunked schemas,
+    split resource modules), in a child process so that the big packages do not stay loaded."""
+    script = textwrap.dedent(
+        """
+        import importlib, json, sys
+        from tests.type_hints import check_package
+        report = {}
+        for name in sys.argv[1:]:
+            importlib.import_module(name)
+            report[name] = check_package(name)
+        print(json.dumps(report))
+        """
+    )
+    packages = [f"{name}_{version}" for name, version in MYPY_SAMPLE if name != "looker"]
+    path = os.pathsep.join([*(str(slice_dir / package) for package in packages), str(ROOT)])
+    result = subprocess.run(
+        [sys.executable, "-c", script, *packages],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": path},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    import json
+
+    report = json.loads(result.stdout)
+    assert {name: failures[:5] for name, (_, failures) in report.items() if failures} == {}
+    assert all(checked > 100 for checked, _ in report.values()), report
+
+
 def test_big_api_import_is_light(slice_dir: Path) -> None:
     """Importing compute v1 and constructing its client loads no resource or schema module;
     reaching one resource loads that resource's module only."""

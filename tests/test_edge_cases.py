@@ -340,8 +340,9 @@ def test_repeated_enum_query_parameters(api: Api) -> None:
 def test_non_object_top_level_schemas(api: Api) -> None:
     schemas = api.schemas
     assert schemas is not None
-    assert schemas.JsonValue == "_t.Any"  # a type alias (string form, resolved by type checkers)
-    hints = typing.get_type_hints(schemas.Wrapper, vars(schemas))
+    # A type alias: a string for type checkers, bound to its module at run time (get_type_hints resolves it).
+    assert schemas.JsonValue == typing.ForwardRef("_t.Any", module=schemas.__name__)
+    hints = typing.get_type_hints(schemas.Wrapper)
     assert hints["value"] is typing.Any and hints["name"] is str
     assert hints["level"] == typing.Literal["LOW", "HIGH"]
     assert shape(hints["detections"]) == (list, (list, schemas.DetectionsItemItem))

@@ -7,6 +7,7 @@ loads it).
 
 from typing import TYPE_CHECKING, Any
 
+from gapi_runtime._hints import lazy_module
 from gapi_runtime._version import __version__
 from gapi_runtime.batch import Batch, BatchError, BatchHandle, BatchQueue
 from gapi_runtime.client import DEFAULT, ApiCore, BaseClient, Default, RetryArg, TimeoutArg
@@ -30,7 +31,7 @@ from gapi_runtime.operations import (
 )
 from gapi_runtime.pooled_transport import PooledTransport
 from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy
-from gapi_runtime.spec import MethodSpec, PathParam
+from gapi_runtime.spec import EnumParam, MethodSpec, PathParam
 from gapi_runtime.wire import Response, Transport
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ __all__ = [
     "BatchQueue",
     "ConnectError",
     "Default",
+    "EnumParam",
     "MethodSpec",
     "Operation",
     "OperationTimeout",
@@ -78,5 +80,6 @@ __all__ = [
     "TransportError",
     "Urllib3Transport",
     "__version__",
+    "lazy_module",
     "operation_handle",
 ]

@@ -27,9 +27,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Optional, Protocol, TypeVar, runtime_checkable
 
-from gapi_runtime import encoding, paging
+from gapi_runtime import encoding, mtls, paging
+from gapi_runtime._hints import Credentials
 from gapi_runtime.batch import DEFAULT_MAX_BATCH_SIZE, BatchHandle, BatchPlan, BatchQueue, check_size
 from gapi_runtime.client import (
     DEFAULT,
@@ -55,15 +56,12 @@ from gapi_runtime.operations import (
     is_done,
     outcome,
 )
-from gapi_runtime.options import resolve_common
+from gapi_runtime.options import check_proxy_option, install_certificate, resolve_common
 from gapi_runtime.redirects import MAX_REDIRECTS, RedirectPlan, follows
 from gapi_runtime.retry import DEFAULT_RETRY, RetryState
+from gapi_runtime.spec import MethodSpec
+from gapi_runtime.spec import check_enums as check_enum_values
 from gapi_runtime.wire import Response
-
-if TYPE_CHECKING:
-    from google.auth.credentials import Credentials
-
-    from gapi_runtime.spec import MethodSpec
 
 __all__ = [
     "AsyncApiCore",
@@ -180,9 +178,12 @@ class AsyncApiCore:
         headers: Mapping[str, str],
         timeout: float | None,
         retry: RetryArg = DEFAULT,
+        universe_domain: str = mtls.DEFAULT_UNIVERSE,
+        check_enums: bool = True,
     ) -> None:
         self.base_url = base_url
         self.transport = transport
+        self.universe_domain = universe_domain
         self._credentials = credentials
         self._headers = dict(headers)
         self._timeout = timeout
@@ -190,6 +191,8 @@ class AsyncApiCore:
         self._refresh_lock = asyncio.Lock()
         #: What waits between retries and operation polls use (the transport's ``clock``, if any).
         self.clock = clock_of(transport)
+        self._check_enums = check_enums
+        self._universe_checked = credentials is None
 
     async def call(
         self,
@@ -204,6 +207,7 @@ class AsyncApiCore:
 
         The arguments mean what they mean for :meth:`gapi_runtime.ApiCore.call`.
         """
+        await self.check_call(spec, path_values, query_values)
         url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
         if timeout is DEFAULT:
             timeout = self._timeout
@@ -230,6 +234,17 @@ class AsyncApiCore:
                 error = exc
             else:
                 return decode_response(spec, url, response)  # type: ignore[no-any-return]
+
+    async def check_call(
+        self, spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]
+    ) -> None:
+        """:meth:`gapi_runtime.ApiCore.check_call`: enum values, and once the credentials' universe."""
+        if spec.enums and self._check_enums:
+            check_enum_values(spec, path_values, query_values)
+        if not self._universe_checked:
+            # Reading a credential's universe may block (the metadata server): not on the loop.
+            await asyncio.to_thread(mtls.check_universe, self.universe_domain, self._credentials)
+            self._universe_checked = True
 
     async def _send(
         self,
@@ -344,13 +359,15 @@ class AsyncBaseClient(ClientDescription):
     def __init__(
         self,
         *,
-        credentials: Credentials | None = None,
+        credentials: Optional[Credentials] = None,  # noqa: UP045 - a ForwardRef at run time (no | in 3.10)
         endpoint: str | None = None,
         client_options: Mapping[str, Any] | Any | None = None,
         transport: AsyncTransport | None = None,
         timeout: float | None = 60.0,
         retry: RetryArg = DEFAULT,
         allow_insecure_http: bool = False,
+        proxy: str | None = None,
+        check_enums: bool = True,
     ) -> None:
         """Create a client.
 
@@ -361,7 +378,7 @@ class AsyncBaseClient(ClientDescription):
         ``pip install 'gapi-runtime[async]'``. ``timeout`` bounds each attempt of a call.
         """
         user_agent, api_client = identity(self._PACKAGE, self._REVISION)
-        base_url, resolved, headers = resolve_common(
+        common = resolve_common(
             root_url=self._ROOT_URL,
             service_path=self._SERVICE_PATH,
             scopes=self._SCOPES,
@@ -372,11 +389,24 @@ class AsyncBaseClient(ClientDescription):
             client_options=client_options,
             timeout=timeout,
             allow_insecure_http=allow_insecure_http,
+            mtls_root_url=self.MTLS_ROOT_URL,
+            api_id=self._API_ID,
         )
+        check_proxy_option(proxy, transport)
         if transport is None:
-            transport = _default_transport(type(self).__name__)
+            transport = _default_transport(type(self).__name__, proxy, common.client_certificate)
+        install_certificate(transport, common.client_certificate)
         wrapped = AsyncRedirectingTransport(transport, allow_insecure_http=allow_insecure_http)
-        self._api = AsyncApiCore(base_url, resolved, wrapped, headers, timeout, retry)
+        self._api = AsyncApiCore(
+            common.base_url,
+            common.credentials,
+            wrapped,
+            common.headers,
+            timeout,
+            retry,
+            universe_domain=common.universe_domain,
+            check_enums=check_enums,
+        )
 
     async def close(self) -> None:
         """Release the transport's pooled connections."""
@@ -461,8 +491,16 @@ class AsyncBatch:
 _AsyncBatchT = TypeVar("_AsyncBatchT", bound=AsyncBatch)
 
 
-def _default_transport(client_class: str) -> AsyncTransport:
-    """Kept-alive HTTP/1.1 on asyncio streams: no library beyond the runtime's own."""
+def _default_transport(client_class: str, proxy: str | None = None, certificate: object = None) -> AsyncTransport:
+    """Kept-alive HTTP/1.1 on asyncio streams: no library beyond the runtime's own.
+
+    A proxy (``proxy=`` or the environment) or a client certificate needs the aiohttp transport,
+    which handles both (the pooled one handles neither).
+    """
+    from gapi_runtime.proxies import ProxySettings
+
+    if ProxySettings(proxy).active or certificate is not None:
+        return _aiohttp_transport(client_class, proxy=proxy)
     from gapi_runtime.asyncio_transport import AsyncPooledTransport
 
     return AsyncPooledTransport()

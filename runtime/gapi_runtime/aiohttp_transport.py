@@ -14,8 +14,11 @@ It behaves as the sync :class:`~gapi_runtime.transport.Urllib3Transport` does:
 * the URL goes on the wire exactly as the runtime encoded it (no re-quoting by yarl);
 * failures become :class:`~gapi_runtime.errors.TransportError` subclasses whose messages
   name the method and URL without its query string;
-* TLS is verified (the default context, or ``ssl_context``); cookies are not kept; proxy
-  environment variables are ignored, as with urllib3.
+* TLS is verified (the default context, or ``ssl_context``); cookies are not kept;
+* proxies follow the same rule (:mod:`gapi_runtime.proxies`): ``proxy=``, else
+  ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` read when the transport is created
+  (aiohttp's own ``trust_env`` is off, so both transports decide alike);
+* ``use_client_certificate`` loads a client certificate for mutual TLS.
 """
 
 from __future__ import annotations
@@ -24,13 +27,18 @@ import asyncio
 import os
 import ssl
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import http_exceptions
 from yarl import URL
 
 from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
+from gapi_runtime.proxies import Proxy, ProxySettings
 from gapi_runtime.wire import Response
+
+if TYPE_CHECKING:
+    from gapi_runtime.mtls import ClientCertificate
 
 __all__ = ["AiohttpTransport"]
 
@@ -42,23 +50,42 @@ class AiohttpTransport:
         pool_size: Most connections open at once (per transport, all hosts); further
             requests wait for a free connection (within their timeout).
         ssl_context: A custom TLS context (e.g. extra CA certificates).
+        proxy: A proxy URL for every request; https requests are tunnelled with CONNECT.
+        trust_env: Without ``proxy``, read the proxy environment variables (when created).
 
     The session is created by the first request, in the running event loop; using the
     transport from another loop afterwards raises RuntimeError. :meth:`close` releases the
     connections; a later request opens a new session.
     """
 
-    def __init__(self, *, pool_size: int = 100, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        pool_size: int = 100,
+        ssl_context: ssl.SSLContext | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+    ) -> None:
         if pool_size < 1:
             raise ValueError(f"pool_size must be at least 1, got {pool_size!r}")
         self._pool_size = pool_size
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
+        self._proxies = ProxySettings(proxy, trust_env)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
 
     def __repr__(self) -> str:
-        return f"AiohttpTransport(pool_size={self._pool_size})"
+        return f"AiohttpTransport(pool_size={self._pool_size}, proxies={self._proxies!r})"
+
+    def use_client_certificate(self, certificate: ClientCertificate) -> None:
+        """Present ``certificate`` in every TLS handshake (mutual TLS); call before the first request.
+
+        Loads it into the TLS context (a default one is created when none was given).
+        """
+        if not isinstance(self._ssl, ssl.SSLContext):
+            self._ssl = ssl.create_default_context()
+        certificate.load_into(self._ssl)
 
     def _open(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -102,6 +129,7 @@ class AiohttpTransport:
         if session is None or session.closed or self._loop is not asyncio.get_running_loop():
             session = self._open()
         started = False
+        proxy = self._proxies.for_url(url) if self._proxies.active else None
         try:
             response = await session.request(
                 method,
@@ -110,6 +138,8 @@ class AiohttpTransport:
                 data=body,
                 timeout=self._timeout(timeout),
                 allow_redirects=False,
+                proxy=proxy.url if proxy is not None else None,
+                proxy_headers=proxy.headers if proxy is not None and proxy.headers else None,
             )
             started = True
             try:
@@ -117,7 +147,7 @@ class AiohttpTransport:
             finally:
                 response.release()
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, http_exceptions.HttpProcessingError) as exc:
-            raise _translate(exc, method, url, started, timeout) from exc
+            raise _translate(exc, method, url, started, timeout, proxy) from exc
         return Response(response.status, response.headers, data)
 
     async def close(self) -> None:
@@ -126,12 +156,29 @@ class AiohttpTransport:
             await session.close()
 
 
-def _translate(exc: BaseException, method: str, url: str, started: bool, timeout: float | None) -> TransportError:
+def _translate(
+    exc: BaseException, method: str, url: str, started: bool, timeout: float | None, proxy: Proxy | None = None
+) -> TransportError:
     """Map an aiohttp or socket failure to this runtime's documented exception types."""
     target = f"{method} {url.split('?', 1)[0]}"
     detail = _detail(exc)
     if "?" in url:
         detail = detail.replace(url.split("?", 1)[1], "…")
+    if proxy is not None:
+        if proxy.password:
+            detail = detail.replace(proxy.password, "***")
+        if isinstance(exc, aiohttp.ClientProxyConnectionError):
+            return ConnectError(
+                f"{target}: cannot connect through proxy {proxy.shown} ({_os_reason(exc.os_error)})",
+                url=url,
+                response_started=False,
+            )
+        if isinstance(exc, aiohttp.ClientHttpProxyError):
+            return ConnectError(
+                f"{target}: cannot connect through proxy {proxy.shown} ({exc.status} {exc.message})",
+                url=url,
+                response_started=False,
+            )
     if isinstance(exc, asyncio.TimeoutError):
         bound = f"after {timeout:g} s" if timeout is not None else "while connecting"
         return RequestTimeout(f"{target}: timed out {bound}", url=url, response_started=started)

@@ -15,21 +15,18 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, Union
+from typing import Any, ClassVar, Optional, Protocol, TypeVar, Union
 
-from gapi_runtime import encoding, paging
+from gapi_runtime import encoding, mtls, paging
+from gapi_runtime._hints import Credentials, Retry
 from gapi_runtime._version import __version__
 from gapi_runtime.clock import clock_of
 from gapi_runtime.errors import ResponseDecodeError, TransportError, http_error
 from gapi_runtime.options import ClientSettings, resolve_settings
 from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy, RetryState, as_policy, describe
+from gapi_runtime.spec import MethodSpec
+from gapi_runtime.spec import check_enums as check_enum_values
 from gapi_runtime.wire import Response, Transport
-
-if TYPE_CHECKING:
-    from google.api_core.retry import Retry
-    from google.auth.credentials import Credentials
-
-    from gapi_runtime.spec import MethodSpec
 
 __all__ = ["DEFAULT", "ApiCore", "BaseClient", "Default", "RetryArg", "TimeoutArg"]
 
@@ -47,7 +44,9 @@ class Default(enum.Enum):
 
 DEFAULT = Default.DEFAULT
 TimeoutArg = float | None | Default
-RetryArg = Union["Retry", RetryPolicy, None, Default]
+# ``Retry`` resolves lazily at run time (see gapi_runtime._hints): get_type_hints() works on
+# every generated method without importing google-api-core's retry module first.
+RetryArg = Union[Retry, RetryPolicy, None, Default]  # noqa: UP007 - Retry is a ForwardRef at run time
 
 _LOGGER = logging.getLogger("gapi_runtime")
 
@@ -192,10 +191,11 @@ class ApiCore:
     Thread-safe: one instance may be shared by any number of threads.
     """
 
-    def __init__(self, settings: ClientSettings, retry: RetryArg = DEFAULT) -> None:
+    def __init__(self, settings: ClientSettings, retry: RetryArg = DEFAULT, check_enums: bool = True) -> None:
         self.settings = settings
         self.base_url = settings.base_url
         self.transport = settings.transport
+        self.universe_domain = settings.universe_domain
         self._credentials = settings.credentials
         self._auth_request = _AuthRequest(settings.transport)
         self._refresh_lock = threading.Lock()
@@ -204,6 +204,10 @@ class ApiCore:
         self._retry = choose_policy(retry, DEFAULT_RETRY)
         #: What waits between retries and operation polls use (the transport's ``clock``, if any).
         self.clock = clock_of(settings.transport)
+        self._check_enums = check_enums
+        # The credentials' universe is compared with the client's before the first request
+        # (reading it may need I/O, e.g. from the metadata server, so not in the constructor).
+        self._universe_checked = settings.credentials is None
 
     def call(
         self,
@@ -221,6 +225,7 @@ class ApiCore:
         ``google.api_core.retry.Retry``, None (no retries) or DEFAULT (the client's policy).
         When retries are exhausted the last error is raised.
         """
+        self.check_call(spec, path_values, query_values)
         url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
         if timeout is DEFAULT:
             timeout = self._timeout
@@ -237,6 +242,16 @@ class ApiCore:
         # Outside the except block, so that a final error does not chain to the first one.
         response = self._retry_send(spec, url, headers, data, timeout, policy, started, error)
         return decode_response(spec, url, response)  # type: ignore[no-any-return]
+
+    def check_call(self, spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]) -> None:
+        """What every request of a call checks before I/O (JSON calls and media alike): enum values
+        (unless ``check_enums=False``) and, once per client, the credentials' universe domain
+        (UniverseMismatchError, a ValueError)."""
+        if spec.enums and self._check_enums:
+            check_enum_values(spec, path_values, query_values)
+        if not self._universe_checked:
+            mtls.check_universe(self.universe_domain, self._credentials)
+            self._universe_checked = True
 
     def _retry_send(
         self,
@@ -358,6 +373,7 @@ _ClientT = TypeVar("_ClientT", bound="BaseClient")
 
 class _ApiCoreLike(Protocol):
     base_url: str
+    universe_domain: str
 
 
 class ClientDescription:
@@ -373,6 +389,8 @@ class ClientDescription:
     _SERVICE_PATH: ClassVar[str] = ""
     _SCOPES: ClassVar[tuple[str, ...]] = ()
     _BATCH_PATH: ClassVar[str] = ""
+    #: The mutual-TLS variant of ``rootUrl`` ("" when the document names none).
+    MTLS_ROOT_URL: ClassVar[str] = ""
     _api: _ApiCoreLike
 
     def _batch_url(self) -> str:
@@ -383,6 +401,11 @@ class ClientDescription:
     def base_url(self) -> str:
         """The URL every method path is appended to (endpoint + service path)."""
         return self._api.base_url
+
+    @property
+    def universe_domain(self) -> str:
+        """The universe domain requests go to (``googleapis.com`` unless configured)."""
+        return self._api.universe_domain
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
@@ -396,13 +419,15 @@ class BaseClient(ClientDescription):
     def __init__(
         self,
         *,
-        credentials: Credentials | None = None,
+        credentials: Optional[Credentials] = None,  # noqa: UP045 - a ForwardRef at run time (no | in 3.10)
         endpoint: str | None = None,
         client_options: Mapping[str, Any] | Any | None = None,
         transport: Transport | None = None,
         timeout: float | None = 60.0,
         retry: RetryArg = DEFAULT,
         allow_insecure_http: bool = False,
+        proxy: str | None = None,
+        check_enums: bool = True,
     ) -> None:
         """Create a client.
 
@@ -411,10 +436,14 @@ class BaseClient(ClientDescription):
                 API's scopes (or ``client_options`` scopes / ``credentials_file``).
             endpoint: Replaces the document's ``rootUrl`` (the service path is still
                 appended), e.g. a regional endpoint. Plain ``http://`` only for loopback
-                hosts unless ``allow_insecure_http``.
+                hosts unless ``allow_insecure_http``. Default: the ``rootUrl`` in the
+                universe domain, or the ``mtlsRootUrl`` (see :mod:`gapi_runtime.mtls`).
             client_options: google-api-core ``ClientOptions`` or a dict with
-                ``api_endpoint``, ``quota_project_id``, ``scopes``, ``credentials_file``.
-            transport: Sends the HTTP requests; default :class:`Urllib3Transport`.
+                ``api_endpoint``, ``quota_project_id``, ``scopes``, ``credentials_file``,
+                ``api_key``, ``universe_domain``, ``client_cert_source``,
+                ``client_encrypted_cert_source``. Any other option that is set raises ValueError.
+            transport: Sends the HTTP requests; default :class:`Urllib3Transport` (which
+                honours ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``).
             timeout: Default per-call timeout in seconds (None: wait forever). It bounds each
                 attempt: a stalled or trickling server fails the call with
                 :class:`~gapi_runtime.errors.RequestTimeout` after about this long.
@@ -424,6 +453,10 @@ class BaseClient(ClientDescription):
                 ``google.api_core.retry.Retry`` or :class:`~gapi_runtime.retry.RetryPolicy`
                 replaces it; None turns retries off. Calls may override it with ``retry=``.
             allow_insecure_http: Permit ``http://`` endpoints on non-loopback hosts.
+            proxy: A proxy URL (``http://[user:password@]host:port``) for every request of
+                the default transport, instead of the proxy environment variables.
+            check_enums: Check parameters that list their values in the document before any
+                I/O (ValueError otherwise); False sends values newer than the document.
         """
         user_agent, api_client = identity(self._PACKAGE, self._REVISION)
         settings = resolve_settings(
@@ -438,8 +471,11 @@ class BaseClient(ClientDescription):
             transport=transport,
             timeout=timeout,
             allow_insecure_http=allow_insecure_http,
+            mtls_root_url=self.MTLS_ROOT_URL,
+            api_id=self._API_ID,
+            proxy=proxy,
         )
-        self._api = ApiCore(settings, retry)
+        self._api = ApiCore(settings, retry, check_enums)
 
     def close(self) -> None:
         """Release the transport's pooled connections."""

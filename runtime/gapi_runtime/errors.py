@@ -144,15 +144,71 @@ RPC_STATUS_NAMES: Mapping[str, str] = {
 }
 
 
+#: The ``@type`` of a ``google.rpc.ErrorInfo`` detail in a JSON error body.
+ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
+#: The ``@type`` of a ``google.rpc.RetryInfo`` detail in a JSON error body.
+RETRY_INFO_TYPE = "type.googleapis.com/google.rpc.RetryInfo"
+
+
+def error_info(details: Any, errors: Any = ()) -> dict[str, Any] | None:
+    """What ``exc.reason`` / ``exc.domain`` / ``exc.metadata`` of google-api-core read.
+
+    The first ``google.rpc.ErrorInfo`` of ``details`` (as google-api-core's
+    ``format_http_response_error`` takes it); otherwise ``reason`` and ``domain`` of the first
+    legacy ``error.errors[]`` entry that has a reason (older APIs), with ``metadata`` None.
+    """
+    for detail in details if isinstance(details, list) else ():
+        if isinstance(detail, dict) and detail.get("@type") == ERROR_INFO_TYPE:
+            return detail
+    for entry in errors if isinstance(errors, list) else ():
+        if isinstance(entry, dict) and isinstance(entry.get("reason"), str):
+            domain = entry.get("domain")
+            return {"reason": entry["reason"], "domain": domain if isinstance(domain, str) else None}
+    return None
+
+
+def retry_delay(details: Any) -> float | None:
+    """Seconds from the first ``google.rpc.RetryInfo`` detail's ``retryDelay`` (``"1.5s"``), if any."""
+    for detail in details if isinstance(details, list) else ():
+        if isinstance(detail, dict) and detail.get("@type") == RETRY_INFO_TYPE:
+            value = detail.get("retryDelay")
+            if isinstance(value, dict):  # the proto3 JSON form is a string; tolerate {seconds, nanos}
+                try:
+                    return max(0.0, float(value.get("seconds", 0)) + float(value.get("nanos", 0)) / 1e9)
+                except (TypeError, ValueError):
+                    return None
+            if isinstance(value, str) and value.endswith("s"):
+                try:
+                    seconds = float(value[:-1])
+                except ValueError:
+                    return None
+                return seconds if seconds >= 0 and seconds == seconds and seconds != float("inf") else None
+    return None
+
+
+def _with_reason(message: str, info: Mapping[str, Any] | None) -> str:
+    """``message`` followed by ``(reason R, domain D)`` when the error says why; one line."""
+    text = " ".join(message.split())
+    reason = info.get("reason") if info else None
+    if isinstance(reason, str) and reason:
+        domain = info.get("domain") if info else None
+        text += f" (reason {reason}" + (f", domain {domain}" if isinstance(domain, str) and domain else "") + ")"
+    return text
+
+
 def http_error(status: int, data: bytes, method_id: str, url: str, response: Any = None) -> GoogleAPICallError:
     """The google-api-core exception for an HTTP error response.
 
     The class follows the HTTP status, refined by the body's ``error.status`` when that names
     a subclass (400 + ``FAILED_PRECONDITION`` → ``FailedPrecondition``). The message is the
     server's ``error.message`` followed by ``[method id]``; ``details`` holds the
-    ``google.rpc.Status`` details and ``errors`` the legacy ``error.errors`` list, both as
-    decoded JSON; ``response`` is the transport's response (its headers carry
-    ``Retry-After``).
+    ``google.rpc.Status`` details (ErrorInfo, RetryInfo, QuotaFailure, BadRequest, Help, …)
+    and ``errors`` the legacy ``error.errors`` list, both as decoded JSON, as google-api-core's
+    ``from_http_response`` keeps them; ``reason``, ``domain`` and ``metadata`` come from the
+    ErrorInfo, else (beyond google-api-core) from the first legacy ``errors[]`` entry
+    (see :func:`error_info`); ``response`` is the transport's response (its headers carry
+    ``Retry-After``). The message is one line and ends with ``(reason R, domain D)`` when the
+    error names a reason, so ``str(exc)`` shows status, message and reason.
     """
     from google.api_core import exceptions
 
@@ -183,7 +239,14 @@ def http_error(status: int, data: bytes, method_id: str, url: str, response: Any
     refined = getattr(exceptions, RPC_STATUS_NAMES.get(rpc_status, ""), None)
     if isinstance(refined, type) and issubclass(refined, cls):
         cls = refined
-    exc = cls(f"{message} [{method_id}]", errors=errors, details=details, response=response)
+    info = error_info(details, errors)
+    exc = cls(
+        _with_reason(f"{message} [{method_id}]", info),
+        errors=errors,
+        details=details,
+        response=response,
+        error_info=info,
+    )
     if cls.code is None:  # exception_class_for_http_status's fallback class
         exc.code = status
     return exc
@@ -202,7 +265,9 @@ def rpc_error(status: Mapping[str, Any], context: str) -> GoogleAPICallError:
     cls: type[GoogleAPICallError] = getattr(exceptions, name)
     message = str(status.get("message") or f"operation failed with code {code!r}")
     details = status.get("details")
-    exc = cls(f"{message} [{context}]", details=details if isinstance(details, list) else ())
+    details = details if isinstance(details, list) else []
+    info = error_info(details)
+    exc = cls(_with_reason(f"{message} [{context}]", info), details=details, error_info=info)
     if cls.code is None:  # Unknown and DataLoss: HTTP 500, as google/rpc/code.proto maps them
         exc.code = 500
     return exc

@@ -40,7 +40,7 @@ import mimetypes
 import os
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, Protocol, TypeVar, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, Protocol, TypeVar
 
 from gapi_runtime.client import (
     DEFAULT,
@@ -284,7 +284,7 @@ class MediaUpload:
 
 
 #: What ``media_body=`` accepts.
-MediaBody = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", BinaryIO, MediaUpload]
+MediaBody = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO | MediaUpload
 
 
 def _seekable(source: Any) -> bool:
@@ -930,6 +930,7 @@ def upload(
             raise TypeError(f"{spec.id}: media_mime_type given without media_body")
         return api.call(spec, path_values, query_values, body, timeout, retry)
     media = as_upload(media_body, media_mime_type)
+    api.check_call(spec, path_values, query_values)
     seconds, policy = _options(api, timeout, retry)
     protocol = _upload(spec, upload_spec, api.base_url, api._headers, path_values, query_values, body, media, policy)
     return _run_sync(api, protocol, seconds)  # type: ignore[no-any-return]
@@ -953,6 +954,7 @@ async def upload_async(
             raise TypeError(f"{spec.id}: media_mime_type given without media_body")
         return await api.call(spec, path_values, query_values, body, timeout, retry)
     media = as_upload(media_body, media_mime_type)
+    await api.check_call(spec, path_values, query_values)
     seconds, policy = _options(api, timeout, retry)
     protocol = _upload(spec, upload_spec, api.base_url, api._headers, path_values, query_values, body, media, policy)
     return await _run_async(api, protocol, seconds)
@@ -970,6 +972,7 @@ def download(
     retry: RetryArg = DEFAULT,
 ) -> bytes | int:
     """The method's media (``alt=media``): its bytes, or with ``dest`` the number of bytes written there."""
+    api.check_call(spec, path_values, query_values)
     url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, True)
     seconds, policy = _options(api, timeout, retry)
     return _run_sync(api, _download(spec, url, headers, dest, chunk_size, progress, policy), seconds)
@@ -987,6 +990,7 @@ async def download_async(
     retry: RetryArg = DEFAULT,
 ) -> bytes | int:
     """:func:`download` for async clients (``dest`` is written on the event loop, a chunk at a time)."""
+    await api.check_call(spec, path_values, query_values)
     url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, True)
     seconds, policy = _options(api, timeout, retry)
     return await _run_async(api, _download(spec, url, headers, dest, chunk_size, progress, policy), seconds)
@@ -1001,6 +1005,7 @@ def raw(
     retry: RetryArg = DEFAULT,
 ) -> bytes:
     """The body of a download method without a response schema (e.g. drive ``files.export``), as bytes."""
+    api.check_call(spec, path_values, query_values)
     url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, False)
     seconds, policy = _options(api, timeout, retry)
     return _run_sync(api, _raw(spec, url, headers, policy), seconds)
@@ -1015,6 +1020,7 @@ async def raw_async(
     retry: RetryArg = DEFAULT,
 ) -> bytes:
     """:func:`raw` for async clients."""
+    await api.check_call(spec, path_values, query_values)
     url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, False)
     seconds, policy = _options(api, timeout, retry)
     return await _run_async(api, _raw(spec, url, headers, policy), seconds)

@@ -4,18 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
+from gapi_runtime import mtls
 from gapi_runtime.hosts import is_loopback_host
 from gapi_runtime.pooled_transport import PooledTransport
+from gapi_runtime.proxies import ProxySettings
 from gapi_runtime.redirects import RedirectingTransport
 from gapi_runtime.wire import Transport
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
 
-_OPTION_NAMES = ("api_endpoint", "quota_project_id", "scopes", "credentials_file", "api_key")
+#: The client options (google-api-core ``ClientOptions`` attributes) clients honour.
+_OPTION_NAMES = (
+    "api_endpoint",
+    "quota_project_id",
+    "scopes",
+    "credentials_file",
+    "api_key",
+    "universe_domain",
+    "client_cert_source",
+    "client_encrypted_cert_source",
+)
+#: ``ClientOptions`` attributes they do not support: setting one is an error, never ignored.
+_UNSUPPORTED = {
+    "api_audience": "it applies to GDCH and some external-account flows; pass credentials made for your audience",
+    "tracer_provider": "OpenTelemetry tracing is not built in",
+}
 
 
 @dataclass(frozen=True)
@@ -25,14 +42,39 @@ class ClientSettings:
     transport: Transport
     headers: Mapping[str, str]
     timeout: float | None
+    universe_domain: str = mtls.DEFAULT_UNIVERSE
 
     def __repr__(self) -> str:
         # Header values (an API key, a quota project) never appear in a repr.
         return (
             f"ClientSettings(base_url={self.base_url!r}, credentials={type(self.credentials).__name__}, "
             f"transport={type(self.transport).__name__}, headers=[{', '.join(sorted(self.headers))}], "
-            f"timeout={self.timeout!r})"
+            f"timeout={self.timeout!r}, universe_domain={self.universe_domain!r})"
         )
+
+
+class CommonSettings(NamedTuple):
+    """What sync and async clients resolve alike (see :func:`resolve_common`)."""
+
+    base_url: str
+    credentials: Credentials | None
+    headers: dict[str, str]
+    universe_domain: str
+    client_certificate: mtls.ClientCertificate | None
+
+
+def install_certificate(transport: object, certificate: mtls.ClientCertificate | None) -> None:
+    """Have ``transport`` present ``certificate`` (its ``use_client_certificate``); ValueError if it cannot."""
+    if certificate is None:
+        return
+    install = getattr(transport, "use_client_certificate", None)
+    if install is None:
+        raise ValueError(
+            f"a client certificate ({certificate.source}) is to be used, but the transport "
+            f"{type(transport).__name__} has no use_client_certificate(); configure its TLS context yourself "
+            "and leave the certificate out, or use the default transport"
+        )
+    install(certificate)
 
 
 def _header_value(option: str, value: object) -> str:
@@ -72,14 +114,29 @@ def check_endpoint(url: str, allow_insecure_http: bool = False) -> str:
 
 
 def _options_dict(client_options: Mapping[str, Any] | Any | None) -> dict[str, Any]:
+    """The options as a dict; ValueError naming any option that is unknown or not supported.
+
+    A dict and a ``ClientOptions`` object are checked alike: an unsupported option that is set
+    (not None) is refused rather than silently ignored.
+    """
     if client_options is None:
         return {}
     if isinstance(client_options, Mapping):
-        unknown = sorted(set(client_options) - set(_OPTION_NAMES))
+        given = dict(client_options)
+        unknown = sorted(name for name in given if name not in _OPTION_NAMES and name not in _UNSUPPORTED)
         if unknown:
-            raise ValueError(f"unknown client_options key(s): {', '.join(unknown)}")
-        return dict(client_options)
-    return {name: getattr(client_options, name, None) for name in _OPTION_NAMES}
+            raise ValueError(f"unknown client_options key(s): {', '.join(map(str, unknown))}")
+    else:
+        try:
+            given = dict(vars(client_options))
+        except TypeError:
+            given = {name: getattr(client_options, name, None) for name in (*_OPTION_NAMES, *_UNSUPPORTED)}
+        given = {name: value for name, value in given.items() if not name.startswith("_")}
+    refused = sorted(name for name, value in given.items() if name not in _OPTION_NAMES and value is not None)
+    if refused:
+        reasons = "; ".join(f"{name}: {_UNSUPPORTED.get(name, 'unknown to this client')}" for name in refused)
+        raise ValueError(f"client_options not supported by this client: {reasons}")
+    return {name: given.get(name) for name in _OPTION_NAMES}
 
 
 def resolve_settings(
@@ -95,8 +152,11 @@ def resolve_settings(
     transport: Transport | None,
     timeout: float | None,
     allow_insecure_http: bool,
+    mtls_root_url: str = "",
+    api_id: str = "",
+    proxy: str | None = None,
 ) -> ClientSettings:
-    base_url, resolved, headers = resolve_common(
+    common = resolve_common(
         root_url=root_url,
         service_path=service_path,
         scopes=scopes,
@@ -107,16 +167,38 @@ def resolve_settings(
         client_options=client_options,
         timeout=timeout,
         allow_insecure_http=allow_insecure_http,
+        mtls_root_url=mtls_root_url,
+        api_id=api_id,
     )
+    check_proxy_option(proxy, transport)
+    if transport is None:
+        transport = default_transport(proxy, common.client_certificate)
+    install_certificate(transport, common.client_certificate)
     return ClientSettings(
-        base_url=base_url,
-        credentials=resolved,
-        transport=RedirectingTransport(
-            transport if transport is not None else PooledTransport(), allow_insecure_http=allow_insecure_http
-        ),
-        headers=headers,
+        base_url=common.base_url,
+        credentials=common.credentials,
+        transport=RedirectingTransport(transport, allow_insecure_http=allow_insecure_http),
+        headers=common.headers,
         timeout=timeout,
+        universe_domain=common.universe_domain,
     )
+
+
+def default_transport(proxy: str | None, certificate: mtls.ClientCertificate | None) -> Transport:
+    """:class:`PooledTransport`, or :class:`Urllib3Transport` when a proxy (``proxy=`` or the
+    environment) or a client certificate is to be used: the pooled transport handles neither."""
+    proxies = ProxySettings(proxy)
+    if proxies.active or certificate is not None:
+        from gapi_runtime.transport import Urllib3Transport  # imports urllib3 (~40 ms): only when needed
+
+        return Urllib3Transport(proxy=proxy)
+    return PooledTransport()
+
+
+def check_proxy_option(proxy: str | None, transport: object) -> None:
+    """``proxy=`` configures the default transport only."""
+    if proxy is not None and transport is not None:
+        raise ValueError("proxy= configures the default transport; pass the proxy to your transport instead")
 
 
 def resolve_common(
@@ -131,18 +213,33 @@ def resolve_common(
     client_options: Mapping[str, Any] | Any | None,
     timeout: float | None,
     allow_insecure_http: bool,
-) -> tuple[str, Credentials | None, dict[str, str]]:
-    """What sync and async clients resolve alike: (base URL, credentials, headers of every call).
+    mtls_root_url: str = "",
+    api_id: str = "",
+) -> CommonSettings:
+    """What sync and async clients resolve alike: base URL, credentials, headers of every call,
+    universe domain and client certificate (see :mod:`gapi_runtime.mtls` for the rules).
 
     Checks the endpoint and the timeout; raises ValueError for a user's mistake.
     """
     options = _options_dict(client_options)
     if endpoint is not None and options.get("api_endpoint") not in (None, endpoint):
         raise ValueError("pass the endpoint either as endpoint= or as client_options api_endpoint, not both")
-    chosen = endpoint or options.get("api_endpoint") or root_url
-    if not chosen:
+    domain = mtls.universe_domain(options.get("universe_domain"))
+    certificate = mtls.client_certificate(
+        options.get("client_cert_source"), options.get("client_encrypted_cert_source")
+    )
+    explicit = endpoint or options.get("api_endpoint")
+    if not explicit and not root_url:
         raise ValueError("this API's discovery document names no rootUrl: pass endpoint= (the service's root URL)")
-    root = check_endpoint(chosen, allow_insecure_http)
+    if not explicit:
+        explicit = mtls.choose_root(
+            root_url=root_url,
+            mtls_root_url=mtls_root_url,
+            domain=domain,
+            certificate=certificate,
+            api=api_id or root_url,
+        )
+    root = check_endpoint(explicit, allow_insecure_http)
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
     headers = {
@@ -169,7 +266,7 @@ def resolve_common(
                 headers["x-goog-user-project"] = quota_project
         else:
             headers["x-goog-user-project"] = quota_project
-    return root + service_path.lstrip("/"), credentials, headers
+    return CommonSettings(root + service_path.lstrip("/"), credentials, headers, domain, certificate)
 
 
 def _credentials(

@@ -6,7 +6,8 @@ async clients share one set of rules.
 The default policy (:data:`DEFAULT_RETRY`) retries only idempotent methods (GET, HEAD,
 OPTIONS, PUT, DELETE), on HTTP 408, 429, 500, 502, 503 and 504 and on connection failures
 that happened before any byte of a response arrived. It waits with exponential backoff and
-full jitter (1 s initial, ×2, at most 60 s between attempts), honours ``Retry-After``, and
+full jitter (1 s initial, ×2, at most 60 s between attempts), honours ``Retry-After`` and
+the ``retryDelay`` of a ``google.rpc.RetryInfo`` error detail, and
 gives up when the next wait would end after the 120 s deadline. POST and PATCH are never
 retried by the default policy: the server may have acted on the first request.
 
@@ -24,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gapi_runtime.errors import ConnectError, TLSError
+from gapi_runtime.errors import ConnectError, TLSError, retry_delay
 
 __all__ = [
     "DEFAULT_RETRY",
@@ -167,6 +168,16 @@ def retry_after_of(exc: BaseException) -> float | None:
     return parse_retry_after(value)
 
 
+def server_delay(exc: BaseException) -> float | None:
+    """The wait the server asked for: ``Retry-After`` or a ``google.rpc.RetryInfo`` detail's
+    ``retryDelay`` (the longer when both are given); None when it asked for none."""
+    after = retry_after_of(exc)
+    info = retry_delay(getattr(exc, "details", None)) if getattr(exc, "response", None) is not None else None
+    if after is None:
+        return info
+    return after if info is None else max(after, info)
+
+
 def describe(exc: BaseException) -> str:
     """A short, secret-free reason for logs: ``HTTP 503`` or the exception type."""
     code = getattr(exc, "code", None)
@@ -193,7 +204,7 @@ class RetryState:
         """Seconds to wait before the next attempt, or None to give up and raise ``exc``."""
         if not isinstance(exc, Exception) or not self.policy.should_retry(self.http_method, exc):
             return None
-        delay = retry_after_of(exc)
+        delay = server_delay(exc)
         if delay is None:
             delay = rand() * self.policy.bound(self.attempt)
         if self.deadline is not None and now + delay > self.deadline:

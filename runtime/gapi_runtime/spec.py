@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 ResponseT = TypeVar("ResponseT")
@@ -76,6 +77,55 @@ class PathParam(_Frozen):
         return compiled
 
 
+class EnumParam(_Frozen):
+    """A parameter whose document lists the values it may take (an ``enum``).
+
+    ``name`` is the Python parameter name (for messages), ``wire`` its name on the wire
+    (the query name, or the path variable's Python name for path parameters), ``values`` the
+    allowed values in the document's order. Clients check values before any I/O unless
+    constructed with ``check_enums=False`` (for values newer than the document).
+    """
+
+    __slots__ = ("in_path", "name", "values", "wire")
+    _FIELDS = ("name", "wire", "values", "in_path")
+    name: str
+    wire: str
+    values: tuple[str, ...]
+    in_path: bool
+
+    def __init__(self, name: str, wire: str, values: tuple[str, ...], in_path: bool = False) -> None:
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "wire", wire)
+        set_field(self, "values", values)
+        set_field(self, "in_path", in_path)
+
+
+def check_enums(spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]) -> None:
+    """ValueError naming the parameter and its allowed values when a value is not one of them."""
+    for enum in spec.enums:
+        if enum.in_path:
+            names = [param.name for param in spec.path_params]
+            values = path_values
+        else:
+            names = list(spec.query)
+            values = query_values
+        try:
+            value = values[names.index(enum.wire)]
+        except (ValueError, IndexError):
+            continue
+        if value is None:
+            continue
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        for item in items:
+            if item not in enum.values:
+                allowed = ", ".join(repr(v) for v in enum.values)
+                raise ValueError(
+                    f"{spec.id}: {enum.name}={item!r} is not one of the values the API's document lists "
+                    f"({allowed}); construct the client with check_enums=False to send values newer than the document"
+                )
+
+
 class MethodSpec(_Frozen, Generic[ResponseT]):
     """Everything the runtime needs to send one method's request.
 
@@ -88,6 +138,7 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
         "api_version",
         "data_wrapper",
         "deprecated",
+        "enums",
         "has_body",
         "http_method",
         "id",
@@ -105,6 +156,7 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
         "api_version",
         "data_wrapper",
         "deprecated",
+        "enums",
     )
     id: str
     http_method: str
@@ -115,6 +167,7 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
     api_version: str
     data_wrapper: bool
     deprecated: bool
+    enums: tuple[EnumParam, ...]
 
     def __init__(
         self,
@@ -127,6 +180,7 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
         api_version: str = "",
         data_wrapper: bool = False,
         deprecated: bool = False,
+        enums: tuple[EnumParam, ...] = (),
     ) -> None:
         set_field = object.__setattr__
         set_field(self, "id", id)
@@ -138,3 +192,4 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
         set_field(self, "api_version", api_version)
         set_field(self, "data_wrapper", data_wrapper)
         set_field(self, "deprecated", deprecated)
+        set_field(self, "enums", enums)

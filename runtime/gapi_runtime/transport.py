@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import urllib3
@@ -20,7 +21,11 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
+from gapi_runtime.proxies import Proxy, ProxySettings
 from gapi_runtime.wire import _WATCHDOG, Response, Transport, _Guard, _local, _target
+
+if TYPE_CHECKING:
+    from gapi_runtime.mtls import ClientCertificate
 
 __all__ = ["Response", "Transport", "Urllib3Transport"]
 
@@ -65,22 +70,74 @@ class Urllib3Transport:
         pool_size: Connections kept open per host; use at least the number of threads that
             share the client (more threads still work, but reconnect more often).
         ssl_context: A custom TLS context (e.g. extra CA certificates).
+        proxy: A proxy URL for every request (``http://[user:password@]host:port``); https
+            requests are tunnelled with CONNECT.
+        trust_env: Without ``proxy``, read ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``
+            (and their lower-case forms) when the transport is created; see
+            :mod:`gapi_runtime.proxies`.
     """
 
-    def __init__(self, *, pool_size: int = 32, ssl_context: ssl.SSLContext | None = None) -> None:
-        self._pool = urllib3.PoolManager(
-            num_pools=8,
-            maxsize=pool_size,
-            block=False,
-            retries=False,
-            ssl_context=ssl_context,
-            cert_reqs="CERT_REQUIRED",
+    def __init__(
+        self,
+        *,
+        pool_size: int = 32,
+        ssl_context: ssl.SSLContext | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+    ) -> None:
+        self._pool_size = pool_size
+        self._ssl_context = ssl_context
+        self._proxies = ProxySettings(proxy, trust_env)
+        self._proxy_pools: dict[Proxy, urllib3.ProxyManager] = {}
+        self._proxy_lock = threading.Lock()
+        self._pool = self._manager(None)
+        self._timeouts: dict[float | None, urllib3.Timeout] = {}
+
+    def __repr__(self) -> str:
+        return f"Urllib3Transport(pool_size={self._pool_size}, proxies={self._proxies!r})"
+
+    def _manager(self, proxy: Proxy | None) -> urllib3.PoolManager:
+        options: dict[str, Any] = {
+            "num_pools": 8,
+            "maxsize": self._pool_size,
+            "block": False,
+            "retries": False,
+            "ssl_context": self._ssl_context,
+            "cert_reqs": "CERT_REQUIRED",
+        }
+        manager = (
+            urllib3.PoolManager(**options)
+            if proxy is None
+            else urllib3.ProxyManager(proxy.url, proxy_headers=dict(proxy.headers), **options)
         )
-        self._pool.pool_classes_by_scheme = {
+        manager.pool_classes_by_scheme = {
             "http": _GuardedHTTPConnectionPool,
             "https": _GuardedHTTPSConnectionPool,
         }
-        self._timeouts: dict[float | None, urllib3.Timeout] = {}
+        return manager
+
+    def use_client_certificate(self, certificate: ClientCertificate) -> None:
+        """Present ``certificate`` in every TLS handshake from now on (mutual TLS).
+
+        Loads it into the transport's TLS context (a default one is created when none was
+        given; a given one is changed). MutualTLSChannelError when it cannot be loaded.
+        """
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context()
+        certificate.load_into(self._ssl_context)
+        self.close()
+        self._pool = self._manager(None)
+        with self._proxy_lock:
+            self._proxy_pools.clear()
+
+    def _proxy_pool(self, proxy: Proxy) -> urllib3.ProxyManager:
+        manager = self._proxy_pools.get(proxy)
+        if manager is None:
+            with self._proxy_lock:
+                manager = self._proxy_pools.get(proxy)
+                if manager is None:
+                    manager = self._proxy_pools[proxy] = self._manager(proxy)  # type: ignore[assignment]
+        return manager  # type: ignore[return-value]
 
     def _timeout(self, timeout: float | None) -> urllib3.Timeout:
         value = self._timeouts.get(timeout)
@@ -124,10 +181,12 @@ class Urllib3Transport:
             _WATCHDOG.start(guard)
             _local.guard = guard
         response: Any = None
+        proxy = self._proxies.for_url(url) if self._proxies.active else None
         try:
             try:
-                route = self._route(url)
-                response = (route[0].urlopen if route is not None else self._pool.urlopen)(
+                route = self._route(url) if proxy is None else None
+                opener = self._pool.urlopen if proxy is None else self._proxy_pool(proxy).urlopen
+                response = (route[0].urlopen if route is not None else opener)(
                     method,
                     route[1] if route is not None else url,
                     body=body,
@@ -140,7 +199,7 @@ class Urllib3Transport:
                     assert_same_host=False,
                 )
             except (urllib3.exceptions.HTTPError, OSError) as exc:
-                raise _translate(exc, method, url, False, guard, timeout) from exc
+                raise _translate(exc, method, url, False, guard, timeout, proxy) from exc
             finally:
                 _local.guard = None
             try:
@@ -163,16 +222,34 @@ class Urllib3Transport:
 
     def close(self) -> None:
         self._pool.clear()
+        with self._proxy_lock:
+            for manager in self._proxy_pools.values():
+                manager.clear()
 
 
 def _translate(
-    exc: BaseException, method: str, url: str, started: bool, guard: _Guard | None, timeout: float | None
+    exc: BaseException,
+    method: str,
+    url: str,
+    started: bool,
+    guard: _Guard | None,
+    timeout: float | None,
+    proxy: Proxy | None = None,
 ) -> TransportError:
     """Map a urllib3 or socket failure to this runtime's documented exception types."""
     target = _target(method, url)
     reason: BaseException = exc
     while isinstance(reason, urllib3.exceptions.MaxRetryError) and reason.reason is not None:
         reason = reason.reason
+    if isinstance(reason, urllib3.exceptions.ProxyError) and proxy is not None:
+        original: BaseException | None = reason.original_error
+        failure = original if original is not None else reason
+        detail = _os_reason(failure) if not isinstance(failure, urllib3.exceptions.ProxyError) else str(failure)
+        if proxy.password:
+            detail = detail.replace(proxy.password, "***")
+        return ConnectError(
+            f"{target}: cannot connect through proxy {proxy.shown} ({detail})", url=url, response_started=False
+        )
     detail = str(reason)
     if isinstance(reason, urllib3.exceptions.ProtocolError) and reason.args and isinstance(reason.args[0], str):
         detail = reason.args[0]  # not the tuple repr of (message, cause)

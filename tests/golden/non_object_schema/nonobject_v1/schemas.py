@@ -43,3 +43,16 @@ class Wrapper(_t.TypedDict, total=False):
     name: Name
 
     value: JsonValue
+
+
+if not _t.TYPE_CHECKING:
+    for _name in (
+        "Alias",
+        "Count",
+        "Detections",
+        "JsonValue",
+        "Level",
+        "Name",
+    ):
+        globals()[_name] = _t.ForwardRef(globals()[_name], module=__name__)
+    del _name

@@ -10,6 +10,10 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from gapi_runtime import aio as _aio
     from .. import schemas as _s
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _aio = _rt.lazy_module("gapi_runtime.aio")
+    _s = _rt.lazy_module("..schemas", __package__)
 
 
 _REPORTS_GENERATE: _rt.MethodSpec[_s.Report] = _rt.MethodSpec(
@@ -31,6 +35,7 @@ _REPORTS_GENERATE: _rt.MethodSpec[_s.Report] = _rt.MethodSpec(
         "fields",
         "prettyPrint",
     ),
+    enums=(_rt.EnumParam("xgafv", "$.xgafv", ("1", "2")),),
 )
 
 
