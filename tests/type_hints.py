@@ -13,8 +13,13 @@ from types import ModuleType
 
 def _modules(package: ModuleType) -> list[ModuleType]:
     found = [package, importlib.import_module(package.__name__ + "._async_client")]
-    for sub in ("resources", "schemas"):
-        module = importlib.import_module(f"{package.__name__}.{sub}")
+    for sub in ("resources", "schemas", "_batch", "testing"):
+        try:
+            module = importlib.import_module(f"{package.__name__}.{sub}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{package.__name__}.{sub}":
+                raise
+            continue  # a package without batch support (or an older one without testing)
         found.append(module)
         if hasattr(module, "__path__"):
             for info in pkgutil.iter_modules(module.__path__):

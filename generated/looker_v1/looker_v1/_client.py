@@ -12,6 +12,11 @@ if _t.TYPE_CHECKING:
     from . import schemas as _s
     from .resources import projects as _projects
     from ._batch import projects as _projects_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _s = _rt.lazy_module(".schemas", __package__)
+    _projects = _rt.lazy_module(".resources.projects", __package__)
+    _projects_batch = _rt.lazy_module("._batch.projects", __package__)
 
 
 class LookerClient(_rt.BaseClient):

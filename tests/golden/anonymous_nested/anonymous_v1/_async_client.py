@@ -6,11 +6,16 @@ from __future__ import annotations
 import functools
 import typing as _t
 
+import gapi_runtime as _rt
 from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import orders as _orders
     from ._batch import orders as _orders_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _orders = _rt.lazy_module(".resources.orders", __package__)
+    _orders_batch = _rt.lazy_module("._batch.orders", __package__)
 
 
 class AnonymousAsyncClient(_aio.AsyncBaseClient):

@@ -6,11 +6,16 @@ from __future__ import annotations
 import functools
 import typing as _t
 
+import gapi_runtime as _rt
 from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import holders as _holders
     from ._batch import holders as _holders_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _holders = _rt.lazy_module(".resources.holders", __package__)
+    _holders_batch = _rt.lazy_module("._batch.holders", __package__)
 
 
 class AnymapsAsyncClient(_aio.AsyncBaseClient):

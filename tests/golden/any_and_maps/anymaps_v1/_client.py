@@ -11,6 +11,10 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import holders as _holders
     from ._batch import holders as _holders_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _holders = _rt.lazy_module(".resources.holders", __package__)
+    _holders_batch = _rt.lazy_module("._batch.holders", __package__)
 
 
 class AnymapsClient(_rt.BaseClient):

@@ -11,6 +11,10 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import translations as _translations
     from ._batch import translations as _translations_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _translations = _rt.lazy_module(".resources.translations", __package__)
+    _translations_batch = _rt.lazy_module("._batch.translations", __package__)
 
 
 class DatawrapperClient(_rt.BaseClient):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import typing as _t
 
+import gapi_runtime as _rt
 from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
@@ -13,6 +14,12 @@ if _t.TYPE_CHECKING:
     from .resources import things as _things
     from ._batch import legacy as _legacy_batch
     from ._batch import things as _things_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _legacy = _rt.lazy_module(".resources.legacy", __package__)
+    _things = _rt.lazy_module(".resources.things", __package__)
+    _legacy_batch = _rt.lazy_module("._batch.legacy", __package__)
+    _things_batch = _rt.lazy_module("._batch.things", __package__)
 
 
 class DeprecationsAsyncClient(_aio.AsyncBaseClient):

@@ -11,6 +11,10 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import projects as _projects
     from ._batch import projects as _projects_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _projects = _rt.lazy_module(".resources.projects", __package__)
+    _projects_batch = _rt.lazy_module("._batch.projects", __package__)
 
 
 class HttpbodyClient(_rt.BaseClient):

@@ -6,11 +6,16 @@ from __future__ import annotations
 import functools
 import typing as _t
 
+import gapi_runtime as _rt
 from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import events as _events
     from ._batch import events as _events_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _events = _rt.lazy_module(".resources.events", __package__)
+    _events_batch = _rt.lazy_module("._batch.events", __package__)
 
 
 class InlineschemasAsyncClient(_aio.AsyncBaseClient):

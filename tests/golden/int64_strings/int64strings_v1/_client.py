@@ -11,6 +11,10 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import counters as _counters
     from ._batch import counters as _counters_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _counters = _rt.lazy_module(".resources.counters", __package__)
+    _counters_batch = _rt.lazy_module("._batch.counters", __package__)
 
 
 class Int64stringsClient(_rt.BaseClient):

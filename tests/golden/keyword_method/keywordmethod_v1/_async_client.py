@@ -6,11 +6,16 @@ from __future__ import annotations
 import functools
 import typing as _t
 
+import gapi_runtime as _rt
 from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import instances as _instances
     from ._batch import instances as _instances_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _instances = _rt.lazy_module(".resources.instances", __package__)
+    _instances_batch = _rt.lazy_module("._batch.instances", __package__)
 
 
 class KeywordmethodAsyncClient(_aio.AsyncBaseClient):

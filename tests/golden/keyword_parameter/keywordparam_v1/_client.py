@@ -11,6 +11,10 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import stats as _stats
     from ._batch import stats as _stats_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _stats = _rt.lazy_module(".resources.stats", __package__)
+    _stats_batch = _rt.lazy_module("._batch.stats", __package__)
 
 
 class KeywordparamClient(_rt.BaseClient):

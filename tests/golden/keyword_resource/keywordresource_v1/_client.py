@@ -13,6 +13,12 @@ if _t.TYPE_CHECKING:
     from .resources import projects as _projects
     from ._batch import global_ as _global__batch
     from ._batch import projects as _projects_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _global_ = _rt.lazy_module(".resources.global_", __package__)
+    _projects = _rt.lazy_module(".resources.projects", __package__)
+    _global__batch = _rt.lazy_module("._batch.global_", __package__)
+    _projects_batch = _rt.lazy_module("._batch.projects", __package__)
 
 
 class KeywordresourceClient(_rt.BaseClient):

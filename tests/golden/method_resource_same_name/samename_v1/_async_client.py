@@ -6,11 +6,16 @@ from __future__ import annotations
 import functools
 import typing as _t
 
+import gapi_runtime as _rt
 from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import engines as _engines
     from ._batch import engines as _engines_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _engines = _rt.lazy_module(".resources.engines", __package__)
+    _engines_batch = _rt.lazy_module("._batch.engines", __package__)
 
 
 class SamenameAsyncClient(_aio.AsyncBaseClient):

@@ -11,6 +11,10 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import engines as _engines
     from ._batch import engines as _engines_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _engines = _rt.lazy_module(".resources.engines", __package__)
+    _engines_batch = _rt.lazy_module("._batch.engines", __package__)
 
 
 class SamenameClient(_rt.BaseClient):

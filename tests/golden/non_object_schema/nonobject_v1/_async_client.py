@@ -6,11 +6,16 @@ from __future__ import annotations
 import functools
 import typing as _t
 
+import gapi_runtime as _rt
 from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import values as _values
     from ._batch import values as _values_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _values = _rt.lazy_module(".resources.values", __package__)
+    _values_batch = _rt.lazy_module("._batch.values", __package__)
 
 
 class NonobjectAsyncClient(_aio.AsyncBaseClient):

@@ -11,6 +11,10 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import values as _values
     from ._batch import values as _values_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _values = _rt.lazy_module(".resources.values", __package__)
+    _values_batch = _rt.lazy_module("._batch.values", __package__)
 
 
 class NonobjectClient(_rt.BaseClient):

@@ -6,10 +6,14 @@ from __future__ import annotations
 import functools
 import typing as _t
 
+import gapi_runtime as _rt
 from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import things as _things
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _things = _rt.lazy_module(".resources.things", __package__)
 
 
 class OldstyleAsyncClient(_aio.AsyncBaseClient):

@@ -10,6 +10,9 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import things as _things
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _things = _rt.lazy_module(".resources.things", __package__)
 
 
 class OldstyleClient(_rt.BaseClient):

@@ -6,11 +6,16 @@ from __future__ import annotations
 import functools
 import typing as _t
 
+import gapi_runtime as _rt
 from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import reports as _reports
     from ._batch import reports as _reports_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _reports = _rt.lazy_module(".resources.reports", __package__)
+    _reports_batch = _rt.lazy_module("._batch.reports", __package__)
 
 
 class ParamnamesAsyncClient(_aio.AsyncBaseClient):

@@ -11,6 +11,10 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import reports as _reports
     from ._batch import reports as _reports_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _reports = _rt.lazy_module(".resources.reports", __package__)
+    _reports_batch = _rt.lazy_module("._batch.reports", __package__)
 
 
 class ParamnamesClient(_rt.BaseClient):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import typing as _t
 
+import gapi_runtime as _rt
 from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
@@ -13,6 +14,12 @@ if _t.TYPE_CHECKING:
     from .resources import simple as _simple
     from ._batch import projects as _projects_batch
     from ._batch import simple as _simple_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _projects = _rt.lazy_module(".resources.projects", __package__)
+    _simple = _rt.lazy_module(".resources.simple", __package__)
+    _projects_batch = _rt.lazy_module("._batch.projects", __package__)
+    _simple_batch = _rt.lazy_module("._batch.simple", __package__)
 
 
 class PluspathAsyncClient(_aio.AsyncBaseClient):

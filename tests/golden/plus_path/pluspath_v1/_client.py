@@ -13,6 +13,12 @@ if _t.TYPE_CHECKING:
     from .resources import simple as _simple
     from ._batch import projects as _projects_batch
     from ._batch import simple as _simple_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _projects = _rt.lazy_module(".resources.projects", __package__)
+    _simple = _rt.lazy_module(".resources.simple", __package__)
+    _projects_batch = _rt.lazy_module("._batch.projects", __package__)
+    _simple_batch = _rt.lazy_module("._batch.simple", __package__)
 
 
 class PluspathClient(_rt.BaseClient):

@@ -6,11 +6,16 @@ from __future__ import annotations
 import functools
 import typing as _t
 
+import gapi_runtime as _rt
 from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import mixed as _mixed
     from ._batch import mixed as _mixed_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _mixed = _rt.lazy_module(".resources.mixed", __package__)
+    _mixed_batch = _rt.lazy_module("._batch.mixed", __package__)
 
 
 class PropsadditionalAsyncClient(_aio.AsyncBaseClient):

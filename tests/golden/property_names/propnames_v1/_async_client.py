@@ -6,11 +6,16 @@ from __future__ import annotations
 import functools
 import typing as _t
 
+import gapi_runtime as _rt
 from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import queries as _queries
     from ._batch import queries as _queries_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _queries = _rt.lazy_module(".resources.queries", __package__)
+    _queries_batch = _rt.lazy_module("._batch.queries", __package__)
 
 
 class PropnamesAsyncClient(_aio.AsyncBaseClient):

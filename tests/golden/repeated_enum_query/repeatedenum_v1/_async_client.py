@@ -6,11 +6,16 @@ from __future__ import annotations
 import functools
 import typing as _t
 
+import gapi_runtime as _rt
 from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import things as _things
     from ._batch import things as _things_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _things = _rt.lazy_module(".resources.things", __package__)
+    _things_batch = _rt.lazy_module("._batch.things", __package__)
 
 
 class RepeatedenumAsyncClient(_aio.AsyncBaseClient):

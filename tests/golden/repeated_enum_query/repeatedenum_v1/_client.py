@@ -11,6 +11,10 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import things as _things
     from ._batch import things as _things_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _things = _rt.lazy_module(".resources.things", __package__)
+    _things_batch = _rt.lazy_module("._batch.things", __package__)
 
 
 class RepeatedenumClient(_rt.BaseClient):

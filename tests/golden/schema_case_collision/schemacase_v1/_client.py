@@ -13,6 +13,12 @@ if _t.TYPE_CHECKING:
     from .resources import http_health_checks_ as _http_health_checks_
     from ._batch import http_health_checks as _http_health_checks_batch
     from ._batch import http_health_checks_ as _http_health_checks__batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _http_health_checks = _rt.lazy_module(".resources.http_health_checks", __package__)
+    _http_health_checks_ = _rt.lazy_module(".resources.http_health_checks_", __package__)
+    _http_health_checks_batch = _rt.lazy_module("._batch.http_health_checks", __package__)
+    _http_health_checks__batch = _rt.lazy_module("._batch.http_health_checks_", __package__)
 
 
 class SchemacaseClient(_rt.BaseClient):

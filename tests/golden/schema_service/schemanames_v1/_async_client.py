@@ -6,11 +6,16 @@ from __future__ import annotations
 import functools
 import typing as _t
 
+import gapi_runtime as _rt
 from gapi_runtime import aio as _aio
 
 if _t.TYPE_CHECKING:
     from .resources import services as _services
     from ._batch import services as _services_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _services = _rt.lazy_module(".resources.services", __package__)
+    _services_batch = _rt.lazy_module("._batch.services", __package__)
 
 
 class SchemanamesAsyncClient(_aio.AsyncBaseClient):

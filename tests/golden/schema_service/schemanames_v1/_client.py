@@ -11,6 +11,10 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import services as _services
     from ._batch import services as _services_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _services = _rt.lazy_module(".resources.services", __package__)
+    _services_batch = _rt.lazy_module("._batch.services", __package__)
 
 
 class SchemanamesClient(_rt.BaseClient):

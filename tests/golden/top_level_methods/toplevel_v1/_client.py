@@ -12,6 +12,11 @@ if _t.TYPE_CHECKING:
     from . import schemas as _s
     from .resources import userinfo as _userinfo
     from ._batch import userinfo as _userinfo_batch
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _s = _rt.lazy_module(".schemas", __package__)
+    _userinfo = _rt.lazy_module(".resources.userinfo", __package__)
+    _userinfo_batch = _rt.lazy_module("._batch.userinfo", __package__)
 
 _CLOSE: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     id="toplevel.close",

@@ -11,6 +11,10 @@ from gapi_runtime import media as _media
 if _t.TYPE_CHECKING:
     from gapi_runtime import aio as _aio
     from .. import schemas as _s
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _aio = _rt.lazy_module("gapi_runtime.aio")
+    _s = _rt.lazy_module("..schemas", __package__)
 
 
 _THINGS_DELETE: _rt.MethodSpec[_t.Any] = _rt.MethodSpec(

@@ -10,6 +10,10 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from gapi_runtime import aio as _aio
     from .. import schemas as _s
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _aio = _rt.lazy_module("gapi_runtime.aio")
+    _s = _rt.lazy_module("..schemas", __package__)
 
 
 _THINGS_GET: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(

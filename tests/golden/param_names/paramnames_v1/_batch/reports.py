@@ -15,6 +15,9 @@ from ..resources.reports import _REPORTS_GENERATE
 
 if _t.TYPE_CHECKING:
     from .. import schemas as _s
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _s = _rt.lazy_module("..schemas", __package__)
 
 
 class ReportsBatchResource:

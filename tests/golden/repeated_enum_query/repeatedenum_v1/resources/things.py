@@ -10,6 +10,10 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from gapi_runtime import aio as _aio
     from .. import schemas as _s
+else:
+    # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
+    _aio = _rt.lazy_module("gapi_runtime.aio")
+    _s = _rt.lazy_module("..schemas", __package__)
 
 
 _THINGS_LIST: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
@@ -17,6 +21,10 @@ _THINGS_LIST: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     http_method="GET",
     path=("v1/things",),
     query=("flags", "sizes", "states", "tags", "view", "$.xgafv", "fields", "prettyPrint"),
+    enums=(
+        _rt.EnumParam("states", "states", ("STATE_UNSPECIFIED", "ACTIVE", "DELETED")),
+        _rt.EnumParam("view", "view", ("BASIC", "FULL")),
+    ),
 )
 
 
