@@ -795,6 +795,8 @@ class _Checker:
             value = getattr(schemas, python_name)
             item = classes[python_name]
             if item.alias:
+                # At run time an alias is a ForwardRef of its text, bound to the schemas module.
+                value = getattr(value, "__forward_arg__", value)
                 if value != item.alias:
                     self.problems.append(f"schema {key!r}: alias {value!r} != {item.alias!r}")
                 continue
