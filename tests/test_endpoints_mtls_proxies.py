@@ -515,3 +515,17 @@ def test_media_calls_check_the_universe_before_any_io(tmp_path: Path) -> None:
             assert plain.requests == []
     finally:
         gp.forget("mediatest_v1")
+
+
+def test_batches_check_the_universe_before_sending() -> None:
+    with LoopbackServer() as plain:
+        client = LookerClient(
+            credentials=_universe_credentials("googleapis.com"),
+            endpoint=plain.url,
+            client_options={"universe_domain": "example.test"},
+        )
+        batch = client.batch()
+        batch.projects.locations.instances.get(name=NAME)
+        with pytest.raises(universe.UniverseMismatchError):
+            batch.execute()
+        assert plain.requests == []

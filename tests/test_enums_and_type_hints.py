@@ -138,3 +138,12 @@ def test_type_hints_cost_nothing_at_import() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_batched_calls_check_enums_when_queued(enums: ModuleType, server: LoopbackServer) -> None:
+    client = enums.RepeatedenumClient(credentials=AnonymousCredentials(), endpoint=server.url)
+    with pytest.raises(ValueError, match="view='bogus'"):
+        client.batch().things.list(view="bogus")
+    lax = enums.RepeatedenumClient(credentials=AnonymousCredentials(), endpoint=server.url, check_enums=False)
+    lax.batch().things.list(view="NEW")  # queued, not sent
+    assert server.requests == []

@@ -242,9 +242,13 @@ class AsyncApiCore:
         if spec.enums and self._check_enums:
             check_enum_values(spec, path_values, query_values)
         if not self._universe_checked:
-            # Reading a credential's universe may block (the metadata server): not on the loop.
-            await asyncio.to_thread(mtls.check_universe, self.universe_domain, self._credentials)
-            self._universe_checked = True
+            await self.check_universe()
+
+    async def check_universe(self) -> None:
+        """UniverseMismatchError unless the credentials' universe is the client's (checked once)."""
+        # Reading a credential's universe may block (the metadata server): not on the loop.
+        await asyncio.to_thread(mtls.check_universe, self.universe_domain, self._credentials)
+        self._universe_checked = True
 
     async def _send(
         self,
@@ -433,7 +437,7 @@ class AsyncBatch:
         self._core = api
         self._batch_url = batch_url
         self.max_batch_size = max_batch_size
-        self._api = BatchQueue(api.base_url, api._headers, api._retry)
+        self._api = BatchQueue(api.base_url, api._headers, api._retry, api._check_enums)
         self._sent = 0
 
     def __repr__(self) -> str:
@@ -452,9 +456,11 @@ class AsyncBatch:
 
     async def execute(self, timeout: TimeoutArg = DEFAULT) -> tuple[BatchHandle[Any], ...]:
         """Send the queued requests and resolve their handles (see :meth:`gapi_runtime.batch.Batch.execute`)."""
+        core = self._core
+        if not core._universe_checked:
+            await core.check_universe()  # before anything is sent, as for direct calls
         handles = self._api.handles[self._sent :]
         self._sent = len(self._api.handles)
-        core = self._core
         limit = core._timeout if timeout is DEFAULT else timeout
         plan = BatchPlan(handles, self._batch_url, self.max_batch_size)
         while plan.pending:

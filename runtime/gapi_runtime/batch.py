@@ -48,6 +48,7 @@ from gapi_runtime.client import (
 )
 from gapi_runtime.errors import ResponseDecodeError, http_error
 from gapi_runtime.retry import RetryPolicy, RetryState
+from gapi_runtime.spec import check_enums as check_enum_values
 from gapi_runtime.transport import Response
 
 if TYPE_CHECKING:
@@ -159,7 +160,10 @@ class BatchQueue:
     anything is queued) against the client's resolved base URL.
     """
 
-    def __init__(self, base_url: str, headers: Mapping[str, str], retry: RetryPolicy | None) -> None:
+    def __init__(
+        self, base_url: str, headers: Mapping[str, str], retry: RetryPolicy | None, check_enums: bool = True
+    ) -> None:
+        self.check_enums = check_enums
         self.base_url = base_url
         self._headers = dict(headers)
         self._retry = retry
@@ -179,6 +183,8 @@ class BatchQueue:
 
         ``returns`` is False for methods that return nothing: their handle's result is None.
         """
+        if spec.enums and self.check_enums:
+            check_enum_values(spec, path_values, query_values)
         url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
         own = {name: value for name, value in headers.items() if self._headers.get(name) != value}
         handle = BatchHandle(
@@ -418,7 +424,7 @@ class Batch:
         self._core = api
         self._batch_url = batch_url
         self.max_batch_size = max_batch_size
-        self._api = BatchQueue(api.base_url, api._headers, api._retry)
+        self._api = BatchQueue(api.base_url, api._headers, api._retry, api._check_enums)
         self._sent = 0
 
     def __repr__(self) -> str:
@@ -446,8 +452,10 @@ class Batch:
         ``timeout`` bounds each batch POST (default: the client's timeout). Errors of single
         requests do not raise here: each handle's ``result()`` raises its own.
         """
-        handles = self._take()
         core = self._core
+        if not core._universe_checked:
+            core.check_universe()  # before anything is sent, as for direct calls
+        handles = self._take()
         limit = core._timeout if timeout is DEFAULT else timeout
         plan = BatchPlan(handles, self._batch_url, self.max_batch_size)
         while plan.pending:

@@ -250,8 +250,12 @@ class ApiCore:
         if spec.enums and self._check_enums:
             check_enum_values(spec, path_values, query_values)
         if not self._universe_checked:
-            mtls.check_universe(self.universe_domain, self._credentials)
-            self._universe_checked = True
+            self.check_universe()
+
+    def check_universe(self) -> None:
+        """UniverseMismatchError unless the credentials' universe is the client's (checked once)."""
+        mtls.check_universe(self.universe_domain, self._credentials)
+        self._universe_checked = True
 
     def _retry_send(
         self,
