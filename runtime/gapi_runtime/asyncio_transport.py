@@ -23,7 +23,7 @@ from collections.abc import Generator, Mapping
 
 from gapi_runtime import http11
 from gapi_runtime.errors import TransportError
-from gapi_runtime.pooled_transport import _verifying
+from gapi_runtime.pooled_transport import _verifying, quiet
 from gapi_runtime.wire import Response, _target
 
 __all__ = ["AsyncPooledTransport"]
@@ -73,7 +73,12 @@ class _Connection(asyncio.Protocol):
     # --- one exchange -------------------------------------------------------------------------
 
     def alive(self) -> bool:
-        return not (self.closed or self._eof or self.transport is None or self.transport.is_closing())
+        """False once closed, and when the idle socket is readable: the server hung up (or sent
+        what nobody asked for) and the loop has not read it yet."""
+        if self.closed or self._eof or self.transport is None or self.transport.is_closing():
+            return False
+        sock = self.transport.get_extra_info("socket")
+        return sock is None or quiet(sock.fileno())
 
     def exchange(self, method: str, data: bytes, loop: asyncio.AbstractEventLoop) -> asyncio.Future[http11.Parsed]:
         """Send ``data`` (a request) and return the future of its parsed answer."""

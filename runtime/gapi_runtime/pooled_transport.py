@@ -51,12 +51,7 @@ class _Connection:
 
     def alive(self) -> bool:
         """False if the idle socket is readable: the server hung up (or sent what nobody asked for)."""
-        try:
-            poller = select.poll()
-            poller.register(self.sock, select.POLLIN)
-            return not poller.poll(0)
-        except (OSError, ValueError):
-            return False
+        return quiet(self.sock.fileno())
 
     def close(self) -> None:
         try:
@@ -186,6 +181,16 @@ class PooledTransport:
         except Exception as exc:
             raise http11.Failure(exc, started=False, connecting=True) from exc
         return _Connection(sock)
+
+
+def quiet(fileno: int) -> bool:
+    """True if nothing is waiting to be read on an idle connection's socket (one ``poll``, no wait)."""
+    try:
+        poller = select.poll()
+        poller.register(fileno, select.POLLIN)
+        return not poller.poll(0)
+    except (OSError, ValueError):
+        return False
 
 
 def _verifying(context: ssl.SSLContext | None) -> ssl.SSLContext | None:
