@@ -18,7 +18,7 @@ if _TYPE_CHECKING:
 else:
 
     def __getattr__(name: str) -> object:
-        # The async client is imported when first used: sync code never loads asyncio or aiohttp.
+        # The async client is imported when first used: sync code never loads its module.
         if name == "Int64stringsAsyncClient":
             from ._async_client import Int64stringsAsyncClient
 
