@@ -29,9 +29,7 @@ carries its own ``Host`` and, with a body, ``content-type`` and ``content-length
 
 from __future__ import annotations
 
-import gzip
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 from urllib.parse import urlsplit
@@ -49,7 +47,7 @@ from gapi_runtime.client import (
 from gapi_runtime.errors import ResponseDecodeError, http_error
 from gapi_runtime.retry import RetryPolicy, RetryState
 from gapi_runtime.spec import check_enums as check_enum_values
-from gapi_runtime.transport import Response
+from gapi_runtime.wire import Response
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -167,6 +165,8 @@ class BatchQueue:
         self.base_url = base_url
         self._headers = dict(headers)
         self._retry = retry
+        import uuid  # here, not at import: a client that never batches does not pay for it
+
         self._prefix = str(uuid.uuid4())
         self.handles: list[BatchHandle[Any]] = []
 
@@ -290,6 +290,8 @@ def parse_batch(content_type: str, data: bytes) -> list[tuple[str, Response]]:
         inner_head, body = _split_head(rest)
         inner = _headers(inner_head)
         if inner.get("content-encoding", "").lower() == "gzip":
+            import gzip
+
             body = gzip.decompress(body)
             del inner["content-encoding"]
         answers.append((content_id, Response(int(fields[1]), inner, body)))
@@ -327,6 +329,8 @@ class BatchPlan:
     @staticmethod
     def request(chunk: Sequence[BatchHandle[Any]], base_headers: Mapping[str, str]) -> tuple[dict[str, str], bytes]:
         """Headers (without authorization) and body of the POST that carries ``chunk``."""
+        import uuid
+
         boundary = "batch_" + uuid.uuid4().hex
         headers = {name: value for name, value in base_headers.items() if name != "accept"}
         headers["content-type"] = f'multipart/mixed; boundary="{boundary}"'

@@ -52,7 +52,7 @@ from gapi_runtime.client import BaseClient
 from gapi_runtime.spec import MethodSpec
 from gapi_runtime.testing._clock import VirtualClock
 from gapi_runtime.testing._scripted import RecordedRequest, Reply, google_error
-from gapi_runtime.transport import Response
+from gapi_runtime.wire import Response
 
 __all__ = ["AsyncFakeTransport", "FakeApi", "FakeError", "FakeMethod", "FakeRequest", "FakeTransport"]
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from gapi_runtime.errors import ConnectError
 from gapi_runtime.testing._clock import VirtualClock
-from gapi_runtime.transport import Response
+from gapi_runtime.wire import Response
 
 __all__ = [
     "AsyncScriptedTransport",
