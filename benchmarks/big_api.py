@@ -83,6 +83,7 @@ def run(config: Config, url: str) -> Section:
             wall["theirs"],
             baseline,
             target=round(floor + 0.06, 3),
+            floor=floor,
         ),
         Row(
             "big API",
@@ -92,6 +93,7 @@ def run(config: Config, url: str) -> Section:
             peak["theirs"],
             baseline,
             target=round(floor_rss + 0.04, 3),
+            floor=floor_rss,
         ),
         Row(
             "big API",

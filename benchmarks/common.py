@@ -52,13 +52,19 @@ class Config:
         )
 
 
+#: A target counts as met only with at least 10 % to spare: a figure at the limit is missed.
+MARGIN = 0.9
+
+
 @dataclass(frozen=True)
 class Row:
     """One line of the results table.
 
     ``ours`` and ``theirs`` are in ``unit`` (lower is better). A row has a ratio target
     (``ours / theirs <= target``), an absolute target (``ours <= limit``), or neither (for
-    information). ``ours`` is None when the measurement is not available (``note`` says why).
+    information); either is met only with :data:`MARGIN` to spare (for a target stated as
+    ``floor`` + an allowance, on the allowance). ``ours`` is None when the measurement is not
+    available (``note`` says why).
     """
 
     benchmark: str
@@ -70,6 +76,7 @@ class Row:
     target: float | None = None
     limit: float | None = None
     note: str = ""
+    floor: float = 0.0  # a target stated as "the floor + X": the margin applies to X
 
     @property
     def ratio(self) -> float | None:
@@ -83,9 +90,10 @@ class Row:
             return "n/a"
         if self.target is not None:
             ratio = self.ratio
-            return "—" if ratio is None else ("met" if ratio <= self.target else "MISSED")
+            bound = self.floor + MARGIN * (self.target - self.floor)
+            return "—" if ratio is None else ("met" if ratio <= bound else "MISSED")
         if self.limit is not None:
-            return "met" if self.ours <= self.limit else "MISSED"
+            return "met" if self.ours <= MARGIN * self.limit else "MISSED"
         return "info"
 
     @property
