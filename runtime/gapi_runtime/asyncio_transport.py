@@ -206,11 +206,7 @@ class AsyncPooledTransport:
                 else:
                     connection.abort()
                 break
-        response_headers = http11.Headers(items)
-        encoding = response_headers.get("content-encoding")
-        if encoding:
-            content = http11.decode_content(content, encoding, method, url)
-        return Response(status, response_headers, content)
+        return http11.response(status, items, content, method, url)
 
     async def close(self) -> None:
         """Close the idle connections; the transport stays usable (new connections are opened)."""

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
-from gapi_runtime.wire import _target
+from gapi_runtime.wire import Response, _target
 
 Origin = tuple[str, str, int]  # (scheme, host, port)
 #: What the parser asks for: (LINE, 0) a line, (EXACT, n) n bytes (fewer at the close), (REST, 0) all until the close.
@@ -296,6 +296,13 @@ def _chunks() -> Generator[Need, bytes, bytes]:
         _check_length(line)
         if line in (b"\r\n", b"\n", b""):
             return b"".join(chunks)
+
+
+def response(status: int, items: list[tuple[str, str]], data: bytes, method: str, url: str) -> Response:
+    """The transport's answer: headers matched case-insensitively, the body without its content coding."""
+    headers = Headers(items)
+    encoding = headers.get("content-encoding")
+    return Response(status, headers, decode_content(data, encoding, method, url) if encoding else data)
 
 
 def decode_content(data: bytes, encoding: str, method: str, url: str) -> bytes:

@@ -121,11 +121,7 @@ class PooledTransport:
         finally:
             if guard is not None:
                 _WATCHDOG.finish(guard)
-        response_headers = http11.Headers(items)
-        encoding = response_headers.get("content-encoding")
-        if encoding:
-            data = http11.decode_content(data, encoding, method, url)
-        return Response(status, response_headers, data)
+        return http11.response(status, items, data, method, url)
 
     def close(self) -> None:
         """Close the idle connections; the transport stays usable (new connections are opened)."""
