@@ -369,11 +369,9 @@ class StatusOperationsIR:
     @property
     def shape(self) -> str:
         """One line for the report: how done, failure and re-reading are read."""
-        if self.unfollowable:
-            return f"not followable: {self.unfollowable}"
-        error = {"errors": "error.errors[]", "status": "error (google.rpc.Status)"}.get(self.error_shape, "no error")
-        polls = ", ".join(route.wait_id or route.get_id for route in self.routes)
-        return f"{self.status_field} == {self.done_value!r}, {error}, located by {self.locator}, polled with {polls}"
+        polls = [route.wait_id or route.get_id for route in self.routes]
+        fields = (self.status_field, self.done_value, self.error_shape, self.locator)
+        return status_shape(self.unfollowable, *fields, polls)
 
     @property
     def expression(self) -> str:
@@ -691,6 +689,22 @@ class _StatusKind:
     locator: str
     unfollowable: str
     methods: tuple[str, ...]
+
+    @property
+    def shape(self) -> str:
+        """The report's line for this kind (what :attr:`StatusOperationsIR.shape` says of it)."""
+        polls = [(wait or get).id for _, get, wait, _ in self.routes]
+        return status_shape(self.unfollowable, "status", self.done_value, self.error_shape, self.locator, polls)
+
+
+def status_shape(
+    unfollowable: str, status_field: str, done_value: str, error_shape: str, locator: str, polls: list[str]
+) -> str:
+    """One line: how an operation's end, failure and re-reading are read (or why it cannot be)."""
+    if unfollowable:
+        return f"not followable: {unfollowable}"
+    error = {"errors": "error.errors[]", "status": "error (google.rpc.Status)"}.get(error_shape, "no error")
+    return f"{status_field} == {done_value!r}, {error}, located by {locator}, polled with {', '.join(polls)}"
 
 
 def _walk(resource: Resource) -> Iterable[Resource]:

@@ -45,26 +45,10 @@ def shapes(document: Document) -> list[Shape]:
         gets = ", ".join(get.id for _, get, _ in lro if get.response_ref == ref)
         found.append(Shape(LONGRUNNING, ref, f"done == true, error (google.rpc.Status), polled with {gets}", methods))
     for kind in lowering.status_operations:
-        status = ir.StatusOperationsIR(
-            schema=kind.ref,
-            type_name="",
-            routes=tuple(
-                ir.StatusRouteIR("", "", "", "", get.id, wait.id if wait else "", cancel.id if cancel else "")
-                for _, get, wait, cancel in kind.routes
-            ),
-            status_field="status",
-            done_value=kind.done_value,
-            error_shape=kind.error_shape,
-            http_status_field=kind.http_status_field,
-            warnings_field=kind.warnings_field,
-            locator=kind.locator,
-            unfollowable=kind.unfollowable,
-            methods=kind.methods,
-        )
         if kind.unfollowable:
             found.append(Shape(UNFOLLOWABLE, kind.ref, kind.unfollowable, kind.methods))
         else:
-            found.append(Shape(STATUS, kind.ref, status.shape, kind.methods))
+            found.append(Shape(STATUS, kind.ref, kind.shape, kind.methods))
     return found
 
 
