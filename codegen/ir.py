@@ -76,6 +76,7 @@ class Field:
     attribute: str  # the wire name itself when class syntax can spell it, else ""
     type_expr: str
     comment: tuple[str, ...]  # escaped comment lines
+    source: str  # the JSON path of the property in the document
 
     @property
     def type_literal(self) -> str:
@@ -91,6 +92,7 @@ class SchemaClass:
     doc: str
     fields: tuple[Field, ...]
     alias: str  # a type expression when the schema is not an object, else ""
+    source: str  # the JSON path of the schema (named or anonymous) in the document
 
     @property
     def alias_literal(self) -> str:
@@ -109,6 +111,7 @@ class Param:
     type_expr: str
     required: bool
     doc: str
+    source: str  # the JSON path of the parameter (a top-level one for standard parameters)
     standard: bool = False  # one of STANDARD_PARAMETERS, from the document's top-level parameters
     enum: tuple[str, ...] = ()  # the values the document allows (string enums), checked at run time
 
@@ -140,6 +143,7 @@ class MethodIR:
     deprecated: bool
     api_version: str  # literal
     data_wrapper: bool
+    source: str  # the JSON path of the method in the document
     # Paging (a ``pageToken`` parameter and a ``nextPageToken`` in the response): the names
     # of ``<method>_pages`` and, when the response has one list of items, ``<method>_all``.
     pages_name: str = ""
@@ -190,9 +194,7 @@ class MethodIR:
 
     @property
     def path_params_expr(self) -> str:
-        return tuple_expr(
-            f"_rt.PathParam({v.param_literal}, {v.reserved}, {v.pattern})" for v in self.path_variables
-        )
+        return tuple_expr(f"_rt.PathParam({v.param_literal}, {v.reserved}, {v.pattern})" for v in self.path_variables)
 
     @property
     def query_literal(self) -> str:
@@ -234,6 +236,7 @@ class ResourceIR:
     doc: str
     methods: tuple[MethodIR, ...]
     children: tuple[ResourceIR, ...]
+    source: str  # the JSON path of the resource in the document
     module: str = ""  # the resources/ module that defines the class
     module_alias: str = ""  # the name under which other modules import that module
     async_class_name: str = ""  # the class of the async client's resource, in the same module
@@ -305,9 +308,7 @@ class ResourceModule:
     @property
     def lazy_imports(self) -> tuple[tuple[str, str], ...]:
         """(module, alias) of the modules whose classes this one's lazy children annotate."""
-        found = {
-            (child.module, child.module_alias) for resource in self.resources for child in resource.lazy_children
-        }
+        found = {(child.module, child.module_alias) for resource in self.resources for child in resource.lazy_children}
         return tuple(sorted(found))
 
 
@@ -761,14 +762,16 @@ class _Lowering:
         return tuple(sorted(self.schema_classes, key=lambda item: item.name))
 
     def schema_class(self, name: str, title: str, schema: Schema) -> None:
-        is_object = schema.type == "object" and not schema.ref and (
-            schema.properties or schema.additional_properties is None
+        is_object = (
+            schema.type == "object" and not schema.ref and (schema.properties or schema.additional_properties is None)
         )
         if not is_object:
             alias = self.type_expr(schema, name, qualifier="")
             if alias == name:
                 alias = "_t.Any"
-            self.schema_classes.append(SchemaClass(name, repr(name), text.docstring(schema.description), (), alias))
+            self.schema_classes.append(
+                SchemaClass(name, repr(name), text.docstring(schema.description), (), alias, schema.json_path)
+            )
             return
         fields = []
         for key, prop in schema.properties:
@@ -784,6 +787,7 @@ class _Lowering:
                     attribute=attribute,
                     type_expr=self.type_expr(prop, name + naming.pascal_case(key), qualifier=""),
                     comment=text.comment_lines(comment),
+                    source=prop.json_path,
                 )
             )
         doc = schema.description or title
@@ -793,7 +797,9 @@ class _Lowering:
                 f"\n\nBesides these fields the object may hold other keys with values of type {extra} "
                 "(additionalProperties), which this TypedDict does not list."
             )
-        self.schema_classes.append(SchemaClass(name, repr(name), text.docstring(doc), tuple(fields), ""))
+        self.schema_classes.append(
+            SchemaClass(name, repr(name), text.docstring(doc), tuple(fields), "", schema.json_path)
+        )
 
     def type_expr(self, schema: Schema, anonymous_name: str, qualifier: str) -> str:
         """The Python type for ``schema``; anonymous objects become new TypedDicts."""
@@ -856,6 +862,7 @@ class _Lowering:
                     type_expr=f"_t.Sequence[{base_type}]" if schema.repeated else base_type,
                     required=schema.required or location == "path",
                     doc=self.param_doc(schema),
+                    source=schema.json_path,
                     enum=tuple(schema.enum) if schema.enum and schema.type == "string" else (),
                 )
             )
@@ -873,6 +880,7 @@ class _Lowering:
                     type_expr=f"_t.Sequence[{base_type}]" if schema.repeated else base_type,
                     required=False,
                     doc=self.param_doc(schema),
+                    source=schema.json_path,
                     standard=True,
                 )
             )
@@ -919,6 +927,7 @@ class _Lowering:
             deprecated=method.deprecated,
             api_version=repr(method.api_version),
             data_wrapper="dataWrapper" in self.document.features,
+            source=method.json_path,
             upload_spec_name=upload_spec_name,
             upload_spec_expr=upload_spec_expr,
             raw_response=raw_response,
@@ -1285,7 +1294,7 @@ class _Lowering:
         doc = f"The ``{resource.name}`` resource."
         if deprecated:
             doc += " Deprecated: the API marks it (or a resource above it) as deprecated; its methods warn."
-        return ResourceIR(attribute, class_name, text.docstring(doc), methods, children)
+        return ResourceIR(attribute, class_name, text.docstring(doc), methods, children, resource.json_path)
 
     # --- layout of big APIs ------------------------------------------------------------
     def split(
@@ -1356,9 +1365,7 @@ class _Lowering:
         for root in roots:
             for resource in rebuild(root).walk():
                 members.setdefault(resource.module, []).append(resource)
-        modules = {
-            name: ResourceModule(name, group[0], aliases[name], tuple(group)) for name, group in members.items()
-        }
+        modules = {name: ResourceModule(name, group[0], aliases[name], tuple(group)) for name, group in members.items()}
         top = [dataclasses.replace(modules[name], batch_alias=batch_aliases[name]) for name in top_names]
         rest = [module for name, module in sorted(modules.items()) if name not in top_names]
         return top, rest
