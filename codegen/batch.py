@@ -14,15 +14,19 @@ import asyncio
 import dataclasses
 import hashlib
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import inspect
 import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType, ModuleType
 from typing import TextIO
 
 from codegen.errors import CodegenError, one_line
@@ -99,7 +103,7 @@ def run_one(job: Job) -> Result:
         changed = generated.changed
         verified = False
         if job.verify and not job.check:
-            verify_package(out, output.package, [name for name in output.files if name.endswith(".py")])
+            verify_package(out, output.package, [name for name in output.files if name.endswith(".py")], output.code)
             verified = True
         return Result(
             source,
@@ -121,18 +125,21 @@ def run_one(job: Job) -> Result:
     return Result(source, package, error=error, seconds=time.perf_counter() - started, peak_rss_kib=_peak_rss_kib())
 
 
-def verify_package(out: Path, package: str, files: Sequence[str]) -> None:
+def verify_package(out: Path, package: str, files: Sequence[str], code: Mapping[str, CodeType] | None = None) -> None:
     """Import every module of the project ``out/package`` and construct its clients and its fake.
 
-    ``files`` are the project's files (``package/...``); CodegenError if that fails. The
-    modules are removed from ``sys.modules`` afterwards so a worker does not keep every
-    package it verified.
+    ``files`` are the project's files (``package/...``); CodegenError if that fails. ``code``
+    (from :attr:`codegen.render.Output.code`) holds those modules already compiled from the
+    bytes written: they are executed instead of being compiled again. The modules are removed
+    from ``sys.modules`` afterwards so a worker does not keep every package it verified.
     """
     from google.auth.credentials import AnonymousCredentials
 
     root = str((out / package).resolve())
     modules = sorted(_module_name(name) for name in files if name.startswith(package + "/"))
+    compiled = _CompiledModules(Path(root), code or {})
     sys.path.insert(0, root)
+    sys.meta_path.insert(0, compiled)
     importlib.invalidate_caches()
     try:
         for module in modules:
@@ -167,9 +174,37 @@ def verify_package(out: Path, package: str, files: Sequence[str]) -> None:
             except Exception as exc:
                 raise CodegenError(f"{package}: constructing {name} fails: {type(exc).__name__}: {exc}") from None
     finally:
+        sys.meta_path.remove(compiled)
         sys.path.remove(root)
         for name in [name for name in sys.modules if name == package or name.startswith(package + ".")]:
             del sys.modules[name]
+
+
+class _CompiledModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds the modules of a package being verified and runs the code compiled when rendering.
+
+    Specs carry the files' real paths (``__file__``, a package's ``__path__``), so the modules
+    behave as if imported from disk; only the second compilation is saved.
+    """
+
+    def __init__(self, root: Path, code: Mapping[str, CodeType]) -> None:
+        self._modules = {_module_name(name): (root / name, obj) for name, obj in code.items() if name.endswith(".py")}
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        entry = self._modules.get(fullname)
+        if entry is None:
+            return None
+        file = entry[0]
+        search = [str(file.parent)] if file.name == "__init__.py" else None
+        return importlib.util.spec_from_file_location(fullname, file, loader=self, submodule_search_locations=search)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return None  # the default module object
+
+    def exec_module(self, module: ModuleType) -> None:
+        exec(self._modules[module.__name__][1], module.__dict__)
 
 
 async def _wait(awaitable: Awaitable[object]) -> None:

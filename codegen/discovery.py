@@ -190,15 +190,9 @@ class _Reader:
 
     def member(self, parent: dict[str, Any], key: str, path: str, kind: type, default: Any) -> Any:
         value = parent.get(key, default)
-        where = _child(path, key)
-        if kind is str and not isinstance(value, str):
-            raise self.fail(where, f"expected a string, got {_json_type(value)}")
-        if kind is bool and not isinstance(value, bool):
-            raise self.fail(where, f"expected a boolean, got {_json_type(value)}")
-        if kind is dict:
-            return self.obj(value, where)
-        if kind is list and not isinstance(value, list):
-            raise self.fail(where, f"expected an array, got {_json_type(value)}")
+        if kind is not object and not isinstance(value, kind):  # the member's path is built only to fail
+            expected = {str: "a string", bool: "a boolean", dict: "an object", list: "an array"}[kind]
+            raise self.fail(_child(path, key), f"expected {expected}, got {_json_type(value)}")
         return value
 
     def text(self, parent: dict[str, Any], key: str, path: str, required: bool = False) -> str:

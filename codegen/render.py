@@ -14,9 +14,10 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 
 import jinja2
 
@@ -77,6 +78,9 @@ class Output:
     files: dict[str, bytes]
     method_count: int
     schema_count: int
+    #: Each module compiled from exactly the bytes in ``files`` (same keys), so that checking
+    #: the package by importing it does not compile every module a second time.
+    code: Mapping[str, CodeType] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def modules(self) -> dict[str, bytes]:
@@ -121,9 +125,10 @@ def render(document: Document, version: str = INITIAL_VERSION, *, endpoints: End
         for module in client.module_files:
             sources[f"_batch/{module.module}.py"] = batch_template.render(client=client, module=module)
     formatted = format_sources(sources)
+    code: dict[str, CodeType] = {}
     for name, source in formatted.items():
         try:
-            compile(source, f"{client.package}/{name}", "exec", dont_inherit=True)
+            code[f"{client.package}/{name}"] = compile(source, f"{client.package}/{name}", "exec", dont_inherit=True)
         except SyntaxError as exc:  # a generator bug, never the user's input
             raise CodegenError(f"{document.source}: generated {name} does not compile: {exc}") from None
     files = {f"{client.package}/{name}": source.encode("utf-8") for name, source in formatted.items()}
@@ -135,7 +140,7 @@ def render(document: Document, version: str = INITIAL_VERSION, *, endpoints: End
     }
     files.update((name, text.encode("utf-8")) for name, text in project.items())
     files["discovery.json"] = document.raw
-    return Output(client.package, dict(sorted(files.items())), len(client.all_methods), len(client.schemas))
+    return Output(client.package, dict(sorted(files.items())), len(client.all_methods), len(client.schemas), code)
 
 
 def ruff_binary() -> str:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
+import functools
 import itertools
 import json
 import re
@@ -122,9 +123,13 @@ _OPERATION_METHODS = {"get", "list", "delete", "cancel", "wait"}
 
 @dataclass(frozen=True)
 class _Route:
+    """One method's path as regular expressions, compiled when a request first reaches them.
+
+    A fake of a big API has hundreds of routes and a test calls a few: compiling every
+    route's expressions up front made constructing a compute fake cost seconds.
+    """
+
     method: FakeMethod
-    regex: re.Pattern[str]  # the parameters' patterns inlined: splits ``{+a}/{+b}`` right
-    loose: re.Pattern[str]  # any value: for values the inlined patterns miss (encoded characters)
     literal: tuple[int, int]  # literal characters of the path, then of the patterns: more is more specific
     kind: str  # get/list/create/patch/update/delete, op-get/op-list/op-delete/op-cancel/op-wait, or custom
     verb: str  # the custom verb (``restart`` of ``…:restart``), or ""
@@ -132,6 +137,34 @@ class _Route:
     @property
     def spec(self) -> MethodSpec[Any]:
         return self.method.spec
+
+    @property
+    def prefix(self) -> str:
+        """The literal every matching path starts with (both expressions are anchored on it)."""
+        return self.spec.path[0]
+
+    @functools.cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The parameters' patterns inlined: splits ``{+a}/{+b}`` right."""
+        try:
+            return re.compile(self._source(tight=True))
+        except re.error:
+            return self.loose
+
+    @functools.cached_property
+    def loose(self) -> re.Pattern[str]:
+        """Any value: for values the inlined patterns miss (encoded characters)."""
+        return re.compile(self._source(tight=False))
+
+    def _source(self, tight: bool) -> str:
+        spec = self.spec
+        parts = [re.escape(spec.path[0])]
+        for index, (param, literal) in enumerate(zip(spec.path_params, spec.path[1:], strict=True)):
+            generic = ".+" if param.reserved else "[^/]+"
+            inlined = _inline(param.pattern) if tight else None
+            parts.append(f"(?P<v{index}>(?:{inlined or generic}))" if tight else f"(?P<v{index}>{generic})")
+            parts.append(re.escape(literal))
+        return "".join(parts)
 
 
 def _kind(method: FakeMethod) -> str:
@@ -187,23 +220,9 @@ def _inline(pattern: str | None) -> str | None:
 
 def _route(method: FakeMethod) -> _Route:
     spec = method.spec
-    tight = [re.escape(spec.path[0])]
-    loose = [re.escape(spec.path[0])]
-    specific = 0
-    for index, (param, literal) in enumerate(zip(spec.path_params, spec.path[1:], strict=True)):
-        generic = ".+" if param.reserved else "[^/]+"
-        inlined = _inline(param.pattern)
-        tight.append(f"(?P<v{index}>(?:{inlined or generic}))")
-        loose.append(f"(?P<v{index}>{generic})")
-        tight.append(re.escape(literal))
-        loose.append(re.escape(literal))
-        specific += len(_REGEX_SYNTAX.sub("", param.pattern or ""))
-    try:
-        regex = re.compile("".join(tight))
-    except re.error:
-        regex = re.compile("".join(loose))
+    specific = sum(len(_REGEX_SYNTAX.sub("", param.pattern or "")) for param in spec.path_params)
     rank = (sum(len(part) for part in spec.path), specific)
-    return _Route(method, regex, re.compile("".join(loose)), rank, _kind(method), _verb(spec.path[-1]))
+    return _Route(method, rank, _kind(method), _verb(spec.path[-1]))
 
 
 def _verb(path: str) -> str:
@@ -474,7 +493,7 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         verb = _verb(relative)
         for loose in (False, True):
             for route in self._routes:
-                if route.verb != verb:
+                if route.verb != verb or not relative.startswith(route.prefix):
                     continue
                 matched = (route.loose if loose else route.regex).fullmatch(relative)
                 if matched is None:
