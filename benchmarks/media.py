@@ -1,7 +1,7 @@
 """8. Media: upload and download of a big file (256 MiB) with drive v3, ours vs googleapiclient.
 
 Each transfer runs in a child process against a loopback server that speaks the resumable
-protocol and honours ``Range`` (tests/media_server.py, in this process, keeping no bodies).
+protocol and honours ``Range`` (tests/support/media_server.py, in this process, keeping no bodies).
 The child reports the transfer's wall time and its peak RSS growth: ``VmHWM`` at the end
 minus ``VmRSS`` just before the transfer (after imports and client construction).
 
@@ -88,8 +88,8 @@ with open(out, "wb") as sink:
 
 def run(config: Config, url: str) -> Section:
     from codegen import bundled
-    from tests import generated_packages as gp
-    from tests.media_server import MediaServer
+    from tests.support import generated_packages as gp
+    from tests.support.media_server import MediaServer
 
     size = 8 * MiB if config == Config.quick() else 256 * MiB
     rounds = 1 if config == Config.quick() else 3

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.loopback import LoopbackServer  # noqa: E402
+from tests.support.loopback import LoopbackServer  # noqa: E402
 
 if TYPE_CHECKING:
     from looker_v1 import LookerClient
