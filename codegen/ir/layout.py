@@ -92,6 +92,7 @@ def split(
     rest = [module for name, module in sorted(modules.items()) if name not in top_names]
     return top, rest
 
+
 def schema_chunks(schemas: tuple[SchemaClass, ...], limit: int) -> tuple[SchemaModule, ...]:
     """The chunks of a ``schemas/`` package, or ``()`` when one ``schemas.py`` is small enough."""
     sizes = [_estimated_size(schema) for schema in schemas]

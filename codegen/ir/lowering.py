@@ -175,7 +175,9 @@ class _Lowering:
             alias = self.type_ref(schema, name, qualified=False)
             if alias == TypeRef.schema_class(name, qualified=False):
                 alias = ANY
-            self.schema_classes.append(SchemaClass(name, text.docstring(schema.description), (), alias, schema.json_path))
+            self.schema_classes.append(
+                SchemaClass(name, text.docstring(schema.description), (), alias, schema.json_path)
+            )
             return
         fields = []
         for key, prop in schema.properties:

@@ -82,6 +82,7 @@ def is_operation_schema(document: Document, ref: str) -> bool:
     done = properties.get("done")
     return "name" in properties and "error" in properties and done is not None and done.type == "boolean"
 
+
 def find_operation_resources(document: Document) -> list[tuple[int, Method, Method | None]]:
     """(top-level resource index, get, cancel) of every ``operations`` resource whose
     ``get`` takes one path parameter and returns an Operation; patterned ones first."""
@@ -107,12 +108,14 @@ def find_operation_resources(document: Document) -> list[tuple[int, Method, Meth
             found.append((not pattern, len(found), index, get, cancel if single_name(cancel) is not None else None))
     return [(index, get, cancel) for _, _, index, get, cancel in sorted(found, key=lambda item: item[:2])]
 
+
 def done_value(document: Document, ref: str) -> str | None:
     """The value of ``ref``'s string ``status`` enum that spells DONE (any case), or None."""
     status = dict(document.schema(ref).properties).get("status")
     if status is None or status.type != "string":
         return None
     return next((value for value in status.enum if value.upper() == "DONE"), None)
+
 
 def find_status_operations(document: Document) -> list[StatusKind]:
     """Every operation schema whose ``status`` reaches DONE, with the resources that re-read it.
