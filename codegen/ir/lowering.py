@@ -155,7 +155,6 @@ class _Lowering:
         for key, _ in document.schemas:
             self.schema_names[key] = self.schema_scope.allocate(naming.class_name(key))
         self.anonymous_names: dict[str, str] = {}  # json path of an anonymous object → class name
-        self.spec_names: dict[str, str] = {}  # json path of a method → its MethodSpec constant
         self.operation_resources = operations.find_operation_resources(document)
         self.operation_refs = {get.response_ref for _, get, _ in self.operation_resources}
         self.status_operations = operations.find_status_operations(document)
@@ -310,7 +309,6 @@ class _Lowering:
         if raw_response:
             response_type = TypeRef("bytes")
         spec_name = spec_scope.allocate("_" + naming.python_name(self.spec_stem(method, name)).upper())
-        self.spec_names[method.json_path] = spec_name
         upload_spec_name = ""
         upload = None
         if method.supports_media_upload:
@@ -471,22 +469,22 @@ class _Lowering:
     def operations(
         self, modules: list[ResourceModule]
     ) -> tuple[tuple[OperationsIR, ...], tuple[StatusOperationsIR, ...]]:
-        """The operations resources and status operations, with the modules of their specs."""
-        spec_modules: dict[tuple[str, str], str] = {}  # (top-level module, spec) → defining module
-        for module in modules:  # specs are unique within one top-level resource's modules
+        """The operations resources and status operations of the resources in ``modules``, with
+        the modules that define their specs."""
+        spec_names: dict[str, str] = {}  # json path of a method → its MethodSpec constant
+        spec_modules: dict[str, str] = {}  # json path of a method → the module defining its spec
+        for module in modules:
             for placed in module.root.walk():
                 for method_ir in placed.methods:
-                    spec_modules[(module.module, method_ir.spec_name)] = placed.module
+                    spec_names[method_ir.source] = method_ir.spec_name
+                    spec_modules[method_ir.source] = placed.module
 
         def spec(method: Method | None) -> str:
-            return self.spec_names[method.json_path] if method is not None else ""
-
-        def module_of(index: int, get: Method) -> str:
-            return spec_modules[(modules[index].module, spec(get))]
+            return spec_names[method.json_path] if method is not None else ""
 
         longrunning = tuple(
-            OperationsIR(module_of(index, get), spec(get), spec(cancel))
-            for index, get, cancel in self.operation_resources
+            OperationsIR(spec_modules[get.json_path], spec(get), spec(cancel))
+            for _, get, cancel in self.operation_resources
         )
         status = tuple(
             StatusOperationsIR(
@@ -494,7 +492,7 @@ class _Lowering:
                 type_name=TypeRef.schema_class(self.schema_names[kind.ref], qualified=True),
                 routes=tuple(
                     StatusRouteIR(
-                        module_of(index, get),
+                        spec_modules[get.json_path],
                         spec(get),
                         spec(wait),
                         spec(cancel),
@@ -502,7 +500,7 @@ class _Lowering:
                         wait.id if wait is not None else "",
                         cancel.id if cancel is not None else "",
                     )
-                    for index, get, wait, cancel in kind.routes
+                    for _, get, wait, cancel in kind.routes
                 ),
                 status_field="status",
                 done_value=kind.done_value,
