@@ -3,7 +3,9 @@
 ``ir.lower(document)`` builds a :class:`ClientIR`. The package is split by concern:
 :mod:`~codegen.ir.nodes` (the frozen IR values), :mod:`~codegen.ir.types` (:class:`TypeRef`,
 type annotations as values), :mod:`~codegen.ir.lowering` (document → IR),
-:mod:`~codegen.ir.operations` (which resources re-read long-running operations),
+:mod:`~codegen.ir.schemas` (schema classes and the types of schema positions),
+:mod:`~codegen.ir.names` (package and class names), :mod:`~codegen.ir.operations` (which
+resources re-read long-running operations),
 :mod:`~codegen.ir.layout` (modules and schema chunks of big APIs), :mod:`~codegen.ir.docs`
 (docstring texts) and :mod:`~codegen.ir.constants`.
 
@@ -33,15 +35,8 @@ from codegen.ir.constants import (
     STANDARD_PARAMETERS,
     UPLOAD_RESERVED,
 )
-from codegen.ir.lowering import (
-    _Lowering,
-    client_class_name,
-    media_size,
-    next_token_field,
-    package_name,
-    with_async_names,
-    with_batch_names,
-)
+from codegen.ir.lowering import _Lowering, media_size, next_token_field
+from codegen.ir.names import client_class_name, package_name, with_async_names, with_batch_names
 from codegen.ir.nodes import (
     ClientIR,
     Field,
@@ -58,6 +53,7 @@ from codegen.ir.nodes import (
     UploadPlan,
 )
 from codegen.ir.operations import StatusKind, all_methods, status_shape
+from codegen.ir.schemas import SchemaTypes
 from codegen.ir.types import TypeRef
 
 _all_methods = all_methods  # the name callers used before the split
@@ -90,6 +86,7 @@ __all__ = [
     "ResourceModule",
     "SchemaClass",
     "SchemaModule",
+    "SchemaTypes",
     "StatusKind",
     "StatusOperationsIR",
     "StatusRouteIR",

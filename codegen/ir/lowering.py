@@ -7,8 +7,6 @@ and every path plan is decided here; the values stay values (the templates spell
 from __future__ import annotations
 
 import dataclasses
-import keyword
-import re
 from typing import Literal
 
 from codegen import naming, text
@@ -23,41 +21,24 @@ from codegen.ir.constants import (
     MEDIA_SIZE_SHIFTS,
     METHOD_RESERVED,
     PATH_VARIABLE,
-    SCHEMA_RESERVED,
     STANDARD_PARAMETERS,
     UPLOAD_RESERVED,
 )
+from codegen.ir.names import client_class_name, package_name, with_async_names, with_batch_names
 from codegen.ir.nodes import (
     ClientIR,
-    Field,
     MethodIR,
     OperationsIR,
     Param,
     PathVariable,
     ResourceIR,
     ResourceModule,
-    SchemaClass,
     StatusOperationsIR,
     StatusRouteIR,
     UploadPlan,
 )
+from codegen.ir.schemas import SchemaTypes
 from codegen.ir.types import ANY, TypeRef
-
-
-def _plain_attribute(key: str) -> bool:
-    """True if class syntax can spell the TypedDict key ``key`` exactly.
-
-    Not for keywords, non-ASCII names (the parser NFKC-normalizes them: ``ﬁeld`` would become
-    ``field``), names starting with ``__`` (mangled to ``_Class__x``; ``__debug__`` does not
-    even compile) and the names field annotations use (``_t``, ``str``…).
-    """
-    return (
-        key.isidentifier()
-        and key.isascii()
-        and not keyword.iskeyword(key)
-        and not key.startswith("__")
-        and key not in ("_t", "annotations", *CLASS_RESERVED)
-    )
 
 
 def media_size(text_value: str) -> int:
@@ -76,39 +57,6 @@ def next_token_field(response: Schema) -> str:
         return "nextPageToken"
     token = members.get("pageToken")
     return "pageToken" if token is not None and token.type == "string" else ""
-
-
-def package_name(document: Document) -> str:
-    """``looker`` + ``v1`` → ``looker_v1``; ``admin`` + ``directory_v1`` → ``admin_directory_v1``."""
-    return f"{naming.python_name(document.name, 'api')}_{naming.python_name(document.version, 'v')}".rstrip("_")
-
-
-def client_class_name(document: Document, kind: str = "Client") -> str:
-    """``LookerClient``; with ``kind="AsyncClient"``, ``LookerAsyncClient``."""
-    base = re.sub(r"[^A-Za-z0-9]", "", document.canonical_name) or naming.pascal_case(document.name)
-    base = base[:1].upper() + base[1:]  # some canonical names start in lower case ("directory")
-    return naming.class_name(base + kind, "Api" + kind)
-
-
-def with_async_names(resource: ResourceIR, classes: naming.Scope) -> ResourceIR:
-    """``resource``'s tree with the async twin of every class named, in the same class scope.
-
-    Called after every sync class of the tree is named, so sync names never change:
-    ``ProjectsLocationsResource`` → ``ProjectsLocationsAsyncResource`` (or the next free name).
-    """
-    stem = resource.class_name.rstrip("_")
-    stem = stem[: -len("Resource")] + "AsyncResource" if stem.endswith("Resource") else stem + "Async"
-    named = dataclasses.replace(resource, async_class_name=classes.allocate(stem))
-    return dataclasses.replace(named, children=tuple(with_async_names(child, classes) for child in resource.children))
-
-
-def with_batch_names(resource: ResourceIR, classes: naming.Scope) -> ResourceIR:
-    """``resource``'s tree with the batch twin of every class named (after sync and async names):
-    ``FilesResource`` → ``FilesBatchResource`` (or the next free name)."""
-    stem = resource.class_name.rstrip("_")
-    stem = stem[: -len("Resource")] + "BatchResource" if stem.endswith("Resource") else stem + "Batch"
-    named = dataclasses.replace(resource, batch_class_name=classes.allocate(stem))
-    return dataclasses.replace(named, children=tuple(with_batch_names(child, classes) for child in resource.children))
 
 
 def param_type(schema: Schema) -> TypeRef:
@@ -149,87 +97,11 @@ class _Lowering:
 
     def __init__(self, document: Document) -> None:
         self.document = document
-        self.schema_scope = naming.Scope(SCHEMA_RESERVED)
-        self.schema_names: dict[str, str] = {}
-        self.schema_classes: list[SchemaClass] = []
-        for key, _ in document.schemas:
-            self.schema_names[key] = self.schema_scope.allocate(naming.class_name(key))
-        self.anonymous_names: dict[str, str] = {}  # json path of an anonymous object → class name
+        self.types = SchemaTypes(document)
         self.operation_resources = operations.find_operation_resources(document)
         self.operation_refs = {get.response_ref for _, get, _ in self.operation_resources}
         self.status_operations = operations.find_status_operations(document)
         self.operation_refs |= {found.ref for found in self.status_operations if not found.unfollowable}
-
-    # --- schemas ---------------------------------------------------------------------
-    def schemas(self) -> None:
-        """Lower every named schema (and the anonymous objects inside them)."""
-        for key, schema in self.document.schemas:
-            self.schema_class(self.schema_names[key], key, schema)
-
-    def schema_class(self, name: str, title: str, schema: Schema) -> None:
-        is_object = (
-            schema.type == "object" and not schema.ref and (schema.properties or schema.additional_properties is None)
-        )
-        if not is_object:
-            alias = self.type_ref(schema, name, qualified=False)
-            if alias == TypeRef.schema_class(name, qualified=False):
-                alias = ANY
-            self.schema_classes.append(
-                SchemaClass(name, text.docstring(schema.description), (), alias, schema.json_path)
-            )
-            return
-        fields = []
-        for key, prop in schema.properties:
-            comment = prop.description
-            if prop.read_only and not comment.lower().startswith("output only"):
-                comment = f"Output only. {comment}".strip()
-            if prop.deprecated:
-                comment = f"Deprecated. {comment}".strip()
-            fields.append(
-                Field(
-                    key=key,
-                    attribute=key if _plain_attribute(key) else "",
-                    type_expr=self.type_ref(prop, name + naming.pascal_case(key), qualified=False),
-                    comment=text.comment_lines(comment),
-                    source=prop.json_path,
-                )
-            )
-        extra = None
-        if schema.additional_properties is not None:
-            extra = self.type_ref(schema.additional_properties, name + "Value", qualified=False).annotation
-        doc = docs.object_doc(schema, title, extra)
-        self.schema_classes.append(SchemaClass(name, doc, tuple(fields), None, schema.json_path))
-
-    def type_ref(self, schema: Schema, anonymous_name: str, qualified: bool) -> TypeRef:
-        """The Python type for ``schema``; anonymous objects become new TypedDicts.
-
-        ``qualified``: schema classes are reached through ``_s.`` (outside the schemas module).
-        """
-        if schema.ref:
-            return TypeRef.schema_class(self.schema_names[schema.ref], qualified)
-        kind = schema.type
-        if schema.enum and kind == "string":
-            return TypeRef.literal(tuple(schema.enum))
-        builtin = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}.get(kind)
-        if builtin is not None:
-            return TypeRef(builtin)
-        if kind == "array":
-            if schema.items is None:
-                return TypeRef.typing("List", ANY)
-            return TypeRef.typing("List", self.type_ref(schema.items, anonymous_name + "Item", qualified))
-        if kind == "object":
-            if schema.properties:
-                if schema.json_path in self.anonymous_names:
-                    return TypeRef.schema_class(self.anonymous_names[schema.json_path], qualified)
-                name = self.schema_scope.allocate(naming.class_name(anonymous_name))
-                self.anonymous_names[schema.json_path] = name
-                self.schema_class(name, anonymous_name, schema)
-                return TypeRef.schema_class(name, qualified)
-            if schema.additional_properties is not None:
-                value = self.type_ref(schema.additional_properties, anonymous_name + "Value", qualified)
-                return TypeRef.typing("Dict", TypeRef("str"), value)
-            return TypeRef.typing("Dict", TypeRef("str"), ANY)
-        return ANY
 
     # --- methods ---------------------------------------------------------------------
     def params(self, method: Method) -> tuple[list[Param], dict[str, str]]:
@@ -291,20 +163,20 @@ class _Lowering:
         if method.http_method in BODILESS_METHODS:
             pass  # a declared request is ignored: GET and DELETE send no body (as googleapiclient)
         elif method.request_ref:
-            body_type = TypeRef.schema_class(self.schema_names[method.request_ref], qualified=True)
+            body_type = self.types.named(method.request_ref)
             request = self.document.schema(method.request_ref)
             has_fields = bool(request.properties or request.additional_properties) or request.type != "object"
             body = "required" if has_fields else "optional"
         elif method.request_schema is not None:
-            body_type = self.type_ref(method.request_schema, anonymous + "Request", qualified=True)
+            body_type = self.types.type_ref(method.request_schema, anonymous + "Request", qualified=True)
             body = "required"
         if method.supports_media_upload and body == "required":
             body = "optional"  # the metadata; the content comes as media_body
         response_type = None
         if method.response_ref:
-            response_type = TypeRef.schema_class(self.schema_names[method.response_ref], qualified=True)
+            response_type = self.types.named(method.response_ref)
         if method.response_schema is not None:
-            response_type = self.type_ref(method.response_schema, anonymous + "Response", qualified=True)
+            response_type = self.types.type_ref(method.response_schema, anonymous + "Response", qualified=True)
         raw_response = method.supports_media_download and response_type is None
         if raw_response:
             response_type = TypeRef("bytes")
@@ -405,7 +277,7 @@ class _Lowering:
         )
         if not field or schema is None:
             return lowered
-        item_type = ANY if schema.items is None else self.type_ref(schema.items, field, qualified=True)
+        item_type = ANY if schema.items is None else self.types.type_ref(schema.items, field, qualified=True)
         all_name = scope.allocate(f"{stem}_all")
         return dataclasses.replace(
             lowered,
@@ -489,7 +361,7 @@ class _Lowering:
         status = tuple(
             StatusOperationsIR(
                 schema=kind.ref,
-                type_name=TypeRef.schema_class(self.schema_names[kind.ref], qualified=True),
+                type_name=self.types.named(kind.ref),
                 routes=tuple(
                     StatusRouteIR(
                         spec_modules[get.json_path],
@@ -519,13 +391,13 @@ class _Lowering:
         """The type of the google.longrunning Operation dicts methods return."""
         refs = sorted({get.response_ref for _, get, _ in self.operation_resources})
         if len(refs) == 1:
-            return TypeRef.schema_class(self.schema_names[refs[0]], qualified=True)
+            return self.types.named(refs[0])
         return TypeRef.typing("Mapping", TypeRef("str"), ANY)
 
     # --- the client --------------------------------------------------------------------
     def client(self, module_method_budget: int, module_size_budget: int, schema_chunk_chars: int) -> ClientIR:
         document = self.document
-        self.schemas()
+        self.types.lower_named()
         client_scope = naming.Scope((*CLIENT_RESERVED, *CLASS_RESERVED))
         specs = naming.Scope()
         methods = tuple(
@@ -553,7 +425,7 @@ class _Lowering:
         )
         longrunning, status = self.operations(modules)
         # Methods may add anonymous schemas (inline requests and responses): sort them all now.
-        schemas = tuple(sorted(self.schema_classes, key=lambda item: item.name))
+        schemas = self.types.classes()
         return ClientIR(
             package=package_name(document),
             client_class=client_class_name(document),
@@ -577,7 +449,7 @@ class _Lowering:
             methods=methods,
             submodules=tuple(submodules),
             schema_modules=layout.schema_chunks(schemas, schema_chunk_chars),
-            schema_names=tuple(self.schema_names.items()),
+            schema_names=tuple(self.types.names.items()),
             operations=longrunning,
             operation_type=self.operation_type() if longrunning else None,
             status_operations=status,
