@@ -825,7 +825,7 @@ class _Checker:
         arguments: dict[str, Any] = {}
         for param in method_ir.params:
             if param.required or param.location == "query":
-                textual = param.location == "path" or "str" in param.type_expr.annotation
+                textual = param.location == "path" or any(t.name == "str" for t in param.type_expr.walk())
                 arguments[param.name] = hostile if textual else "1"
         if method_ir.body == "required":
             arguments["body"] = {}
