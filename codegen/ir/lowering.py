@@ -93,7 +93,8 @@ def upload_plan(method: Method, service_path: str) -> UploadPlan:
 
 
 class _Lowering:
-    """One document's lowering: the schema names and classes, and the method specs, it allocates."""
+    """One document's lowering: its schema classes (:class:`SchemaTypes`, filled as types reach
+    them) and the operations it re-reads (found once, for docstrings and ``client.operation``)."""
 
     def __init__(self, document: Document) -> None:
         self.document = document
