@@ -53,7 +53,6 @@ resources and schemas are compared under the new name.
 
 from __future__ import annotations
 
-import ast
 import difflib
 import json
 from collections.abc import Callable, Mapping
@@ -302,7 +301,7 @@ class Surface:
             _expect(python is not None, document.source, f"schema {key!r}")
             assert python is not None
             schema_class = classes.get(python)
-            fields = {_literal(f.key): f for f in schema_class.fields} if schema_class else {}
+            fields = {f.key: f for f in schema_class.fields} if schema_class else {}
             schemas[key] = _SchemaView(f"schemas.{python}", schema, schema_class, fields)
         return cls(document, client, methods, resources, schemas, names)
 
@@ -316,11 +315,9 @@ def _expect(condition: bool, source: str, what: str) -> None:
         raise CodegenError(f"{source}: internal error: the client IR does not mirror the document's {what}")
 
 
-def _literal(text: str) -> str:
-    value = ast.literal_eval(text)
-    if not isinstance(value, str):
-        raise CodegenError(f"internal error: expected a string literal in the IR, got {text!r}")
-    return value
+def _annotation(type_ref: ir.TypeRef | None) -> str:
+    """The annotation of an IR type ("" for none)."""
+    return str(type_ref) if type_ref is not None else ""
 
 
 def _resource_view(doc: Resource, node: ir.ResourceIR, prefix: str, source: str) -> _ResourceView:
@@ -341,15 +338,15 @@ def _pair_methods(
     """Pair document methods with IR methods: by id when ids are unique, else by position and name."""
     _expect(len(docs) == len(nodes), source, "methods")
     by_id = {node.id: node for node in nodes}
-    ids = [repr(doc.id) for doc in docs]
+    ids = [doc.id for doc in docs]
     unique = all(doc.id for doc in docs) and len(set(ids)) == len(ids)
     if unique:
         _expect(set(ids) == set(by_id), source, "method ids")
     result = {}
     for index, doc in enumerate(docs):
-        node = by_id[repr(doc.id)] if unique else nodes[index]
+        node = by_id[doc.id] if unique else nodes[index]
         _expect(node.name.rstrip("_") == naming.python_name(doc.name).rstrip("_"), source, f"method {doc.json_path}")
-        params = {_literal(param.wire): param for param in node.params if not param.standard}
+        params = {param.wire: param for param in node.params if not param.standard}
         _expect(set(params) == {wire for wire, _ in doc.parameters}, source, f"parameters of {doc.json_path}")
         result[doc.name] = _MethodView(prefix + node.name, doc, node, params)
     return result
@@ -724,8 +721,8 @@ class _Differ:
         od, nd = old.doc, new.doc
         python, path = new.python, f"{nd.json_path}.request"
         a, b = old.node.body, new.node.body
-        old_type = _message_type(self.old, od.request_ref, od.request_schema, old.node.body_type)
-        new_type = _message_type(self.new, nd.request_ref, nd.request_schema, new.node.body_type)
+        old_type = _message_type(self.old, od.request_ref, od.request_schema, _annotation(old.node.body_type))
+        new_type = _message_type(self.new, nd.request_ref, nd.request_schema, _annotation(new.node.body_type))
         if a == "none" and b == "required":
             self.add(
                 "breaking", "method-body-added-required", python, path, f"now requires body: {new_type}", None, new_type
@@ -751,8 +748,8 @@ class _Differ:
                     f"{python}(body=...)",
                     od.request_schema,
                     nd.request_schema,
-                    old.node.body_type,
-                    new.node.body_type,
+                    _annotation(old.node.body_type),
+                    _annotation(new.node.body_type),
                 )
             elif od.request_ref != nd.request_ref or old_type != new_type:
                 self.add(
@@ -806,9 +803,9 @@ class _Differ:
                 "method-items-changed",
                 _sibling(new.python, new.node.all_name),
                 path,
-                f"now yields the items of {_literal(b)!r} instead of {_literal(a)!r}",
-                _literal(a),
-                _literal(b),
+                f"now yields the items of {b!r} instead of {a!r}",
+                a,
+                b,
             )
 
     def response(self, old: _MethodView, new: _MethodView) -> None:
@@ -816,8 +813,8 @@ class _Differ:
         python, path = new.python, f"{nd.json_path}.response"
         a = bool(od.response_ref) or od.response_schema is not None
         b = bool(nd.response_ref) or nd.response_schema is not None
-        old_type = _message_type(self.old, od.response_ref, od.response_schema, old.node.response_type)
-        new_type = _message_type(self.new, nd.response_ref, nd.response_schema, new.node.response_type)
+        old_type = _message_type(self.old, od.response_ref, od.response_schema, _annotation(old.node.response_type))
+        new_type = _message_type(self.new, nd.response_ref, nd.response_schema, _annotation(new.node.response_type))
         if not a and b:
             self.add(
                 "feature", "method-response-added", python, path, f"now returns {new_type} (was None)", None, new_type
@@ -838,8 +835,8 @@ class _Differ:
                 f"{python}(...) return value",
                 od.response_schema,
                 nd.response_schema,
-                old.node.response_type,
-                new.node.response_type,
+                _annotation(old.node.response_type),
+                _annotation(new.node.response_type),
             )
         elif a and (od.response_ref != nd.response_ref or old_type != new_type):
             self.add(
@@ -926,7 +923,7 @@ class _Differ:
                     a.repeated,
                     b.repeated,
                 )
-            self.position("parameter", python, a, b, old_param.type_expr, new_param.type_expr)
+            self.position("parameter", python, a, b, _annotation(old_param.type_expr), _annotation(new_param.type_expr))
 
     # --- schemas and fields -----------------------------------------------------------
     def schemas(self) -> None:
@@ -957,15 +954,15 @@ class _Differ:
                 old.python,
                 new.python,
             )
-        old_types = {key: f.type_expr for key, f in old.fields.items()}
-        new_types = {key: f.type_expr for key, f in new.fields.items()}
+        old_types = {key: _annotation(f.type_expr) for key, f in old.fields.items()}
+        new_types = {key: _annotation(f.type_expr) for key, f in new.fields.items()}
         self.position(
             "schema",
             new.python,
             old.doc,
             new.doc,
-            old.cls.alias if old.cls else "",
-            new.cls.alias if new.cls else "",
+            _annotation(old.cls.alias) if old.cls else "",
+            _annotation(new.cls.alias) if new.cls else "",
             old_types,
             new_types,
         )

@@ -1,7 +1,7 @@
 """``codegen operations``: which methods return an operation a handle can follow, and its shape.
 
-The same rules as generation (:meth:`codegen.ir._Lowering.find_operation_resources` for
-google.longrunning operations, :meth:`codegen.ir._Lowering.find_status_operations` for
+The same rules as generation (:func:`codegen.ir.operations.find_operation_resources` for
+google.longrunning operations, :func:`codegen.ir.operations.find_status_operations` for
 operations whose ``status`` reaches DONE), applied to one document or to every bundled one.
 """
 
@@ -11,8 +11,8 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from codegen import ir
 from codegen.discovery import Document
+from codegen.ir import operations
 
 LONGRUNNING = "google.longrunning"
 STATUS = "status DONE"
@@ -31,20 +31,19 @@ class Shape:
 
 def shapes(document: Document) -> list[Shape]:
     """The operation shapes of ``document``, google.longrunning first."""
-    lowering = ir._Lowering(document)
     found = []
-    lro = lowering.operation_resources
+    lro = operations.find_operation_resources(document)
     refs = sorted({get.response_ref for _, get, _ in lro})
     rereads = {method.json_path for _, get, cancel in lro for method in (get, cancel) if method is not None}
     for ref in refs:
         methods = tuple(
             method.id
-            for method in ir._all_methods(document)
+            for method in operations.all_methods(document)
             if method.response_ref == ref and method.json_path not in rereads
         )
         gets = ", ".join(get.id for _, get, _ in lro if get.response_ref == ref)
         found.append(Shape(LONGRUNNING, ref, f"done == true, error (google.rpc.Status), polled with {gets}", methods))
-    for kind in lowering.status_operations:
+    for kind in operations.find_status_operations(document):
         if kind.unfollowable:
             found.append(Shape(UNFOLLOWABLE, kind.ref, kind.unfollowable, kind.methods))
         else:

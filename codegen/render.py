@@ -51,7 +51,25 @@ def environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["toml"] = toml_string
+    env.filters["py"] = python_literal
     return env
+
+
+def python_literal(value: object) -> str:
+    """``value`` (a str, int, bool, None, or a tuple of these) as a Python literal: ``repr``.
+
+    The one way templates spell a value of the IR in generated code (``{{ m.id|py }}``), so
+    that document text never lands between quotes unescaped; anything else is a generator bug.
+    """
+    if not _is_literal(value):
+        raise CodegenError(f"internal error: {type(value).__name__} is not a Python literal value")
+    return repr(value)
+
+
+def _is_literal(value: object) -> bool:
+    if value is None or isinstance(value, (str, int)):  # bool is an int
+        return True
+    return isinstance(value, tuple) and all(_is_literal(item) for item in value)
 
 
 def toml_string(value: str) -> str:
@@ -102,7 +120,7 @@ def render(document: Document, version: str = INITIAL_VERSION, *, endpoints: End
     env = _shared_environment()
     sources: dict[str, str] = {
         "__init__.py": env.get_template("package_init.py.j2").render(client=client),
-        "_version.py": env.get_template("version.py.j2").render(client=client, version_literal=repr(version)),
+        "_version.py": env.get_template("version.py.j2").render(client=client, version=version),
         "_client.py": env.get_template("client.py.j2").render(client=client, is_async=False),
         "_async_client.py": env.get_template("client.py.j2").render(client=client, is_async=True),
         "testing.py": env.get_template("testing.py.j2").render(client=client, fake=lower_fake(client)),

@@ -3,7 +3,8 @@
 The fake's behaviour lives in the runtime (:mod:`gapi_runtime.testing`); the generated module
 only lists the API's methods: where each method's :class:`~gapi_runtime.spec.MethodSpec` is
 defined, whether it returns a google.longrunning Operation, and the items field of a paged
-response. Names and literals are decided here, as in :mod:`codegen.ir`.
+response. Names are decided here, as in :mod:`codegen.ir`; values stay values (the template
+spells them with the ``py`` filter).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class FakeRow:
     module_alias: str  # the module defining the spec, as imported in testing.py
     spec_name: str
     operation: bool
-    items: str  # literal of the items field, or "" when the method does not page one list
+    items: str  # the wire name of the items field, or "" when the method does not page one list
 
 
 @dataclass(frozen=True)

@@ -210,9 +210,9 @@ def test_ir_finds_operations_resources_generically() -> None:
         ("operations", "_OPERATIONS_GET", "_OPERATIONS_CANCEL"),
         ("projects", "_PROJECTS_OPERATIONS_GET", ""),
     ]
-    assert lowered.operation_type == "_s.Operation"
+    assert str(lowered.operation_type) == "_s.Operation"
     assert lowered.operation_imports == (
-        ("operations", "_OPERATIONS_GET, _OPERATIONS_CANCEL"), ("projects", "_PROJECTS_OPERATIONS_GET")
+        ("operations", ("_OPERATIONS_GET", "_OPERATIONS_CANCEL")), ("projects", ("_PROJECTS_OPERATIONS_GET",))
     )
 
 
@@ -221,7 +221,7 @@ def test_ir_ignores_operations_that_are_not_long_running_operations() -> None:
         "zoneOperations": {"methods": {"get": _get("zoneOperations", "^x$", "ComputeOp")}},
         "operations": {"methods": {"get": _get("operations", "^operations/.*$", "ComputeOp")}},
     }))
-    assert lowered.operations == () and lowered.operation_type == ""
+    assert lowered.operations == () and lowered.operation_type is None
 
 
 def test_generated_api_without_operations_has_no_operation_method() -> None:

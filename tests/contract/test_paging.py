@@ -175,15 +175,15 @@ def test_ir_pages_methods_with_page_token_and_next_page_token() -> None:
     by_name = _methods(lowered)
     one = by_name["list"]
     # ``list_pages`` is taken by a real method, so the companion gets the next free name.
-    assert (one.pages_name, one.all_name, one.items_field, one.item_type) == (
-        "list_pages_", "list_all", "'things'", "_s.Thing"
+    assert (one.pages_name, one.all_name, one.items_field, str(one.item_type)) == (
+        "list_pages_", "list_all", "things", "_s.Thing"
     )
     two = by_name["list_two"]
     assert (two.pages_name, two.all_name) == ("list_two_pages", "")
     anon = by_name["list_anon"]
     assert anon.all_name == "list_anon_all"
     anon_classes = [s.name for s in lowered.schemas if s.name.startswith("Anon")]
-    assert anon.item_type == f"_s.{anon_classes[-1]}" and len(anon_classes) == 2  # reused, not duplicated
+    assert anon.item_type == ir.TypeRef(anon_classes[-1], "schema") and len(anon_classes) == 2  # reused, not duplicated
     assert by_name["list_no_next"].pages_name == "" and by_name["list_no_token"].pages_name == ""
     assert by_name["list_pages"].pages_name == ""
 
@@ -194,10 +194,10 @@ def test_every_looker_list_method_pages() -> None:
     lowered = ir.lower(discovery.load_path(bundled.find("looker", "v1").path))
     paged = {m.id: (m.pages_name, m.all_name, m.items_field) for m in lowered.all_methods if m.pages_name}
     assert paged == {
-        "'looker.projects.locations.list'": ("list_pages", "list_all", "'locations'"),
-        "'looker.projects.locations.instances.list'": ("list_pages", "list_all", "'instances'"),
-        "'looker.projects.locations.instances.backups.list'": ("list_pages", "list_all", "'instanceBackups'"),
-        "'looker.projects.locations.operations.list'": ("list_pages", "list_all", "'operations'"),
+        "looker.projects.locations.list": ("list_pages", "list_all", "locations"),
+        "looker.projects.locations.instances.list": ("list_pages", "list_all", "instances"),
+        "looker.projects.locations.instances.backups.list": ("list_pages", "list_all", "instanceBackups"),
+        "looker.projects.locations.operations.list": ("list_pages", "list_all", "operations"),
     }
 
 
@@ -211,12 +211,12 @@ def test_bigquery_methods_whose_response_token_is_page_token_page(tmp_path: Any)
     by_id = {
         m.id: m for module in client_ir.modules for resource in module.root.walk() for m in resource.methods
     }
-    tabledata, results = by_id["'bigquery.tabledata.list'"], by_id["'bigquery.jobs.getQueryResults'"]
-    assert (tabledata.pages_name, tabledata.all_name, tabledata.items_field) == ("list_pages", "list_all", "'rows'")
-    assert tabledata.next_token_field == "'pageToken'"
-    assert results.pages_name == "get_query_results_pages" and results.next_token_field == "'pageToken'"
+    tabledata, results = by_id["bigquery.tabledata.list"], by_id["bigquery.jobs.getQueryResults"]
+    assert (tabledata.pages_name, tabledata.all_name, tabledata.items_field) == ("list_pages", "list_all", "rows")
+    assert tabledata.next_token_field == "pageToken"
+    assert results.pages_name == "get_query_results_pages" and results.next_token_field == "pageToken"
     assert results.all_name == ""  # two lists (rows, errors): no single items field, as the rule says
-    assert by_id["'bigquery.jobs.list'"].next_token_field == ""  # nextPageToken: the default
+    assert by_id["bigquery.jobs.list"].next_token_field == ""  # nextPageToken: the default
 
     package = gp.load(tmp_path, gp.generate_bundled("bigquery", "v2", tmp_path).package)
     try:

@@ -31,7 +31,6 @@ when anything is different or fails.
 from __future__ import annotations
 
 import argparse
-import ast
 import importlib
 import json
 import multiprocessing
@@ -293,12 +292,12 @@ def cases(tree: dict[str, Any], client_ir: Any) -> Iterator[MethodCase]:
 
     def index(resource: Any, path: tuple[str, ...]) -> None:
         for method in resource.methods:
-            by_id[ast.literal_eval(method.id)] = ((*path, method.name), method)
+            by_id[method.id] = ((*path, method.name), method)
         for child in resource.children:
             index(child, (*path, child.attribute))
 
     for method in client_ir.methods:
-        by_id[ast.literal_eval(method.id)] = ((method.name,), method)
+        by_id[method.id] = ((method.name,), method)
     for module in client_ir.modules:
         index(module.root, (module.root.attribute,))
 
@@ -312,7 +311,7 @@ def cases(tree: dict[str, Any], client_ir: Any) -> Iterator[MethodCase]:
                 (*dynamic, fix_method_name(name)),
                 generated,
                 description,
-                {ast.literal_eval(param.wire): param.name for param in method_ir.params},
+                {param.wire: param.name for param in method_ir.params},
                 method_ir.body != "none",
                 fix_method_name(name) in {fix_method_name(child) for child in resources},
                 bool(method_ir.upload_spec_name),

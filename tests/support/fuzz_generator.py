@@ -797,8 +797,8 @@ class _Checker:
             if item.alias:
                 # At run time an alias is a ForwardRef of its text, bound to the schemas module.
                 value = getattr(value, "__forward_arg__", value)
-                if value != item.alias:
-                    self.problems.append(f"schema {key!r}: alias {value!r} != {item.alias!r}")
+                if value != item.alias.annotation:
+                    self.problems.append(f"schema {key!r}: alias {value!r} != {item.alias.annotation!r}")
                 continue
             keys = set(getattr(value, "__annotations__", {}))
             if keys != {name for name, _ in schema.properties}:
@@ -825,7 +825,8 @@ class _Checker:
         arguments: dict[str, Any] = {}
         for param in method_ir.params:
             if param.required or param.location == "query":
-                arguments[param.name] = hostile if param.location == "path" or "str" in param.type_expr else "1"
+                textual = param.location == "path" or any(t.name == "str" for t in param.type_expr.walk())
+                arguments[param.name] = hostile if textual else "1"
         if method_ir.body == "required":
             arguments["body"] = {}
         function = getattr(owner, method_ir.name)
