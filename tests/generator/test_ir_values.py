@@ -15,7 +15,7 @@ from codegen.errors import CodegenError
 from codegen.ir import TypeRef
 from codegen.render import environment, python_literal
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 #: Fields whose text is prose (escaped for a docstring or a comment), not a value.
 #: The IR's type fields.
 TYPES = {
