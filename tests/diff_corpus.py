@@ -22,6 +22,7 @@ import copy
 import difflib
 import hashlib
 import importlib.util
+import itertools
 import json
 import random
 import subprocess
@@ -278,8 +279,14 @@ def _candidates(doc: Doc, rng: random.Random) -> list[tuple[str, Mutation]]:
         if schema_keys:
             ops3.append(("request-ref", set_("request", {"$ref": rng.choice(schema_keys)})))
             ops3.append(("response-ref", set_("response", {"$ref": rng.choice(schema_keys)})))
-        ops3.append(("page-token-added", lambda m: m.setdefault("parameters", {}).__setitem__(
-            "pageToken", {"type": "string", "location": "query"})))
+        ops3.append(
+            (
+                "page-token-added",
+                lambda m: m.setdefault("parameters", {}).__setitem__(
+                    "pageToken", {"type": "string", "location": "query"}
+                ),
+            )
+        )
         found.extend((f"method-{op}", at_method(index, edit)) for op, edit in ops3)
         if len(method_list) > 1:
 
@@ -296,13 +303,27 @@ def _candidates(doc: Doc, rng: random.Random) -> list[tuple[str, Mutation]]:
     for key in schema_keys:
         props = doc["schemas"][key].get("properties", {})
         if "nextPageToken" in props:
-            found.append(("paging-token-dropped", lambda d, key=key: d["schemas"][key]["properties"].pop("nextPageToken")))
-            found.append(("paging-second-list", lambda d, key=key: d["schemas"][key]["properties"].__setitem__(
-                "others", {"type": "array", "items": {"type": "string"}})))
+            found.append(
+                ("paging-token-dropped", lambda d, key=key: d["schemas"][key]["properties"].pop("nextPageToken"))
+            )
+            found.append(
+                (
+                    "paging-second-list",
+                    lambda d, key=key: d["schemas"][key]["properties"].__setitem__(
+                        "others", {"type": "array", "items": {"type": "string"}}
+                    ),
+                )
+            )
             lists = [name for name, prop in props.items() if prop.get("type") == "array"]
             for name in lists:
-                found.append(("paging-list-renamed", lambda d, key=key, name=name: d["schemas"][key][
-                    "properties"].__setitem__("entries", d["schemas"][key]["properties"].pop(name))))
+                found.append(
+                    (
+                        "paging-list-renamed",
+                        lambda d, key=key, name=name: d["schemas"][key]["properties"].__setitem__(
+                            "entries", d["schemas"][key]["properties"].pop(name)
+                        ),
+                    )
+                )
 
     # Schemas: removed (references moved to another), added, renamed (references follow), collide.
     for key in schema_keys:
@@ -319,10 +340,16 @@ def _candidates(doc: Doc, rng: random.Random) -> list[tuple[str, Mutation]]:
 
         found += [
             ("schema-removed", schema_removed),
-            ("schema-added", lambda d, key=key: d["schemas"].__setitem__(key + "Copy", copy.deepcopy(d["schemas"][key]))),
+            (
+                "schema-added",
+                lambda d, key=key: d["schemas"].__setitem__(key + "Copy", copy.deepcopy(d["schemas"][key])),
+            ),
             ("schema-renamed-alike", schema_renamed),
             ("schema-renamed-unalike", lambda d, key=key: schema_renamed(d, key, "Zz" + key[::-1])),
-            ("schema-collision", lambda d, key=key: d["schemas"].__setitem__(_flip_case(key), copy.deepcopy(d["schemas"][key]))),
+            (
+                "schema-collision",
+                lambda d, key=key: d["schemas"].__setitem__(_flip_case(key), copy.deepcopy(d["schemas"][key])),
+            ),
         ]
 
     # The API as a whole.
@@ -345,12 +372,31 @@ def _candidates(doc: Doc, rng: random.Random) -> list[tuple[str, Mutation]]:
         ("api-features", api("features", ["dataWrapper"])),
         ("api-endpoints", api("endpoints", [{"endpointUrl": "https://x.googleapis.com/", "location": "x"}])),
         ("api-scopes-dropped", lambda d: d.pop("auth", None)),
-        ("api-scope-added", lambda d: d.setdefault("auth", {}).setdefault("oauth2", {}).setdefault(
-            "scopes", {}).__setitem__("https://www.googleapis.com/auth/new", {"description": "New."})),
-        ("api-scope-descriptions", lambda d: [s.__setitem__("description", "Changed") for s in d.get(
-            "auth", {}).get("oauth2", {}).get("scopes", {}).values()] and None),
-        ("api-global-parameter", lambda d: d.setdefault("parameters", {}).__setitem__(
-            "extraGlobal", {"type": "string", "location": "query"})),
+        (
+            "api-scope-added",
+            lambda d: (
+                d.setdefault("auth", {})
+                .setdefault("oauth2", {})
+                .setdefault("scopes", {})
+                .__setitem__("https://www.googleapis.com/auth/new", {"description": "New."})
+            ),
+        ),
+        (
+            "api-scope-descriptions",
+            lambda d: (
+                [
+                    s.__setitem__("description", "Changed")
+                    for s in d.get("auth", {}).get("oauth2", {}).get("scopes", {}).values()
+                ]
+                and None
+            ),
+        ),
+        (
+            "api-global-parameter",
+            lambda d: d.setdefault("parameters", {}).__setitem__(
+                "extraGlobal", {"type": "string", "location": "query"}
+            ),
+        ),
     ]
     return found
 
@@ -407,7 +453,7 @@ def cases() -> Iterator[Case]:
         by_name.setdefault(api.name, []).append(api)
     for name in sorted(by_name):
         versions = sorted(by_name[name], key=lambda a: a.version)
-        for a, b in zip(versions, versions[1:], strict=False):
+        for a, b in itertools.pairwise(versions):
             yield "versions", f"{name}:{a.version}->{b.version}", a.path.read_bytes(), b.path.read_bytes()
             yield "versions", f"{name}:{b.version}->{a.version}", b.path.read_bytes(), a.path.read_bytes()
     fixtures = sorted(FIXTURES.glob("*.json"))
@@ -462,7 +508,9 @@ def digests(diff: types.ModuleType, only: str = "") -> tuple[dict[str, str], dic
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--record", type=Path, metavar="FILE", help="write the digests per group (and per case to FILE.cases)")
+    mode.add_argument(
+        "--record", type=Path, metavar="FILE", help="write the digests per group (and per case to FILE.cases)"
+    )
     mode.add_argument("--check", type=Path, metavar="FILE", help="compare with recorded digests")
     mode.add_argument("--against", metavar="REVISION", help="compare live with diff.py of a git revision")
     parser.add_argument("--revision", help="with --record: record codegen/diff.py of this git revision")
