@@ -56,23 +56,20 @@ resources and schemas are compared under the new name.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, NamedTuple, TypeVar
 
-from codegen import ir, naming
+from codegen import naming
 from codegen.diff_report import SEVERITIES, ApiInfo, Bump, Change, Report, Severity
+from codegen.diff_surface import Item, Surface
 from codegen.discovery import Document, Method, Resource, Schema
-from codegen.errors import CodegenError
 
 __all__ = ["SEVERITIES", "ApiInfo", "Bump", "Change", "Report", "Severity", "Surface", "diff_documents"]
 
 D = TypeVar("D", Resource, Method, Schema)
-R = TypeVar("R", Resource, Method)
-N = TypeVar("N")
-_Compare = Callable[["_Item[D]", "_Item[D]"], None]
-_Items = Mapping[str, "_Item[D]"]
+_Compare = Callable[[Item[D], Item[D]], None]
+_Items = Mapping[str, Item[D]]
 
 
 def diff_documents(old: Document, new: Document) -> Report:
@@ -86,108 +83,7 @@ def diff_documents(old: Document, new: Document) -> Report:
     return Report(ApiInfo.of(old), ApiInfo.of(new), tuple(changes))
 
 
-# --- one side: the document and its IR, indexed by JSON path ------------------------------
-
-
-def _annotation(node_type: object) -> str:
-    """An IR type as the report prints it: its annotation text without the ``_t.``/``_s.`` qualifiers."""
-    return "" if node_type is None else str(node_type).replace("_t.", "").replace("_s.", "")
-
-
-@dataclass(frozen=True)
-class Surface:
-    """A document and its client IR, every IR node found by the JSON path of its document node."""
-
-    document: Document
-    client: ir.ClientIR
-    nodes: Mapping[tuple[type, str], object]  # (IR node class, JSON path) → node
-    python: Mapping[str, str]  # JSON path of a resource or method → its dotted Python name
-
-    @classmethod
-    def of(cls, document: Document) -> Surface:
-        client = ir.lower(document)
-        nodes: dict[tuple[type, str], object] = {}
-        python: dict[str, str] = {}
-        for schema_class in client.schemas:
-            nodes[(ir.SchemaClass, schema_class.source)] = schema_class
-            nodes.update(((ir.Field, f.source), f) for f in schema_class.fields)
-        owners = [("", client.methods)]
-        stack = [("", module.root) for module in client.modules]
-        while stack:
-            prefix, resource = stack.pop()
-            python[resource.source] = name = prefix + resource.attribute
-            owners.append((name + ".", resource.methods))
-            stack.extend((name + ".", child) for child in resource.children)
-        for prefix, methods in owners:
-            for method in methods:
-                python[method.source] = prefix + method.name
-                nodes[(ir.MethodIR, method.source)] = method
-                nodes.update(((ir.Param, p.source), p) for p in method.params if not p.standard)
-        return cls(document, client, nodes, python)
-
-    def node(self, kind: type[N], path: str) -> N:
-        found = self.nodes.get((kind, path))
-        if not isinstance(found, kind):  # the IR stopped mirroring the document: a generator bug
-            raise CodegenError(f"{self.document.source}: internal error: no {kind.__name__} in the IR for {path}")
-        return found
-
-    def annotation(self, kind: str, path: str) -> str:
-        """The Python type of the ``kind`` position at ``path`` ("" when the IR has none)."""
-        if kind in ("request", "response"):
-            method = self.node(ir.MethodIR, path.rpartition(".")[0])
-            return _annotation(method.body_type if kind == "request" else method.response_type)
-        node = self.nodes.get(({"parameter": ir.Param, "field": ir.Field, "schema": ir.SchemaClass}[kind], path))
-        if isinstance(node, ir.SchemaClass):
-            return _annotation(node.alias)
-        return _annotation(node.type_expr) if isinstance(node, (ir.Param, ir.Field)) else ""
-
-    def type_name(self, ref: str) -> str:
-        """The Python class name of the schema ``ref`` (the key itself when unknown)."""
-        return dict(self.client.schema_names).get(ref, ref)
-
-    def message_type(self, kind: str, ref: str, inline: Schema | None) -> str:
-        """How a request or response type reads: the class of ``ref``, else the IR's type of the inline schema."""
-        return self.type_name(ref) if ref else self.annotation(kind, inline.json_path) if inline else ""
-
-    def items_key(self, method: Method) -> str:
-        """The wire name of the list a paged method's ``*_all`` helper yields (its response's one list)."""
-        response = self.document.schema(method.response_ref)
-        return next(key for key, prop in response.properties if key != "unreachable" and prop.type == "array")
-
-    # The members of a container, keyed by document name, each with its Python names.
-    def named(self, docs: tuple[R, ...]) -> dict[str, _Item[R]]:
-        return {
-            doc.name: _Item(self.python[doc.json_path], self.python[doc.json_path], doc.json_path, doc) for doc in docs
-        }
-
-    def schemas(self) -> dict[str, _Item[Schema]]:
-        python = {key: "schemas." + self.node(ir.SchemaClass, doc.json_path).name for key, doc in self.document.schemas}
-        return {key: _Item(python[key], python[key], doc.json_path, doc) for key, doc in self.document.schemas}
-
-    def parameters(self, method: _Item[Method]) -> dict[str, _Item[Schema]]:
-        params = {wire: self.node(ir.Param, doc.json_path) for wire, doc in method.doc.parameters}
-        return {
-            wire: _Item(f"{method.python}({p.name}=...)", p.name, doc.json_path, doc, p.required)
-            for (wire, doc), p in zip(method.doc.parameters, params.values(), strict=True)
-        }
-
-    @staticmethod
-    def fields(python: str, schema: Schema) -> dict[str, _Item[Schema]]:
-        return {key: _Item(_member(python, key), key, doc.json_path, doc) for key, doc in schema.properties}
-
-
 # --- kinds of members: how they pair, and how their removal, addition and rename read ---------
-
-
-@dataclass(frozen=True)
-class _Item(Generic[D]):
-    """A resource, method, schema, parameter or field on one side, with its Python names."""
-
-    python: str  # where its changes are reported
-    label: str  # its name in rename messages and in old/new values (its last part: what a collision changes)
-    path: str  # its document JSON path
-    doc: D
-    required: bool = False  # a required parameter
 
 
 @dataclass(frozen=True)
@@ -298,13 +194,6 @@ def _sibling(python: str, name: str) -> str:
     return f"{parent}.{name}" if parent else name
 
 
-def _member(python: str, key: str) -> str:
-    """``schemas.Instance`` + ``adminSettings`` → ``schemas.Instance.adminSettings``."""
-    if key.isidentifier() and key.isascii():
-        return f"{python}.{key}"
-    return f"{python}[{json.dumps(key)}]"
-
-
 # --- the comparison --------------------------------------------------------------------------
 
 
@@ -328,10 +217,8 @@ _API_RULES = (
     _Rule("mtlsRootUrl", "patch", "endpoint-changed", "mTLS root URL changed from {a!r} to {b!r}", True),
     _Rule("servicePath", "patch", "endpoint-changed", "service path changed from {a!r} to {b!r}", True),
     _Rule("batchPath", "patch", "endpoint-changed", "batch path changed from {a!r} to {b!r}", True),
-    *(
-        _Rule(key, "docs", "documentation-changed", f"{key} changed")
-        for key in ("title", "description", "documentationLink")
-    ),
+    *(_Rule(key, "docs", "documentation-changed", f"{key} changed") for key in ("title", "description")),
+    _Rule("documentationLink", "docs", "documentation-changed", "documentationLink changed"),
 )
 _METHOD_RULES = (
     _Rule("httpMethod", "breaking", "http-method-changed", "HTTP method changed from {a} to {b}", True),
@@ -359,8 +246,8 @@ class _Differ:
         self.new = new
         self.changes: list[Change] = []
         # Methods removed or added anywhere, by JSON path: paired across the API by HTTP method and path.
-        self.removed_methods: dict[str, _Item[Method]] = {}
-        self.added_methods: dict[str, _Item[Method]] = {}
+        self.removed_methods: dict[str, Item[Method]] = {}
+        self.added_methods: dict[str, Item[Method]] = {}
 
     def add(self, severity: Severity, kind: str, python: str, path: str, message: str, *values: object) -> None:
         """Record a change; ``values``: the old and the new value (None when one does not apply)."""
@@ -372,15 +259,8 @@ class _Differ:
         for rule in rules:
             a, b = getattr(old, naming.snake_case(rule.key)), getattr(new, naming.snake_case(rule.key))
             if a != b and rule.when in (None, bool(b)):
-                message = rule.message.format(a=a, b=b, noun=noun)
-                self.add(
-                    rule.severity,
-                    f"{noun}-{rule.kind}",
-                    python,
-                    f"{path}.{rule.key}",
-                    message,
-                    *(a, b)[: 2 * rule.values],
-                )
+                kind, message = f"{noun}-{rule.kind}", rule.message.format(a=a, b=b, noun=noun)
+                self.add(rule.severity, kind, python, f"{path}.{rule.key}", message, *(a, b)[: 2 * rule.values])
 
     def run(self) -> None:
         old, new = self.old.document, self.new.document
@@ -398,7 +278,7 @@ class _Differ:
         self.matched(kind, old, new, compare)
 
     def moves(
-        self, kind: _Kind[D], removed: dict[str, _Item[D]], added: dict[str, _Item[D]], compare: _Compare[D]
+        self, kind: _Kind[D], removed: dict[str, Item[D]], added: dict[str, Item[D]], compare: _Compare[D]
     ) -> None:
         noun = kind.noun
         for old_key, new_key in _pairs(removed, added, kind):
@@ -453,7 +333,7 @@ class _Differ:
                 self.add("docs", "api-documentation-changed", client, "$.auth.oauth2.scopes", message)
 
     # --- resources, methods, parameters -------------------------------------------------
-    def resource(self, old: _Item[Resource], new: _Item[Resource]) -> None:
+    def resource(self, old: Item[Resource], new: Item[Resource]) -> None:
         self.rules("resource", new.python, new.path, old.doc, new.doc, _DEPRECATED)
         self.methods(self.old.named(old.doc.methods), self.new.named(new.doc.methods))
         self.members(RESOURCE, self.old.named(old.doc.resources), self.new.named(new.doc.resources), self.resource)
@@ -464,7 +344,7 @@ class _Differ:
         self.added_methods.update((item.path, item) for key, item in new.items() if key not in old)
         self.matched(METHOD, old, new, self.method)
 
-    def method(self, old: _Item[Method], new: _Item[Method]) -> None:
+    def method(self, old: Item[Method], new: Item[Method]) -> None:
         od, nd, python, path = old.doc, new.doc, new.python, new.path
         self.rules("method", python, path, od, nd, _METHOD_RULES)
         if set(od.scopes) != set(nd.scopes):
@@ -475,9 +355,9 @@ class _Differ:
         self.paging(old, new)
         self.members(PARAMETER, self.old.parameters(old), self.new.parameters(new), self.parameter)
 
-    def body(self, old: _Item[Method], new: _Item[Method]) -> None:
+    def body(self, old: Item[Method], new: Item[Method]) -> None:
         od, nd, python, path = old.doc, new.doc, new.python, f"{new.path}.request"
-        a, b = self.old.node(ir.MethodIR, old.path).body, self.new.node(ir.MethodIR, new.path).body
+        a, b = self.old.method(old.path).body, self.new.method(new.path).body
         was = self.old.message_type("request", od.request_ref, od.request_schema)
         now = self.new.message_type("request", nd.request_ref, nd.request_schema)
         if a == "none" and b == "required":
@@ -505,7 +385,7 @@ class _Differ:
             elif a == "required" and b == "optional":
                 self.add("feature", "method-body-optional", python, path, f"body: {now} became optional")
 
-    def response(self, old: _Item[Method], new: _Item[Method]) -> None:
+    def response(self, old: Item[Method], new: Item[Method]) -> None:
         od, nd, python, path = old.doc, new.doc, new.python, f"{new.path}.response"
         a = bool(od.response_ref) or od.response_schema is not None
         b = bool(nd.response_ref) or nd.response_schema is not None
@@ -528,9 +408,9 @@ class _Differ:
             message = f"return type changed from {was} to {now}"
             self.add("breaking", "method-response-type-changed", python, path, message, was, now)
 
-    def paging(self, old: _Item[Method], new: _Item[Method]) -> None:
+    def paging(self, old: Item[Method], new: Item[Method]) -> None:
         """The ``<method>_pages`` and ``<method>_all`` helpers generated for paged methods."""
-        path, was, now = new.path, self.old.node(ir.MethodIR, old.path), self.new.node(ir.MethodIR, new.path)
+        path, was, now = new.path, self.old.method(old.path), self.new.method(new.path)
         for kind, what, a, b in (
             ("pages", "page iterator", was.pages_name, now.pages_name),
             ("all", "item iterator", was.all_name, now.all_name),
@@ -551,7 +431,7 @@ class _Differ:
                 message = f"now yields the items of {b!r} instead of {a!r}"
                 self.add("breaking", "method-items-changed", _sibling(new.python, now.all_name), path, message, a, b)
 
-    def parameter(self, old: _Item[Schema], new: _Item[Schema]) -> None:
+    def parameter(self, old: Item[Schema], new: Item[Schema]) -> None:
         if old.required != new.required:  # the IR's requiredness: path parameters are required
             if new.required:
                 self.add("breaking", "parameter-required", new.python, new.path, "parameter became required")
@@ -561,7 +441,7 @@ class _Differ:
         self.position("parameter", new.python, old.doc, new.doc, typed=True)
 
     # --- schemas and schema positions ---------------------------------------------------
-    def schema(self, old: _Item[Schema], new: _Item[Schema]) -> None:
+    def schema(self, old: Item[Schema], new: Item[Schema]) -> None:
         self.position("schema", new.python, old.doc, new.doc, typed=True)
 
     def position(self, kind: str, python: str, old: Schema, new: Schema, typed: bool = False) -> None:
