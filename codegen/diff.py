@@ -2,11 +2,13 @@
 
 The report speaks of what users of the generated package touch — ``projects.locations.
 instances.list(page_size=...)``, ``schemas.Instance.adminSettings`` — with the document's
-JSON path beside each change. Python names and types come from :func:`codegen.ir.lower`:
-every IR node carries the JSON path of the document node it came from, so each side is
-indexed once by path and every document node finds its Python name there. A change of a
-Python name that the document did not make (a new sibling that collides and pushes an old
-name to ``name_``) is reported too.
+JSON path beside each change. Python names and types come from :func:`codegen.ir.lower`,
+found for each document node through its JSON path (:mod:`codegen.diff_surface`), so a
+change of a Python name that the document did not make (a new sibling that collides and
+pushes an old name to ``name_``) is reported too. The comparison walks the two documents:
+members of every kind (resources, methods, schemas, parameters, fields) are paired by name,
+renames detected and the rest reported by one mechanism (:meth:`_Differ.members`), and
+changed attributes by tables of rules.
 
 Severities and the rules (``kind`` values are stable, for ``--json`` consumers):
 
@@ -241,9 +243,10 @@ _POSITION_RULES = (
 
 
 class _Differ:
+    """Walks two surfaces side by side and collects the changes."""
+
     def __init__(self, old: Surface, new: Surface) -> None:
-        self.old = old
-        self.new = new
+        self.old, self.new = old, new
         self.changes: list[Change] = []
         # Methods removed or added anywhere, by JSON path: paired across the API by HTTP method and path.
         self.removed_methods: dict[str, Item[Method]] = {}

@@ -28,7 +28,7 @@ import random
 import subprocess
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -422,15 +422,26 @@ def _sample(found: list[tuple[str, Mutation]], count: int, rng: random.Random) -
 Case = tuple[str, str, bytes, bytes]  # (group, case name, old document, new document)
 
 
-def cases() -> Iterator[Case]:
+def groups() -> list[str]:
+    """The names of the corpus's groups of cases, in order."""
+    return [f"mutations:{api.name}.{api.version}" for api in _mutated()] + ["versions", "fixtures"]
+
+
+def _mutated() -> list[bundled.BundledApi]:
     apis = [api for api in bundled.bundled_apis() if api.path.stat().st_size <= MAX_BYTES]
-    chosen = random.Random(18).sample(apis, MUTATED_APIS)
-    for api in sorted(chosen, key=lambda a: (a.name, a.version)):
+    return sorted(random.Random(18).sample(apis, MUTATED_APIS), key=lambda a: (a.name, a.version))
+
+
+def cases(only_groups: Collection[str] | None = None) -> Iterator[Case]:
+    """Every case of the corpus (of ``only_groups``, when given)."""
+    for api in _mutated():
+        group = f"mutations:{api.name}.{api.version}"
+        if only_groups is not None and group not in only_groups:
+            continue
         raw = api.path.read_bytes()
         doc = json.loads(raw)
         rng = random.Random(f"{api.name}.{api.version}")
         found = _candidates(doc, rng)
-        group = f"mutations:{api.name}.{api.version}"
         for number, (op, edit) in enumerate(_sample(found, MUTATIONS_PER_API, rng)):
             changed = copy.deepcopy(doc)
             try:
@@ -448,15 +459,16 @@ def cases() -> Iterator[Case]:
                     pass  # an earlier edit removed the target
             yield group, f"combined{number}:" + "+".join(op for op, _ in ops), raw, json.dumps(changed).encode()
             yield group, f"combined{number}-reversed", json.dumps(changed).encode(), raw
+    apis = [api for api in bundled.bundled_apis() if api.path.stat().st_size <= MAX_BYTES]
     by_name: dict[str, list[bundled.BundledApi]] = {}
-    for api in apis:
+    for api in apis if only_groups is None or "versions" in only_groups else ():
         by_name.setdefault(api.name, []).append(api)
     for name in sorted(by_name):
         versions = sorted(by_name[name], key=lambda a: a.version)
         for a, b in itertools.pairwise(versions):
             yield "versions", f"{name}:{a.version}->{b.version}", a.path.read_bytes(), b.path.read_bytes()
             yield "versions", f"{name}:{b.version}->{a.version}", b.path.read_bytes(), a.path.read_bytes()
-    fixtures = sorted(FIXTURES.glob("*.json"))
+    fixtures = sorted(FIXTURES.glob("*.json")) if only_groups is None or "fixtures" in only_groups else []
     for a_path in fixtures:
         for b_path in fixtures:
             yield "fixtures", f"{a_path.stem}->{b_path.stem}", a_path.read_bytes(), b_path.read_bytes()
@@ -490,11 +502,13 @@ def old_module(revision: str) -> types.ModuleType:
     return module
 
 
-def digests(diff: types.ModuleType, only: str = "") -> tuple[dict[str, str], dict[str, str]]:
+def digests(
+    diff: types.ModuleType, only: str = "", only_groups: Collection[str] | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
     """Digests of the outputs of ``diff``: per group (cases in order) and per case."""
     groups: dict[str, Any] = {}
     per_case: dict[str, str] = {}
-    for group, name, old, new in cases():
+    for group, name, old, new in cases(only_groups):
         if only not in f"{group} {name}":
             continue
         result = output(diff, old, new)
@@ -508,20 +522,20 @@ def digests(diff: types.ModuleType, only: str = "") -> tuple[dict[str, str], dic
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument(
-        "--record", type=Path, metavar="FILE", help="write the digests per group (and per case to FILE.cases)"
-    )
+    mode.add_argument("--record", type=Path, metavar="FILE", help="write digests per group (per case: FILE.cases)")
     mode.add_argument("--check", type=Path, metavar="FILE", help="compare with recorded digests")
     mode.add_argument("--against", metavar="REVISION", help="compare live with diff.py of a git revision")
     parser.add_argument("--revision", help="with --record: record codegen/diff.py of this git revision")
+    parser.add_argument("--groups", help="only these groups (comma-separated; see groups())")
     parser.add_argument("--only", default="", help="only the cases whose 'group name' contains this")
     args = parser.parse_args(argv)
+    only_groups = args.groups.split(",") if args.groups else None
     from codegen import diff
 
     if args.against:
         before = old_module(args.against)
         compared = differing = skipped = 0
-        for group, name, old, new in cases():
+        for group, name, old, new in cases(only_groups):
             if args.only not in f"{group} {name}":
                 continue
             expected = output(before, old, new)
@@ -539,23 +553,27 @@ def main(argv: list[str] | None = None) -> int:
                     )
         print(f"{compared} pairs compared ({skipped} mutations did not load), {differing} different")
         return 1 if differing else 0
-    groups, per_case = digests(old_module(args.revision) if args.revision else diff, args.only)
-    counts = {group: sum(1 for case in per_case if case.split(" ", 1)[0] == group) for group in groups}
+    module = old_module(args.revision) if args.revision else diff
+    group_digests, per_case = digests(module, args.only, only_groups)
+    counts = {group: sum(1 for case in per_case if case.split(" ", 1)[0] == group) for group in group_digests}
     if args.record:
-        args.record.write_text(json.dumps({"digests": groups, "pairs": counts}, indent=1, sort_keys=True) + "\n")
+        record = {"digests": group_digests, "pairs": counts}
+        args.record.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
         Path(f"{args.record}.cases").write_text(json.dumps(per_case, indent=0) + "\n")
-        print(f"{len(per_case)} pairs in {len(groups)} groups recorded")
+        print(f"{len(per_case)} pairs in {len(group_digests)} groups recorded")
         return 0
     recorded = json.loads(args.check.read_text())
-    bad = sorted(group for group in recorded["digests"] if groups.get(group) != recorded["digests"][group])
+    expected = {group: recorded["digests"][group] for group in (only_groups or recorded["digests"])}
+    expected_counts = {group: recorded["pairs"][group] for group in expected}
+    bad = sorted(group for group in expected if group_digests.get(group) != expected[group])
     cases_file = Path(f"{args.check}.cases")
     if bad and cases_file.exists():
         expected_cases = json.loads(cases_file.read_text())
         for case, digest in per_case.items():
             if expected_cases.get(case) != digest:
                 print(f"DIFFERENT: {case}")
-    print(f"{len(per_case)} pairs in {len(groups)} groups; groups different: {bad or 'none'}")
-    return 1 if bad or counts != recorded["pairs"] else 0
+    print(f"{len(per_case)} pairs in {len(group_digests)} groups compared; groups different: {bad or 'none'}")
+    return 1 if bad or counts != expected_counts else 0
 
 
 if __name__ == "__main__":
