@@ -3,6 +3,7 @@ and how it reads as text and as JSON (the comparison itself is :mod:`codegen.dif
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -36,15 +37,7 @@ class Change:
     new: str | None = None  # the new value, when one applies
 
     def to_json(self) -> dict[str, str | None]:
-        return {
-            "severity": self.severity,
-            "kind": self.kind,
-            "python": self.python,
-            "path": self.path,
-            "message": self.message,
-            "old": self.old,
-            "new": self.new,
-        }
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -62,13 +55,7 @@ class ApiInfo:
         return cls(document.name, document.version, document.revision, ir.package_name(document), document.source)
 
     def to_json(self) -> dict[str, str]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "revision": self.revision,
-            "package": self.package,
-            "source": self.source,
-        }
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
