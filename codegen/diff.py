@@ -58,6 +58,7 @@ resources and schemas are compared under the new name.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, NamedTuple, TypeVar
@@ -210,6 +211,7 @@ class _Rule(NamedTuple):
     when: bool | None = None
 
 
+_attribute = functools.cache(naming.snake_case)  # a JSON member's attribute on the document model
 _DEPRECATED = (
     _Rule("deprecated", "feature", "deprecated", "{noun} deprecated", when=True),
     _Rule("deprecated", "patch", "undeprecated", "{noun} no longer deprecated", when=False),
@@ -260,7 +262,8 @@ class _Differ:
     def rules(self, noun: str, python: str, path: str, old: object, new: object, rules: tuple[_Rule, ...]) -> None:
         """Report each attribute of ``rules`` that differs between ``old`` and ``new``."""
         for rule in rules:
-            a, b = getattr(old, naming.snake_case(rule.key)), getattr(new, naming.snake_case(rule.key))
+            attribute = _attribute(rule.key)
+            a, b = getattr(old, attribute), getattr(new, attribute)
             if a != b and rule.when in (None, bool(b)):
                 kind, message = f"{noun}-{rule.kind}", rule.message.format(a=a, b=b, noun=noun)
                 self.add(rule.severity, kind, python, f"{path}.{rule.key}", message, *(a, b)[: 2 * rule.values])
@@ -368,14 +371,8 @@ class _Differ:
         elif a == "none" and b == "optional":
             self.add("feature", "method-body-added", python, path, f"now takes an optional body: {now}", None, now)
         elif b == "none" and a != "none":
-            self.add(
-                "breaking",
-                "method-body-removed",
-                python,
-                f"{old.path}.request",
-                f"no longer takes a body (was {was})",
-                was,
-            )
+            message = f"no longer takes a body (was {was})"
+            self.add("breaking", "method-body-removed", python, f"{old.path}.request", message, was)
         elif a != "none" and b != "none":
             if od.request_schema is not None and nd.request_schema is not None:
                 self.position("request", f"{python}(body=...)", od.request_schema, nd.request_schema, typed=True)
@@ -397,14 +394,8 @@ class _Differ:
         if b and not a:
             self.add("feature", "method-response-added", python, path, f"now returns {now} (was None)", None, now)
         elif a and not b:
-            self.add(
-                "breaking",
-                "method-response-removed",
-                python,
-                f"{old.path}.response",
-                f"now returns None (was {was})",
-                was,
-            )
+            message = f"now returns None (was {was})"
+            self.add("breaking", "method-response-removed", python, f"{old.path}.response", message, was)
         elif od.response_schema is not None and nd.response_schema is not None:
             self.position("response", f"{python}(...) return value", od.response_schema, nd.response_schema, typed=True)
         elif a and (od.response_ref != nd.response_ref or was != now):
@@ -501,9 +492,8 @@ class _Differ:
             for value in (value for value in a if value not in b):
                 self.add("breaking", f"{kind}-enum-value-removed", python, path, f"enum value {value!r} removed", value)
             for value in (value for value in b if value not in a):
-                self.add(
-                    "feature", f"{kind}-enum-value-added", python, path, f"enum value {value!r} added", None, value
-                )
+                message = f"enum value {value!r} added"
+                self.add("feature", f"{kind}-enum-value-added", python, path, message, None, value)
             if set(a) == set(b):
                 self.add("docs", f"{kind}-enum-reordered", python, path, "enum values reordered")
 
