@@ -28,6 +28,7 @@ import random
 import subprocess
 import sys
 import types
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
@@ -420,6 +421,8 @@ def _sample(found: list[tuple[str, Mutation]], count: int, rng: random.Random) -
 # --- the cases ---------------------------------------------------------------------------
 
 Case = tuple[str, str, bytes, bytes]  # (group, case name, old document, new document)
+#: How often each change kind was reported (by the last module run through :func:`output`).
+KINDS: Counter[str] = Counter()
 
 
 def groups() -> list[str]:
@@ -485,6 +488,7 @@ def output(diff: types.ModuleType, old: bytes, new: bytes) -> str | None:
         report = diff.diff_documents(a, b)
     except CodegenError as error:
         return f"error: {error}"
+    KINDS.update(change.kind for change in report.changes)
     text: str = report.format_text() + report.format_text(verbose=True)
     return json.dumps(report.to_json(), indent=1, sort_keys=True) + "\n" + text
 
@@ -573,6 +577,10 @@ def main(argv: list[str] | None = None) -> int:
             if expected_cases.get(case) != digest:
                 print(f"DIFFERENT: {case}")
     print(f"{len(per_case)} pairs in {len(group_digests)} groups compared; groups different: {bad or 'none'}")
+    print(
+        f"{sum(KINDS.values())} changes of {len(KINDS)} kinds: "
+        + ", ".join(f"{k} {n}" for k, n in sorted(KINDS.items()))
+    )
     return 1 if bad or counts != expected_counts else 0
 
 
