@@ -753,7 +753,7 @@ def test_diff_of_large_document_against_itself_is_empty() -> None:
 
 
 def test_repeated_patch_messages_collapse_in_text_but_not_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    from codegen import diff
+    from codegen import diff_report as diff
 
     def edit(d: Doc) -> None:
         for name in ("list", "get", "create", "delete"):
