@@ -17,7 +17,11 @@ HTTP/1.1 parser of :mod:`gapi_runtime.http11`, and keeps what those libraries gi
 - **deadlines**: ``timeout`` bounds the connect and then the whole exchange, through the same
   watchdog as :class:`~gapi_runtime.transport.Urllib3Transport` (sockets stay blocking: a
   socket timeout would make CPython poll before every send and receive);
-- the checks, decoding and error types of :mod:`gapi_runtime.http11`.
+- the checks, decoding and error types of :mod:`gapi_runtime.http11`;
+- **streaming** (:meth:`PooledTransport.stream`, for media): a
+  :class:`~gapi_runtime.wire.StreamBody` is sent block by block (read again from its start
+  when a stale connection makes the request go out once more), and an answer's body can go
+  to a :class:`~gapi_runtime.wire.Sink` as it arrives.
 
 Proxies and client certificates (mTLS) are not handled here: a client configured with either
 uses :class:`~gapi_runtime.transport.Urllib3Transport`.
@@ -25,17 +29,16 @@ uses :class:`~gapi_runtime.transport.Urllib3Transport`.
 
 from __future__ import annotations
 
+import io
 import select
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Mapping
-from typing import BinaryIO
 
 from gapi_runtime import http11
-from gapi_runtime.errors import TransportError
-from gapi_runtime.wire import _WATCHDOG, Response, _Guard, _target
+from gapi_runtime.wire import _WATCHDOG, LocalFailure, Response, Sink, StreamBody, _Guard
 
 __all__ = ["PooledTransport"]
 
@@ -47,7 +50,7 @@ class _Connection:
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.reader: BinaryIO = sock.makefile("rb")
+        self.reader: io.BufferedReader = sock.makefile("rb")
 
     def alive(self) -> bool:
         """False if the idle socket is readable: the server hung up (or sent what nobody asked for)."""
@@ -87,13 +90,16 @@ class PooledTransport:
         return f"PooledTransport(pool_size={self._pool_size})"
 
     def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | StreamBody | None,
+        timeout: float | None,
+        sink: Sink | None = None,
     ) -> Response:
-        try:
-            origin, host, target = self._writer.target(url)
-            head = self._writer.head(method, host, target, headers, body)
-        except ValueError as exc:
-            raise TransportError(f"{_target(method, url)}: {exc}", url=url, response_started=False) from None
+        """Send one request (see :class:`~gapi_runtime.wire.StreamingTransport` for ``sink``)."""
+        origin, head = self._writer.prepare(method, url, headers, body)
         guard: _Guard | None = None
         if timeout is not None:
             guard = _Guard(time.monotonic() + timeout)
@@ -107,9 +113,11 @@ class PooledTransport:
                         connection = self._connect(origin, timeout)
                     if guard is not None:
                         _WATCHDOG.attach(guard, connection.sock)
-                    status, items, data, keep_alive = _exchange(connection, method, head, body, guard, reused)
+                    status, items, data, keep_alive = _exchange(connection, method, head, body, guard, reused, sink)
                 except http11.Retry:
                     continue
+                except LocalFailure as failure:
+                    raise failure.error from None
                 except http11.Failure as failure:
                     timed_out = guard is not None and guard.fired
                     raise http11.translate(failure, method, url, timed_out, timeout) from failure.cause
@@ -122,6 +130,8 @@ class PooledTransport:
             if guard is not None:
                 _WATCHDOG.finish(guard)
         return http11.response(status, items, data, method, url)
+
+    stream = request
 
     def close(self) -> None:
         """Close the idle connections; the transport stays usable (new connections are opened)."""
@@ -198,13 +208,23 @@ def _verifying(context: ssl.SSLContext | None) -> ssl.SSLContext | None:
 
 
 def _exchange(
-    connection: _Connection, method: str, head: bytes, body: bytes | None, guard: _Guard | None, reused: bool
+    connection: _Connection,
+    method: str,
+    head: bytes,
+    body: bytes | StreamBody | None,
+    guard: _Guard | None,
+    reused: bool,
+    sink: Sink | None,
 ) -> http11.Parsed:
     """Send one request and read its whole answer; ``connection`` is closed on any failure."""
     sending, started = True, False
     try:
         sock = connection.sock
-        if body and len(body) <= http11.SEPARATE_BODY:
+        if isinstance(body, StreamBody):
+            sock.sendall(head)
+            for block in body.blocks():
+                sock.sendall(block)
+        elif body and len(body) <= http11.SEPARATE_BODY:
             sock.sendall(head + body)
         else:
             sock.sendall(head)
@@ -212,7 +232,7 @@ def _exchange(
                 sock.sendall(body)
         sending = False
         reader = connection.reader
-        parser = http11.parse_response(method)
+        parser = http11.parse_response(method, sink)
         need = next(parser)
         while True:
             kind, size = need
@@ -220,6 +240,8 @@ def _exchange(
                 data = reader.readline(http11.MAX_LINE + 1)
             elif kind == http11.EXACT:
                 data = reader.read(size)
+            elif kind == http11.SOME:
+                data = reader.read1(size)
             else:
                 data = reader.read()
             started = started or bool(data)
@@ -232,7 +254,7 @@ def _exchange(
             raise TimeoutError("deadline passed")
     except BaseException as exc:
         connection.close()
-        if not isinstance(exc, Exception):
+        if not isinstance(exc, Exception) or isinstance(exc, LocalFailure):
             raise
         if reused and http11.closed_while_idle(sending, started, exc, method) and not (guard and guard.fired):
             raise http11.Retry from exc
