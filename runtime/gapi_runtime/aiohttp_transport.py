@@ -26,8 +26,8 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from aiohttp import http_exceptions
@@ -35,7 +35,7 @@ from yarl import URL
 
 from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
 from gapi_runtime.proxies import Proxy, ProxySettings
-from gapi_runtime.wire import Response
+from gapi_runtime.wire import BLOCK, LocalFailure, Response, Sink, StreamBody, writer_for
 
 if TYPE_CHECKING:
     from gapi_runtime.mtls import ClientCertificate
@@ -123,8 +123,18 @@ class AiohttpTransport:
         return value
 
     async def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | StreamBody | None,
+        timeout: float | None,
+        sink: Sink | None = None,
     ) -> Response:
+        """Send one request (see :class:`~gapi_runtime.wire.StreamingTransport` for ``sink``)."""
+        sent: Any = body
+        if isinstance(body, StreamBody):  # sent block by block, with its length (not chunked)
+            sent, headers = _blocks(body), body.framed(headers)
         session = self._session
         if session is None or session.closed or self._loop is not asyncio.get_running_loop():
             session = self._open()
@@ -135,7 +145,7 @@ class AiohttpTransport:
                 method,
                 URL(url, encoded=True),
                 headers=headers,
-                data=body,
+                data=sent,
                 timeout=self._timeout(timeout),
                 allow_redirects=False,
                 proxy=proxy.url if proxy is not None else None,
@@ -143,17 +153,35 @@ class AiohttpTransport:
             )
             started = True
             try:
-                data = await response.read()
+                write = writer_for(sink, response.status, response.headers)
+                if write is None:
+                    data = await response.read()
+                else:
+                    async for block in response.content.iter_chunked(BLOCK):
+                        write(block)
+                    data = b""
             finally:
                 response.release()
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, http_exceptions.HttpProcessingError) as exc:
+            local = _behind(exc, LocalFailure)  # what a body's blocks raised, wrapped
+            if local is not None:
+                raise local.error from None
             raise _translate(exc, method, url, started, timeout, proxy) from exc
+        except LocalFailure as failure:
+            raise failure.error from None
         return Response(response.status, response.headers, data)
+
+    stream = request
 
     async def close(self) -> None:
         session, self._session = self._session, None
         if session is not None and not session.closed:
             await session.close()
+
+
+async def _blocks(body: StreamBody) -> AsyncIterator[bytes | memoryview]:
+    for block in body.blocks():
+        yield block
 
 
 def _translate(
@@ -211,14 +239,20 @@ def _cause(exc: BaseException) -> BaseException | None:
 
 def _decode_failure(exc: BaseException) -> bool:
     """True for a body that could not be decompressed (as urllib3's DecodeError)."""
+    return _behind(exc, http_exceptions.ContentEncodingError) is not None
+
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def _behind(exc: BaseException, kind: type[_E]) -> _E | None:
+    """The ``kind`` exception ``exc`` is or was caused by (aiohttp wraps what it meets), if any."""
     seen: BaseException | None = exc
     for _ in range(5):
-        if seen is None:
-            return False
-        if isinstance(seen, http_exceptions.ContentEncodingError):
-            return True
+        if seen is None or isinstance(seen, kind):
+            return seen
         seen = _cause(seen)
-    return False
+    return None
 
 
 def _os_reason(error: OSError) -> str:

@@ -16,14 +16,20 @@ Uploads (``media_body=`` on a method that supports them):
   (``MediaUpload.session_uri``, ``on_session=``) so that another process can resume with
   ``MediaUpload(path, session_uri=uri)``.
 
-Files are read chunk by chunk: memory stays at about one chunk whatever the file's size.
+Content in memory or in a file that can seek goes out as a
+:class:`~gapi_runtime.wire.StreamBody`: the transport reads it in blocks of 256 KiB while it
+sends (again from the start if it sends once more), so memory stays at a block or two
+whatever the chunk size or the file's size. A stream that cannot seek is read a chunk at a
+time and that chunk is kept until acknowledged (it could not be read again).
 The document's ``maxSize`` and ``accept`` are checked before any byte is sent.
 
 Downloads (``<method>_media(...)``) send the method's request with ``alt=media`` and return
 the bytes, or with ``dest=`` stream them into a binary file in ``Range`` requests of
 ``chunk_size`` bytes (``Accept-Encoding: identity``, so that offsets are bytes of the
 object), resuming after a dropped connection from the bytes already written; the length and
-any ``x-goog-hash`` md5 the server sends are checked.
+any ``x-goog-hash`` md5 the server sends are checked. The transport hands each range's body to
+the download as it arrives (a :class:`~gapi_runtime.wire.Sink`), which writes it to ``dest``
+and hashes it block by block: memory stays at a block, whatever the range size.
 
 The protocol logic is written once, as generators that yield the requests to send (and the
 waits between retries) and receive the outcomes; :func:`upload`/:func:`download` drive
@@ -40,7 +46,7 @@ import mimetypes
 import os
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, Protocol, TypeVar, overload
 
 from gapi_runtime.client import (
     DEFAULT,
@@ -54,12 +60,13 @@ from gapi_runtime.client import (
     still_rejected,
 )
 from gapi_runtime.errors import ConnectError, TLSError, TransportError, http_error
+from gapi_runtime.redirects import RedirectPlan
 from gapi_runtime.retry import RETRYABLE_STATUS_CODES, RetryPolicy, RetryState
 from gapi_runtime.spec import _Frozen
-from gapi_runtime.wire import Response
+from gapi_runtime.wire import BLOCK, FileSlice, Response, StreamBody, stream, stream_async
 
 if TYPE_CHECKING:
-    from gapi_runtime.aio import AsyncApiCore
+    from gapi_runtime.aio import AsyncApiCore, AsyncTransport
     from gapi_runtime.client import ApiCore
     from gapi_runtime.spec import MethodSpec
 
@@ -242,10 +249,7 @@ class MediaUpload:
         """``length`` bytes from ``offset`` (fewer at the end); a stream cannot go back before unacknowledged bytes."""
         if self._data is not None:
             return bytes(self._data[offset : offset + length])
-        if self._path is not None and self._file is None:
-            self._file = open(self._path, "rb")  # closed by close()
-        source = self._file
-        assert source is not None
+        source = self._opened()
         if self._seekable:
             source.seek(self._start + offset)
             return _read_exactly(source, length)
@@ -263,6 +267,28 @@ class MediaUpload:
             if len(self._buffer) < length:
                 self._size = offset + len(self._buffer)
         return self._buffer[:length]
+
+    def body(self, offset: int, length: int) -> bytes | StreamBody:
+        """``length`` bytes from ``offset`` (fewer at the end) as a request body.
+
+        Content in memory or in a file that can seek is not copied: a
+        :class:`~gapi_runtime.wire.StreamBody` that transports send block by block (and read
+        again if they send it again). Bodies of one block or less, and streams that cannot
+        seek (their unacknowledged bytes must be kept anyway), are bytes.
+        """
+        if self._size is not None and self._seekable:
+            length = max(0, min(length, self._size - offset))
+            if length > BLOCK:
+                if self._data is not None:
+                    return StreamBody(memoryview(self._data)[offset : offset + length])
+                return StreamBody(FileSlice(self._opened(), self._start + offset, length))
+        return self.read(offset, length)
+
+    def _opened(self) -> BinaryIO:
+        if self._path is not None and self._file is None:
+            self._file = open(self._path, "rb")  # closed by close()
+        assert self._file is not None
+        return self._file
 
     def read_all(self) -> bytes:
         """The whole content (for uploads in one request, which are small)."""
@@ -373,8 +399,9 @@ class _Request(NamedTuple):
     method: str
     url: str
     headers: dict[str, str]
-    body: bytes | None
+    body: bytes | StreamBody | None
     method_id: str
+    sink: _DownloadSink | None = None  # where the answer's body goes (downloads into a dest)
 
 
 class _Sleep(NamedTuple):
@@ -474,18 +501,18 @@ def _upload(
         headers.pop("content-type", None)
     try:
         if not resumable:
+            content = media.read_all() if media.size is None else media.body(0, media.size)
+            _check_size(spec, upload_spec, len(content))
             if data is None:
                 url = _with_query(url, "uploadType", "media")
                 headers["content-type"] = media.mime_type
-                data = media.read_all()
+                sent: bytes | StreamBody = content
             else:
                 url = _with_query(url, "uploadType", "multipart")
-                content = media.read_all()
-                boundary, data = multipart_related(data, media.mime_type, content)
+                boundary, sent = multipart_related(data, media.mime_type, content)
                 headers["content-type"] = f'multipart/related; boundary="{boundary}"'
-            _check_size(spec, upload_spec, len(data) if media.size is None else media.size)
             response = yield from _exchange(
-                _Request(spec.http_method, url, headers, data, spec.id), policy, spec.http_method
+                _Request(spec.http_method, url, headers, sent, spec.id), policy, spec.http_method
             )
             if media.progress is not None:
                 media.progress(media.size or 0, media.size)
@@ -495,17 +522,23 @@ def _upload(
         media.close()
 
 
-def multipart_related(metadata: bytes, mime_type: str, content: bytes) -> tuple[str, bytes]:
+@overload
+def multipart_related(metadata: bytes, mime_type: str, content: bytes) -> tuple[str, bytes]: ...
+@overload
+def multipart_related(metadata: bytes, mime_type: str, content: StreamBody) -> tuple[str, StreamBody]: ...
+def multipart_related(metadata: bytes, mime_type: str, content: bytes | StreamBody) -> tuple[str, bytes | StreamBody]:
     """(boundary, body) of a ``multipart/related`` upload: the JSON metadata, then the content.
 
     The parts are those googleapiclient sends (``Content-Type`` and ``MIME-Version``
     headers, the content part ``Content-Transfer-Encoding: binary``), with a random
-    boundary that does not occur in either part.
+    boundary (120 random bits) that does not occur in the metadata, nor in content given as
+    bytes; streamed content is not read to look (a collision is not a practical concern),
+    and the body is then a :class:`~gapi_runtime.wire.StreamBody` of the parts around it.
     """
     while True:
         boundary = "=" * 15 + base64.b32encode(os.urandom(15)).decode("ascii").lower() + "=="
         marker = b"--" + boundary.encode("ascii")
-        if marker not in metadata and marker not in content:
+        if marker not in metadata and (isinstance(content, StreamBody) or marker not in content):
             break
     head = (f"--{boundary}\r\nContent-Type: application/json\r\nMIME-Version: 1.0\r\n\r\n").encode("ascii")
     middle = (
@@ -513,6 +546,8 @@ def multipart_related(metadata: bytes, mime_type: str, content: bytes) -> tuple[
         "Content-Transfer-Encoding: binary\r\n\r\n"
     ).encode("latin-1")
     tail = f"\r\n--{boundary}--".encode("ascii")
+    if isinstance(content, StreamBody):
+        return boundary, StreamBody(b"".join((head, metadata, middle)), *content.parts, tail)
     return boundary, b"".join((head, metadata, middle, content, tail))
 
 
@@ -555,8 +590,8 @@ def _resumable(
     state: RetryState | None = None  # kept while no byte is acknowledged, so that failures add up
     stalled = 0  # 308 answers in a row that acknowledged nothing new
     while True:
-        chunk = b""  # release the last chunk before reading the next: memory stays at one chunk
-        chunk = media.read(offset, media.chunk_size)
+        chunk: bytes | StreamBody = b""  # release the last chunk first: memory stays at one chunk at most
+        chunk = media.body(offset, media.chunk_size)
         _check_size(spec, upload_spec, offset + len(chunk))
         size = media.size
         chunk_headers = dict(base_headers)
@@ -674,7 +709,7 @@ def _download(
     if dest is None:
         response = yield from _exchange(_Request("GET", url, headers, None, spec.id), get_policy, "GET")
         data = response.data
-        expected = _expected_md5(response)
+        expected = _expected_md5(response.headers)
         if expected is not None:
             _check_md5(spec, expected, _md5(data))
         if progress is not None:
@@ -685,59 +720,120 @@ def _download(
         raise ValueError(f"chunk_size must be a positive number of bytes, got {chunk_size!r}")
     headers["accept-encoding"] = "identity"
     start = dest.tell() if hasattr(dest, "tell") and _seekable(dest) else None
-    offset = 0
+    sink = _DownloadSink(dest)
     total: int | None = None
-    expected_md5: str | None = None
-    digest: Any = None
-    first = True
-    while total is None or offset < total:
-        ranged = dict(headers)
-        ranged["range"] = f"bytes={offset}-{offset + chunk - 1}"
+    while total is None or sink.offset < total:
+        first = sink.offset
+        last = first + chunk - 1
+
+        sink.asked = first
+        ranged = {**headers, "range": f"bytes={first}-{last}"}
         response = yield from _exchange(
-            _Request("GET", url, ranged, None, spec.id),
-            get_policy,
-            "GET",
-            ok=_ok_first if offset == 0 else _ok,
+            _Request("GET", url, ranged, None, spec.id, sink), get_policy, "GET", ok=_ok_first if first == 0 else _ok
         )
         if response.status == 416:  # an empty object has no byte 0
             total = 0
             break
-        encoded = (_header(response.headers, "content-encoding") or "identity").lower() not in ("identity", "")
-        if response.status == 206 and encoded:
+        if not sink.took and response.status == 206 and _encoded(response.headers):
             # A server that compresses despite Accept-Encoding: identity: offsets would count
             # bytes of the compressed form. Start again with one whole (decoded) response.
-            response = yield from _exchange(_Request("GET", url, dict(headers), None, spec.id), get_policy, "GET")
-            _restart(spec, dest, start, offset)
-            offset, first = 0, True
-        if first:
-            expected_md5 = _expected_md5(response)
-            digest = hashlib.md5(usedforsecurity=False) if expected_md5 is not None else None
-            first = False
+            _restart(spec, dest, start, sink.offset)
+            sink.reset()
+            response = yield from _exchange(_Request("GET", url, dict(headers), None, spec.id, sink), get_policy, "GET")
+        if not sink.took:  # read into memory: a range other than asked for, or a compressed whole answer
+            if response.status == 206:
+                begin, end, _ = _content_range(spec, response)
+                raise DownloadError(
+                    f"{spec.id}: asked for bytes from {sink.asked}, "
+                    f"got {len(response.data)} bytes labelled {begin}-{end}"
+                )
+            sink.take(response)
         if response.status == 206:
             begin, end, length = _content_range(spec, response)
-            if begin != offset or end - begin + 1 != len(response.data):
+            if end - begin + 1 != sink.offset - begin:
                 raise DownloadError(
-                    f"{spec.id}: asked for bytes from {offset}, got {len(response.data)} bytes labelled {begin}-{end}"
+                    f"{spec.id}: asked for bytes from {begin}, got {sink.offset - begin} bytes labelled {begin}-{end}"
                 )
-            data = response.data
-            total = length if length is not None else (offset + len(data) if len(data) < chunk else None)
+            total = length if length is not None else (sink.offset if end < last or sink.offset == first else None)
         else:  # 200: the server sent everything (it ignored Range, or compressed)
-            data = response.data[offset:]
-            total = len(response.data)
-        dest.write(data)
-        if digest is not None:
-            digest.update(data)
-        offset += len(data)
+            total = sink.offset
         if progress is not None:
-            progress(offset, total)
-        if not data and total is None:
-            total = offset
-        del data, response  # memory stays at one range while the next one arrives
-    if total is not None and offset != total:
-        raise DownloadError(f"{spec.id}: wrote {offset} bytes of {total}")
-    if expected_md5 is not None and digest is not None:
-        _check_md5(spec, expected_md5, digest.digest())
-    return offset
+            progress(sink.offset, total)
+        del response
+    if total is not None and sink.offset != total:
+        raise DownloadError(f"{spec.id}: wrote {sink.offset} bytes of {total}")
+    sink.check(spec)
+    return sink.offset
+
+
+class _DownloadSink:
+    """Where a download's ranges go as they arrive: written to ``dest`` and hashed, block by block.
+
+    A ranged answer (206) is taken if it is the range asked for, a whole one (200) always;
+    either way the bytes ``dest`` already has are skipped (a range asked again after an
+    answer cut short is written on from where the cut one stopped). Anything else is left
+    to the transport to read, and to the download to reject. The md5 to check comes from
+    the first answer taken.
+    """
+
+    def __init__(self, dest: SupportsWrite) -> None:
+        self.dest = dest
+        self.offset = 0  # bytes written to dest
+        self.asked = 0  # where the range asked for starts
+        self.took = False  # the last answer's body came here
+        self._skip = 0
+        self._first = True
+        self._expected: str | None = None
+        self._digest: Any = None
+
+    def reset(self) -> None:
+        """``dest`` was emptied: start again from byte 0, with the next answer's md5."""
+        self.offset, self.asked, self._first = 0, 0, True
+
+    def start(self, status: int, headers: Mapping[str, str]) -> Callable[[bytes], None] | None:
+        if status == 206:
+            value = _header(headers, "content-range") or ""
+            if not value.lower().startswith(f"bytes {self.asked}-"):
+                return None
+            self._skip = self.offset - self.asked
+        elif status == 200:
+            self._skip = self.offset
+        else:
+            return None
+        self._expect(headers)
+        self.took = True
+        return self.write
+
+    def _expect(self, headers: Mapping[str, str]) -> None:
+        if self._first:
+            self._first = False
+            self._expected = _expected_md5(headers)
+            self._digest = hashlib.md5(usedforsecurity=False) if self._expected is not None else None
+
+    def write(self, block: bytes) -> None:
+        if self._skip:
+            skipped = min(self._skip, len(block))
+            self._skip -= skipped
+            block = block[skipped:]
+        self.dest.write(block)
+        if self._digest is not None:
+            self._digest.update(block)
+        self.offset += len(block)
+
+    def take(self, response: Response) -> None:
+        """A whole answer the transport read into memory (compressed, then decoded): written
+        past the bytes ``dest`` has."""
+        self._skip = self.offset
+        self._expect(response.headers)
+        self.write(response.data)
+
+    def check(self, spec: MethodSpec[Any]) -> None:
+        if self._expected is not None and self._digest is not None:
+            _check_md5(spec, self._expected, self._digest.digest())
+
+
+def _encoded(headers: Mapping[str, str]) -> bool:
+    return (_header(headers, "content-encoding") or "identity").lower() not in ("identity", "")
 
 
 def _ok(status: int) -> bool:
@@ -773,19 +869,18 @@ def _content_range(spec: MethodSpec[Any], response: Response) -> tuple[int, int,
         raise DownloadError(f"{spec.id}: a 206 answer with an unreadable Content-Range {value!r}") from None
 
 
-def _expected_md5(response: Response) -> str | None:
+def _expected_md5(headers: Mapping[str, str]) -> str | None:
     """The base64 md5 of the object from ``x-goog-hash``, if the server sent one.
 
     None when the server transcoded (``x-goog-stored-content-encoding`` other than
     identity) or compressed the answer (the transport decodes it): the hash is then of
     other bytes than those received.
     """
-    value = _header(response.headers, "x-goog-hash")
+    value = _header(headers, "x-goog-hash")
     if not value:
         return None
-    stored = (_header(response.headers, "x-goog-stored-content-encoding") or "identity").lower()
-    sent = (_header(response.headers, "content-encoding") or "identity").lower()
-    if stored != "identity" or sent not in ("identity", ""):
+    stored = (_header(headers, "x-goog-stored-content-encoding") or "identity").lower()
+    if stored != "identity" or _encoded(headers):
         return None  # the hash is of bytes other than those the transport handed over (decoded)
     for item in value.split(","):
         name, _, encoded = item.strip().partition("=")
@@ -850,8 +945,13 @@ def _send_sync(api: ApiCore, request: _Request, timeout: float | None, refreshed
                 if not credentials.valid:
                     credentials.refresh(api._auth_request)
         credentials.apply(headers)
+    if request.sink is not None:
+        request.sink.took = False  # until this attempt's answer is taken
     try:
-        response = api.transport.request(request.method, request.url, headers, request.body, timeout)
+        if request.sink is None and not isinstance(request.body, StreamBody):
+            response = api.transport.request(request.method, request.url, headers, request.body, timeout)
+        else:
+            response = stream(api.transport, request.method, request.url, headers, request.body, timeout, request.sink)
     except TransportError as exc:
         exc.method_id = request.method_id
         raise
@@ -891,8 +991,13 @@ async def _send_async(api: AsyncApiCore, request: _Request, timeout: float | Non
                 if not credentials.valid:
                     await api._refresh(credentials)
         credentials.apply(headers)
+    if request.sink is not None:
+        request.sink.took = False  # until this attempt's answer is taken
     try:
-        response = await api.transport.request(request.method, request.url, headers, request.body, timeout)
+        if request.sink is None and not isinstance(request.body, StreamBody):
+            response = await api.transport.request(request.method, request.url, headers, request.body, timeout)
+        else:
+            response = await _stream_async(api.transport, request, headers, timeout)
     except TransportError as exc:
         exc.method_id = request.method_id
         raise
@@ -901,6 +1006,27 @@ async def _send_async(api: AsyncApiCore, request: _Request, timeout: float | Non
             if still_rejected(credentials, headers["authorization"]):
                 await api._refresh(credentials)
         return await _send_async(api, request, timeout, refreshed=True)
+    return response
+
+
+async def _stream_async(
+    transport: AsyncTransport, request: _Request, headers: dict[str, str], timeout: float | None
+) -> Response:
+    """Send ``request`` with its streamed body or sink through the client's async transport.
+
+    The client wraps its transport in :class:`~gapi_runtime.aio.AsyncRedirectingTransport`,
+    which has no ``stream``: its redirects are then followed here (the same
+    :class:`~gapi_runtime.redirects.RedirectPlan`), each hop streamed through the transport it wraps.
+    """
+    from gapi_runtime.aio import AsyncRedirectingTransport
+
+    method, sink = request.method, request.sink
+    if not isinstance(transport, AsyncRedirectingTransport) or hasattr(transport, "stream"):
+        return await stream_async(transport, method, request.url, headers, request.body, timeout, sink)
+    response = await stream_async(transport.inner, method, request.url, headers, request.body, timeout, sink)
+    plan = RedirectPlan(method, request.url, headers, transport.allow_insecure_http, transport.max_redirects)
+    while (hop := plan.next_hop(response)) is not None:
+        response = await stream_async(transport.inner, method, hop[0], hop[1], None, timeout, sink)
     return response
 
 

@@ -22,7 +22,19 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
 from gapi_runtime.proxies import Proxy, ProxySettings
-from gapi_runtime.wire import _WATCHDOG, Response, Transport, _Guard, _local, _target
+from gapi_runtime.wire import (
+    _WATCHDOG,
+    BLOCK,
+    LocalFailure,
+    Response,
+    Sink,
+    StreamBody,
+    Transport,
+    _Guard,
+    _local,
+    _target,
+    writer_for,
+)
 
 if TYPE_CHECKING:
     from gapi_runtime.mtls import ClientCertificate
@@ -173,8 +185,18 @@ class Urllib3Transport:
         return self._pool.connection_from_host(parts.hostname, port=port, scheme=parts.scheme), target
 
     def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | StreamBody | None,
+        timeout: float | None,
+        sink: Sink | None = None,
     ) -> Response:
+        """Send one request (see :class:`~gapi_runtime.wire.StreamingTransport` for ``sink``)."""
+        sent: Any = body
+        if isinstance(body, StreamBody):  # sent block by block, with its length (not chunked)
+            sent, headers = body.blocks(), body.framed(headers)
         guard: _Guard | None = None
         if timeout is not None:
             guard = _Guard(time.monotonic() + timeout)
@@ -189,7 +211,7 @@ class Urllib3Transport:
                 response = (route[0].urlopen if route is not None else opener)(
                     method,
                     route[1] if route is not None else url,
-                    body=body,
+                    body=sent,
                     headers=headers,
                     timeout=self._timeout(timeout),
                     retries=False,
@@ -203,22 +225,32 @@ class Urllib3Transport:
             finally:
                 _local.guard = None
             try:
-                data = response.read()
+                write = writer_for(sink, response.status, response.headers)
+                if write is None:
+                    data = response.read()
+                else:
+                    for block in response.stream(BLOCK, decode_content=False):
+                        write(block)
+                    data = b""
                 if guard is not None and guard.fired:
                     raise RequestTimeout(f"{_target(method, url)}: timed out after {timeout:g} s", url=url)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 raise _translate(exc, method, url, True, guard, timeout) from exc
-        except BaseException:
+        except BaseException as exc:
             if guard is not None:
                 _WATCHDOG.finish(guard)
             if response is not None:
                 response.close()
                 response.release_conn()
+            if isinstance(exc, LocalFailure):
+                raise exc.error from None
             raise
         if guard is not None:
             _WATCHDOG.finish(guard)
         response.release_conn()
         return Response(response.status, response.headers, data)
+
+    stream = request
 
     def close(self) -> None:
         self._pool.clear()

@@ -101,6 +101,10 @@ class StreamBody:
     def __len__(self) -> int:
         return self._length
 
+    @property
+    def parts(self) -> tuple[bytes | memoryview | FileSlice, ...]:
+        return self._parts
+
     def __repr__(self) -> str:
         return f"StreamBody({self._length} bytes in {len(self._parts)} parts)"
 
@@ -131,6 +135,14 @@ class StreamBody:
     def read(self) -> bytes:
         """The whole body as bytes (for a transport that takes bytes only)."""
         return b"".join(bytes(block) for block in self.blocks())
+
+    def framed(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """``headers`` with this body's ``Content-Length`` (for HTTP libraries that would otherwise
+        send a body of blocks chunked)."""
+        framed = dict(headers)
+        if not any(name.lower() == "content-length" for name in framed):
+            framed["content-length"] = str(self._length)
+        return framed
 
 
 #: What a :class:`Sink` returns to take an answer's body: it is called with each block.
