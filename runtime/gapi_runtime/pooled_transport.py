@@ -38,7 +38,7 @@ import time
 from collections.abc import Mapping
 
 from gapi_runtime import http11
-from gapi_runtime.wire import _WATCHDOG, LocalFailure, Response, Sink, StreamBody, _Guard
+from gapi_runtime.wire import _WATCHDOG, FileSlice, LocalFailure, Response, Sink, StreamBody, _Guard
 
 __all__ = ["PooledTransport"]
 
@@ -189,6 +189,24 @@ class PooledTransport:
         return _Connection(sock)
 
 
+def _send_parts(sock: socket.socket, body: StreamBody) -> None:
+    """Send ``body`` from its start: file slices with ``socket.sendfile`` (the kernel copies from
+    the file, no buffer here; it reads and sends in blocks where it cannot, e.g. over TLS), the
+    rest as it is."""
+    for part in body.parts:
+        if not isinstance(part, FileSlice):
+            sock.sendall(part)
+            continue
+        try:
+            part.file.fileno()
+        except (OSError, ValueError):  # not a file of the OS (e.g. BytesIO): its blocks
+            for block in StreamBody(part).blocks():
+                sock.sendall(block)
+            continue
+        if sock.sendfile(part.file, part.offset, part.length) != part.length:
+            raise LocalFailure(ValueError("the file ended before the end of the request body"))
+
+
 def quiet(fileno: int) -> bool:
     """True if nothing is waiting to be read on an idle connection's socket (one ``poll``, no wait)."""
     try:
@@ -222,8 +240,7 @@ def _exchange(
         sock = connection.sock
         if isinstance(body, StreamBody):
             sock.sendall(head)
-            for block in body.blocks():
-                sock.sendall(block)
+            _send_parts(sock, body)
         elif body and len(body) <= http11.SEPARATE_BODY:
             sock.sendall(head + body)
         else:
