@@ -26,8 +26,8 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 import aiohttp
 from aiohttp import http_exceptions
@@ -35,7 +35,7 @@ from yarl import URL
 
 from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
 from gapi_runtime.proxies import Proxy, ProxySettings
-from gapi_runtime.wire import BLOCK, LocalFailure, Response, Sink, StreamBody, writer_for
+from gapi_runtime.wire import BLOCK, Body, LocalFailure, Response, Sink, Timeout, for_library, writer_for
 
 if TYPE_CHECKING:
     from gapi_runtime.mtls import ClientCertificate
@@ -123,18 +123,11 @@ class AiohttpTransport:
         return value
 
     async def request(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | StreamBody | None,
-        timeout: float | None,
-        sink: Sink | None = None,
+        self, method: str, url: str, headers: Mapping[str, str], body: Body, timeout: Timeout, sink: Sink | None = None
     ) -> Response:
         """Send one request (see :class:`~gapi_runtime.wire.StreamingTransport` for ``sink``)."""
-        sent: Any = body
-        if isinstance(body, StreamBody):  # sent block by block, with its length (not chunked)
-            sent, headers = _blocks(body), body.framed(headers)
+        sent, headers = for_library(body, headers)
+        data = sent if sent is None or isinstance(sent, bytes) else _blocks(sent)
         session = self._session
         if session is None or session.closed or self._loop is not asyncio.get_running_loop():
             session = self._open()
@@ -145,7 +138,7 @@ class AiohttpTransport:
                 method,
                 URL(url, encoded=True),
                 headers=headers,
-                data=sent,
+                data=data,
                 timeout=self._timeout(timeout),
                 allow_redirects=False,
                 proxy=proxy.url if proxy is not None else None,
@@ -179,8 +172,8 @@ class AiohttpTransport:
             await session.close()
 
 
-async def _blocks(body: StreamBody) -> AsyncIterator[bytes | memoryview]:
-    for block in body.blocks():
+async def _blocks(blocks: Iterator[bytes | memoryview]) -> AsyncIterator[bytes | memoryview]:
+    for block in blocks:
         yield block
 
 

@@ -27,7 +27,7 @@ from collections.abc import Generator, Mapping
 
 from gapi_runtime import http11
 from gapi_runtime.pooled_transport import _verifying, quiet
-from gapi_runtime.wire import LocalFailure, Response, Sink, StreamBody
+from gapi_runtime.wire import Body, LocalFailure, Response, Sink, StreamBody, Timeout
 
 __all__ = ["AsyncPooledTransport"]
 
@@ -132,6 +132,8 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
 
+    close = abort
+
     def _advance(self) -> None:
         """Feed the parser what it asks for, as far as the buffered bytes go."""
         buffer = self._buffer
@@ -197,7 +199,7 @@ class AsyncPooledTransport:
         self._pool_size = pool_size
         self._max_connections = max_connections
         self._context = _verifying(ssl_context)
-        self._idle: dict[http11.Origin, list[_Connection]] = {}
+        self._idle: http11.IdlePool[_Connection] = http11.IdlePool(pool_size)
         self._writer = http11.RequestWriter()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
@@ -206,13 +208,7 @@ class AsyncPooledTransport:
         return f"AsyncPooledTransport(pool_size={self._pool_size}, max_connections={self._max_connections})"
 
     async def request(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | StreamBody | None,
-        timeout: float | None,
-        sink: Sink | None = None,
+        self, method: str, url: str, headers: Mapping[str, str], body: Body, timeout: Timeout, sink: Sink | None = None
     ) -> Response:
         """Send one request (see :class:`~gapi_runtime.wire.StreamingTransport` for ``sink``)."""
         origin, head = self._writer.prepare(method, url, headers, body)
@@ -225,7 +221,7 @@ class AsyncPooledTransport:
         deadline = None if timeout is None else loop.time() + timeout
         async with slots:
             while True:  # bounded: each pass takes an idle connection, and a fresh one never retries
-                connection = self._checkout(origin)
+                connection = self._idle.take(origin)
                 reused = connection is not None
                 if connection is None:
                     connection = await self._connect(origin, method, url, deadline, timeout)
@@ -263,11 +259,8 @@ class AsyncPooledTransport:
 
     async def close(self) -> None:
         """Close the idle connections; the transport stays usable (new connections are opened)."""
-        idle, self._idle = self._idle, {}
+        self._idle.close_all()
         self._loop = None
-        for connections in idle.values():
-            for connection in connections:
-                connection.abort()
 
     # --- connections ------------------------------------------------------------------------
 
@@ -279,26 +272,14 @@ class AsyncPooledTransport:
                     "this async client was first used in another event loop; "
                     "create (or close and reuse) the client in the loop that uses it"
                 )
-            self._idle = {}
+            self._idle = http11.IdlePool(self._pool_size)
             self._loop = loop
             self._slots = asyncio.Semaphore(self._max_connections)
         assert self._slots is not None
         return loop, self._slots
 
-    def _checkout(self, origin: http11.Origin) -> _Connection | None:
-        idle = self._idle.get(origin)
-        while idle:
-            connection = idle.pop()
-            if connection.alive():
-                return connection
-            connection.abort()
-        return None
-
     def _checkin(self, origin: http11.Origin, connection: _Connection) -> None:
-        idle = self._idle.setdefault(origin, [])
-        if len(idle) < self._pool_size and connection.alive():
-            idle.append(connection)
-        else:
+        if not (connection.alive() and self._idle.keep(origin, connection)):
             connection.abort()
 
     async def _connect(

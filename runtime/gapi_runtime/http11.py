@@ -12,6 +12,7 @@ it and differ only in how they move bytes:
   interim (1xx) answers, folded and repeated headers, ``Content-Length``, chunked and
   close-delimited bodies, no body for HEAD, 204 and 304; at most 100 headers and 64 KiB a
   line; a body a :class:`~gapi_runtime.wire.Sink` takes goes to it block by block, unkept;
+- :class:`IdlePool` keeps the idle connections both transports reuse;
 - :func:`decode_content` undoes gzip and deflate, as urllib3 and aiohttp do;
 - :func:`translate` maps a failure to the runtime's :class:`~gapi_runtime.errors.TransportError` types.
 """
@@ -23,11 +24,11 @@ import re
 import ssl
 import zlib
 from collections.abc import Generator, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
-from gapi_runtime.wire import BLOCK, Response, Sink, StreamBody, Writer, _target, writer_for
+from gapi_runtime.wire import BLOCK, Body, Response, Sink, Writer, _target, writer_for
 
 Origin = tuple[str, str, int]  # (scheme, host, port)
 #: What the parser asks for: (LINE, 0) a line, (EXACT, n) n bytes (fewer at the close), (REST, 0) all
@@ -113,9 +114,7 @@ class RequestWriter:
             raise ValueError(f"invalid request target in {url.split('?', 1)[0]!r}")
         return cached[0], cached[1], target
 
-    def prepare(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | StreamBody | None
-    ) -> tuple[Origin, bytes]:
+    def prepare(self, method: str, url: str, headers: Mapping[str, str], body: Body) -> tuple[Origin, bytes]:
         """``url``'s origin and the request head; TransportError for a request that cannot be sent."""
         try:
             origin, host, target = self.target(url)
@@ -123,9 +122,7 @@ class RequestWriter:
         except ValueError as exc:
             raise TransportError(f"{_target(method, url)}: {exc}", url=url, response_started=False) from None
 
-    def head(
-        self, method: str, host: str, target: str, headers: Mapping[str, str], body: bytes | StreamBody | None
-    ) -> bytes:
+    def head(self, method: str, host: str, target: str, headers: Mapping[str, str], body: Body) -> bytes:
         """The request line and headers, validated, as bytes."""
         if not _TOKEN.fullmatch(method):
             raise ValueError(f"invalid HTTP method {method[:40]!r}")
@@ -172,6 +169,53 @@ def _parse_origin(key: str, scheme: str, authority: str) -> tuple[Origin, str] |
     default = 443 if scheme == "https" else 80
     shown = f"[{host}]" if ":" in host else host
     return (scheme, host, port or default), (shown if port in (None, default) else f"{shown}:{port}")
+
+
+# --- idle connections -----------------------------------------------------------------------
+
+
+class Reusable(Protocol):
+    def alive(self) -> bool:
+        """False once the idle connection cannot be trusted (closed, or the server spoke)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=Reusable)
+
+
+class IdlePool(dict[Origin, list[C]]):
+    """Idle kept-alive connections by origin, at most ``size`` for each; not locked (the
+    threaded transport takes its lock around the calls)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def take(self, origin: Origin) -> C | None:
+        """The most recently used idle connection to ``origin`` that is alive (dead ones are closed), or None."""
+        idle = self.get(origin)
+        while idle:
+            connection = idle.pop()
+            if connection.alive():
+                return connection
+            connection.close()
+        return None
+
+    def keep(self, origin: Origin, connection: C) -> bool:
+        """Keep ``connection`` for reuse; False when ``origin`` has ``size`` already (the caller closes it)."""
+        idle = self.setdefault(origin, [])
+        if len(idle) >= self.size:
+            return False
+        idle.append(connection)
+        return True
+
+    def close_all(self) -> None:
+        for connections in self.values():
+            for connection in connections:
+                connection.close()
+        self.clear()
 
 
 # --- responses ------------------------------------------------------------------------------

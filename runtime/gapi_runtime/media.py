@@ -63,7 +63,7 @@ from gapi_runtime.errors import ConnectError, TLSError, TransportError, http_err
 from gapi_runtime.redirects import RedirectPlan
 from gapi_runtime.retry import RETRYABLE_STATUS_CODES, RetryPolicy, RetryState
 from gapi_runtime.spec import _Frozen
-from gapi_runtime.wire import BLOCK, FileSlice, Response, StreamBody, stream, stream_async
+from gapi_runtime.wire import BLOCK, Body, FileSlice, Response, StreamBody, replay, stream
 
 if TYPE_CHECKING:
     from gapi_runtime.aio import AsyncApiCore, AsyncTransport
@@ -1012,7 +1012,8 @@ async def _send_async(api: AsyncApiCore, request: _Request, timeout: float | Non
 async def _stream_async(
     transport: AsyncTransport, request: _Request, headers: dict[str, str], timeout: float | None
 ) -> Response:
-    """Send ``request`` with its streamed body or sink through the client's async transport.
+    """Send ``request`` with its streamed body or sink through the client's async transport
+    (:func:`gapi_runtime.wire.stream`, awaited).
 
     The client wraps its transport in :class:`~gapi_runtime.aio.AsyncRedirectingTransport`,
     which has no ``stream``: its redirects are then followed here (the same
@@ -1020,13 +1021,22 @@ async def _stream_async(
     """
     from gapi_runtime.aio import AsyncRedirectingTransport
 
-    method, sink = request.method, request.sink
+    method, sink, target = request.method, request.sink, transport
+
+    async def send(url: str, headers: Mapping[str, str], body: Body) -> Response:
+        streaming = getattr(target, "stream", None)
+        if streaming is not None:
+            return await streaming(method, url, headers, body, timeout, sink)  # type: ignore[no-any-return]
+        data = body.read() if isinstance(body, StreamBody) else body
+        return replay(sink, await target.request(method, url, headers, data, timeout))
+
     if not isinstance(transport, AsyncRedirectingTransport) or hasattr(transport, "stream"):
-        return await stream_async(transport, method, request.url, headers, request.body, timeout, sink)
-    response = await stream_async(transport.inner, method, request.url, headers, request.body, timeout, sink)
+        return await send(request.url, headers, request.body)
+    target = transport.inner
+    response = await send(request.url, headers, request.body)
     plan = RedirectPlan(method, request.url, headers, transport.allow_insecure_http, transport.max_redirects)
     while (hop := plan.next_hop(response)) is not None:
-        response = await stream_async(transport.inner, method, hop[0], hop[1], None, timeout, sink)
+        response = await send(hop[0], hop[1], None)
     return response
 
 

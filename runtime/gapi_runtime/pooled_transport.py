@@ -38,7 +38,7 @@ import time
 from collections.abc import Mapping
 
 from gapi_runtime import http11
-from gapi_runtime.wire import _WATCHDOG, FileSlice, LocalFailure, Response, Sink, StreamBody, _Guard
+from gapi_runtime.wire import _WATCHDOG, Body, FileSlice, LocalFailure, Response, Sink, StreamBody, Timeout, _Guard
 
 __all__ = ["PooledTransport"]
 
@@ -83,20 +83,14 @@ class PooledTransport:
         self._pool_size = pool_size
         self._context = _verifying(ssl_context)
         self._lock = threading.Lock()
-        self._idle: dict[http11.Origin, list[_Connection]] = {}
+        self._idle: http11.IdlePool[_Connection] = http11.IdlePool(pool_size)
         self._writer = http11.RequestWriter()
 
     def __repr__(self) -> str:
         return f"PooledTransport(pool_size={self._pool_size})"
 
     def request(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | StreamBody | None,
-        timeout: float | None,
-        sink: Sink | None = None,
+        self, method: str, url: str, headers: Mapping[str, str], body: Body, timeout: Timeout, sink: Sink | None = None
     ) -> Response:
         """Send one request (see :class:`~gapi_runtime.wire.StreamingTransport` for ``sink``)."""
         origin, head = self._writer.prepare(method, url, headers, body)
@@ -136,31 +130,20 @@ class PooledTransport:
     def close(self) -> None:
         """Close the idle connections; the transport stays usable (new connections are opened)."""
         with self._lock:
-            idle, self._idle = self._idle, {}
-        for connections in idle.values():
-            for connection in connections:
-                connection.close()
+            idle, self._idle = self._idle, http11.IdlePool(self._pool_size)
+        idle.close_all()
 
     # --- connections ------------------------------------------------------------------------
 
     def _checkout(self, origin: http11.Origin) -> _Connection | None:
-        """An idle live connection to ``origin``, or None."""
         with self._lock:
-            idle = self._idle.get(origin)
-            while idle:
-                connection = idle.pop()
-                if connection.alive():
-                    return connection
-                connection.close()
-        return None
+            return self._idle.take(origin)
 
     def _checkin(self, origin: http11.Origin, connection: _Connection) -> None:
         with self._lock:
-            idle = self._idle.setdefault(origin, [])
-            if len(idle) < self._pool_size:
-                idle.append(connection)
-                return
-        connection.close()
+            kept = self._idle.keep(origin, connection)
+        if not kept:
+            connection.close()
 
     def _tls_context(self) -> ssl.SSLContext:
         context = self._context
@@ -229,7 +212,7 @@ def _exchange(
     connection: _Connection,
     method: str,
     head: bytes,
-    body: bytes | StreamBody | None,
+    body: Body,
     guard: _Guard | None,
     reused: bool,
     sink: Sink | None,

@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from gapi_runtime.errors import TransportError
 from gapi_runtime.hosts import is_loopback_host
-from gapi_runtime.wire import Response, Sink, StreamBody, Transport, stream
+from gapi_runtime.wire import Body, Response, Sink, Timeout, Transport, stream
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -101,13 +101,7 @@ class RedirectingTransport:
         return self._follow(method, url, headers, timeout, response, None)
 
     def stream(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | StreamBody | None,
-        timeout: float | None,
-        sink: Sink | None = None,
+        self, method: str, url: str, headers: Mapping[str, str], body: Body, timeout: Timeout, sink: Sink | None = None
     ) -> Response:
         """:meth:`request` with a streamed body or answer (:func:`gapi_runtime.wire.stream`):
         redirects are followed alike; only the final answer reaches ``sink``."""

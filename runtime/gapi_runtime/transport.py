@@ -25,14 +25,16 @@ from gapi_runtime.proxies import Proxy, ProxySettings
 from gapi_runtime.wire import (
     _WATCHDOG,
     BLOCK,
+    Body,
     LocalFailure,
     Response,
     Sink,
-    StreamBody,
+    Timeout,
     Transport,
     _Guard,
     _local,
     _target,
+    for_library,
     writer_for,
 )
 
@@ -185,18 +187,10 @@ class Urllib3Transport:
         return self._pool.connection_from_host(parts.hostname, port=port, scheme=parts.scheme), target
 
     def request(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | StreamBody | None,
-        timeout: float | None,
-        sink: Sink | None = None,
+        self, method: str, url: str, headers: Mapping[str, str], body: Body, timeout: Timeout, sink: Sink | None = None
     ) -> Response:
         """Send one request (see :class:`~gapi_runtime.wire.StreamingTransport` for ``sink``)."""
-        sent: Any = body
-        if isinstance(body, StreamBody):  # sent block by block, with its length (not chunked)
-            sent, headers = body.blocks(), body.framed(headers)
+        sent, headers = for_library(body, headers)
         guard: _Guard | None = None
         if timeout is not None:
             guard = _Guard(time.monotonic() + timeout)
@@ -211,7 +205,7 @@ class Urllib3Transport:
                 response = (route[0].urlopen if route is not None else opener)(
                     method,
                     route[1] if route is not None else url,
-                    body=sent,
+                    body=sent,  # type: ignore[arg-type]  # memoryview blocks are sent as they are
                     headers=headers,
                     timeout=self._timeout(timeout),
                     retries=False,

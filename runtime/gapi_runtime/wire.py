@@ -32,9 +32,19 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, BinaryIO, NamedTuple, Protocol, runtime_checkable
+from typing import BinaryIO, NamedTuple, Protocol, runtime_checkable
 
-__all__ = ["BLOCK", "FileSlice", "LocalFailure", "Response", "Sink", "StreamBody", "StreamingTransport", "Transport"]
+__all__ = [
+    "BLOCK",
+    "Body",
+    "FileSlice",
+    "LocalFailure",
+    "Response",
+    "Sink",
+    "StreamBody",
+    "StreamingTransport",
+    "Transport",
+]
 
 #: The size of the blocks a :class:`StreamBody` is read in, and of streamed answer blocks.
 BLOCK = 256 * 1024
@@ -145,6 +155,21 @@ class StreamBody:
         return framed
 
 
+def for_library(
+    body: Body, headers: Mapping[str, str]
+) -> tuple[bytes | Iterator[bytes | memoryview] | None, Mapping[str, str]]:
+    """The body and headers to hand an HTTP library (urllib3, aiohttp): a :class:`StreamBody` as
+    an iterator of its blocks, with its length in the headers (so that it is not sent chunked)."""
+    if isinstance(body, StreamBody):
+        return body.blocks(), body.framed(headers)
+    return body, headers
+
+
+#: A request body: bytes, a :class:`StreamBody` (media), or None.
+Body = bytes | StreamBody | None
+#: A bound on a whole exchange, in seconds (None: no bound).
+Timeout = float | None
+
 #: What a :class:`Sink` returns to take an answer's body: it is called with each block.
 Writer = Callable[[bytes], object]
 
@@ -164,13 +189,7 @@ class StreamingTransport(Transport, Protocol):
     """A transport that also sends :class:`StreamBody` bodies and streams answers into a sink."""
 
     def stream(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | StreamBody | None,
-        timeout: float | None,
-        sink: Sink | None = None,
+        self, method: str, url: str, headers: Mapping[str, str], body: Body, timeout: Timeout, sink: Sink | None = None
     ) -> Response:
         """:meth:`request`, with a body that may be a :class:`StreamBody`, and the body of an
         answer without a content coding handed to ``sink`` if it takes it (see :func:`writer_for`)."""
@@ -217,32 +236,15 @@ def stream(
     method: str,
     url: str,
     headers: Mapping[str, str],
-    body: bytes | StreamBody | None,
-    timeout: float | None,
-    sink: Sink | None = None,
+    body: Body,
+    timeout: Timeout,
+    sink: Sink | None,
 ) -> Response:
     """Send through ``transport``'s ``stream`` if it has one; else as bytes, the answer replayed into ``sink``."""
     if isinstance(transport, StreamingTransport):
         return transport.stream(method, url, headers, body, timeout, sink)
     data = body.read() if isinstance(body, StreamBody) else body
     return replay(sink, transport.request(method, url, headers, data, timeout))
-
-
-async def stream_async(
-    transport: Any,
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    body: bytes | StreamBody | None,
-    timeout: float | None,
-    sink: Sink | None = None,
-) -> Response:
-    """:func:`stream` for an async transport (``stream`` and ``request`` awaited)."""
-    streaming = getattr(transport, "stream", None)
-    if streaming is not None:
-        return await streaming(method, url, headers, body, timeout, sink)  # type: ignore[no-any-return]
-    data = body.read() if isinstance(body, StreamBody) else body
-    return replay(sink, await transport.request(method, url, headers, data, timeout))
 
 
 # --- deadlines ---------------------------------------------------------------------------
