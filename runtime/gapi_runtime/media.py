@@ -430,31 +430,51 @@ def _media_retryable(exc: BaseException) -> bool:
     return isinstance(code, int) and code in RETRYABLE_STATUS_CODES and getattr(exc, "response", None) is not None
 
 
+class _Retry:
+    """The waits between the attempts of one step, as ``policy`` allows (None: no retries).
+
+    Failures add up (towards the policy's attempts and deadline, from ``started``) for as
+    long as the same object is used: a resumable upload makes a new one when bytes are
+    acknowledged.
+    """
+
+    __slots__ = ("http_method", "policy", "started", "state")
+
+    def __init__(self, policy: RetryPolicy | None, http_method: str, started: float | None = None) -> None:
+        self.policy = policy
+        self.http_method = http_method
+        self.started = time.monotonic() if started is None else started
+        self.state: RetryState | None = None
+
+    def after(self, outcome: _Outcome, method_id: str, url: str) -> _Protocol[None]:
+        """Wait before the next attempt after ``outcome`` (an error answer, or an exception); raise
+        its error when the policy allows no more."""
+        if isinstance(outcome, Response):
+            outcome = http_error(outcome.status, outcome.data, method_id, url, outcome)
+        assert isinstance(outcome, Exception)
+        if self.policy is None:
+            raise outcome
+        if self.state is None:
+            self.state = RetryState(self.policy, self.http_method, self.started)
+        delay = next_retry_delay(self.state, method_id, outcome)
+        if delay is None:
+            raise outcome
+        yield _Sleep(delay)
+
+
 def _exchange(
     request: _Request,
     policy: RetryPolicy | None,
     http_method: str,
     ok: Callable[[int], bool] = lambda status: status < 300,
-    started: float | None = None,
 ) -> _Protocol[Response]:
     """Send ``request`` until it gets a response ``ok`` accepts, retrying as ``policy`` allows."""
-    state: RetryState | None = None
-    started = time.monotonic() if started is None else started
+    retry = _Retry(policy, http_method)
     while True:
         outcome = yield request
-        if isinstance(outcome, Response):
-            if ok(outcome.status):
-                return outcome
-            outcome = http_error(outcome.status, outcome.data, request.method_id, request.url, outcome)
-        assert isinstance(outcome, Exception)
-        if policy is None:
-            raise outcome
-        if state is None:
-            state = RetryState(policy, http_method, started)
-        delay = next_retry_delay(state, request.method_id, outcome)
-        if delay is None:
-            raise outcome
-        yield _Sleep(delay)
+        if isinstance(outcome, Response) and ok(outcome.status):
+            return outcome
+        yield from retry.after(outcome, request.method_id, request.url)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -583,11 +603,10 @@ def _resumable(
         if media.on_session is not None:
             media.on_session(session)
     else:
-        done, offset, final = yield from _query(spec, session, media, chunk_policy, base_headers, time.monotonic())
+        done, offset, final = yield from _query(spec, session, media, _Retry(chunk_policy, "PUT"), base_headers)
         if done:
             return _finish(spec, session, media, final)
-    started = time.monotonic()
-    state: RetryState | None = None  # kept while no byte is acknowledged, so that failures add up
+    retry = _Retry(chunk_policy, "PUT")  # kept while no byte is acknowledged, so that failures add up
     stalled = 0  # 308 answers in a row that acknowledged nothing new
     while True:
         chunk: bytes | StreamBody = b""  # release the last chunk first: memory stays at one chunk at most
@@ -611,25 +630,13 @@ def _resumable(
         elif isinstance(outcome, Response) and outcome.status < 300:
             return _finish(spec, session, media, outcome)
         else:
-            if isinstance(outcome, Response):
-                outcome = http_error(outcome.status, outcome.data, spec.id, _no_query(session), outcome)
-            assert isinstance(outcome, Exception)
-            if chunk_policy is None:
-                raise outcome
-            if state is None:
-                state = RetryState(chunk_policy, "PUT", started)
-            delay = next_retry_delay(state, spec.id, outcome)
-            if delay is None:
-                raise outcome
-            yield _Sleep(delay)
+            yield from retry.after(outcome, spec.id, _no_query(session))
             # Ask how much arrived, then go on from there (acknowledged bytes are never sent again).
-            done, acknowledged, final = yield from _query(
-                spec, session, media, chunk_policy, base_headers, started, state
-            )
+            done, acknowledged, final = yield from _query(spec, session, media, retry, base_headers)
             if done:
                 return _finish(spec, session, media, final)
         if acknowledged > offset:
-            started, state = time.monotonic(), None
+            retry = _Retry(chunk_policy, "PUT")
             if media.progress is not None:
                 media.progress(acknowledged, media.size)
         offset = acknowledged
@@ -639,10 +646,8 @@ def _query(
     spec: MethodSpec[Any],
     session: str,
     media: MediaUpload,
-    policy: RetryPolicy | None,
+    retry: _Retry,
     base_headers: Mapping[str, str],
-    started: float,
-    state: RetryState | None = None,
 ) -> _Protocol[tuple[bool, int, Response]]:
     """Ask the session how much it has: (done, offset, final response when done)."""
     headers = dict(base_headers)
@@ -655,16 +660,7 @@ def _query(
                 return False, _acknowledged(outcome), outcome
             if outcome.status < 300:
                 return True, media.size or 0, outcome
-            outcome = http_error(outcome.status, outcome.data, spec.id, _no_query(session), outcome)
-        assert isinstance(outcome, Exception)
-        if policy is None:
-            raise outcome
-        if state is None:
-            state = RetryState(policy, "PUT", started)
-        delay = next_retry_delay(state, spec.id, outcome)
-        if delay is None:
-            raise outcome
-        yield _Sleep(delay)
+        yield from retry.after(outcome, spec.id, _no_query(session))
 
 
 def _acknowledged(response: Response) -> int:
