@@ -35,7 +35,7 @@ from yarl import URL
 
 from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
 from gapi_runtime.proxies import Proxy, ProxySettings
-from gapi_runtime.wire import BLOCK, Body, LocalFailure, Response, Sink, Timeout, for_library, writer_for
+from gapi_runtime.wire import BLOCK, Body, LocalFailure, Memo, Response, Sink, Timeout, for_library, writer_for
 
 if TYPE_CHECKING:
     from gapi_runtime.mtls import ClientCertificate
@@ -73,7 +73,9 @@ class AiohttpTransport:
         self._proxies = ProxySettings(proxy, trust_env)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
+        self._timeouts: Memo[float | None, aiohttp.ClientTimeout] = Memo(
+            lambda total: aiohttp.ClientTimeout(total=total)
+        )
 
     def __repr__(self) -> str:
         return f"AiohttpTransport(pool_size={self._pool_size}, proxies={self._proxies!r})"
@@ -113,15 +115,6 @@ class AiohttpTransport:
         self._loop = loop
         return session
 
-    def _timeout(self, timeout: float | None) -> aiohttp.ClientTimeout:
-        value = self._timeouts.get(timeout)
-        if value is None:
-            value = aiohttp.ClientTimeout(total=timeout)
-            if len(self._timeouts) > 64:
-                self._timeouts.clear()
-            self._timeouts[timeout] = value
-        return value
-
     async def request(
         self, method: str, url: str, headers: Mapping[str, str], body: Body, timeout: Timeout, sink: Sink | None = None
     ) -> Response:
@@ -139,7 +132,7 @@ class AiohttpTransport:
                 URL(url, encoded=True),
                 headers=headers,
                 data=data,
-                timeout=self._timeout(timeout),
+                timeout=self._timeouts[timeout],
                 allow_redirects=False,
                 proxy=proxy.url if proxy is not None else None,
                 proxy_headers=proxy.headers if proxy is not None and proxy.headers else None,

@@ -144,12 +144,8 @@ class UploadSpec(_Frozen):
         max_size: int = 0,
         resumable: bool = True,
     ) -> None:
-        set_field = object.__setattr__
-        set_field(self, "upload_prefix", upload_prefix)
-        set_field(self, "service_path", service_path)
-        set_field(self, "accept", accept)
-        set_field(self, "max_size", max_size)
-        set_field(self, "resumable", resumable)
+        for name, value in zip(self._FIELDS, (upload_prefix, service_path, accept, max_size, resumable), strict=True):
+            object.__setattr__(self, name, value)
 
     def base_url(self, client_base_url: str) -> str:
         """The URL the method's path is appended to for uploads."""
@@ -1036,8 +1032,51 @@ async def _stream_async(
     return response
 
 
-def _options(api: Any, timeout: TimeoutArg, retry: RetryArg) -> tuple[float | None, RetryPolicy | None]:
-    return (api._timeout if timeout is DEFAULT else timeout), choose_policy(retry, api._retry)
+#: A media call's protocol, made once its retry policy is known.
+_Plan = Callable[[RetryPolicy | None], _Protocol[Any]]
+
+
+def _planned(api: Any, plan: _Plan, timeout: TimeoutArg, retry: RetryArg) -> tuple[_Protocol[Any], float | None]:
+    """The protocol to run and the timeout of each request, from the call's options and the client's."""
+    return plan(choose_policy(retry, api._retry)), (api._timeout if timeout is DEFAULT else timeout)
+
+
+def _upload_plan(
+    api: Any,
+    spec: MethodSpec[Any],
+    upload_spec: UploadSpec,
+    path_values: Sequence[object],
+    query_values: Sequence[object],
+    body: object,
+    media_body: MediaBody | None,
+    media_mime_type: str | None,
+) -> _Plan | None:
+    """The upload of ``media_body``; None without one (then the method is a plain JSON call)."""
+    if media_body is None:
+        if media_mime_type is not None:
+            raise TypeError(f"{spec.id}: media_mime_type given without media_body")
+        return None
+    media = as_upload(media_body, media_mime_type)
+    base_url, headers = api.base_url, api._headers
+    return lambda policy: _upload(spec, upload_spec, base_url, headers, path_values, query_values, body, media, policy)
+
+
+def _download_plan(
+    api: Any,
+    spec: MethodSpec[Any],
+    path_values: Sequence[object],
+    query_values: Sequence[object],
+    dest: SupportsWrite | None,
+    chunk_size: int | None,
+    progress: Progress | None,
+) -> _Plan:
+    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, True)
+    return lambda policy: _download(spec, url, headers, dest, chunk_size, progress, policy)
+
+
+def _raw_plan(api: Any, spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]) -> _Plan:
+    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, False)
+    return lambda policy: _raw(spec, url, headers, policy)
 
 
 # --- what generated methods call ------------------------------------------------------------
@@ -1057,15 +1096,11 @@ def upload(
 ) -> ResponseT:
     """Call an upload-capable method: with ``media_body``, upload it (simple, multipart or
     resumable, see the module docstring); without, the plain JSON call."""
-    if media_body is None:
-        if media_mime_type is not None:
-            raise TypeError(f"{spec.id}: media_mime_type given without media_body")
+    plan = _upload_plan(api, spec, upload_spec, path_values, query_values, body, media_body, media_mime_type)
+    if plan is None:
         return api.call(spec, path_values, query_values, body, timeout, retry)
-    media = as_upload(media_body, media_mime_type)
     api.check_call(spec, path_values, query_values)
-    seconds, policy = _options(api, timeout, retry)
-    protocol = _upload(spec, upload_spec, api.base_url, api._headers, path_values, query_values, body, media, policy)
-    return _run_sync(api, protocol, seconds)  # type: ignore[no-any-return]
+    return _run_sync(api, *_planned(api, plan, timeout, retry))  # type: ignore[no-any-return]
 
 
 async def upload_async(
@@ -1080,16 +1115,12 @@ async def upload_async(
     timeout: TimeoutArg = DEFAULT,
     retry: RetryArg = DEFAULT,
 ) -> ResponseT:
-    """:func:`upload` for async clients (file reads happen on the event loop, a chunk at a time)."""
-    if media_body is None:
-        if media_mime_type is not None:
-            raise TypeError(f"{spec.id}: media_mime_type given without media_body")
+    """:func:`upload` for async clients (file reads happen on the event loop, a block at a time)."""
+    plan = _upload_plan(api, spec, upload_spec, path_values, query_values, body, media_body, media_mime_type)
+    if plan is None:
         return await api.call(spec, path_values, query_values, body, timeout, retry)
-    media = as_upload(media_body, media_mime_type)
     await api.check_call(spec, path_values, query_values)
-    seconds, policy = _options(api, timeout, retry)
-    protocol = _upload(spec, upload_spec, api.base_url, api._headers, path_values, query_values, body, media, policy)
-    return await _run_async(api, protocol, seconds)
+    return await _run_async(api, *_planned(api, plan, timeout, retry))
 
 
 def download(
@@ -1105,9 +1136,8 @@ def download(
 ) -> bytes | int:
     """The method's media (``alt=media``): its bytes, or with ``dest`` the number of bytes written there."""
     api.check_call(spec, path_values, query_values)
-    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, True)
-    seconds, policy = _options(api, timeout, retry)
-    return _run_sync(api, _download(spec, url, headers, dest, chunk_size, progress, policy), seconds)
+    plan = _download_plan(api, spec, path_values, query_values, dest, chunk_size, progress)
+    return _run_sync(api, *_planned(api, plan, timeout, retry))  # type: ignore[no-any-return]
 
 
 async def download_async(
@@ -1123,9 +1153,8 @@ async def download_async(
 ) -> bytes | int:
     """:func:`download` for async clients (``dest`` is written on the event loop, a chunk at a time)."""
     await api.check_call(spec, path_values, query_values)
-    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, True)
-    seconds, policy = _options(api, timeout, retry)
-    return await _run_async(api, _download(spec, url, headers, dest, chunk_size, progress, policy), seconds)
+    plan = _download_plan(api, spec, path_values, query_values, dest, chunk_size, progress)
+    return await _run_async(api, *_planned(api, plan, timeout, retry))
 
 
 def raw(
@@ -1138,9 +1167,7 @@ def raw(
 ) -> bytes:
     """The body of a download method without a response schema (e.g. drive ``files.export``), as bytes."""
     api.check_call(spec, path_values, query_values)
-    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, False)
-    seconds, policy = _options(api, timeout, retry)
-    return _run_sync(api, _raw(spec, url, headers, policy), seconds)
+    return _run_sync(api, *_planned(api, _raw_plan(api, spec, path_values, query_values), timeout, retry))  # type: ignore[no-any-return]
 
 
 async def raw_async(
@@ -1153,9 +1180,7 @@ async def raw_async(
 ) -> bytes:
     """:func:`raw` for async clients."""
     await api.check_call(spec, path_values, query_values)
-    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, False)
-    seconds, policy = _options(api, timeout, retry)
-    return await _run_async(api, _raw(spec, url, headers, policy), seconds)
+    return await _run_async(api, *_planned(api, _raw_plan(api, spec, path_values, query_values), timeout, retry))
 
 
 def _raw(spec: MethodSpec[Any], url: str, headers: dict[str, str], policy: RetryPolicy | None) -> _Protocol[bytes]:

@@ -27,6 +27,7 @@ from gapi_runtime.wire import (
     BLOCK,
     Body,
     LocalFailure,
+    Memo,
     Response,
     Sink,
     Timeout,
@@ -105,7 +106,7 @@ class Urllib3Transport:
         self._proxy_pools: dict[Proxy, urllib3.ProxyManager] = {}
         self._proxy_lock = threading.Lock()
         self._pool = self._manager(None)
-        self._timeouts: dict[float | None, urllib3.Timeout] = {}
+        self._timeouts: Memo[float | None, urllib3.Timeout] = Memo(_urllib3_timeout)
 
     def __repr__(self) -> str:
         return f"Urllib3Transport(pool_size={self._pool_size}, proxies={self._proxies!r})"
@@ -153,15 +154,6 @@ class Urllib3Transport:
                     manager = self._proxy_pools[proxy] = self._manager(proxy)  # type: ignore[assignment]
         return manager  # type: ignore[return-value]
 
-    def _timeout(self, timeout: float | None) -> urllib3.Timeout:
-        value = self._timeouts.get(timeout)
-        if value is None:
-            value = urllib3.Timeout(total=timeout) if timeout is not None else urllib3.Timeout(None)
-            if len(self._timeouts) > 64:
-                self._timeouts.clear()
-            self._timeouts[timeout] = value
-        return value
-
     def _route(self, url: str) -> tuple[HTTPConnectionPool, str] | None:
         """The pool for ``url``'s origin and the request target, or None to let urllib3 parse ``url``.
 
@@ -207,7 +199,7 @@ class Urllib3Transport:
                     route[1] if route is not None else url,
                     body=sent,  # type: ignore[arg-type]  # memoryview blocks are sent as they are
                     headers=headers,
-                    timeout=self._timeout(timeout),
+                    timeout=self._timeouts[timeout],
                     retries=False,
                     redirect=False,
                     preload_content=False,
@@ -251,6 +243,10 @@ class Urllib3Transport:
         with self._proxy_lock:
             for manager in self._proxy_pools.values():
                 manager.clear()
+
+
+def _urllib3_timeout(timeout: float | None) -> urllib3.Timeout:
+    return urllib3.Timeout(total=timeout) if timeout is not None else urllib3.Timeout(None)
 
 
 def _translate(

@@ -32,7 +32,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import BinaryIO, NamedTuple, Protocol, runtime_checkable
+from typing import BinaryIO, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 __all__ = [
     "BLOCK",
@@ -245,6 +245,28 @@ def stream(
         return transport.stream(method, url, headers, body, timeout, sink)
     data = body.read() if isinstance(body, StreamBody) else body
     return replay(sink, transport.request(method, url, headers, data, timeout))
+
+
+# --- for the transports ----------------------------------------------------------------------
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class Memo(dict[_K, _V]):
+    """Values made from keys on first use and kept (at most ``bound``: then it starts afresh);
+    a hit is a plain dict lookup. The transports keep their library's timeout objects in one."""
+
+    def __init__(self, make: Callable[[_K], _V], bound: int = 64) -> None:
+        super().__init__()
+        self._make = make
+        self._bound = bound
+
+    def __missing__(self, key: _K) -> _V:
+        if len(self) >= self._bound:
+            self.clear()
+        value = self[key] = self._make(key)
+        return value
 
 
 # --- deadlines ---------------------------------------------------------------------------
