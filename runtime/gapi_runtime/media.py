@@ -26,7 +26,8 @@ The document's ``maxSize`` and ``accept`` are checked before any byte is sent.
 Downloads (``<method>_media(...)``) send the method's request with ``alt=media`` and return
 the bytes, or with ``dest=`` stream them into a binary file in ``Range`` requests of
 ``chunk_size`` bytes (``Accept-Encoding: identity``, so that offsets are bytes of the
-object), resuming after a dropped connection from the bytes already written; the length and
+object); after a dropped connection the range is asked again and written on from where the
+cut answer stopped (nothing is written twice); the length and
 any ``x-goog-hash`` md5 the server sends are checked. The transport hands each range's body to
 the download as it arrives (a :class:`~gapi_runtime.wire.Sink`), which writes it to ``dest``
 and hashes it block by block: memory stays at a block, whatever the range size.
