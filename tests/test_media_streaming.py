@@ -31,6 +31,7 @@ from google.auth.credentials import AnonymousCredentials
 
 from tests import generated_packages as gp
 from tests.media_server import GRANULE, MediaServer, parse_multipart
+from tests.netfixtures import https_url, make_pki, tls_server
 from tests.test_media import MEDIA_DOC
 from tests.test_pooled_transport import OK, RawServer
 
@@ -299,3 +300,28 @@ def test_a_request_sent_again_on_a_fresh_connection_resends_the_whole_body(tmp_p
     assert [request.connection for request in raw.requests] == [0, 0, 1]
     assert [request.body for request in raw.requests] == [expected] * 3
     assert all(f"Content-Length: {len(expected)}" in request.lines for request in raw.requests)
+
+
+@pytest.mark.parametrize("kind", ["threads", "asyncio"])
+def test_a_stream_body_goes_over_tls(tmp_path: Path, kind: str) -> None:
+    pki = make_pki(tmp_path)
+    content = _content(2 * BLOCK + 9)
+    path = tmp_path / "data.bin"
+    path.write_bytes(content)
+    with tls_server(pki, require_client_cert=False) as server, path.open("rb") as file:
+        body = StreamBody(b"[", FileSlice(file, 3, len(content) - 3), b"]")
+        url = https_url(server) + "upload"
+        if kind == "threads":
+            answer = PooledTransport(ssl_context=pki.client_context()).stream("PUT", url, {}, body, 5.0)
+        else:
+
+            async def main() -> Response:
+                transport = AsyncPooledTransport(ssl_context=pki.client_context())
+                try:
+                    return await transport.stream("PUT", url, {}, body, 5.0)
+                finally:
+                    await transport.close()
+
+            answer = asyncio.run(main())
+    assert answer.status == 200
+    assert server.requests[-1].body == b"[" + content[3:] + b"]"
