@@ -26,8 +26,8 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 import aiohttp
 from aiohttp import http_exceptions
@@ -35,7 +35,7 @@ from yarl import URL
 
 from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
 from gapi_runtime.proxies import Proxy, ProxySettings
-from gapi_runtime.wire import Response
+from gapi_runtime.wire import BLOCK, Body, LocalFailure, Memo, Response, Sink, Timeout, for_library, writer_for
 
 if TYPE_CHECKING:
     from gapi_runtime.mtls import ClientCertificate
@@ -73,7 +73,9 @@ class AiohttpTransport:
         self._proxies = ProxySettings(proxy, trust_env)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
+        self._timeouts: Memo[float | None, aiohttp.ClientTimeout] = Memo(
+            lambda total: aiohttp.ClientTimeout(total=total)
+        )
 
     def __repr__(self) -> str:
         return f"AiohttpTransport(pool_size={self._pool_size}, proxies={self._proxies!r})"
@@ -113,18 +115,12 @@ class AiohttpTransport:
         self._loop = loop
         return session
 
-    def _timeout(self, timeout: float | None) -> aiohttp.ClientTimeout:
-        value = self._timeouts.get(timeout)
-        if value is None:
-            value = aiohttp.ClientTimeout(total=timeout)
-            if len(self._timeouts) > 64:
-                self._timeouts.clear()
-            self._timeouts[timeout] = value
-        return value
-
     async def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+        self, method: str, url: str, headers: Mapping[str, str], body: Body, timeout: Timeout, sink: Sink | None = None
     ) -> Response:
+        """Send one request (see :class:`~gapi_runtime.wire.StreamingTransport` for ``sink``)."""
+        sent, headers = for_library(body, headers)
+        data = sent if sent is None or isinstance(sent, bytes) else _blocks(sent)
         session = self._session
         if session is None or session.closed or self._loop is not asyncio.get_running_loop():
             session = self._open()
@@ -135,25 +131,43 @@ class AiohttpTransport:
                 method,
                 URL(url, encoded=True),
                 headers=headers,
-                data=body,
-                timeout=self._timeout(timeout),
+                data=data,
+                timeout=self._timeouts[timeout],
                 allow_redirects=False,
                 proxy=proxy.url if proxy is not None else None,
                 proxy_headers=proxy.headers if proxy is not None and proxy.headers else None,
             )
             started = True
             try:
-                data = await response.read()
+                write = writer_for(sink, response.status, response.headers)
+                if write is None:
+                    data = await response.read()
+                else:
+                    async for block in response.content.iter_chunked(BLOCK):
+                        write(block)
+                    data = b""
             finally:
                 response.release()
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, http_exceptions.HttpProcessingError) as exc:
+            local = _behind(exc, LocalFailure)  # what a body's blocks raised, wrapped
+            if local is not None:
+                raise local.error from None
             raise _translate(exc, method, url, started, timeout, proxy) from exc
+        except LocalFailure as failure:
+            raise failure.error from None
         return Response(response.status, response.headers, data)
+
+    stream = request
 
     async def close(self) -> None:
         session, self._session = self._session, None
         if session is not None and not session.closed:
             await session.close()
+
+
+async def _blocks(blocks: Iterator[bytes | memoryview]) -> AsyncIterator[bytes | memoryview]:
+    for block in blocks:
+        yield block
 
 
 def _translate(
@@ -211,14 +225,20 @@ def _cause(exc: BaseException) -> BaseException | None:
 
 def _decode_failure(exc: BaseException) -> bool:
     """True for a body that could not be decompressed (as urllib3's DecodeError)."""
+    return _behind(exc, http_exceptions.ContentEncodingError) is not None
+
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def _behind(exc: BaseException, kind: type[_E]) -> _E | None:
+    """The ``kind`` exception ``exc`` is or was caused by (aiohttp wraps what it meets), if any."""
     seen: BaseException | None = exc
     for _ in range(5):
-        if seen is None:
-            return False
-        if isinstance(seen, http_exceptions.ContentEncodingError):
-            return True
+        if seen is None or isinstance(seen, kind):
+            return seen
         seen = _cause(seen)
-    return False
+    return None
 
 
 def _os_reason(error: OSError) -> str:

@@ -12,6 +12,10 @@ wait on a future — no stream reader, no task per call:
 - connections belong to the event loop that opened them: using the transport from another
   loop while it holds connections raises RuntimeError; :meth:`close` releases them.
 
+A :class:`~gapi_runtime.wire.StreamBody` is written block by block, waiting while the socket's
+buffer is full (``pause_writing``), and an answer's body can go to a
+:class:`~gapi_runtime.wire.Sink` as it arrives (:meth:`AsyncPooledTransport.stream`, for media).
+
 Proxies and client certificates go through :class:`~gapi_runtime.aiohttp_transport.AiohttpTransport`.
 """
 
@@ -22,9 +26,8 @@ import ssl
 from collections.abc import Generator, Mapping
 
 from gapi_runtime import http11
-from gapi_runtime.errors import TransportError
 from gapi_runtime.pooled_transport import _verifying, quiet
-from gapi_runtime.wire import Response, _target
+from gapi_runtime.wire import Body, LocalFailure, Response, Sink, StreamBody, Timeout
 
 __all__ = ["AsyncPooledTransport"]
 
@@ -41,6 +44,7 @@ class _Connection(asyncio.Protocol):
         self._parser: Generator[http11.Need, bytes, http11.Parsed] | None = None
         self._need: http11.Need = (http11.LINE, 0)
         self._waiter: asyncio.Future[http11.Parsed] | None = None
+        self._drained: asyncio.Future[None] | None = None  # while the transport's write buffer is full
 
     # --- asyncio.Protocol ---------------------------------------------------------------------
 
@@ -52,7 +56,10 @@ class _Connection(asyncio.Protocol):
             self.abort()
             return
         self.started = True
-        self._buffer += data
+        if self._need[0] == http11.SOME and not self._buffer and len(data) <= self._need[1]:
+            self._feed(data)  # a streamed body: handed on as it came, not copied through the buffer
+        else:
+            self._buffer += data
         self._advance()
 
     def eof_received(self) -> bool:
@@ -63,12 +70,22 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self.resume_writing()
         if self._parser is not None:
             if exc is None:
                 self._eof = True
                 self._advance()
             else:
                 self._finish(exc)
+
+    def pause_writing(self) -> None:
+        if self._drained is None:
+            self._drained = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        drained, self._drained = self._drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
 
     # --- one exchange -------------------------------------------------------------------------
 
@@ -80,16 +97,30 @@ class _Connection(asyncio.Protocol):
         sock = self.transport.get_extra_info("socket")
         return sock is None or quiet(sock.fileno())
 
-    def exchange(self, method: str, data: bytes, loop: asyncio.AbstractEventLoop) -> asyncio.Future[http11.Parsed]:
-        """Send ``data`` (a request) and return the future of its parsed answer."""
+    def exchange(
+        self, method: str, data: bytes, loop: asyncio.AbstractEventLoop, sink: Sink | None = None
+    ) -> asyncio.Future[http11.Parsed]:
+        """Send ``data`` (a request, or its head) and return the future of its parsed answer."""
         self.started = False
         self._buffer.clear()
-        self._parser = http11.parse_response(method)
+        self._parser = http11.parse_response(method, sink)
         self._need = next(self._parser)
         self._waiter = loop.create_future()
         assert self.transport is not None
         self.transport.write(data)
         return self._waiter
+
+    async def send(self, body: StreamBody) -> bool:
+        """Write ``body`` after the head, a block at a time as the socket drains; False if the
+        exchange ended first (an early answer, a failure): the connection is then not reusable."""
+        assert self.transport is not None
+        for block in body.blocks():
+            if self.closed or self._parser is None:
+                return False
+            self.transport.write(block)
+            if self._drained is not None:
+                await self._drained
+        return True
 
     def expire(self) -> None:
         """The deadline passed: end the exchange with TimeoutError and drop the connection."""
@@ -100,6 +131,8 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.abort()
+
+    close = abort
 
     def _advance(self) -> None:
         """Feed the parser what it asks for, as far as the buffered bytes go."""
@@ -115,18 +148,26 @@ class _Connection(asyncio.Protocol):
                 if len(buffer) < size and not self._eof:
                     return
                 cut = min(size, len(buffer))
+            elif kind == http11.SOME:
+                if not buffer and not self._eof:
+                    return
+                cut = min(size, len(buffer))
             else:
                 if not self._eof:
                     return
                 cut = len(buffer)
             chunk = bytes(buffer[:cut])
             del buffer[:cut]
-            try:
-                self._need = self._parser.send(chunk)
-            except StopIteration as done:
-                self._finish(None, done.value)
-            except Exception as exc:
-                self._finish(exc)
+            self._feed(chunk)
+
+    def _feed(self, chunk: bytes) -> None:
+        assert self._parser is not None
+        try:
+            self._need = self._parser.send(chunk)
+        except StopIteration as done:
+            self._finish(None, done.value)
+        except Exception as exc:
+            self._finish(exc)
 
     def _finish(self, exc: BaseException | None, parsed: http11.Parsed | None = None) -> None:
         self._parser = None
@@ -158,7 +199,7 @@ class AsyncPooledTransport:
         self._pool_size = pool_size
         self._max_connections = max_connections
         self._context = _verifying(ssl_context)
-        self._idle: dict[http11.Origin, list[_Connection]] = {}
+        self._idle: http11.IdlePool[_Connection] = http11.IdlePool(pool_size)
         self._writer = http11.RequestWriter()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
@@ -167,27 +208,33 @@ class AsyncPooledTransport:
         return f"AsyncPooledTransport(pool_size={self._pool_size}, max_connections={self._max_connections})"
 
     async def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+        self, method: str, url: str, headers: Mapping[str, str], body: Body, timeout: Timeout, sink: Sink | None = None
     ) -> Response:
-        try:
-            origin, host, target = self._writer.target(url)
-            head = self._writer.head(method, host, target, headers, body)
-        except ValueError as exc:
-            raise TransportError(f"{_target(method, url)}: {exc}", url=url, response_started=False) from None
+        """Send one request (see :class:`~gapi_runtime.wire.StreamingTransport` for ``sink``)."""
+        origin, head = self._writer.prepare(method, url, headers, body)
         loop, slots = self._bind()
-        data = head + body if body else head
+        streamed: StreamBody | None = None
+        if isinstance(body, StreamBody):
+            streamed, data = body, head
+        else:
+            data = head + body if body else head
         deadline = None if timeout is None else loop.time() + timeout
         async with slots:
             while True:  # bounded: each pass takes an idle connection, and a fresh one never retries
-                connection = self._checkout(origin)
+                connection = self._idle.take(origin)
                 reused = connection is not None
                 if connection is None:
                     connection = await self._connect(origin, method, url, deadline, timeout)
                 expiry = None if deadline is None else loop.call_at(deadline, connection.expire)
                 try:
-                    status, items, content, keep_alive = await connection.exchange(method, data, loop)
+                    answer = connection.exchange(method, data, loop, sink)
+                    # An answer that came before the whole body went out leaves the connection unusable.
+                    sent = streamed is None or await connection.send(streamed)
+                    status, items, content, keep_alive = await answer
                 except Exception as exc:
                     connection.abort()
+                    if isinstance(exc, LocalFailure):
+                        raise exc.error from None
                     if isinstance(exc, TimeoutError) and deadline is not None and loop.time() >= deadline:
                         failure = http11.Failure(exc, started=connection.started)
                         raise http11.translate(failure, method, url, True, timeout) from None
@@ -201,20 +248,19 @@ class AsyncPooledTransport:
                 finally:
                     if expiry is not None:
                         expiry.cancel()
-                if keep_alive:
+                if keep_alive and sent:
                     self._checkin(origin, connection)
                 else:
                     connection.abort()
                 break
         return http11.response(status, items, content, method, url)
 
+    stream = request
+
     async def close(self) -> None:
         """Close the idle connections; the transport stays usable (new connections are opened)."""
-        idle, self._idle = self._idle, {}
+        self._idle.close_all()
         self._loop = None
-        for connections in idle.values():
-            for connection in connections:
-                connection.abort()
 
     # --- connections ------------------------------------------------------------------------
 
@@ -226,26 +272,14 @@ class AsyncPooledTransport:
                     "this async client was first used in another event loop; "
                     "create (or close and reuse) the client in the loop that uses it"
                 )
-            self._idle = {}
+            self._idle = http11.IdlePool(self._pool_size)
             self._loop = loop
             self._slots = asyncio.Semaphore(self._max_connections)
         assert self._slots is not None
         return loop, self._slots
 
-    def _checkout(self, origin: http11.Origin) -> _Connection | None:
-        idle = self._idle.get(origin)
-        while idle:
-            connection = idle.pop()
-            if connection.alive():
-                return connection
-            connection.abort()
-        return None
-
     def _checkin(self, origin: http11.Origin, connection: _Connection) -> None:
-        idle = self._idle.setdefault(origin, [])
-        if len(idle) < self._pool_size and connection.alive():
-            idle.append(connection)
-        else:
+        if not (connection.alive() and self._idle.keep(origin, connection)):
             connection.abort()
 
     async def _connect(

@@ -7,10 +7,12 @@ it and differ only in how they move bytes:
 - :class:`RequestWriter` validates and serialises a request head (header names must be
   tokens, values may not contain CR, LF or NUL, targets no spaces or control characters);
 - :func:`parse_response` is a generator that asks its driver for a line, an exact number of
-  bytes, or everything up to the close, and returns the status, headers, body and whether the
-  connection may be kept: status lines, interim (1xx) answers, folded and repeated headers,
-  ``Content-Length``, chunked and close-delimited bodies, no body for HEAD, 204 and 304;
-  at most 100 headers and 64 KiB a line;
+  bytes, some bytes (up to a number: a streamed body), or everything up to the close, and
+  returns the status, headers, body and whether the connection may be kept: status lines,
+  interim (1xx) answers, folded and repeated headers, ``Content-Length``, chunked and
+  close-delimited bodies, no body for HEAD, 204 and 304; at most 100 headers and 64 KiB a
+  line; a body a :class:`~gapi_runtime.wire.Sink` takes goes to it block by block, unkept;
+- :class:`IdlePool` keeps the idle connections both transports reuse;
 - :func:`decode_content` undoes gzip and deflate, as urllib3 and aiohttp do;
 - :func:`translate` maps a failure to the runtime's :class:`~gapi_runtime.errors.TransportError` types.
 """
@@ -22,16 +24,17 @@ import re
 import ssl
 import zlib
 from collections.abc import Generator, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
-from gapi_runtime.wire import Response, _target
+from gapi_runtime.wire import BLOCK, Body, Response, Sink, Writer, _target, writer_for
 
 Origin = tuple[str, str, int]  # (scheme, host, port)
-#: What the parser asks for: (LINE, 0) a line, (EXACT, n) n bytes (fewer at the close), (REST, 0) all until the close.
+#: What the parser asks for: (LINE, 0) a line, (EXACT, n) n bytes (fewer at the close), (REST, 0) all
+#: until the close, (SOME, n) between 1 and n bytes, whatever has arrived (none only at the close).
 Need = tuple[int, int]
-LINE, EXACT, REST = 0, 1, 2
+LINE, EXACT, REST, SOME = 0, 1, 2, 3
 #: What the parser returns: status, headers, body, keep-alive.
 Parsed = tuple[int, list[tuple[str, str]], bytes, bool]
 
@@ -111,7 +114,15 @@ class RequestWriter:
             raise ValueError(f"invalid request target in {url.split('?', 1)[0]!r}")
         return cached[0], cached[1], target
 
-    def head(self, method: str, host: str, target: str, headers: Mapping[str, str], body: bytes | None) -> bytes:
+    def prepare(self, method: str, url: str, headers: Mapping[str, str], body: Body) -> tuple[Origin, bytes]:
+        """``url``'s origin and the request head; TransportError for a request that cannot be sent."""
+        try:
+            origin, host, target = self.target(url)
+            return origin, self.head(method, host, target, headers, body)
+        except ValueError as exc:
+            raise TransportError(f"{_target(method, url)}: {exc}", url=url, response_started=False) from None
+
+    def head(self, method: str, host: str, target: str, headers: Mapping[str, str], body: Body) -> bytes:
         """The request line and headers, validated, as bytes."""
         if not _TOKEN.fullmatch(method):
             raise ValueError(f"invalid HTTP method {method[:40]!r}")
@@ -160,6 +171,53 @@ def _parse_origin(key: str, scheme: str, authority: str) -> tuple[Origin, str] |
     return (scheme, host, port or default), (shown if port in (None, default) else f"{shown}:{port}")
 
 
+# --- idle connections -----------------------------------------------------------------------
+
+
+class Reusable(Protocol):
+    def alive(self) -> bool:
+        """False once the idle connection cannot be trusted (closed, or the server spoke)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=Reusable)
+
+
+class IdlePool(dict[Origin, list[C]]):
+    """Idle kept-alive connections by origin, at most ``size`` for each; not locked (the
+    threaded transport takes its lock around the calls)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def take(self, origin: Origin) -> C | None:
+        """The most recently used idle connection to ``origin`` that is alive (dead ones are closed), or None."""
+        idle = self.get(origin)
+        while idle:
+            connection = idle.pop()
+            if connection.alive():
+                return connection
+            connection.close()
+        return None
+
+    def keep(self, origin: Origin, connection: C) -> bool:
+        """Keep ``connection`` for reuse; False when ``origin`` has ``size`` already (the caller closes it)."""
+        idle = self.setdefault(origin, [])
+        if len(idle) >= self.size:
+            return False
+        idle.append(connection)
+        return True
+
+    def close_all(self) -> None:
+        for connections in self.values():
+            for connection in connections:
+                connection.close()
+        self.clear()
+
+
 # --- responses ------------------------------------------------------------------------------
 
 
@@ -182,8 +240,11 @@ class BadResponse(ValueError):
     """The answer is not HTTP/1.x as these transports read it."""
 
 
-def parse_response(method: str) -> Generator[Need, bytes, Parsed]:
-    """Read one answer to a ``method`` request: send the bytes each yielded :data:`Need` asks for."""
+def parse_response(method: str, sink: Sink | None = None) -> Generator[Need, bytes, Parsed]:
+    """Read one answer to a ``method`` request: send the bytes each yielded :data:`Need` asks for.
+
+    A body ``sink`` takes (:func:`~gapi_runtime.wire.writer_for`) goes to it; the result's is then empty.
+    """
     first = True
     while True:
         line = yield (LINE, 0)
@@ -198,7 +259,8 @@ def parse_response(method: str) -> Generator[Need, bytes, Parsed]:
         items = yield from _headers()
         if not (100 <= status < 200 and status != 101):  # interim answers are skipped
             break
-    data, keep_alive = yield from _body(method, status, int(match.group(1)), items)
+    write = writer_for(sink, status, Headers(items)) if sink is not None else None
+    data, keep_alive = yield from _body(method, status, int(match.group(1)), items, write)
     return status, items, data, keep_alive
 
 
@@ -234,7 +296,7 @@ def _headers() -> Generator[Need, bytes, list[tuple[str, str]]]:
 
 
 def _body(
-    method: str, status: int, version: int, items: list[tuple[str, str]]
+    method: str, status: int, version: int, items: list[tuple[str, str]], write: Writer | None
 ) -> Generator[Need, bytes, tuple[bytes, bool]]:
     """The body (by chunks, Content-Length, or up to the close) and whether the connection stays open."""
     connection = transfer = length = None
@@ -254,20 +316,43 @@ def _body(
         return b"", keep_alive
     if transfer is not None:
         if transfer.rsplit(",", 1)[-1].strip() != "chunked":
-            return (yield (REST, 0)), False  # another coding last: the body ends with the connection
-        return (yield from _chunks()), keep_alive
+            return (yield from _rest(write)), False  # another coding last: the body ends with the connection
+        return (yield from _chunks(write)), keep_alive
     if length is not None:
         if not length.isdigit() or not length.isascii():
             raise BadResponse(f"invalid Content-Length {length[:30]!r}")
         expected = int(length)
+        if write is not None:
+            yield from _stream(expected, write, 0, expected)
+            return b"", keep_alive
         data = yield (EXACT, expected)
         if len(data) < expected:
             raise Incomplete(len(data), expected)
         return data, keep_alive
-    return (yield (REST, 0)), False
+    return (yield from _rest(write)), False
 
 
-def _chunks() -> Generator[Need, bytes, bytes]:
+def _rest(write: Writer | None) -> Generator[Need, bytes, bytes]:
+    """Everything up to the close: returned, or handed to ``write``."""
+    if write is None:
+        return (yield (REST, 0))
+    while block := (yield (SOME, BLOCK)):
+        write(block)
+    return b""
+
+
+def _stream(size: int, write: Writer, before: int, expected: int | None) -> Generator[Need, bytes, None]:
+    """Hand ``size`` bytes to ``write`` as they arrive (``before`` bytes of the body came earlier)."""
+    left = size
+    while left:
+        block = yield (SOME, min(left, BLOCK))
+        if not block:
+            raise Incomplete(before + size - left, expected)
+        write(block)
+        left -= len(block)
+
+
+def _chunks(write: Writer | None) -> Generator[Need, bytes, bytes]:
     chunks: list[bytes] = []
     read = 0
     while True:
@@ -284,10 +369,13 @@ def _chunks() -> Generator[Need, bytes, bytes]:
             raise BadResponse(f"invalid chunk size {size_text[:20]!r}")
         if size == 0:
             break
-        chunk = yield (EXACT, size)
-        if len(chunk) < size:
-            raise Incomplete(read + len(chunk), None)
-        chunks.append(chunk)
+        if write is not None:
+            yield from _stream(size, write, read, None)
+        else:
+            chunk = yield (EXACT, size)
+            if len(chunk) < size:
+                raise Incomplete(read + len(chunk), None)
+            chunks.append(chunk)
         read += size
         if (yield (LINE, 0)) not in (b"\r\n", b"\n"):
             raise BadResponse("a chunk not followed by CRLF")

@@ -16,14 +16,21 @@ Uploads (``media_body=`` on a method that supports them):
   (``MediaUpload.session_uri``, ``on_session=``) so that another process can resume with
   ``MediaUpload(path, session_uri=uri)``.
 
-Files are read chunk by chunk: memory stays at about one chunk whatever the file's size.
+Content in memory or in a file that can seek goes out as a
+:class:`~gapi_runtime.wire.StreamBody`: the transport reads it in blocks of 256 KiB while it
+sends (again from the start if it sends once more), so memory stays at a block or two
+whatever the chunk size or the file's size. A stream that cannot seek is read a chunk at a
+time and that chunk is kept until acknowledged (it could not be read again).
 The document's ``maxSize`` and ``accept`` are checked before any byte is sent.
 
 Downloads (``<method>_media(...)``) send the method's request with ``alt=media`` and return
 the bytes, or with ``dest=`` stream them into a binary file in ``Range`` requests of
 ``chunk_size`` bytes (``Accept-Encoding: identity``, so that offsets are bytes of the
-object), resuming after a dropped connection from the bytes already written; the length and
-any ``x-goog-hash`` md5 the server sends are checked.
+object); after a dropped connection the range is asked again and written on from where the
+cut answer stopped (nothing is written twice); the length and
+any ``x-goog-hash`` md5 the server sends are checked. The transport hands each range's body to
+the download as it arrives (a :class:`~gapi_runtime.wire.Sink`), which writes it to ``dest``
+and hashes it block by block: memory stays at a block, whatever the range size.
 
 The protocol logic is written once, as generators that yield the requests to send (and the
 waits between retries) and receive the outcomes; :func:`upload`/:func:`download` drive
@@ -40,7 +47,7 @@ import mimetypes
 import os
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, Protocol, TypeVar, overload
 
 from gapi_runtime.client import (
     DEFAULT,
@@ -54,12 +61,13 @@ from gapi_runtime.client import (
     still_rejected,
 )
 from gapi_runtime.errors import ConnectError, TLSError, TransportError, http_error
+from gapi_runtime.redirects import RedirectPlan
 from gapi_runtime.retry import RETRYABLE_STATUS_CODES, RetryPolicy, RetryState
 from gapi_runtime.spec import _Frozen
-from gapi_runtime.wire import Response
+from gapi_runtime.wire import BLOCK, Body, FileSlice, Response, StreamBody, replay, stream
 
 if TYPE_CHECKING:
-    from gapi_runtime.aio import AsyncApiCore
+    from gapi_runtime.aio import AsyncApiCore, AsyncTransport
     from gapi_runtime.client import ApiCore
     from gapi_runtime.spec import MethodSpec
 
@@ -137,12 +145,8 @@ class UploadSpec(_Frozen):
         max_size: int = 0,
         resumable: bool = True,
     ) -> None:
-        set_field = object.__setattr__
-        set_field(self, "upload_prefix", upload_prefix)
-        set_field(self, "service_path", service_path)
-        set_field(self, "accept", accept)
-        set_field(self, "max_size", max_size)
-        set_field(self, "resumable", resumable)
+        for name, value in zip(self._FIELDS, (upload_prefix, service_path, accept, max_size, resumable), strict=True):
+            object.__setattr__(self, name, value)
 
     def base_url(self, client_base_url: str) -> str:
         """The URL the method's path is appended to for uploads."""
@@ -242,10 +246,7 @@ class MediaUpload:
         """``length`` bytes from ``offset`` (fewer at the end); a stream cannot go back before unacknowledged bytes."""
         if self._data is not None:
             return bytes(self._data[offset : offset + length])
-        if self._path is not None and self._file is None:
-            self._file = open(self._path, "rb")  # closed by close()
-        source = self._file
-        assert source is not None
+        source = self._opened()
         if self._seekable:
             source.seek(self._start + offset)
             return _read_exactly(source, length)
@@ -263,6 +264,28 @@ class MediaUpload:
             if len(self._buffer) < length:
                 self._size = offset + len(self._buffer)
         return self._buffer[:length]
+
+    def body(self, offset: int, length: int) -> bytes | StreamBody:
+        """``length`` bytes from ``offset`` (fewer at the end) as a request body.
+
+        Content in memory or in a file that can seek is not copied: a
+        :class:`~gapi_runtime.wire.StreamBody` that transports send block by block (and read
+        again if they send it again). Bodies of one block or less, and streams that cannot
+        seek (their unacknowledged bytes must be kept anyway), are bytes.
+        """
+        if self._size is not None and self._seekable:
+            length = max(0, min(length, self._size - offset))
+            if length > BLOCK:
+                if self._data is not None:
+                    return StreamBody(memoryview(self._data)[offset : offset + length])
+                return StreamBody(FileSlice(self._opened(), self._start + offset, length))
+        return self.read(offset, length)
+
+    def _opened(self) -> BinaryIO:
+        if self._path is not None and self._file is None:
+            self._file = open(self._path, "rb")  # closed by close()
+        assert self._file is not None
+        return self._file
 
     def read_all(self) -> bytes:
         """The whole content (for uploads in one request, which are small)."""
@@ -373,8 +396,9 @@ class _Request(NamedTuple):
     method: str
     url: str
     headers: dict[str, str]
-    body: bytes | None
+    body: bytes | StreamBody | None
     method_id: str
+    sink: _DownloadSink | None = None  # where the answer's body goes (downloads into a dest)
 
 
 class _Sleep(NamedTuple):
@@ -403,31 +427,51 @@ def _media_retryable(exc: BaseException) -> bool:
     return isinstance(code, int) and code in RETRYABLE_STATUS_CODES and getattr(exc, "response", None) is not None
 
 
+class _Retry:
+    """The waits between the attempts of one step, as ``policy`` allows (None: no retries).
+
+    Failures add up (towards the policy's attempts and deadline, from ``started``) for as
+    long as the same object is used: a resumable upload makes a new one when bytes are
+    acknowledged.
+    """
+
+    __slots__ = ("http_method", "policy", "started", "state")
+
+    def __init__(self, policy: RetryPolicy | None, http_method: str, started: float | None = None) -> None:
+        self.policy = policy
+        self.http_method = http_method
+        self.started = time.monotonic() if started is None else started
+        self.state: RetryState | None = None
+
+    def after(self, outcome: _Outcome, method_id: str, url: str) -> _Protocol[None]:
+        """Wait before the next attempt after ``outcome`` (an error answer, or an exception); raise
+        its error when the policy allows no more."""
+        if isinstance(outcome, Response):
+            outcome = http_error(outcome.status, outcome.data, method_id, url, outcome)
+        assert isinstance(outcome, Exception)
+        if self.policy is None:
+            raise outcome
+        if self.state is None:
+            self.state = RetryState(self.policy, self.http_method, self.started)
+        delay = next_retry_delay(self.state, method_id, outcome)
+        if delay is None:
+            raise outcome
+        yield _Sleep(delay)
+
+
 def _exchange(
     request: _Request,
     policy: RetryPolicy | None,
     http_method: str,
     ok: Callable[[int], bool] = lambda status: status < 300,
-    started: float | None = None,
 ) -> _Protocol[Response]:
     """Send ``request`` until it gets a response ``ok`` accepts, retrying as ``policy`` allows."""
-    state: RetryState | None = None
-    started = time.monotonic() if started is None else started
+    retry = _Retry(policy, http_method)
     while True:
         outcome = yield request
-        if isinstance(outcome, Response):
-            if ok(outcome.status):
-                return outcome
-            outcome = http_error(outcome.status, outcome.data, request.method_id, request.url, outcome)
-        assert isinstance(outcome, Exception)
-        if policy is None:
-            raise outcome
-        if state is None:
-            state = RetryState(policy, http_method, started)
-        delay = next_retry_delay(state, request.method_id, outcome)
-        if delay is None:
-            raise outcome
-        yield _Sleep(delay)
+        if isinstance(outcome, Response) and ok(outcome.status):
+            return outcome
+        yield from retry.after(outcome, request.method_id, request.url)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -474,18 +518,18 @@ def _upload(
         headers.pop("content-type", None)
     try:
         if not resumable:
+            content = media.read_all() if media.size is None else media.body(0, media.size)
+            _check_size(spec, upload_spec, len(content))
             if data is None:
                 url = _with_query(url, "uploadType", "media")
                 headers["content-type"] = media.mime_type
-                data = media.read_all()
+                sent: bytes | StreamBody = content
             else:
                 url = _with_query(url, "uploadType", "multipart")
-                content = media.read_all()
-                boundary, data = multipart_related(data, media.mime_type, content)
+                boundary, sent = multipart_related(data, media.mime_type, content)
                 headers["content-type"] = f'multipart/related; boundary="{boundary}"'
-            _check_size(spec, upload_spec, len(data) if media.size is None else media.size)
             response = yield from _exchange(
-                _Request(spec.http_method, url, headers, data, spec.id), policy, spec.http_method
+                _Request(spec.http_method, url, headers, sent, spec.id), policy, spec.http_method
             )
             if media.progress is not None:
                 media.progress(media.size or 0, media.size)
@@ -495,17 +539,23 @@ def _upload(
         media.close()
 
 
-def multipart_related(metadata: bytes, mime_type: str, content: bytes) -> tuple[str, bytes]:
+@overload
+def multipart_related(metadata: bytes, mime_type: str, content: bytes) -> tuple[str, bytes]: ...
+@overload
+def multipart_related(metadata: bytes, mime_type: str, content: StreamBody) -> tuple[str, StreamBody]: ...
+def multipart_related(metadata: bytes, mime_type: str, content: bytes | StreamBody) -> tuple[str, bytes | StreamBody]:
     """(boundary, body) of a ``multipart/related`` upload: the JSON metadata, then the content.
 
     The parts are those googleapiclient sends (``Content-Type`` and ``MIME-Version``
     headers, the content part ``Content-Transfer-Encoding: binary``), with a random
-    boundary that does not occur in either part.
+    boundary (120 random bits) that does not occur in the metadata, nor in content given as
+    bytes; streamed content is not read to look (a collision is not a practical concern),
+    and the body is then a :class:`~gapi_runtime.wire.StreamBody` of the parts around it.
     """
     while True:
         boundary = "=" * 15 + base64.b32encode(os.urandom(15)).decode("ascii").lower() + "=="
         marker = b"--" + boundary.encode("ascii")
-        if marker not in metadata and marker not in content:
+        if marker not in metadata and (isinstance(content, StreamBody) or marker not in content):
             break
     head = (f"--{boundary}\r\nContent-Type: application/json\r\nMIME-Version: 1.0\r\n\r\n").encode("ascii")
     middle = (
@@ -513,6 +563,8 @@ def multipart_related(metadata: bytes, mime_type: str, content: bytes) -> tuple[
         "Content-Transfer-Encoding: binary\r\n\r\n"
     ).encode("latin-1")
     tail = f"\r\n--{boundary}--".encode("ascii")
+    if isinstance(content, StreamBody):
+        return boundary, StreamBody(b"".join((head, metadata, middle)), *content.parts, tail)
     return boundary, b"".join((head, metadata, middle, content, tail))
 
 
@@ -548,15 +600,14 @@ def _resumable(
         if media.on_session is not None:
             media.on_session(session)
     else:
-        done, offset, final = yield from _query(spec, session, media, chunk_policy, base_headers, time.monotonic())
+        done, offset, final = yield from _query(spec, session, media, _Retry(chunk_policy, "PUT"), base_headers)
         if done:
             return _finish(spec, session, media, final)
-    started = time.monotonic()
-    state: RetryState | None = None  # kept while no byte is acknowledged, so that failures add up
+    retry = _Retry(chunk_policy, "PUT")  # kept while no byte is acknowledged, so that failures add up
     stalled = 0  # 308 answers in a row that acknowledged nothing new
     while True:
-        chunk = b""  # release the last chunk before reading the next: memory stays at one chunk
-        chunk = media.read(offset, media.chunk_size)
+        chunk: bytes | StreamBody = b""  # release the last chunk first: memory stays at one chunk at most
+        chunk = media.body(offset, media.chunk_size)
         _check_size(spec, upload_spec, offset + len(chunk))
         size = media.size
         chunk_headers = dict(base_headers)
@@ -576,25 +627,13 @@ def _resumable(
         elif isinstance(outcome, Response) and outcome.status < 300:
             return _finish(spec, session, media, outcome)
         else:
-            if isinstance(outcome, Response):
-                outcome = http_error(outcome.status, outcome.data, spec.id, _no_query(session), outcome)
-            assert isinstance(outcome, Exception)
-            if chunk_policy is None:
-                raise outcome
-            if state is None:
-                state = RetryState(chunk_policy, "PUT", started)
-            delay = next_retry_delay(state, spec.id, outcome)
-            if delay is None:
-                raise outcome
-            yield _Sleep(delay)
+            yield from retry.after(outcome, spec.id, _no_query(session))
             # Ask how much arrived, then go on from there (acknowledged bytes are never sent again).
-            done, acknowledged, final = yield from _query(
-                spec, session, media, chunk_policy, base_headers, started, state
-            )
+            done, acknowledged, final = yield from _query(spec, session, media, retry, base_headers)
             if done:
                 return _finish(spec, session, media, final)
         if acknowledged > offset:
-            started, state = time.monotonic(), None
+            retry = _Retry(chunk_policy, "PUT")
             if media.progress is not None:
                 media.progress(acknowledged, media.size)
         offset = acknowledged
@@ -604,10 +643,8 @@ def _query(
     spec: MethodSpec[Any],
     session: str,
     media: MediaUpload,
-    policy: RetryPolicy | None,
+    retry: _Retry,
     base_headers: Mapping[str, str],
-    started: float,
-    state: RetryState | None = None,
 ) -> _Protocol[tuple[bool, int, Response]]:
     """Ask the session how much it has: (done, offset, final response when done)."""
     headers = dict(base_headers)
@@ -620,16 +657,7 @@ def _query(
                 return False, _acknowledged(outcome), outcome
             if outcome.status < 300:
                 return True, media.size or 0, outcome
-            outcome = http_error(outcome.status, outcome.data, spec.id, _no_query(session), outcome)
-        assert isinstance(outcome, Exception)
-        if policy is None:
-            raise outcome
-        if state is None:
-            state = RetryState(policy, "PUT", started)
-        delay = next_retry_delay(state, spec.id, outcome)
-        if delay is None:
-            raise outcome
-        yield _Sleep(delay)
+        yield from retry.after(outcome, spec.id, _no_query(session))
 
 
 def _acknowledged(response: Response) -> int:
@@ -674,7 +702,7 @@ def _download(
     if dest is None:
         response = yield from _exchange(_Request("GET", url, headers, None, spec.id), get_policy, "GET")
         data = response.data
-        expected = _expected_md5(response)
+        expected = _expected_md5(response.headers)
         if expected is not None:
             _check_md5(spec, expected, _md5(data))
         if progress is not None:
@@ -685,59 +713,120 @@ def _download(
         raise ValueError(f"chunk_size must be a positive number of bytes, got {chunk_size!r}")
     headers["accept-encoding"] = "identity"
     start = dest.tell() if hasattr(dest, "tell") and _seekable(dest) else None
-    offset = 0
+    sink = _DownloadSink(dest)
     total: int | None = None
-    expected_md5: str | None = None
-    digest: Any = None
-    first = True
-    while total is None or offset < total:
-        ranged = dict(headers)
-        ranged["range"] = f"bytes={offset}-{offset + chunk - 1}"
+    while total is None or sink.offset < total:
+        first = sink.offset
+        last = first + chunk - 1
+
+        sink.asked = first
+        ranged = {**headers, "range": f"bytes={first}-{last}"}
         response = yield from _exchange(
-            _Request("GET", url, ranged, None, spec.id),
-            get_policy,
-            "GET",
-            ok=_ok_first if offset == 0 else _ok,
+            _Request("GET", url, ranged, None, spec.id, sink), get_policy, "GET", ok=_ok_first if first == 0 else _ok
         )
         if response.status == 416:  # an empty object has no byte 0
             total = 0
             break
-        encoded = (_header(response.headers, "content-encoding") or "identity").lower() not in ("identity", "")
-        if response.status == 206 and encoded:
+        if not sink.took and response.status == 206 and _encoded(response.headers):
             # A server that compresses despite Accept-Encoding: identity: offsets would count
             # bytes of the compressed form. Start again with one whole (decoded) response.
-            response = yield from _exchange(_Request("GET", url, dict(headers), None, spec.id), get_policy, "GET")
-            _restart(spec, dest, start, offset)
-            offset, first = 0, True
-        if first:
-            expected_md5 = _expected_md5(response)
-            digest = hashlib.md5(usedforsecurity=False) if expected_md5 is not None else None
-            first = False
+            _restart(spec, dest, start, sink.offset)
+            sink.reset()
+            response = yield from _exchange(_Request("GET", url, dict(headers), None, spec.id, sink), get_policy, "GET")
+        if not sink.took:  # read into memory: a range other than asked for, or a compressed whole answer
+            if response.status == 206:
+                begin, end, _ = _content_range(spec, response)
+                raise DownloadError(
+                    f"{spec.id}: asked for bytes from {sink.asked}, "
+                    f"got {len(response.data)} bytes labelled {begin}-{end}"
+                )
+            sink.take(response)
         if response.status == 206:
             begin, end, length = _content_range(spec, response)
-            if begin != offset or end - begin + 1 != len(response.data):
+            if end - begin + 1 != sink.offset - begin:
                 raise DownloadError(
-                    f"{spec.id}: asked for bytes from {offset}, got {len(response.data)} bytes labelled {begin}-{end}"
+                    f"{spec.id}: asked for bytes from {begin}, got {sink.offset - begin} bytes labelled {begin}-{end}"
                 )
-            data = response.data
-            total = length if length is not None else (offset + len(data) if len(data) < chunk else None)
+            total = length if length is not None else (sink.offset if end < last or sink.offset == first else None)
         else:  # 200: the server sent everything (it ignored Range, or compressed)
-            data = response.data[offset:]
-            total = len(response.data)
-        dest.write(data)
-        if digest is not None:
-            digest.update(data)
-        offset += len(data)
+            total = sink.offset
         if progress is not None:
-            progress(offset, total)
-        if not data and total is None:
-            total = offset
-        del data, response  # memory stays at one range while the next one arrives
-    if total is not None and offset != total:
-        raise DownloadError(f"{spec.id}: wrote {offset} bytes of {total}")
-    if expected_md5 is not None and digest is not None:
-        _check_md5(spec, expected_md5, digest.digest())
-    return offset
+            progress(sink.offset, total)
+        del response
+    if total is not None and sink.offset != total:
+        raise DownloadError(f"{spec.id}: wrote {sink.offset} bytes of {total}")
+    sink.check(spec)
+    return sink.offset
+
+
+class _DownloadSink:
+    """Where a download's ranges go as they arrive: written to ``dest`` and hashed, block by block.
+
+    A ranged answer (206) is taken if it is the range asked for, a whole one (200) always;
+    either way the bytes ``dest`` already has are skipped (a range asked again after an
+    answer cut short is written on from where the cut one stopped). Anything else is left
+    to the transport to read, and to the download to reject. The md5 to check comes from
+    the first answer taken.
+    """
+
+    def __init__(self, dest: SupportsWrite) -> None:
+        self.dest = dest
+        self.offset = 0  # bytes written to dest
+        self.asked = 0  # where the range asked for starts
+        self.took = False  # the last answer's body came here
+        self._skip = 0
+        self._first = True
+        self._expected: str | None = None
+        self._digest: Any = None
+
+    def reset(self) -> None:
+        """``dest`` was emptied: start again from byte 0, with the next answer's md5."""
+        self.offset, self.asked, self._first = 0, 0, True
+
+    def start(self, status: int, headers: Mapping[str, str]) -> Callable[[bytes], None] | None:
+        if status == 206:
+            value = _header(headers, "content-range") or ""
+            if not value.lower().startswith(f"bytes {self.asked}-"):
+                return None
+            self._skip = self.offset - self.asked
+        elif status == 200:
+            self._skip = self.offset
+        else:
+            return None
+        self._expect(headers)
+        self.took = True
+        return self.write
+
+    def _expect(self, headers: Mapping[str, str]) -> None:
+        if self._first:
+            self._first = False
+            self._expected = _expected_md5(headers)
+            self._digest = hashlib.md5(usedforsecurity=False) if self._expected is not None else None
+
+    def write(self, block: bytes) -> None:
+        if self._skip:
+            skipped = min(self._skip, len(block))
+            self._skip -= skipped
+            block = block[skipped:]
+        self.dest.write(block)
+        if self._digest is not None:
+            self._digest.update(block)
+        self.offset += len(block)
+
+    def take(self, response: Response) -> None:
+        """A whole answer the transport read into memory (compressed, then decoded): written
+        past the bytes ``dest`` has."""
+        self._skip = self.offset
+        self._expect(response.headers)
+        self.write(response.data)
+
+    def check(self, spec: MethodSpec[Any]) -> None:
+        if self._expected is not None and self._digest is not None:
+            _check_md5(spec, self._expected, self._digest.digest())
+
+
+def _encoded(headers: Mapping[str, str]) -> bool:
+    return (_header(headers, "content-encoding") or "identity").lower() not in ("identity", "")
 
 
 def _ok(status: int) -> bool:
@@ -773,19 +862,18 @@ def _content_range(spec: MethodSpec[Any], response: Response) -> tuple[int, int,
         raise DownloadError(f"{spec.id}: a 206 answer with an unreadable Content-Range {value!r}") from None
 
 
-def _expected_md5(response: Response) -> str | None:
+def _expected_md5(headers: Mapping[str, str]) -> str | None:
     """The base64 md5 of the object from ``x-goog-hash``, if the server sent one.
 
     None when the server transcoded (``x-goog-stored-content-encoding`` other than
     identity) or compressed the answer (the transport decodes it): the hash is then of
     other bytes than those received.
     """
-    value = _header(response.headers, "x-goog-hash")
+    value = _header(headers, "x-goog-hash")
     if not value:
         return None
-    stored = (_header(response.headers, "x-goog-stored-content-encoding") or "identity").lower()
-    sent = (_header(response.headers, "content-encoding") or "identity").lower()
-    if stored != "identity" or sent not in ("identity", ""):
+    stored = (_header(headers, "x-goog-stored-content-encoding") or "identity").lower()
+    if stored != "identity" or _encoded(headers):
         return None  # the hash is of bytes other than those the transport handed over (decoded)
     for item in value.split(","):
         name, _, encoded = item.strip().partition("=")
@@ -850,8 +938,13 @@ def _send_sync(api: ApiCore, request: _Request, timeout: float | None, refreshed
                 if not credentials.valid:
                     credentials.refresh(api._auth_request)
         credentials.apply(headers)
+    if request.sink is not None:
+        request.sink.took = False  # until this attempt's answer is taken
     try:
-        response = api.transport.request(request.method, request.url, headers, request.body, timeout)
+        if request.sink is None and not isinstance(request.body, StreamBody):
+            response = api.transport.request(request.method, request.url, headers, request.body, timeout)
+        else:
+            response = stream(api.transport, request.method, request.url, headers, request.body, timeout, request.sink)
     except TransportError as exc:
         exc.method_id = request.method_id
         raise
@@ -891,8 +984,13 @@ async def _send_async(api: AsyncApiCore, request: _Request, timeout: float | Non
                 if not credentials.valid:
                     await api._refresh(credentials)
         credentials.apply(headers)
+    if request.sink is not None:
+        request.sink.took = False  # until this attempt's answer is taken
     try:
-        response = await api.transport.request(request.method, request.url, headers, request.body, timeout)
+        if request.sink is None and not isinstance(request.body, StreamBody):
+            response = await api.transport.request(request.method, request.url, headers, request.body, timeout)
+        else:
+            response = await _stream_async(api.transport, request, headers, timeout)
     except TransportError as exc:
         exc.method_id = request.method_id
         raise
@@ -904,8 +1002,82 @@ async def _send_async(api: AsyncApiCore, request: _Request, timeout: float | Non
     return response
 
 
-def _options(api: Any, timeout: TimeoutArg, retry: RetryArg) -> tuple[float | None, RetryPolicy | None]:
-    return (api._timeout if timeout is DEFAULT else timeout), choose_policy(retry, api._retry)
+async def _stream_async(
+    transport: AsyncTransport, request: _Request, headers: dict[str, str], timeout: float | None
+) -> Response:
+    """Send ``request`` with its streamed body or sink through the client's async transport
+    (:func:`gapi_runtime.wire.stream`, awaited).
+
+    The client wraps its transport in :class:`~gapi_runtime.aio.AsyncRedirectingTransport`,
+    which has no ``stream``: its redirects are then followed here (the same
+    :class:`~gapi_runtime.redirects.RedirectPlan`), each hop streamed through the transport it wraps.
+    """
+    from gapi_runtime.aio import AsyncRedirectingTransport
+
+    method, sink, target = request.method, request.sink, transport
+
+    async def send(url: str, headers: Mapping[str, str], body: Body) -> Response:
+        streaming = getattr(target, "stream", None)
+        if streaming is not None:
+            return await streaming(method, url, headers, body, timeout, sink)  # type: ignore[no-any-return]
+        data = body.read() if isinstance(body, StreamBody) else body
+        return replay(sink, await target.request(method, url, headers, data, timeout))
+
+    if not isinstance(transport, AsyncRedirectingTransport) or hasattr(transport, "stream"):
+        return await send(request.url, headers, request.body)
+    target = transport.inner
+    response = await send(request.url, headers, request.body)
+    plan = RedirectPlan(method, request.url, headers, transport.allow_insecure_http, transport.max_redirects)
+    while (hop := plan.next_hop(response)) is not None:
+        response = await send(hop[0], hop[1], None)
+    return response
+
+
+#: A media call's protocol, made once its retry policy is known.
+_Plan = Callable[[RetryPolicy | None], _Protocol[Any]]
+
+
+def _planned(api: Any, plan: _Plan, timeout: TimeoutArg, retry: RetryArg) -> tuple[_Protocol[Any], float | None]:
+    """The protocol to run and the timeout of each request, from the call's options and the client's."""
+    return plan(choose_policy(retry, api._retry)), (api._timeout if timeout is DEFAULT else timeout)
+
+
+def _upload_plan(
+    api: Any,
+    spec: MethodSpec[Any],
+    upload_spec: UploadSpec,
+    path_values: Sequence[object],
+    query_values: Sequence[object],
+    body: object,
+    media_body: MediaBody | None,
+    media_mime_type: str | None,
+) -> _Plan | None:
+    """The upload of ``media_body``; None without one (then the method is a plain JSON call)."""
+    if media_body is None:
+        if media_mime_type is not None:
+            raise TypeError(f"{spec.id}: media_mime_type given without media_body")
+        return None
+    media = as_upload(media_body, media_mime_type)
+    base_url, headers = api.base_url, api._headers
+    return lambda policy: _upload(spec, upload_spec, base_url, headers, path_values, query_values, body, media, policy)
+
+
+def _download_plan(
+    api: Any,
+    spec: MethodSpec[Any],
+    path_values: Sequence[object],
+    query_values: Sequence[object],
+    dest: SupportsWrite | None,
+    chunk_size: int | None,
+    progress: Progress | None,
+) -> _Plan:
+    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, True)
+    return lambda policy: _download(spec, url, headers, dest, chunk_size, progress, policy)
+
+
+def _raw_plan(api: Any, spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]) -> _Plan:
+    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, False)
+    return lambda policy: _raw(spec, url, headers, policy)
 
 
 # --- what generated methods call ------------------------------------------------------------
@@ -925,15 +1097,11 @@ def upload(
 ) -> ResponseT:
     """Call an upload-capable method: with ``media_body``, upload it (simple, multipart or
     resumable, see the module docstring); without, the plain JSON call."""
-    if media_body is None:
-        if media_mime_type is not None:
-            raise TypeError(f"{spec.id}: media_mime_type given without media_body")
+    plan = _upload_plan(api, spec, upload_spec, path_values, query_values, body, media_body, media_mime_type)
+    if plan is None:
         return api.call(spec, path_values, query_values, body, timeout, retry)
-    media = as_upload(media_body, media_mime_type)
     api.check_call(spec, path_values, query_values)
-    seconds, policy = _options(api, timeout, retry)
-    protocol = _upload(spec, upload_spec, api.base_url, api._headers, path_values, query_values, body, media, policy)
-    return _run_sync(api, protocol, seconds)  # type: ignore[no-any-return]
+    return _run_sync(api, *_planned(api, plan, timeout, retry))  # type: ignore[no-any-return]
 
 
 async def upload_async(
@@ -948,16 +1116,12 @@ async def upload_async(
     timeout: TimeoutArg = DEFAULT,
     retry: RetryArg = DEFAULT,
 ) -> ResponseT:
-    """:func:`upload` for async clients (file reads happen on the event loop, a chunk at a time)."""
-    if media_body is None:
-        if media_mime_type is not None:
-            raise TypeError(f"{spec.id}: media_mime_type given without media_body")
+    """:func:`upload` for async clients (file reads happen on the event loop, a block at a time)."""
+    plan = _upload_plan(api, spec, upload_spec, path_values, query_values, body, media_body, media_mime_type)
+    if plan is None:
         return await api.call(spec, path_values, query_values, body, timeout, retry)
-    media = as_upload(media_body, media_mime_type)
     await api.check_call(spec, path_values, query_values)
-    seconds, policy = _options(api, timeout, retry)
-    protocol = _upload(spec, upload_spec, api.base_url, api._headers, path_values, query_values, body, media, policy)
-    return await _run_async(api, protocol, seconds)
+    return await _run_async(api, *_planned(api, plan, timeout, retry))
 
 
 def download(
@@ -973,9 +1137,8 @@ def download(
 ) -> bytes | int:
     """The method's media (``alt=media``): its bytes, or with ``dest`` the number of bytes written there."""
     api.check_call(spec, path_values, query_values)
-    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, True)
-    seconds, policy = _options(api, timeout, retry)
-    return _run_sync(api, _download(spec, url, headers, dest, chunk_size, progress, policy), seconds)
+    plan = _download_plan(api, spec, path_values, query_values, dest, chunk_size, progress)
+    return _run_sync(api, *_planned(api, plan, timeout, retry))  # type: ignore[no-any-return]
 
 
 async def download_async(
@@ -991,9 +1154,8 @@ async def download_async(
 ) -> bytes | int:
     """:func:`download` for async clients (``dest`` is written on the event loop, a chunk at a time)."""
     await api.check_call(spec, path_values, query_values)
-    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, True)
-    seconds, policy = _options(api, timeout, retry)
-    return await _run_async(api, _download(spec, url, headers, dest, chunk_size, progress, policy), seconds)
+    plan = _download_plan(api, spec, path_values, query_values, dest, chunk_size, progress)
+    return await _run_async(api, *_planned(api, plan, timeout, retry))
 
 
 def raw(
@@ -1006,9 +1168,7 @@ def raw(
 ) -> bytes:
     """The body of a download method without a response schema (e.g. drive ``files.export``), as bytes."""
     api.check_call(spec, path_values, query_values)
-    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, False)
-    seconds, policy = _options(api, timeout, retry)
-    return _run_sync(api, _raw(spec, url, headers, policy), seconds)
+    return _run_sync(api, *_planned(api, _raw_plan(api, spec, path_values, query_values), timeout, retry))  # type: ignore[no-any-return]
 
 
 async def raw_async(
@@ -1021,9 +1181,7 @@ async def raw_async(
 ) -> bytes:
     """:func:`raw` for async clients."""
     await api.check_call(spec, path_values, query_values)
-    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, False)
-    seconds, policy = _options(api, timeout, retry)
-    return await _run_async(api, _raw(spec, url, headers, policy), seconds)
+    return await _run_async(api, *_planned(api, _raw_plan(api, spec, path_values, query_values), timeout, retry))
 
 
 def _raw(spec: MethodSpec[Any], url: str, headers: dict[str, str], policy: RetryPolicy | None) -> _Protocol[bytes]:

@@ -17,7 +17,11 @@ HTTP/1.1 parser of :mod:`gapi_runtime.http11`, and keeps what those libraries gi
 - **deadlines**: ``timeout`` bounds the connect and then the whole exchange, through the same
   watchdog as :class:`~gapi_runtime.transport.Urllib3Transport` (sockets stay blocking: a
   socket timeout would make CPython poll before every send and receive);
-- the checks, decoding and error types of :mod:`gapi_runtime.http11`.
+- the checks, decoding and error types of :mod:`gapi_runtime.http11`;
+- **streaming** (:meth:`PooledTransport.stream`, for media): a
+  :class:`~gapi_runtime.wire.StreamBody` is sent block by block (read again from its start
+  when a stale connection makes the request go out once more), and an answer's body can go
+  to a :class:`~gapi_runtime.wire.Sink` as it arrives.
 
 Proxies and client certificates (mTLS) are not handled here: a client configured with either
 uses :class:`~gapi_runtime.transport.Urllib3Transport`.
@@ -25,17 +29,16 @@ uses :class:`~gapi_runtime.transport.Urllib3Transport`.
 
 from __future__ import annotations
 
+import io
 import select
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Mapping
-from typing import BinaryIO
 
 from gapi_runtime import http11
-from gapi_runtime.errors import TransportError
-from gapi_runtime.wire import _WATCHDOG, Response, _Guard, _target
+from gapi_runtime.wire import _WATCHDOG, Body, FileSlice, LocalFailure, Response, Sink, StreamBody, Timeout, _Guard
 
 __all__ = ["PooledTransport"]
 
@@ -47,7 +50,7 @@ class _Connection:
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.reader: BinaryIO = sock.makefile("rb")
+        self.reader: io.BufferedReader = sock.makefile("rb")
 
     def alive(self) -> bool:
         """False if the idle socket is readable: the server hung up (or sent what nobody asked for)."""
@@ -80,20 +83,17 @@ class PooledTransport:
         self._pool_size = pool_size
         self._context = _verifying(ssl_context)
         self._lock = threading.Lock()
-        self._idle: dict[http11.Origin, list[_Connection]] = {}
+        self._idle: http11.IdlePool[_Connection] = http11.IdlePool(pool_size)
         self._writer = http11.RequestWriter()
 
     def __repr__(self) -> str:
         return f"PooledTransport(pool_size={self._pool_size})"
 
     def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+        self, method: str, url: str, headers: Mapping[str, str], body: Body, timeout: Timeout, sink: Sink | None = None
     ) -> Response:
-        try:
-            origin, host, target = self._writer.target(url)
-            head = self._writer.head(method, host, target, headers, body)
-        except ValueError as exc:
-            raise TransportError(f"{_target(method, url)}: {exc}", url=url, response_started=False) from None
+        """Send one request (see :class:`~gapi_runtime.wire.StreamingTransport` for ``sink``)."""
+        origin, head = self._writer.prepare(method, url, headers, body)
         guard: _Guard | None = None
         if timeout is not None:
             guard = _Guard(time.monotonic() + timeout)
@@ -107,9 +107,11 @@ class PooledTransport:
                         connection = self._connect(origin, timeout)
                     if guard is not None:
                         _WATCHDOG.attach(guard, connection.sock)
-                    status, items, data, keep_alive = _exchange(connection, method, head, body, guard, reused)
+                    status, items, data, keep_alive = _exchange(connection, method, head, body, guard, reused, sink)
                 except http11.Retry:
                     continue
+                except LocalFailure as failure:
+                    raise failure.error from None
                 except http11.Failure as failure:
                     timed_out = guard is not None and guard.fired
                     raise http11.translate(failure, method, url, timed_out, timeout) from failure.cause
@@ -123,34 +125,25 @@ class PooledTransport:
                 _WATCHDOG.finish(guard)
         return http11.response(status, items, data, method, url)
 
+    stream = request
+
     def close(self) -> None:
         """Close the idle connections; the transport stays usable (new connections are opened)."""
         with self._lock:
-            idle, self._idle = self._idle, {}
-        for connections in idle.values():
-            for connection in connections:
-                connection.close()
+            idle, self._idle = self._idle, http11.IdlePool(self._pool_size)
+        idle.close_all()
 
     # --- connections ------------------------------------------------------------------------
 
     def _checkout(self, origin: http11.Origin) -> _Connection | None:
-        """An idle live connection to ``origin``, or None."""
         with self._lock:
-            idle = self._idle.get(origin)
-            while idle:
-                connection = idle.pop()
-                if connection.alive():
-                    return connection
-                connection.close()
-        return None
+            return self._idle.take(origin)
 
     def _checkin(self, origin: http11.Origin, connection: _Connection) -> None:
         with self._lock:
-            idle = self._idle.setdefault(origin, [])
-            if len(idle) < self._pool_size:
-                idle.append(connection)
-                return
-        connection.close()
+            kept = self._idle.keep(origin, connection)
+        if not kept:
+            connection.close()
 
     def _tls_context(self) -> ssl.SSLContext:
         context = self._context
@@ -179,6 +172,30 @@ class PooledTransport:
         return _Connection(sock)
 
 
+def _send_parts(sock: socket.socket, body: StreamBody) -> None:
+    """Send ``body`` from its start: over plain TCP, slices of OS files with ``socket.sendfile``
+    (the kernel copies from the file: no buffer, no copy here); the rest in blocks (over TLS
+    ``sendfile`` would read 8 KiB at a time)."""
+    tls = isinstance(sock, ssl.SSLSocket)
+    for part in body.parts:
+        if not isinstance(part, FileSlice):
+            sock.sendall(part)
+            continue
+        if tls or not _os_file(part.file):
+            for block in StreamBody(part).blocks():
+                sock.sendall(block)
+        elif sock.sendfile(part.file, part.offset, part.length) != part.length:
+            raise LocalFailure(ValueError("the file ended before the end of the request body"))
+
+
+def _os_file(file: object) -> bool:
+    try:
+        file.fileno()  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):  # e.g. BytesIO
+        return False
+    return True
+
+
 def quiet(fileno: int) -> bool:
     """True if nothing is waiting to be read on an idle connection's socket (one ``poll``, no wait)."""
     try:
@@ -198,13 +215,22 @@ def _verifying(context: ssl.SSLContext | None) -> ssl.SSLContext | None:
 
 
 def _exchange(
-    connection: _Connection, method: str, head: bytes, body: bytes | None, guard: _Guard | None, reused: bool
+    connection: _Connection,
+    method: str,
+    head: bytes,
+    body: Body,
+    guard: _Guard | None,
+    reused: bool,
+    sink: Sink | None,
 ) -> http11.Parsed:
     """Send one request and read its whole answer; ``connection`` is closed on any failure."""
     sending, started = True, False
     try:
         sock = connection.sock
-        if body and len(body) <= http11.SEPARATE_BODY:
+        if isinstance(body, StreamBody):
+            sock.sendall(head)
+            _send_parts(sock, body)
+        elif body and len(body) <= http11.SEPARATE_BODY:
             sock.sendall(head + body)
         else:
             sock.sendall(head)
@@ -212,7 +238,7 @@ def _exchange(
                 sock.sendall(body)
         sending = False
         reader = connection.reader
-        parser = http11.parse_response(method)
+        parser = http11.parse_response(method, sink)
         need = next(parser)
         while True:
             kind, size = need
@@ -220,6 +246,8 @@ def _exchange(
                 data = reader.readline(http11.MAX_LINE + 1)
             elif kind == http11.EXACT:
                 data = reader.read(size)
+            elif kind == http11.SOME:
+                data = reader.read1(size)
             else:
                 data = reader.read()
             started = started or bool(data)
@@ -232,7 +260,7 @@ def _exchange(
             raise TimeoutError("deadline passed")
     except BaseException as exc:
         connection.close()
-        if not isinstance(exc, Exception):
+        if not isinstance(exc, Exception) or isinstance(exc, LocalFailure):
             raise
         if reused and http11.closed_while_idle(sending, started, exc, method) and not (guard and guard.fired):
             raise http11.Retry from exc

@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from gapi_runtime.errors import TransportError
 from gapi_runtime.hosts import is_loopback_host
-from gapi_runtime.wire import Response, Transport
+from gapi_runtime.wire import Body, Response, Sink, Timeout, Transport, stream
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -98,14 +98,33 @@ class RedirectingTransport:
         response = self.inner.request(method, url, headers, body, timeout)
         if not follows(method, response.status):
             return response
-        return self._follow(method, url, headers, timeout, response)
+        return self._follow(method, url, headers, timeout, response, None)
+
+    def stream(
+        self, method: str, url: str, headers: Mapping[str, str], body: Body, timeout: Timeout, sink: Sink | None = None
+    ) -> Response:
+        """:meth:`request` with a streamed body or answer (:func:`gapi_runtime.wire.stream`):
+        redirects are followed alike; only the final answer reaches ``sink``."""
+        response = stream(self.inner, method, url, headers, body, timeout, sink)
+        if not follows(method, response.status):
+            return response
+        return self._follow(method, url, headers, timeout, response, sink)
 
     def _follow(
-        self, method: str, url: str, headers: Mapping[str, str], timeout: float | None, response: Response
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        timeout: float | None,
+        response: Response,
+        sink: Sink | None,
     ) -> Response:
         plan = RedirectPlan(method, url, headers, self.allow_insecure_http, self.max_redirects)
         while (hop := plan.next_hop(response)) is not None:
-            response = self.inner.request(method, hop[0], hop[1], None, timeout)
+            if sink is None:
+                response = self.inner.request(method, hop[0], hop[1], None, timeout)
+            else:
+                response = stream(self.inner, method, hop[0], hop[1], None, timeout, sink)
         return response
 
     def close(self) -> None:

@@ -22,7 +22,22 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
 from gapi_runtime.proxies import Proxy, ProxySettings
-from gapi_runtime.wire import _WATCHDOG, Response, Transport, _Guard, _local, _target
+from gapi_runtime.wire import (
+    _WATCHDOG,
+    BLOCK,
+    Body,
+    LocalFailure,
+    Memo,
+    Response,
+    Sink,
+    Timeout,
+    Transport,
+    _Guard,
+    _local,
+    _target,
+    for_library,
+    writer_for,
+)
 
 if TYPE_CHECKING:
     from gapi_runtime.mtls import ClientCertificate
@@ -91,7 +106,7 @@ class Urllib3Transport:
         self._proxy_pools: dict[Proxy, urllib3.ProxyManager] = {}
         self._proxy_lock = threading.Lock()
         self._pool = self._manager(None)
-        self._timeouts: dict[float | None, urllib3.Timeout] = {}
+        self._timeouts: Memo[float | None, urllib3.Timeout] = Memo(_urllib3_timeout)
 
     def __repr__(self) -> str:
         return f"Urllib3Transport(pool_size={self._pool_size}, proxies={self._proxies!r})"
@@ -139,15 +154,6 @@ class Urllib3Transport:
                     manager = self._proxy_pools[proxy] = self._manager(proxy)  # type: ignore[assignment]
         return manager  # type: ignore[return-value]
 
-    def _timeout(self, timeout: float | None) -> urllib3.Timeout:
-        value = self._timeouts.get(timeout)
-        if value is None:
-            value = urllib3.Timeout(total=timeout) if timeout is not None else urllib3.Timeout(None)
-            if len(self._timeouts) > 64:
-                self._timeouts.clear()
-            self._timeouts[timeout] = value
-        return value
-
     def _route(self, url: str) -> tuple[HTTPConnectionPool, str] | None:
         """The pool for ``url``'s origin and the request target, or None to let urllib3 parse ``url``.
 
@@ -173,8 +179,10 @@ class Urllib3Transport:
         return self._pool.connection_from_host(parts.hostname, port=port, scheme=parts.scheme), target
 
     def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+        self, method: str, url: str, headers: Mapping[str, str], body: Body, timeout: Timeout, sink: Sink | None = None
     ) -> Response:
+        """Send one request (see :class:`~gapi_runtime.wire.StreamingTransport` for ``sink``)."""
+        sent, headers = for_library(body, headers)
         guard: _Guard | None = None
         if timeout is not None:
             guard = _Guard(time.monotonic() + timeout)
@@ -189,9 +197,9 @@ class Urllib3Transport:
                 response = (route[0].urlopen if route is not None else opener)(
                     method,
                     route[1] if route is not None else url,
-                    body=body,
+                    body=sent,  # type: ignore[arg-type]  # memoryview blocks are sent as they are
                     headers=headers,
-                    timeout=self._timeout(timeout),
+                    timeout=self._timeouts[timeout],
                     retries=False,
                     redirect=False,
                     preload_content=False,
@@ -203,28 +211,42 @@ class Urllib3Transport:
             finally:
                 _local.guard = None
             try:
-                data = response.read()
+                write = writer_for(sink, response.status, response.headers)
+                if write is None:
+                    data = response.read()
+                else:
+                    for block in response.stream(BLOCK, decode_content=False):
+                        write(block)
+                    data = b""
                 if guard is not None and guard.fired:
                     raise RequestTimeout(f"{_target(method, url)}: timed out after {timeout:g} s", url=url)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 raise _translate(exc, method, url, True, guard, timeout) from exc
-        except BaseException:
+        except BaseException as exc:
             if guard is not None:
                 _WATCHDOG.finish(guard)
             if response is not None:
                 response.close()
                 response.release_conn()
+            if isinstance(exc, LocalFailure):
+                raise exc.error from None
             raise
         if guard is not None:
             _WATCHDOG.finish(guard)
         response.release_conn()
         return Response(response.status, response.headers, data)
 
+    stream = request
+
     def close(self) -> None:
         self._pool.clear()
         with self._proxy_lock:
             for manager in self._proxy_pools.values():
                 manager.clear()
+
+
+def _urllib3_timeout(timeout: float | None) -> urllib3.Timeout:
+    return urllib3.Timeout(total=timeout) if timeout is not None else urllib3.Timeout(None)
 
 
 def _translate(

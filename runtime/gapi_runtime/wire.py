@@ -5,6 +5,14 @@ authenticate, retry or decode: the client does that, so every transport gets the
 behaviour. :class:`Response` also satisfies google-auth's transport response interface, so
 credentials refresh through the same transport.
 
+Media moves bodies too large to hold in memory. A transport that also has ``stream``
+(:class:`StreamingTransport`: all of this runtime's) takes a :class:`StreamBody` — bytes and
+:class:`FileSlice` parts of a known total length, sent in blocks of :data:`BLOCK` bytes and
+read again from their start whenever the request is sent again — and can hand the body of
+an answer to a :class:`Sink` block by block instead of returning it. :func:`stream` sends
+through any transport: one without ``stream`` gets the body as bytes and its answer is
+replayed into the sink, so the caller sees the same behaviour, with more memory.
+
 Transports enforce ``timeout`` as a deadline for the whole exchange (sending, waiting for the
 status line and headers, reading the body): a server that stalls, or drips one byte at a time,
 fails the call within about the timeout. Socket timeouts bound each read only, so one shared
@@ -23,10 +31,23 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Mapping
-from typing import NamedTuple, Protocol, runtime_checkable
+from collections.abc import Callable, Iterator, Mapping
+from typing import BinaryIO, NamedTuple, Protocol, TypeVar, runtime_checkable
 
-__all__ = ["Response", "Transport"]
+__all__ = [
+    "BLOCK",
+    "Body",
+    "FileSlice",
+    "LocalFailure",
+    "Response",
+    "Sink",
+    "StreamBody",
+    "StreamingTransport",
+    "Transport",
+]
+
+#: The size of the blocks a :class:`StreamBody` is read in, and of streamed answer blocks.
+BLOCK = 256 * 1024
 
 
 class Response(NamedTuple):
@@ -52,6 +73,200 @@ class Transport(Protocol):
     def close(self) -> None:
         """Release pooled connections."""
         ...
+
+
+class FileSlice(NamedTuple):
+    """``length`` bytes of a seekable binary file, from ``offset`` (an absolute position)."""
+
+    file: BinaryIO
+    offset: int
+    length: int
+
+
+class LocalFailure(Exception):
+    """An error of the caller's own objects met inside a transport: a body's file could not be
+    read, a sink could not write. Transports re-raise ``error`` as it is (it is not a transport
+    failure, and retrying the request would not help)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class StreamBody:
+    """A request body of known length that a transport sends in blocks, never whole.
+
+    Its parts are ``bytes`` (or memoryviews) and :class:`FileSlice` s, sent in order. Every
+    call of :meth:`blocks` starts again from the first byte (file slices are sought), so a
+    request sent once more (a stale connection, a retry) carries the same bytes. Memory: one
+    block of :data:`BLOCK` bytes at a time, whatever the length.
+    """
+
+    __slots__ = ("_length", "_parts")
+
+    def __init__(self, *parts: bytes | memoryview | FileSlice) -> None:
+        self._parts = parts
+        self._length = sum(part.length if isinstance(part, FileSlice) else len(part) for part in parts)
+
+    def __len__(self) -> int:
+        return self._length
+
+    @property
+    def parts(self) -> tuple[bytes | memoryview | FileSlice, ...]:
+        return self._parts
+
+    def __repr__(self) -> str:
+        return f"StreamBody({self._length} bytes in {len(self._parts)} parts)"
+
+    def blocks(self, size: int = BLOCK) -> Iterator[bytes | memoryview]:
+        """The body from its start, in blocks of at most ``size`` bytes; LocalFailure when a file
+        cannot be read or ends early."""
+        for part in self._parts:
+            if not isinstance(part, FileSlice):
+                if len(part) <= size:
+                    yield part
+                else:
+                    view = memoryview(part)
+                    for start in range(0, len(view), size):
+                        yield view[start : start + size]
+                continue
+            left = part.length
+            try:
+                part.file.seek(part.offset)
+                while left > 0:
+                    block = part.file.read(min(size, left))
+                    if not block:
+                        raise ValueError(f"the file ended {left} bytes before the end of the request body")
+                    left -= len(block)
+                    yield block
+            except (OSError, ValueError) as exc:
+                raise LocalFailure(exc) from exc
+
+    def read(self) -> bytes:
+        """The whole body as bytes (for a transport that takes bytes only)."""
+        return b"".join(bytes(block) for block in self.blocks())
+
+    def framed(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """``headers`` with this body's ``Content-Length`` (for HTTP libraries that would otherwise
+        send a body of blocks chunked)."""
+        framed = dict(headers)
+        if not any(name.lower() == "content-length" for name in framed):
+            framed["content-length"] = str(self._length)
+        return framed
+
+
+def for_library(
+    body: Body, headers: Mapping[str, str]
+) -> tuple[bytes | Iterator[bytes | memoryview] | None, Mapping[str, str]]:
+    """The body and headers to hand an HTTP library (urllib3, aiohttp): a :class:`StreamBody` as
+    an iterator of its blocks, with its length in the headers (so that it is not sent chunked)."""
+    if isinstance(body, StreamBody):
+        return body.blocks(), body.framed(headers)
+    return body, headers
+
+
+#: A request body: bytes, a :class:`StreamBody` (media), or None.
+Body = bytes | StreamBody | None
+#: A bound on a whole exchange, in seconds (None: no bound).
+Timeout = float | None
+
+#: What a :class:`Sink` returns to take an answer's body: it is called with each block.
+Writer = Callable[[bytes], object]
+
+
+class Sink(Protocol):
+    """Where a streamed answer's body goes."""
+
+    def start(self, status: int, headers: Mapping[str, str]) -> Writer | None:
+        """Called once the status and headers are read: a writer takes the body block by block
+        (the transport's answer then has empty ``data``), None lets the transport read it into
+        ``data`` as usual. Must not raise."""
+        ...
+
+
+@runtime_checkable
+class StreamingTransport(Transport, Protocol):
+    """A transport that also sends :class:`StreamBody` bodies and streams answers into a sink."""
+
+    def stream(
+        self, method: str, url: str, headers: Mapping[str, str], body: Body, timeout: Timeout, sink: Sink | None = None
+    ) -> Response:
+        """:meth:`request`, with a body that may be a :class:`StreamBody`, and the body of an
+        answer without a content coding handed to ``sink`` if it takes it (see :func:`writer_for`)."""
+        ...
+
+
+def writer_for(sink: Sink | None, status: int, headers: Mapping[str, str]) -> Writer | None:
+    """The writer ``sink`` takes an answer's body with, or None: only bodies without a content
+    coding are streamed (offsets and hashes are of the bytes as stored). The writer raises
+    :class:`LocalFailure` for what the sink raises."""
+    if sink is None:
+        return None
+    coding = headers.get("content-encoding")
+    if coding and coding.strip().lower() != "identity":
+        return None
+    write = sink.start(status, headers)
+    if write is None:
+        return None
+
+    def guarded(block: bytes) -> None:
+        try:
+            write(block)
+        except Exception as exc:
+            raise LocalFailure(exc) from exc
+
+    return guarded
+
+
+def replay(sink: Sink | None, response: Response) -> Response:
+    """``response`` as a streaming transport would have answered: its body handed to ``sink``
+    if it takes it (then ``data`` is empty)."""
+    write = writer_for(sink, response.status, response.headers)
+    if write is None:
+        return response
+    try:
+        write(response.data)
+    except LocalFailure as failure:
+        raise failure.error from None
+    return Response(response.status, response.headers, b"")
+
+
+def stream(
+    transport: Transport,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: Body,
+    timeout: Timeout,
+    sink: Sink | None,
+) -> Response:
+    """Send through ``transport``'s ``stream`` if it has one; else as bytes, the answer replayed into ``sink``."""
+    if isinstance(transport, StreamingTransport):
+        return transport.stream(method, url, headers, body, timeout, sink)
+    data = body.read() if isinstance(body, StreamBody) else body
+    return replay(sink, transport.request(method, url, headers, data, timeout))
+
+
+# --- for the transports ----------------------------------------------------------------------
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class Memo(dict[_K, _V]):
+    """Values made from keys on first use and kept (at most ``bound``: then it starts afresh);
+    a hit is a plain dict lookup. The transports keep their library's timeout objects in one."""
+
+    def __init__(self, make: Callable[[_K], _V], bound: int = 64) -> None:
+        super().__init__()
+        self._make = make
+        self._bound = bound
+
+    def __missing__(self, key: _K) -> _V:
+        if len(self) >= self._bound:
+            self.clear()
+        value = self[key] = self._make(key)
+        return value
 
 
 # --- deadlines ---------------------------------------------------------------------------

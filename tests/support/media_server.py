@@ -17,7 +17,11 @@
   (``bad_md5`` a wrong one).
 
 Every request is recorded (method, raw target, lower-cased headers, body unless
-``keep_bodies`` is False). One response is written per ``sendall`` (no delayed-ACK stalls).
+``keep_bodies`` is False). One response is written per ``sendall`` (no delayed-ACK stalls),
+except that a large body follows its head and first 64 KiB from the stored object itself
+(no copy). Without ``keep_bodies`` the server reads request bodies in 64 KiB blocks and
+keeps only their md5 and length, so that its own memory stays small (the tests that
+measure a client's allocations run it in the same process).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 GRANULE = 256 * 1024
+BLOCK = 64 * 1024
 
 
 @dataclass
@@ -95,13 +100,32 @@ class MediaServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+            def _send(self, status: int, body: bytes | memoryview = b"", headers: dict[str, str] | None = None) -> None:
                 head = [f"HTTP/1.1 {status} {self.responses.get(status, ('X',))[0]}"]
                 fields = {"content-type": "application/json; charset=UTF-8", **(headers or {})}
                 fields["content-length"] = str(len(body))
                 head += [f"{k}: {v}" for k, v in fields.items()]
-                self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+                first = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + bytes(body[:BLOCK])
+                self.wfile.write(first)
+                if len(body) > BLOCK:
+                    self.wfile.write(body[BLOCK:])
                 self.wfile.flush()
+
+            def _body(self, length: int, keep: bool) -> tuple[bytes, Any]:
+                """The request body (empty unless ``keep``) and its md5, read in blocks."""
+                digest = hashlib.md5()
+                if keep:
+                    body = self.rfile.read(length)
+                    digest.update(body)
+                    return body, digest
+                left = length
+                while left:
+                    block = self.rfile.read(min(left, BLOCK))
+                    if not block:
+                        break
+                    digest.update(block)
+                    left -= len(block)
+                return b"", digest
 
             def _drop(self) -> None:
                 self.close_connection = True
@@ -122,7 +146,8 @@ class MediaServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
+                uploading = self.path.startswith("/upload/") and "uploadType=resumable" not in self.path
+                body, digest = self._body(length, server.keep_bodies or not uploading)
                 seen = self._record(body, length)
                 kind = seen.query.get("uploadType")
                 if kind == "resumable":
@@ -135,7 +160,9 @@ class MediaServer:
                     self._send(200, b"", {"location": location})
                 elif kind in ("media", "multipart"):
                     server.uploads.append({"kind": kind, "body": body, "content_type": self.headers["content-type"]})
-                    self._send(200, json.dumps({"id": "obj-1", "size": str(length), "kind": kind}).encode())
+                    md5 = base64.b64encode(digest.digest()).decode()
+                    record = {"id": "obj-1", "size": str(length), "kind": kind, "bodyMd5": md5}
+                    self._send(200, json.dumps(record).encode())
                 else:
                     self._send(200, b"{}")
 
@@ -181,6 +208,9 @@ class MediaServer:
                         self._append(session, half[:keep])
                     self._drop()
                     return
+                if not server.keep_bodies and index not in server.fail_chunks and not server.ignore_chunks:
+                    self._stream_chunk(session, index, start, end, length, total_text)
+                    return
                 body = self.rfile.read(length)
                 self._record(body if server.keep_bodies else b"", length)
                 if index in server.fail_chunks:
@@ -197,6 +227,32 @@ class MediaServer:
                     self._append(session, body[session.length - start :])
                 if start > 0 and start % GRANULE and start != session.length:
                     server.violations.append(f"chunk {index} starts at {start}")
+                if total_text != "*":
+                    session.total = int(total_text)
+                if session.total is not None and session.length >= session.total:
+                    session.done = True
+                elif (end + 1 - start) % GRANULE:
+                    server.violations.append(f"chunk {index} is not a multiple of 256 KiB and not the last")
+                self._status(session)
+
+            def _stream_chunk(
+                self, session: Session, index: int, start: int, end: int, length: int, total_text: str
+            ) -> None:
+                """A chunk read in blocks, its new bytes hashed on (the checks of do_PUT, without the body)."""
+                self._record(b"", length)
+                if start != session.length:
+                    server.violations.append(f"chunk {index} starts at {start}, server has {session.length}")
+                if end - start + 1 != length:
+                    server.violations.append(f"chunk {index}: range {start}-{end} but {length} bytes")
+                position, left = start, length
+                while left:
+                    block = self.rfile.read(min(left, BLOCK))
+                    if not block:
+                        break
+                    if position + len(block) > session.length >= position:
+                        self._append(session, block[session.length - position :])
+                    position += len(block)
+                    left -= len(block)
                 if total_text != "*":
                     session.total = int(total_text)
                 if session.total is not None and session.length >= session.total:
@@ -235,7 +291,7 @@ class MediaServer:
                 if server.md5:
                     headers["x-goog-hash"] = f"crc32c=AAAAAA==,md5={server.md5_of(content)}"
                 wanted = self.headers.get("range")
-                status, body = 200, content
+                status, body = 200, memoryview(content)
                 if wanted:
                     first, _, last = wanted.split("=", 1)[1].partition("-")
                     start = int(first)
@@ -243,15 +299,15 @@ class MediaServer:
                     if start >= len(content):
                         self._send(416, b"", {"content-range": f"bytes */{len(content)}"})
                         return
-                    status, body = 206, content[start : end + 1]
+                    status, body = 206, memoryview(content)[start : end + 1]
                     headers["content-range"] = f"bytes {start}-{end}/{len(content)}"
                     if server.gzip_ranges:
-                        body = gzip.compress(body)
+                        body = memoryview(gzip.compress(body))
                         headers["content-encoding"] = "gzip"
                 if index in server.cut_requests:
                     head = [f"HTTP/1.1 {status} X", *(f"{k}: {v}" for k, v in headers.items())]
                     head.append(f"content-length: {len(body)}")
-                    self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode() + body[: len(body) // 2])
+                    self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode() + bytes(body[: len(body) // 2]))
                     self.wfile.flush()
                     self._drop()
                     return
