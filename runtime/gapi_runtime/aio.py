@@ -26,27 +26,24 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, Optional, Protocol, TypeVar, runtime_checkable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
 
-from gapi_runtime import encoding, mtls, paging
+from gapi_runtime import mtls, paging
 from gapi_runtime._hints import Credentials
 from gapi_runtime.batch import DEFAULT_MAX_BATCH_SIZE, BatchHandle, BatchPlan, BatchQueue, check_size
 from gapi_runtime.client import (
     DEFAULT,
     ClientDescription,
+    CoreBase,
     RetryArg,
     TimeoutArg,
-    choose_policy,
-    decode_response,
-    identity,
-    next_retry_delay,
-    prepare_request,
-    should_reauthorize,
-    still_rejected,
+    _AuthRequest,
+    _call,
+    _items,
+    _pages,
 )
-from gapi_runtime.clock import clock_of
-from gapi_runtime.errors import TransportError, http_error
+from gapi_runtime.mtls import ClientCertificate
 from gapi_runtime.operations import (
     OperationBase,
     OperationMethods,
@@ -56,11 +53,10 @@ from gapi_runtime.operations import (
     is_done,
     outcome,
 )
-from gapi_runtime.options import check_proxy_option, install_certificate, resolve_common
+from gapi_runtime.options import CommonSettings
 from gapi_runtime.redirects import MAX_REDIRECTS, RedirectPlan, follows
-from gapi_runtime.retry import DEFAULT_RETRY, RetryState
 from gapi_runtime.spec import MethodSpec
-from gapi_runtime.spec import check_enums as check_enum_values
+from gapi_runtime.steps import Call, Refresh, Run, Send, Sleep, Step, Steps, refresh_needed, still_rejected
 from gapi_runtime.wire import Response
 
 __all__ = [
@@ -75,6 +71,9 @@ __all__ = [
 ]
 
 ResponseT = TypeVar("ResponseT")
+T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 _ClientT = TypeVar("_ClientT", bound="AsyncBaseClient")
 
 #: What to install for the default async transport.
@@ -131,7 +130,7 @@ class AsyncRedirectingTransport:
         await self.inner.close()
 
 
-class _ThreadedAuthRequest:
+class _ThreadedAuthRequest(_AuthRequest):
     """google-auth's blocking ``Request`` interface for a refresh running in a worker thread.
 
     Each request is handed to the async transport on the client's event loop and the worker
@@ -140,107 +139,61 @@ class _ThreadedAuthRequest:
     """
 
     def __init__(self, transport: AsyncTransport, loop: asyncio.AbstractEventLoop) -> None:
-        self._transport = transport
+        self._inner = transport
         self._loop = loop
         self._loop_thread = threading.get_ident()
 
-    def __call__(
-        self,
-        url: str,
-        method: str = "GET",
-        body: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-        **_: Any,
-    ) -> Response:
-        from google.auth import exceptions
-
+    def _request(self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Response:
         if threading.get_ident() == self._loop_thread:  # would wait for itself forever
             raise RuntimeError("credentials must be refreshed in a worker thread, not on the event loop")
-        request = self._transport.request(method, url, dict(headers or {}), body, timeout or 120.0)
-        try:
-            return asyncio.run_coroutine_threadsafe(request, self._loop).result()
-        except TransportError as exc:
-            raise exceptions.TransportError(str(exc)) from exc
+        request = self._inner.request(method, url, headers, body, timeout)
+        return asyncio.run_coroutine_threadsafe(request, self._loop).result()
 
 
-class AsyncApiCore:
-    """Sends the requests of one async client: the async twin of :class:`~gapi_runtime.ApiCore`.
+def _awaited(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], Awaitable[R]]:
+    """A method of the sync core (:mod:`gapi_runtime.client`), typed for the async core.
+
+    It is the same function: it calls ``core._drive(...)``, which on the async core is a
+    coroutine function, so the method returns an awaitable of what the sync one returns.
+    """
+    return method  # type: ignore[return-value]
+
+
+def _async_iterated(
+    method: Callable[Concatenate[Any, P], Iterator[R]],
+) -> Callable[Concatenate[Any, P], AsyncIterator[R]]:
+    """As :func:`_awaited`, for the paging methods: ``core._iterate`` is an async generator here."""
+    return method  # type: ignore[return-value]
+
+
+class AsyncApiCore(CoreBase[AsyncTransport]):
+    """Sends the requests of one async client: the async twin of :class:`~gapi_runtime.ApiCore`,
+    with the same methods (``call``, ``pages``, ``items``) and protocols; only the steps are
+    performed with ``await``.
 
     Any number of tasks of one event loop may share it.
     """
 
+    call = _awaited(_call)
+    pages = _async_iterated(_pages)
+    items = _async_iterated(_items)
+
     def __init__(
         self,
-        base_url: str,
-        credentials: Credentials | None,
         transport: AsyncTransport,
-        headers: Mapping[str, str],
+        common: CommonSettings,
         timeout: float | None,
-        retry: RetryArg = DEFAULT,
-        universe_domain: str = mtls.DEFAULT_UNIVERSE,
-        check_enums: bool = True,
+        retry: RetryArg,
+        check_enums: bool,
     ) -> None:
-        self.base_url = base_url
-        self.transport = transport
-        self.universe_domain = universe_domain
-        self._credentials = credentials
-        self._headers = dict(headers)
-        self._timeout = timeout
-        self._retry = choose_policy(retry, DEFAULT_RETRY)
+        super().__init__(transport, common, timeout, retry, check_enums)
         self._refresh_lock = asyncio.Lock()
-        #: What waits between retries and operation polls use (the transport's ``clock``, if any).
-        self.clock = clock_of(transport)
-        self._check_enums = check_enums
-        self._universe_checked = credentials is None
-
-    async def call(
-        self,
-        spec: MethodSpec[ResponseT],
-        path_values: Sequence[object],
-        query_values: Sequence[object],
-        body: object = None,
-        timeout: TimeoutArg = DEFAULT,
-        retry: RetryArg = DEFAULT,
-    ) -> ResponseT:
-        """Send ``spec``'s request with these arguments and return the decoded JSON.
-
-        The arguments mean what they mean for :meth:`gapi_runtime.ApiCore.call`.
-        """
-        await self.check_call(spec, path_values, query_values)
-        url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
-        if timeout is DEFAULT:
-            timeout = self._timeout
-        policy = choose_policy(retry, self._retry)
-        started = self.clock.monotonic()
-        try:
-            response = await self._send(spec, url, headers, data, timeout)
-        except Exception as exc:
-            if policy is None:
-                raise
-            error = exc
-        else:
-            return decode_response(spec, url, response)  # type: ignore[no-any-return]
-        # Outside the except block, so that a final error does not chain to the first one.
-        state = RetryState(policy, spec.http_method, started)
-        while True:
-            delay = next_retry_delay(state, spec.id, error, self.clock.monotonic())
-            if delay is None:
-                raise error
-            await self.clock.asleep(delay)
-            try:
-                response = await self._send(spec, url, headers, data, timeout)
-            except Exception as exc:
-                error = exc
-            else:
-                return decode_response(spec, url, response)  # type: ignore[no-any-return]
 
     async def check_call(
         self, spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]
     ) -> None:
         """:meth:`gapi_runtime.ApiCore.check_call`: enum values, and once the credentials' universe."""
-        if spec.enums and self._check_enums:
-            check_enum_values(spec, path_values, query_values)
+        self._check_values(spec, path_values, query_values)
         if not self._universe_checked:
             await self.check_universe()
 
@@ -250,98 +203,48 @@ class AsyncApiCore:
         await asyncio.to_thread(mtls.check_universe, self.universe_domain, self._credentials)
         self._universe_checked = True
 
-    async def _send(
-        self,
-        spec: MethodSpec[Any],
-        url: str,
-        headers: dict[str, str],
-        data: bytes | None,
-        timeout: float | None,
-        refreshed: bool = False,
-    ) -> Response:
-        """One attempt; a 401 refreshes the credentials (at most once) and sends once more."""
-        credentials = self._credentials
-        if credentials is not None:
-            if not credentials.valid:
-                async with self._refresh_lock:
-                    if not credentials.valid:
-                        await self._refresh(credentials)
-            credentials.apply(headers)
-        try:
-            response = await self.transport.request(spec.http_method, url, headers, data, timeout)
-        except TransportError as exc:
-            exc.method_id = spec.id
-            raise
-        if response.status >= 300:
-            if credentials is not None and should_reauthorize(response.status, refreshed, headers):
-                try:
-                    async with self._refresh_lock:
-                        if still_rejected(credentials, headers["authorization"]):
-                            await self._refresh(credentials)
-                except Exception as refresh_error:
-                    raise http_error(response.status, response.data, spec.id, url, response) from refresh_error
-                return await self._send(spec, url, headers, data, timeout, refreshed=True)
-            raise http_error(response.status, response.data, spec.id, url, response)
-        return response
+    async def _drive(self, steps: Steps[T]) -> T:
+        """Run a protocol (see :mod:`gapi_runtime.steps`), awaiting its steps."""
+        run = Run(steps)
+        while (step := run.next()) is not None:
+            try:
+                run.outcome = await self._perform(step)
+            except Exception as exc:
+                run.failure = exc
+        return run.value  # type: ignore[no-any-return]
+
+    async def _perform(self, step: Step) -> Any:
+        if type(step) is Send:
+            return await self.transport.request(*step)
+        if type(step) is Call:
+            return await self.call(*step)
+        if type(step) is Sleep:
+            await self.clock.asleep(step.seconds)
+        elif type(step) is Refresh:
+            async with self._refresh_lock:
+                if refresh_needed(*step):
+                    await self._refresh(step.credentials)
+        else:
+            await self.check_universe()
+        return None
 
     async def _refresh(self, credentials: Credentials) -> None:
         """google-auth's blocking refresh, in a worker thread; its HTTP goes through our transport."""
         auth_request = _ThreadedAuthRequest(self.transport, asyncio.get_running_loop())
         await asyncio.to_thread(credentials.refresh, auth_request)
 
-    def pages(
-        self,
-        spec: MethodSpec[ResponseT],
-        path_values: Sequence[object],
-        query_values: Sequence[object],
-        body: object = None,
-        timeout: TimeoutArg = DEFAULT,
-        retry: RetryArg = DEFAULT,
-        next_token: str = paging.NEXT_PAGE_TOKEN,
-    ) -> AsyncIterator[ResponseT]:
-        """Iterate (``async for``) over the pages of a list method, one call per page.
-
-        As :meth:`gapi_runtime.ApiCore.pages`: only ``pageToken`` changes from page to page,
-        a repeated token raises PagingError, and path arguments are checked before this returns.
-        """
-        encoding.build_path(spec, path_values)  # fail now, not at the first iteration
-        return self._pages(spec, path_values, query_values, body, timeout, retry, next_token)
-
-    async def _pages(
-        self,
-        spec: MethodSpec[ResponseT],
-        path_values: Sequence[object],
-        query_values: Sequence[object],
-        body: object,
-        timeout: TimeoutArg,
-        retry: RetryArg,
-        next_token: str,
-    ) -> AsyncIterator[ResponseT]:
-        index, values, seen = paging.start(spec.query, query_values)
+    async def _iterate(self, call: Call, next_token: str) -> AsyncIterator[Any]:
+        index, values, seen = paging.start(call.spec.query, call.query_values)
         while True:
-            page = await self.call(spec, path_values, tuple(values), body, timeout, retry)
+            page = await self.call(*call._replace(query_values=tuple(values)))
             yield page
-            token = paging.next_token(page, seen, spec.id, next_token)
+            token = paging.next_token(page, seen, call.spec.id, next_token)
             if token is None:
                 return
             values[index] = token
 
-    def items(
-        self,
-        spec: MethodSpec[Any],
-        path_values: Sequence[object],
-        query_values: Sequence[object],
-        body: object,
-        timeout: TimeoutArg,
-        retry: RetryArg,
-        field: str,
-        next_token: str = paging.NEXT_PAGE_TOKEN,
-    ) -> AsyncIterator[Any]:
-        """Iterate (``async for``) over the ``field`` items of every page (see :meth:`pages`)."""
-        return self._items(self.pages(spec, path_values, query_values, body, timeout, retry, next_token), field)
-
     @staticmethod
-    async def _items(pages: AsyncIterator[Any], field: str) -> AsyncIterator[Any]:
+    async def _items_of(pages: AsyncIterator[Any], field: str) -> AsyncIterator[Any]:
         async for page in pages:
             for item in paging.items_of(page, field):
                 yield item
@@ -350,67 +253,15 @@ class AsyncApiCore:
         await self.transport.close()
 
 
-class AsyncBaseClient(ClientDescription):
+class AsyncBaseClient(ClientDescription[AsyncTransport]):
     """Base class of generated async clients: the twin of :class:`~gapi_runtime.BaseClient`.
 
-    Construction takes the same arguments and does no I/O (it may happen outside an event
-    loop); the connection pool is opened by the first call. Use ``async with`` or
-    ``await client.close()`` to release it.
+    Construction takes the same arguments (``transport``: an :class:`AsyncTransport`) and
+    does no I/O (it may happen outside an event loop); the connection pool is opened by the
+    first call. Use ``async with`` or ``await client.close()`` to release it.
     """
 
     _api: AsyncApiCore
-
-    def __init__(
-        self,
-        *,
-        credentials: Optional[Credentials] = None,  # noqa: UP045 - a ForwardRef at run time (no | in 3.10)
-        endpoint: str | None = None,
-        client_options: Mapping[str, Any] | Any | None = None,
-        transport: AsyncTransport | None = None,
-        timeout: float | None = 60.0,
-        retry: RetryArg = DEFAULT,
-        allow_insecure_http: bool = False,
-        proxy: str | None = None,
-        check_enums: bool = True,
-    ) -> None:
-        """Create a client.
-
-        The arguments are those of the sync client (see :class:`gapi_runtime.BaseClient`),
-        except ``transport``: an :class:`AsyncTransport`, default
-        :class:`~gapi_runtime.asyncio_transport.AsyncPooledTransport` (asyncio streams, no
-        extra library); :class:`~gapi_runtime.aiohttp_transport.AiohttpTransport` needs
-        ``pip install 'gapi-runtime[async]'``. ``timeout`` bounds each attempt of a call.
-        """
-        user_agent, api_client = identity(self._PACKAGE, self._REVISION)
-        common = resolve_common(
-            root_url=self._ROOT_URL,
-            service_path=self._SERVICE_PATH,
-            scopes=self._SCOPES,
-            user_agent=user_agent,
-            api_client=api_client,
-            credentials=credentials,
-            endpoint=endpoint,
-            client_options=client_options,
-            timeout=timeout,
-            allow_insecure_http=allow_insecure_http,
-            mtls_root_url=self.MTLS_ROOT_URL,
-            api_id=self._API_ID,
-        )
-        check_proxy_option(proxy, transport)
-        if transport is None:
-            transport = _default_transport(type(self).__name__, proxy, common.client_certificate)
-        install_certificate(transport, common.client_certificate)
-        wrapped = AsyncRedirectingTransport(transport, allow_insecure_http=allow_insecure_http)
-        self._api = AsyncApiCore(
-            common.base_url,
-            common.credentials,
-            wrapped,
-            common.headers,
-            timeout,
-            retry,
-            universe_domain=common.universe_domain,
-            check_enums=check_enums,
-        )
 
     async def close(self) -> None:
         """Release the transport's pooled connections."""
@@ -422,6 +273,13 @@ class AsyncBaseClient(ClientDescription):
     async def __aexit__(self, *_: object) -> None:
         await self.close()
 
+    def _default_transport(self, proxy: str | None, certificate: ClientCertificate | None) -> AsyncTransport:
+        return _default_transport(type(self).__name__, proxy, certificate)
+
+    def _redirecting(self, transport: AsyncTransport, allow_insecure_http: bool) -> AsyncTransport:
+        return AsyncRedirectingTransport(transport, allow_insecure_http=allow_insecure_http)
+
+    _open = AsyncApiCore
 
 
 class AsyncBatch:

@@ -218,8 +218,18 @@ class WaitPlan:
     policy without one) polls use the client's defaults and every failure propagates.
     """
 
-    __slots__ = ("client_retry", "client_timeout", "clock", "deadline", "delays", "failure", "get_method", "limit",
-                 "name", "polled")
+    __slots__ = (
+        "client_retry",
+        "client_timeout",
+        "clock",
+        "deadline",
+        "delays",
+        "failure",
+        "get_method",
+        "limit",
+        "name",
+        "polled",
+    )
 
     def __init__(
         self,

@@ -103,8 +103,7 @@ def check_endpoint(url: str, allow_insecure_http: bool = False) -> str:
         raise ValueError(f"endpoint {url!r} must be an https:// URL with a host")
     if parts.scheme == "http" and not (allow_insecure_http or is_loopback_host(host)):
         raise ValueError(
-            f"endpoint {url!r} uses plain http to a non-loopback host; use https "
-            "(or pass allow_insecure_http=True)"
+            f"endpoint {url!r} uses plain http to a non-loopback host; use https (or pass allow_insecure_http=True)"
         )
     if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
         raise ValueError(f"endpoint {url!r} must not contain user info, a query or a fragment")
@@ -269,9 +268,7 @@ def resolve_common(
     return CommonSettings(root + service_path.lstrip("/"), credentials, headers, domain, certificate)
 
 
-def _credentials(
-    credentials: Credentials | None, credentials_file: str | None, scopes: Sequence[str]
-) -> Credentials:
+def _credentials(credentials: Credentials | None, credentials_file: str | None, scopes: Sequence[str]) -> Credentials:
     import google.auth
     from google.auth.credentials import with_scopes_if_required
 
