@@ -31,7 +31,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_check
 
 from gapi_runtime import mtls, paging
 from gapi_runtime._hints import Credentials
-from gapi_runtime.batch import DEFAULT_MAX_BATCH_SIZE, BatchHandle, BatchPlan, BatchQueue, check_size
+from gapi_runtime.batch import BatchBase, BatchHandle
 from gapi_runtime.client import (
     DEFAULT,
     ClientDescription,
@@ -56,7 +56,7 @@ from gapi_runtime.operations import (
 from gapi_runtime.options import CommonSettings
 from gapi_runtime.redirects import MAX_REDIRECTS, RedirectPlan, follows
 from gapi_runtime.spec import MethodSpec
-from gapi_runtime.steps import Call, Refresh, Run, Send, Sleep, Step, Steps, refresh_needed, still_rejected
+from gapi_runtime.steps import Call, Refresh, Run, Send, Sleep, Step, Steps, refresh_needed
 from gapi_runtime.wire import Response
 
 __all__ = [
@@ -282,28 +282,13 @@ class AsyncBaseClient(ClientDescription[AsyncTransport]):
     _open = AsyncApiCore
 
 
-class AsyncBatch:
+class AsyncBatch(BatchBase[AsyncApiCore]):
     """Base class of generated async batches (``client.batch()``): the twin of
     :class:`~gapi_runtime.batch.Batch`, with the same rules (:class:`~gapi_runtime.batch.BatchPlan`).
 
     Calls queue without ``await``; ``await batch.execute()`` sends them. ``async with`` executes
     the batch when the block ends without an exception.
     """
-
-    def __init__(self, api: AsyncApiCore, batch_url: str, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE) -> None:
-        check_size(max_batch_size)
-        self._core = api
-        self._batch_url = batch_url
-        self.max_batch_size = max_batch_size
-        self._api = BatchQueue(api.base_url, api._headers, api._retry, api._check_enums)
-        self._sent = 0
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(url={self._batch_url!r}, queued={len(self)})"
-
-    def __len__(self) -> int:
-        """The number of requests queued and not yet sent."""
-        return len(self._api.handles) - self._sent
 
     async def __aenter__(self: _AsyncBatchT) -> _AsyncBatchT:
         return self
@@ -314,42 +299,7 @@ class AsyncBatch:
 
     async def execute(self, timeout: TimeoutArg = DEFAULT) -> tuple[BatchHandle[Any], ...]:
         """Send the queued requests and resolve their handles (see :meth:`gapi_runtime.batch.Batch.execute`)."""
-        core = self._core
-        if not core._universe_checked:
-            await core.check_universe()  # before anything is sent, as for direct calls
-        handles = self._api.handles[self._sent :]
-        self._sent = len(self._api.handles)
-        limit = core._timeout if timeout is DEFAULT else timeout
-        plan = BatchPlan(handles, self._batch_url, self.max_batch_size)
-        while plan.pending:
-            for chunk in plan.chunks():
-                headers, body = plan.request(chunk, core._headers)
-                try:
-                    credentials = core._credentials
-                    if credentials is not None:
-                        if not credentials.valid:
-                            async with core._refresh_lock:
-                                if not credentials.valid:
-                                    await core._refresh(credentials)
-                        credentials.apply(headers)
-                    response = await core.transport.request("POST", self._batch_url, headers, body, limit)
-                except Exception as exc:
-                    for handle in chunk:
-                        plan.failed(handle, exc)
-                    continue
-                plan.record(chunk, response, headers)
-            rejected, plan.rejected = plan.rejected, None
-            if rejected is not None and core._credentials is not None:
-                try:
-                    async with core._refresh_lock:
-                        if still_rejected(core._credentials, rejected):
-                            await core._refresh(core._credentials)
-                except Exception:  # the parts are sent again and fail with their 401
-                    pass
-            delay = plan.next_round()
-            if delay and plan.pending:
-                await asyncio.sleep(delay)
-        return tuple(handles)
+        return await self._core._drive(self._execute_steps(timeout))
 
 
 _AsyncBatchT = TypeVar("_AsyncBatchT", bound=AsyncBatch)
