@@ -45,13 +45,12 @@ from gapi_runtime.client import (
 )
 from gapi_runtime.mtls import ClientCertificate
 from gapi_runtime.operations import (
+    HandleBase,
     OperationBase,
     OperationMethods,
     PollingPolicy,
     StatusOperationBase,
     StatusOperationKind,
-    is_done,
-    outcome,
 )
 from gapi_runtime.options import CommonSettings
 from gapi_runtime.redirects import MAX_REDIRECTS, RedirectPlan, follows
@@ -332,76 +331,31 @@ def _aiohttp_transport(client_class: str, **options: Any) -> AsyncTransport:
     return AiohttpTransport(**options)
 
 
-class AsyncOperation(OperationBase):
-    """A handle on one long-running operation, for async code: the twin of
-    :class:`~gapi_runtime.operations.Operation`, with the same rules and awaitable methods.
-
-    Create it with the async client's ``operation(op_or_name)``; then ``await op.result()``,
-    ``await op.cancel()``, ``await op.done()``…
-    """
-
-    def __init__(
-        self,
-        api: AsyncApiCore,
-        operation: Mapping[str, Any] | str | OperationBase,
-        candidates: Sequence[OperationMethods],
-        polling: PollingPolicy | None = None,
-    ) -> None:
-        super().__init__(operation, candidates, polling)
-        self._api = api
+class AsyncHandle(HandleBase[AsyncApiCore]):
+    """The methods of the async operation handles: those of
+    :class:`~gapi_runtime.operations.SyncHandle`, awaitable (the same protocols, awaited)."""
 
     async def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
-        """Fetch the current state with ``operations.get`` and return it.
-
-        ``timeout`` and ``retry`` are those of any call (default: the client's).
-        """
-        spec = self._get
-        return self._store(await self._api.call(spec, (self._name,), (None,) * len(spec.query), None, timeout, retry))
+        """Fetch the current state and return it (see :meth:`gapi_runtime.operations.SyncHandle.refresh`)."""
+        return await self._api._drive(self._refresh_steps(timeout, retry))
 
     async def done(self) -> bool:
-        """True once the operation finished (succeeded, failed or was cancelled).
-
-        Sends ``operations.get`` unless it is already known to be done.
-        """
-        if not is_done(self._state):
-            await self.refresh()
-        return is_done(self._state)
-
-    async def cancelled(self) -> bool:
-        """True if the operation ended because it was cancelled (``error.code == 1``).
-
-        Refreshes first unless the operation is already known to be done.
-        """
-        return await self.done() and self._was_cancelled()
+        """True once the operation finished; re-reads it unless that is already known."""
+        return await self._api._drive(self._done_steps())
 
     async def cancel(self) -> bool:
-        """Ask the server to cancel the operation (best effort, as operations.proto says).
-
-        Returns False, sending nothing, if the operation is already known to be done;
-        otherwise sends ``operations.cancel`` and returns True. Raises
-        ``google.api_core.exceptions.MethodNotImplemented`` when the server does not
-        support cancellation (UNIMPLEMENTED, HTTP 501) or the API has no cancel method.
-        """
-        spec = self._cancel_spec()
-        if spec is None:
-            return False
-        await self._api.call(spec, (self._name,), (None,) * len(spec.query), {} if spec.has_body else None)
-        return True
+        """Ask the server to cancel the operation; False (nothing sent) if it is known to be done
+        (see :meth:`gapi_runtime.operations.SyncHandle.cancel`)."""
+        return await self._api._drive(self._cancel_steps())
 
     async def result(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Any:
-        """Wait until the operation is done and return its ``response`` (``{}`` if none).
-
-        Raises the google-api-core exception mapped from the operation's ``error`` (code 1 →
-        ``Cancelled``), or :class:`~gapi_runtime.errors.OperationTimeout` after ``timeout``
-        seconds (default: the polling policy's, 900 s).
-        """
-        await self.wait(timeout, polling)
-        return outcome(self._state, self._name)
+        """Wait until the operation is done and return its outcome, or raise its failure
+        (see :meth:`gapi_runtime.operations.SyncHandle.result`)."""
+        return await self._api._drive(self._result_steps(timeout, polling))
 
     async def exception(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Exception | None:
-        """Wait like :meth:`result`; return the operation's error as an exception, or None."""
-        await self.wait(timeout, polling)
-        return self._error()
+        """Wait like :meth:`result`; return the operation's failure as an exception, or None."""
+        return await self._api._drive(self._exception_steps(timeout, polling))
 
     async def wait(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
         """Poll until done and return the final state; raise OperationTimeout after ``timeout``.
@@ -409,93 +363,29 @@ class AsyncOperation(OperationBase):
         Waits between polls with ``asyncio.sleep``; the timing and the budgets of each poll are
         those of the sync handle (:class:`~gapi_runtime.operations.WaitPlan`).
         """
-        plan = self._plan(self._api, timeout, polling)
-        while not is_done(self._state):
-            delay = plan.next_delay()
-            if delay:
-                await self._api.clock.asleep(delay)
-            poll_timeout, poll_retry = plan.poll_options()
-            try:
-                await self.refresh(poll_timeout, poll_retry)
-            except Exception as exc:
-                if not plan.tolerates(exc):
-                    raise
-            else:
-                plan.failure = None
-        return self._state
+        return await self._api._drive(self._wait_steps(timeout, polling))
 
 
-class AsyncStatusOperation(StatusOperationBase):
+class AsyncOperation(OperationBase[AsyncApiCore], AsyncHandle):
+    """A handle on one long-running operation, for async code: the twin of
+    :class:`~gapi_runtime.operations.Operation`, with the same rules and awaitable methods.
+
+    Create it with the async client's ``operation(op_or_name)``; then ``await op.result()``,
+    ``await op.cancel()``, ``await op.done()``…
+    """
+
+    async def cancelled(self) -> bool:
+        """True if the operation ended because it was cancelled (``error.code == 1``).
+
+        Refreshes first unless the operation is already known to be done.
+        """
+        return await self._api._drive(self._cancelled_steps())
+
+
+class AsyncStatusOperation(StatusOperationBase[AsyncApiCore], AsyncHandle):
     """A handle on one operation whose ``status`` reaches ``DONE``, for async code: the twin
     of :class:`~gapi_runtime.operations.StatusOperation`, with the same rules and awaitable
     methods (``await op.result()``, ``await op.done()``…)."""
-
-    def __init__(
-        self,
-        api: AsyncApiCore,
-        operation: Mapping[str, Any] | str | StatusOperationBase,
-        kinds: Sequence[StatusOperationKind],
-        polling: PollingPolicy | None = None,
-    ) -> None:
-        super().__init__(operation, kinds, polling)
-        self._api = api
-
-    async def _send(self, spec: MethodSpec[Any], timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Any:
-        path, query = self._args(spec)
-        retry = self._retry_for(spec, retry, self._api._retry)
-        return await self._api.call(spec, path, query, {} if spec.has_body else None, timeout, retry)
-
-    async def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
-        """Fetch the current state with the resource's ``get`` and return it."""
-        spec = self._route[0]
-        return self._store(spec, await self._send(spec, timeout, retry))
-
-    async def done(self) -> bool:
-        """True once ``status`` is ``DONE``; sends ``get`` unless that is already known."""
-        if not self._is_done():
-            await self.refresh()
-        return self._is_done()
-
-    async def cancel(self) -> bool:
-        """Ask the server to cancel the operation; False (nothing sent) if it is known to be done.
-
-        Raises ``google.api_core.exceptions.MethodNotImplemented`` when the API has no cancel
-        method for it.
-        """
-        spec = self._cancel_spec()
-        if spec is None:
-            return False
-        await self._send(spec)
-        return True
-
-    async def result(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
-        """Wait until ``DONE`` and return the final operation, or raise its failure
-        (see :meth:`~gapi_runtime.operations.StatusOperation.result`)."""
-        await self.wait(timeout, polling)
-        return self._outcome()
-
-    async def exception(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Exception | None:
-        """Wait like :meth:`result`; return the operation's failure as an exception, or None."""
-        await self.wait(timeout, polling)
-        return self._error()
-
-    async def wait(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
-        """Poll (``wait`` if the API has it, else ``get``) until ``DONE``; return the final state."""
-        plan = self._plan(self._api, timeout, polling)
-        spec = self._poll_spec()
-        while not self._is_done():
-            delay = plan.next_delay()
-            if delay:
-                await self._api.clock.asleep(delay)
-            poll_timeout, poll_retry = plan.poll_options()
-            try:
-                self._store(spec, await self._send(spec, poll_timeout, poll_retry))
-            except Exception as exc:
-                if not self._tolerates(plan, exc):
-                    raise
-            else:
-                plan.failure = None
-        return self._state
 
 
 def async_operation_handle(
