@@ -34,14 +34,12 @@ from gapi_runtime._hints import Credentials
 from gapi_runtime.batch import BatchBase, BatchHandle
 from gapi_runtime.client import (
     DEFAULT,
+    ApiCore,
     ClientDescription,
     CoreBase,
     RetryArg,
     TimeoutArg,
     _AuthRequest,
-    _call,
-    _items,
-    _pages,
 )
 from gapi_runtime.mtls import ClientCertificate
 from gapi_runtime.operations import (
@@ -150,10 +148,10 @@ class _ThreadedAuthRequest(_AuthRequest):
 
 
 def _awaited(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], Awaitable[R]]:
-    """A method of the sync core (:mod:`gapi_runtime.client`), typed for the async core.
+    """A method of the sync core (:class:`~gapi_runtime.ApiCore`), typed for the async core.
 
-    It is the same function: it calls ``core._drive(...)``, which on the async core is a
-    coroutine function, so the method returns an awaitable of what the sync one returns.
+    It is the same function: it calls ``self._drive(...)``, which on the async core is a
+    coroutine function, so there it returns an awaitable of what it returns on the sync core.
     """
     return method  # type: ignore[return-value]
 
@@ -173,9 +171,9 @@ class AsyncApiCore(CoreBase[AsyncTransport]):
     Any number of tasks of one event loop may share it.
     """
 
-    call = _awaited(_call)
-    pages = _async_iterated(_pages)
-    items = _async_iterated(_items)
+    call = _awaited(ApiCore.call)
+    pages = _async_iterated(ApiCore.pages)
+    items = _async_iterated(ApiCore.items)
 
     def __init__(
         self,

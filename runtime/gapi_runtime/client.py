@@ -287,77 +287,11 @@ class CoreBase(Generic[_TransportT]):
             yield Sleep(delay)
 
 
-# --- the methods generated code calls, written once: ApiCore binds them as they are, AsyncApiCore
-# --- (aio.py) binds them typed as awaitable, since there ``_drive`` returns a coroutine.
-
-
-def _call(
-    core: ApiCore,
-    spec: MethodSpec[ResponseT],
-    path_values: Sequence[object],
-    query_values: Sequence[object],
-    body: object = None,
-    timeout: TimeoutArg = DEFAULT,
-    retry: RetryArg = DEFAULT,
-) -> ResponseT:
-    """Send ``spec``'s request with these arguments and return the decoded JSON.
-
-    ``timeout`` bounds each attempt (seconds; None: no bound; DEFAULT: the client's).
-    ``retry`` is a :class:`~gapi_runtime.retry.RetryPolicy`, a
-    ``google.api_core.retry.Retry``, None (no retries) or DEFAULT (the client's policy).
-    When retries are exhausted the last error is raised.
-    """
-    core._check_values(spec, path_values, query_values)
-    url, headers, data = prepare_request(spec, core.base_url, core._headers, path_values, query_values, body)
-    send = Send(spec.http_method, url, headers, data, core._timeout if timeout is DEFAULT else timeout)
-    return core._drive(core._call_steps(spec, send, retry))  # type: ignore[no-any-return]
-
-
-def _pages(
-    core: ApiCore,
-    spec: MethodSpec[ResponseT],
-    path_values: Sequence[object],
-    query_values: Sequence[object],
-    body: object = None,
-    timeout: TimeoutArg = DEFAULT,
-    retry: RetryArg = DEFAULT,
-    next_token: str = paging.NEXT_PAGE_TOKEN,
-) -> Iterator[ResponseT]:
-    """Iterate over the pages of a list method: one call per page, following ``nextPageToken``
-    (or the response member ``next_token`` names).
-
-    The arguments are those of :meth:`call` and are sent with every page; only
-    ``pageToken`` changes; a repeated token raises PagingError. Path arguments are checked
-    before this returns.
-    """
-    encoding.build_path(spec, path_values)  # fail now, not at the first page
-    return core._iterate(Call(spec, path_values, query_values, body, timeout, retry), next_token)
-
-
-def _items(
-    core: ApiCore,
-    spec: MethodSpec[Any],
-    path_values: Sequence[object],
-    query_values: Sequence[object],
-    body: object,
-    timeout: TimeoutArg,
-    retry: RetryArg,
-    field: str,
-    next_token: str = paging.NEXT_PAGE_TOKEN,
-) -> Iterator[Any]:
-    """Iterate over the ``field`` items of every page (see :meth:`pages`)."""
-    return core._items_of(_pages(core, spec, path_values, query_values, body, timeout, retry, next_token), field)
-
-
 class ApiCore(CoreBase[Transport]):
     """Sends requests for one client: URL building, auth, transport, error mapping.
 
     Thread-safe: one instance may be shared by any number of threads.
     """
-
-    call = _call
-    pages = _pages
-    items = _items
 
     def __init__(
         self, transport: Transport, common: CommonSettings, timeout: float | None, retry: RetryArg, check_enums: bool
@@ -365,6 +299,64 @@ class ApiCore(CoreBase[Transport]):
         super().__init__(transport, common, timeout, retry, check_enums)
         self._auth_request = _AuthRequest(transport)
         self._refresh_lock = threading.Lock()
+
+    # call, pages and items are also the async core's (aio.py binds them typed as awaitable):
+    # they run their protocol with ``self._drive``, which there is a coroutine function.
+
+    def call(
+        self,
+        spec: MethodSpec[ResponseT],
+        path_values: Sequence[object],
+        query_values: Sequence[object],
+        body: object = None,
+        timeout: TimeoutArg = DEFAULT,
+        retry: RetryArg = DEFAULT,
+    ) -> ResponseT:
+        """Send ``spec``'s request with these arguments and return the decoded JSON.
+
+        ``timeout`` bounds each attempt (seconds; None: no bound; DEFAULT: the client's).
+        ``retry`` is a :class:`~gapi_runtime.retry.RetryPolicy`, a
+        ``google.api_core.retry.Retry``, None (no retries) or DEFAULT (the client's policy).
+        When retries are exhausted the last error is raised.
+        """
+        self._check_values(spec, path_values, query_values)
+        url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
+        send = Send(spec.http_method, url, headers, data, self._timeout if timeout is DEFAULT else timeout)
+        return self._drive(self._call_steps(spec, send, retry))  # type: ignore[no-any-return]
+
+    def pages(
+        self,
+        spec: MethodSpec[ResponseT],
+        path_values: Sequence[object],
+        query_values: Sequence[object],
+        body: object = None,
+        timeout: TimeoutArg = DEFAULT,
+        retry: RetryArg = DEFAULT,
+        next_token: str = paging.NEXT_PAGE_TOKEN,
+    ) -> Iterator[ResponseT]:
+        """Iterate over the pages of a list method: one call per page, following ``nextPageToken``
+        (or the response member ``next_token`` names).
+
+        The arguments are those of :meth:`call` and are sent with every page; only
+        ``pageToken`` changes; a repeated token raises PagingError. Path arguments are checked
+        before this returns.
+        """
+        encoding.build_path(spec, path_values)  # fail now, not at the first page
+        return self._iterate(Call(spec, path_values, query_values, body, timeout, retry), next_token)
+
+    def items(
+        self,
+        spec: MethodSpec[Any],
+        path_values: Sequence[object],
+        query_values: Sequence[object],
+        body: object,
+        timeout: TimeoutArg,
+        retry: RetryArg,
+        field: str,
+        next_token: str = paging.NEXT_PAGE_TOKEN,
+    ) -> Iterator[Any]:
+        """Iterate over the ``field`` items of every page (see :meth:`pages`)."""
+        return self._items_of(self.pages(spec, path_values, query_values, body, timeout, retry, next_token), field)
 
     def check_call(self, spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]) -> None:
         """What every request of a call checks before I/O (JSON calls and media alike): enum values
