@@ -329,7 +329,7 @@ def _aiohttp_transport(client_class: str, **options: Any) -> AsyncTransport:
     return AiohttpTransport(**options)
 
 
-class AsyncHandle(HandleBase[AsyncApiCore]):
+class AsyncHandle(HandleBase[AsyncApiCore, Any]):
     """The methods of the async operation handles: those of
     :class:`~gapi_runtime.operations.SyncHandle`, awaitable (the same protocols, awaited)."""
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
 
 from gapi_runtime.client import DEFAULT, CoreBase, RetryArg, TimeoutArg
-from gapi_runtime.clock import SYSTEM_CLOCK, Clock
 from gapi_runtime.errors import OperationTimeout, rpc_error
 from gapi_runtime.retry import RetryPolicy, default_predicate
 from gapi_runtime.steps import Call, Sleep, Steps
@@ -55,6 +54,7 @@ __all__ = [
 ]
 
 _CoreT = TypeVar("_CoreT", bound=CoreBase[Any])
+_RouteT = TypeVar("_RouteT")
 
 #: google.rpc.Code.CANCELLED: the ``error.code`` of an operation that was cancelled.
 CANCELLED = 1
@@ -121,7 +121,7 @@ def outcome(state: Mapping[str, Any], name: str) -> Any:
     return {} if response is None else response
 
 
-class HandleBase(Generic[_CoreT]):
+class HandleBase(Generic[_CoreT, _RouteT]):
     """What every operation handle shares, sync or async, of either shape: the client's core,
     the last known state, and the protocols of its methods (see :mod:`gapi_runtime.steps`),
     written once over a few hooks of the shape (:class:`OperationBase`,
@@ -132,8 +132,22 @@ class HandleBase(Generic[_CoreT]):
     #: What a state must be, for error messages.
     _KIND = "an Operation"
 
-    def __init__(self, api: _CoreT) -> None:
+    def __init__(
+        self,
+        api: _CoreT,
+        operation: Mapping[str, Any] | str | HandleBase[Any, _RouteT],
+        routes: Sequence[_RouteT],
+        polling: PollingPolicy | None = None,
+    ) -> None:
+        """A handle on ``operation`` (its state, or the string that names it), re-read through
+        ``routes`` (the operations methods that may serve it), waited for with ``polling``."""
         self._api = api
+        self._polling = polling or DEFAULT_POLLING
+        self._begin(operation, routes)
+
+    def _begin(self, operation: object, routes: Sequence[_RouteT]) -> None:
+        """Take the operation's state and find what serves it (raises for what cannot be followed)."""
+        raise NotImplementedError
 
     @property
     def name(self) -> str:
@@ -227,7 +241,7 @@ class HandleBase(Generic[_CoreT]):
         return self._error()
 
 
-def _state_of(operation: object, shape: type[HandleBase[Any]], what: str) -> Mapping[str, Any] | str:
+def _state_of(operation: object, shape: type[HandleBase[Any, Any]], what: str) -> Mapping[str, Any] | str:
     """The state a handle starts from: another handle's, a dict's, or a string (to interpret)."""
     if isinstance(operation, shape):
         return operation._state
@@ -236,18 +250,11 @@ def _state_of(operation: object, shape: type[HandleBase[Any]], what: str) -> Map
     raise TypeError(f"expected an Operation dict or {what}, got {type(operation).__name__}")
 
 
-class OperationBase(HandleBase[_CoreT]):
+class OperationBase(HandleBase[_CoreT, OperationMethods]):
     """What the sync :class:`Operation` and the async ``AsyncOperation`` share: a
     google.longrunning operation's state, reading it, and every decision."""
 
-    def __init__(
-        self,
-        api: _CoreT,
-        operation: Mapping[str, Any] | str | OperationBase[Any],
-        candidates: Sequence[OperationMethods],
-        polling: PollingPolicy | None = None,
-    ) -> None:
-        super().__init__(api)
+    def _begin(self, operation: object, candidates: Sequence[OperationMethods]) -> None:
         state = _state_of(operation, OperationBase, "an operation name")
         if isinstance(state, str):
             state = {"name": state}
@@ -258,7 +265,6 @@ class OperationBase(HandleBase[_CoreT]):
             name = ""
         self._state = dict(state)
         self._name = name
-        self._polling = polling or DEFAULT_POLLING
         self._get, self._cancel = choose_methods(name, candidates) if name else (candidates[0][0], None)
 
     @property
@@ -303,17 +309,7 @@ class OperationBase(HandleBase[_CoreT]):
         return None
 
     def _plan(self, timeout: float | None, polling: PollingPolicy | None) -> WaitPlan:
-        # The client's defaults (runtime-internal attributes of ApiCore and AsyncApiCore).
-        api: Any = self._api
-        return WaitPlan(
-            self._name,
-            polling or self._polling,
-            timeout,
-            api._timeout,
-            api._retry,
-            self._get.http_method,
-            clock=getattr(api, "clock", SYSTEM_CLOCK),
-        )
+        return WaitPlan(self._name, polling or self._polling, timeout, self._get.http_method, self._api)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._name!r} done={is_done(self._state)}>"
@@ -341,23 +337,17 @@ class WaitPlan:
         "polled",
     )
 
-    def __init__(
-        self,
-        name: str,
-        policy: PollingPolicy,
-        timeout: float | None,
-        client_timeout: float | None,
-        client_retry: RetryPolicy | None,
-        get_method: str,
-        clock: Clock = SYSTEM_CLOCK,
-    ) -> None:
+    def __init__(self, name: str, policy: PollingPolicy, timeout: float | None, get_method: str, api: CoreBase[Any]):
+        """Plan the wait for operation ``name`` with ``policy`` and ``timeout`` (None: the
+        policy's); ``get_method`` is the HTTP method of a poll, ``api`` the client's core (its
+        timeout, retry policy and clock are the polls' defaults)."""
         self.name = name
-        self.clock = clock
+        self.clock = clock = api.clock
         self.limit = policy.timeout if timeout is None else timeout
         self.deadline = None if self.limit is None else clock.monotonic() + self.limit
         self.delays = policy.delays()
-        self.client_timeout = client_timeout
-        self.client_retry = client_retry
+        self.client_timeout = api._timeout
+        self.client_retry = api._retry
         self.get_method = get_method
         self.polled = False
         #: The last poll's transient failure (None after a poll that worked).
@@ -406,7 +396,7 @@ class WaitPlan:
         return False
 
 
-class SyncHandle(HandleBase["ApiCore"]):
+class SyncHandle(HandleBase["ApiCore", Any]):
     """The methods of the sync operation handles (:class:`Operation`, :class:`StatusOperation`).
 
     Every method that talks to the server uses the client's credentials, timeout and retry
@@ -603,20 +593,13 @@ def status_error(state: Mapping[str, Any], kind: StatusOperationKind, name: str)
     return unknown
 
 
-class StatusOperationBase(HandleBase[_CoreT]):
+class StatusOperationBase(HandleBase[_CoreT, "StatusOperationKind"]):
     """What the sync :class:`StatusOperation` and the async ``AsyncStatusOperation`` share:
     the last known state, where to re-read it, and every decision."""
 
     _KIND = "an operation"
 
-    def __init__(
-        self,
-        api: _CoreT,
-        operation: Mapping[str, Any] | str | StatusOperationBase[Any],
-        kinds: Sequence[StatusOperationKind],
-        polling: PollingPolicy | None = None,
-    ) -> None:
-        super().__init__(api)
+    def _begin(self, operation: object, kinds: Sequence[StatusOperationKind]) -> None:
         state = _state_of(operation, StatusOperationBase, "its selfLink")
         if isinstance(state, str):
             state = {kinds[0].locator: state} if kinds else {}
@@ -633,7 +616,6 @@ class StatusOperationBase(HandleBase[_CoreT]):
         self._state = dict(state)
         name = state.get("name")
         self._name = name if isinstance(name, str) and name else self._path[-1]
-        self._polling = polling or DEFAULT_POLLING
 
     @property
     def name(self) -> str:
@@ -702,8 +684,7 @@ class StatusOperationBase(HandleBase[_CoreT]):
     def _plan(self, timeout: float | None, polling: PollingPolicy | None) -> WaitPlan:
         spec = self._poll_spec()
         method = "GET" if spec is self._route[1] else spec.http_method  # a wait is a read
-        api: Any = self._api
-        return WaitPlan(self._name, polling or self._polling, timeout, api._timeout, api._retry, method)
+        return WaitPlan(self._name, polling or self._polling, timeout, method, self._api)
 
     def _tolerates(self, plan: WaitPlan, exc: Exception) -> bool:
         """Whether the wait goes on after this poll failure. A server-side ``wait`` that timed
