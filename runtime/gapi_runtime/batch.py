@@ -47,7 +47,6 @@ from gapi_runtime.client import (
 from gapi_runtime.clock import SYSTEM_CLOCK, Clock
 from gapi_runtime.errors import ResponseDecodeError, http_error
 from gapi_runtime.retry import RetryPolicy, RetryState
-from gapi_runtime.spec import check_enums as check_enum_values
 from gapi_runtime.steps import CHECK_UNIVERSE, Refresh, Send, Sleep, Steps
 from gapi_runtime.wire import Response
 
@@ -184,9 +183,9 @@ class BatchQueue:
 
         ``returns`` is False for methods that return nothing: their handle's result is None.
         """
-        if spec.enums and self.check_enums:
-            check_enum_values(spec, path_values, query_values)
-        url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
+        url, headers, data = prepare_request(
+            spec, self.base_url, self._headers, path_values, query_values, body, self.check_enums
+        )
         own = {name: value for name, value in headers.items() if self._headers.get(name) != value}
         handle = BatchHandle(
             spec, url, own, data, choose_policy(retry, self._retry), f"{self._prefix}+{len(self.handles) + 1}", returns

@@ -84,12 +84,16 @@ def prepare_request(
     path_values: Sequence[object],
     query_values: Sequence[object],
     body: object,
+    check_enums: bool = False,
 ) -> tuple[str, dict[str, str], bytes | None]:
-    """The URL, headers (a new dict) and encoded body of one call; errors are raised before any I/O.
+    """The URL, headers (a new dict) and encoded body of one call; errors are raised before any I/O
+    (with ``check_enums``, also for values outside a parameter's enum).
 
     Warns (DeprecationWarning, pointing at the caller of the generated method) when the API
     deprecates the method.
     """
+    if check_enums and spec.enums:
+        check_enum_values(spec, path_values, query_values)
     if spec.deprecated:
         warnings.warn(f"{spec.id} is deprecated by the API", DeprecationWarning, stacklevel=4)
     url = base_url + encoding.build_path(spec, path_values)
@@ -319,8 +323,9 @@ class ApiCore(CoreBase[Transport]):
         ``google.api_core.retry.Retry``, None (no retries) or DEFAULT (the client's policy).
         When retries are exhausted the last error is raised.
         """
-        self._check_values(spec, path_values, query_values)
-        url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
+        url, headers, data = prepare_request(
+            spec, self.base_url, self._headers, path_values, query_values, body, self._check_enums
+        )
         send = Send(spec.http_method, url, headers, data, self._timeout if timeout is DEFAULT else timeout)
         return self._drive(self._call_steps(spec, send, retry))  # type: ignore[no-any-return]
 
