@@ -1,22 +1,28 @@
 """The async side of the runtime: what ``<Name>AsyncClient`` classes are built on.
 
-Every decision is the sync runtime's — the same functions decide URLs, headers, bodies,
-retries (:class:`~gapi_runtime.retry.RetryState`, ``Retry-After``, the deadline), 401
-re-authorization, error mapping, decoding, redirects
-(:class:`~gapi_runtime.redirects.RedirectPlan`), page tokens
-(:func:`~gapi_runtime.paging.next_token`) and operation outcomes and waits
-(:class:`~gapi_runtime.operations.WaitPlan`). This module only does the I/O, with
+Every decision is the sync runtime's, and so is the code that makes it: a call (URL, headers,
+body, retries, ``Retry-After``, the deadline, 401 re-authorization, error mapping, decoding),
+a batch ``execute()`` and an operation's methods and waits are protocols written once as
+generators of steps (:mod:`gapi_runtime.steps`) on the shared bases
+(:class:`~gapi_runtime.client.CoreBase`, :class:`~gapi_runtime.batch.BatchBase`,
+:class:`~gapi_runtime.operations.HandleBase`); ``call``, ``pages`` and ``items`` are
+:class:`~gapi_runtime.ApiCore`'s own methods, and client construction is
+:class:`~gapi_runtime.client.ClientDescription`'s. Redirects follow
+:class:`~gapi_runtime.redirects.RedirectPlan`. This module only performs the steps, with
 ``await``:
 
-* :class:`AsyncApiCore` sends calls through an :class:`AsyncTransport` (default:
+* :class:`AsyncApiCore` sends requests through an :class:`AsyncTransport` (default:
   :class:`~gapi_runtime.asyncio_transport.AsyncPooledTransport`, on asyncio streams),
-  waits between retries with ``asyncio.sleep``, and refreshes credentials in a worker thread
-  (google-auth's refresh blocks) — at most once per expiry however many calls are waiting
-  for it, behind an ``asyncio.Lock``. The token request itself is sent by the async
+  waits on the client's clock (``asyncio.sleep``), and refreshes credentials in a worker
+  thread (google-auth's refresh blocks) — at most once per expiry however many calls are
+  waiting for it, behind an ``asyncio.Lock``. The token request itself is sent by the async
   transport, on the event loop.
 * :class:`AsyncBaseClient` is the base class of generated async clients: ``async with`` or
   ``await client.close()`` releases the connection pool.
-* :class:`AsyncOperation` is the awaitable twin of :class:`~gapi_runtime.operations.Operation`.
+* :class:`AsyncOperation` and :class:`AsyncStatusOperation` are the awaitable twins of
+  :class:`~gapi_runtime.operations.Operation` and
+  :class:`~gapi_runtime.operations.StatusOperation`; :class:`AsyncBatch` of
+  :class:`~gapi_runtime.batch.Batch`.
 
 One client belongs to one event loop: its connection pool is created in the loop of its
 first call.

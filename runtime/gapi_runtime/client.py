@@ -4,6 +4,11 @@ A generated client subclasses :class:`BaseClient` and describes its API in class
 attributes; its resources call :meth:`ApiCore.call` with a precomputed
 :class:`~gapi_runtime.spec.MethodSpec`. Per call the core only fills in the URL,
 authorizes, sends, and decodes.
+
+What the sync and the async client (:mod:`gapi_runtime.aio`) share is written here once:
+construction (:class:`ClientDescription`), the settings and the call protocol
+(:class:`CoreBase`, as steps of :mod:`gapi_runtime.steps`), and ``call``/``pages``/``items``,
+which the async core binds as they are; each core only performs the steps (``_drive``).
 """
 
 from __future__ import annotations
