@@ -46,6 +46,7 @@ def __getattr__(name: str) -> Any:
         return Urllib3Transport
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 __all__ = [
     "DEFAULT",
     "DEFAULT_POLLING",

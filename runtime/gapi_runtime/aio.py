@@ -1,22 +1,28 @@
 """The async side of the runtime: what ``<Name>AsyncClient`` classes are built on.
 
-Every decision is the sync runtime's — the same functions decide URLs, headers, bodies,
-retries (:class:`~gapi_runtime.retry.RetryState`, ``Retry-After``, the deadline), 401
-re-authorization, error mapping, decoding, redirects
-(:class:`~gapi_runtime.redirects.RedirectPlan`), page tokens
-(:func:`~gapi_runtime.paging.next_token`) and operation outcomes and waits
-(:class:`~gapi_runtime.operations.WaitPlan`). This module only does the I/O, with
+Every decision is the sync runtime's, and so is the code that makes it: a call (URL, headers,
+body, retries, ``Retry-After``, the deadline, 401 re-authorization, error mapping, decoding),
+a batch ``execute()`` and an operation's methods and waits are protocols written once as
+generators of steps (:mod:`gapi_runtime.steps`) on the shared bases
+(:class:`~gapi_runtime.client.CoreBase`, :class:`~gapi_runtime.batch.BatchBase`,
+:class:`~gapi_runtime.operations.HandleBase`); ``call``, ``pages`` and ``items`` are
+:class:`~gapi_runtime.ApiCore`'s own methods, and client construction is
+:class:`~gapi_runtime.client.ClientDescription`'s. Redirects follow
+:class:`~gapi_runtime.redirects.RedirectPlan`. This module only performs the steps, with
 ``await``:
 
-* :class:`AsyncApiCore` sends calls through an :class:`AsyncTransport` (default:
+* :class:`AsyncApiCore` sends requests through an :class:`AsyncTransport` (default:
   :class:`~gapi_runtime.asyncio_transport.AsyncPooledTransport`, on asyncio streams),
-  waits between retries with ``asyncio.sleep``, and refreshes credentials in a worker thread
-  (google-auth's refresh blocks) — at most once per expiry however many calls are waiting
-  for it, behind an ``asyncio.Lock``. The token request itself is sent by the async
+  waits on the client's clock (``asyncio.sleep``), and refreshes credentials in a worker
+  thread (google-auth's refresh blocks) — at most once per expiry however many calls are
+  waiting for it, behind an ``asyncio.Lock``. The token request itself is sent by the async
   transport, on the event loop.
 * :class:`AsyncBaseClient` is the base class of generated async clients: ``async with`` or
   ``await client.close()`` releases the connection pool.
-* :class:`AsyncOperation` is the awaitable twin of :class:`~gapi_runtime.operations.Operation`.
+* :class:`AsyncOperation` and :class:`AsyncStatusOperation` are the awaitable twins of
+  :class:`~gapi_runtime.operations.Operation` and
+  :class:`~gapi_runtime.operations.StatusOperation`; :class:`AsyncBatch` of
+  :class:`~gapi_runtime.batch.Batch`.
 
 One client belongs to one event loop: its connection pool is created in the loop of its
 first call.
@@ -26,41 +32,34 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, Optional, Protocol, TypeVar, runtime_checkable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
 
-from gapi_runtime import encoding, mtls, paging
+from gapi_runtime import mtls, paging
 from gapi_runtime._hints import Credentials
-from gapi_runtime.batch import DEFAULT_MAX_BATCH_SIZE, BatchHandle, BatchPlan, BatchQueue, check_size
+from gapi_runtime.batch import BatchBase, BatchHandle
 from gapi_runtime.client import (
     DEFAULT,
+    ApiCore,
     ClientDescription,
+    CoreBase,
     RetryArg,
     TimeoutArg,
-    choose_policy,
-    decode_response,
-    identity,
-    next_retry_delay,
-    prepare_request,
-    should_reauthorize,
-    still_rejected,
+    _AuthRequest,
 )
-from gapi_runtime.clock import clock_of
-from gapi_runtime.errors import TransportError, http_error
+from gapi_runtime.mtls import ClientCertificate
 from gapi_runtime.operations import (
+    HandleBase,
     OperationBase,
     OperationMethods,
     PollingPolicy,
     StatusOperationBase,
     StatusOperationKind,
-    is_done,
-    outcome,
 )
-from gapi_runtime.options import check_proxy_option, install_certificate, resolve_common
+from gapi_runtime.options import CommonSettings
 from gapi_runtime.redirects import MAX_REDIRECTS, RedirectPlan, follows
-from gapi_runtime.retry import DEFAULT_RETRY, RetryState
 from gapi_runtime.spec import MethodSpec
-from gapi_runtime.spec import check_enums as check_enum_values
+from gapi_runtime.steps import Call, Refresh, Run, Send, Sleep, Step, Steps, refresh_needed
 from gapi_runtime.wire import Response
 
 __all__ = [
@@ -75,6 +74,9 @@ __all__ = [
 ]
 
 ResponseT = TypeVar("ResponseT")
+T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 _ClientT = TypeVar("_ClientT", bound="AsyncBaseClient")
 
 #: What to install for the default async transport.
@@ -131,7 +133,7 @@ class AsyncRedirectingTransport:
         await self.inner.close()
 
 
-class _ThreadedAuthRequest:
+class _ThreadedAuthRequest(_AuthRequest):
     """google-auth's blocking ``Request`` interface for a refresh running in a worker thread.
 
     Each request is handed to the async transport on the client's event loop and the worker
@@ -140,107 +142,61 @@ class _ThreadedAuthRequest:
     """
 
     def __init__(self, transport: AsyncTransport, loop: asyncio.AbstractEventLoop) -> None:
-        self._transport = transport
+        self._inner = transport
         self._loop = loop
         self._loop_thread = threading.get_ident()
 
-    def __call__(
-        self,
-        url: str,
-        method: str = "GET",
-        body: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-        **_: Any,
-    ) -> Response:
-        from google.auth import exceptions
-
+    def _request(self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Response:
         if threading.get_ident() == self._loop_thread:  # would wait for itself forever
             raise RuntimeError("credentials must be refreshed in a worker thread, not on the event loop")
-        request = self._transport.request(method, url, dict(headers or {}), body, timeout or 120.0)
-        try:
-            return asyncio.run_coroutine_threadsafe(request, self._loop).result()
-        except TransportError as exc:
-            raise exceptions.TransportError(str(exc)) from exc
+        request = self._inner.request(method, url, headers, body, timeout)
+        return asyncio.run_coroutine_threadsafe(request, self._loop).result()
 
 
-class AsyncApiCore:
-    """Sends the requests of one async client: the async twin of :class:`~gapi_runtime.ApiCore`.
+def _awaited(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], Awaitable[R]]:
+    """A method of the sync core (:class:`~gapi_runtime.ApiCore`), typed for the async core.
+
+    It is the same function: it calls ``self._drive(...)``, which on the async core is a
+    coroutine function, so there it returns an awaitable of what it returns on the sync core.
+    """
+    return method  # type: ignore[return-value]
+
+
+def _async_iterated(
+    method: Callable[Concatenate[Any, P], Iterator[R]],
+) -> Callable[Concatenate[Any, P], AsyncIterator[R]]:
+    """As :func:`_awaited`, for the paging methods: ``core._iterate`` is an async generator here."""
+    return method  # type: ignore[return-value]
+
+
+class AsyncApiCore(CoreBase[AsyncTransport]):
+    """Sends the requests of one async client: the async twin of :class:`~gapi_runtime.ApiCore`,
+    with the same methods (``call``, ``pages``, ``items``) and protocols; only the steps are
+    performed with ``await``.
 
     Any number of tasks of one event loop may share it.
     """
 
+    call = _awaited(ApiCore.call)
+    pages = _async_iterated(ApiCore.pages)
+    items = _async_iterated(ApiCore.items)
+
     def __init__(
         self,
-        base_url: str,
-        credentials: Credentials | None,
         transport: AsyncTransport,
-        headers: Mapping[str, str],
+        common: CommonSettings,
         timeout: float | None,
-        retry: RetryArg = DEFAULT,
-        universe_domain: str = mtls.DEFAULT_UNIVERSE,
-        check_enums: bool = True,
+        retry: RetryArg,
+        check_enums: bool,
     ) -> None:
-        self.base_url = base_url
-        self.transport = transport
-        self.universe_domain = universe_domain
-        self._credentials = credentials
-        self._headers = dict(headers)
-        self._timeout = timeout
-        self._retry = choose_policy(retry, DEFAULT_RETRY)
+        super().__init__(transport, common, timeout, retry, check_enums)
         self._refresh_lock = asyncio.Lock()
-        #: What waits between retries and operation polls use (the transport's ``clock``, if any).
-        self.clock = clock_of(transport)
-        self._check_enums = check_enums
-        self._universe_checked = credentials is None
-
-    async def call(
-        self,
-        spec: MethodSpec[ResponseT],
-        path_values: Sequence[object],
-        query_values: Sequence[object],
-        body: object = None,
-        timeout: TimeoutArg = DEFAULT,
-        retry: RetryArg = DEFAULT,
-    ) -> ResponseT:
-        """Send ``spec``'s request with these arguments and return the decoded JSON.
-
-        The arguments mean what they mean for :meth:`gapi_runtime.ApiCore.call`.
-        """
-        await self.check_call(spec, path_values, query_values)
-        url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
-        if timeout is DEFAULT:
-            timeout = self._timeout
-        policy = choose_policy(retry, self._retry)
-        started = self.clock.monotonic()
-        try:
-            response = await self._send(spec, url, headers, data, timeout)
-        except Exception as exc:
-            if policy is None:
-                raise
-            error = exc
-        else:
-            return decode_response(spec, url, response)  # type: ignore[no-any-return]
-        # Outside the except block, so that a final error does not chain to the first one.
-        state = RetryState(policy, spec.http_method, started)
-        while True:
-            delay = next_retry_delay(state, spec.id, error, self.clock.monotonic())
-            if delay is None:
-                raise error
-            await self.clock.asleep(delay)
-            try:
-                response = await self._send(spec, url, headers, data, timeout)
-            except Exception as exc:
-                error = exc
-            else:
-                return decode_response(spec, url, response)  # type: ignore[no-any-return]
 
     async def check_call(
         self, spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]
     ) -> None:
         """:meth:`gapi_runtime.ApiCore.check_call`: enum values, and once the credentials' universe."""
-        if spec.enums and self._check_enums:
-            check_enum_values(spec, path_values, query_values)
+        self._check_values(spec, path_values, query_values)
         if not self._universe_checked:
             await self.check_universe()
 
@@ -250,98 +206,48 @@ class AsyncApiCore:
         await asyncio.to_thread(mtls.check_universe, self.universe_domain, self._credentials)
         self._universe_checked = True
 
-    async def _send(
-        self,
-        spec: MethodSpec[Any],
-        url: str,
-        headers: dict[str, str],
-        data: bytes | None,
-        timeout: float | None,
-        refreshed: bool = False,
-    ) -> Response:
-        """One attempt; a 401 refreshes the credentials (at most once) and sends once more."""
-        credentials = self._credentials
-        if credentials is not None:
-            if not credentials.valid:
-                async with self._refresh_lock:
-                    if not credentials.valid:
-                        await self._refresh(credentials)
-            credentials.apply(headers)
-        try:
-            response = await self.transport.request(spec.http_method, url, headers, data, timeout)
-        except TransportError as exc:
-            exc.method_id = spec.id
-            raise
-        if response.status >= 300:
-            if credentials is not None and should_reauthorize(response.status, refreshed, headers):
-                try:
-                    async with self._refresh_lock:
-                        if still_rejected(credentials, headers["authorization"]):
-                            await self._refresh(credentials)
-                except Exception as refresh_error:
-                    raise http_error(response.status, response.data, spec.id, url, response) from refresh_error
-                return await self._send(spec, url, headers, data, timeout, refreshed=True)
-            raise http_error(response.status, response.data, spec.id, url, response)
-        return response
+    async def _drive(self, steps: Steps[T]) -> T:
+        """Run a protocol (see :mod:`gapi_runtime.steps`), awaiting its steps."""
+        run = Run(steps)
+        while (step := run.next()) is not None:
+            try:
+                run.outcome = await self._perform(step)
+            except Exception as exc:
+                run.failure = exc
+        return run.value  # type: ignore[no-any-return]
+
+    async def _perform(self, step: Step) -> Any:
+        if type(step) is Send:
+            return await self.transport.request(*step)
+        if type(step) is Call:
+            return await self.call(*step)
+        if type(step) is Sleep:
+            await self.clock.asleep(step.seconds)
+        elif type(step) is Refresh:
+            async with self._refresh_lock:
+                if refresh_needed(*step):
+                    await self._refresh(step.credentials)
+        else:
+            await self.check_universe()
+        return None
 
     async def _refresh(self, credentials: Credentials) -> None:
         """google-auth's blocking refresh, in a worker thread; its HTTP goes through our transport."""
         auth_request = _ThreadedAuthRequest(self.transport, asyncio.get_running_loop())
         await asyncio.to_thread(credentials.refresh, auth_request)
 
-    def pages(
-        self,
-        spec: MethodSpec[ResponseT],
-        path_values: Sequence[object],
-        query_values: Sequence[object],
-        body: object = None,
-        timeout: TimeoutArg = DEFAULT,
-        retry: RetryArg = DEFAULT,
-        next_token: str = paging.NEXT_PAGE_TOKEN,
-    ) -> AsyncIterator[ResponseT]:
-        """Iterate (``async for``) over the pages of a list method, one call per page.
-
-        As :meth:`gapi_runtime.ApiCore.pages`: only ``pageToken`` changes from page to page,
-        a repeated token raises PagingError, and path arguments are checked before this returns.
-        """
-        encoding.build_path(spec, path_values)  # fail now, not at the first iteration
-        return self._pages(spec, path_values, query_values, body, timeout, retry, next_token)
-
-    async def _pages(
-        self,
-        spec: MethodSpec[ResponseT],
-        path_values: Sequence[object],
-        query_values: Sequence[object],
-        body: object,
-        timeout: TimeoutArg,
-        retry: RetryArg,
-        next_token: str,
-    ) -> AsyncIterator[ResponseT]:
-        index, values, seen = paging.start(spec.query, query_values)
+    async def _iterate(self, call: Call, next_token: str) -> AsyncIterator[Any]:
+        index, values, seen = paging.start(call.spec.query, call.query_values)
         while True:
-            page = await self.call(spec, path_values, tuple(values), body, timeout, retry)
+            page = await self.call(*call._replace(query_values=tuple(values)))
             yield page
-            token = paging.next_token(page, seen, spec.id, next_token)
+            token = paging.next_token(page, seen, call.spec.id, next_token)
             if token is None:
                 return
             values[index] = token
 
-    def items(
-        self,
-        spec: MethodSpec[Any],
-        path_values: Sequence[object],
-        query_values: Sequence[object],
-        body: object,
-        timeout: TimeoutArg,
-        retry: RetryArg,
-        field: str,
-        next_token: str = paging.NEXT_PAGE_TOKEN,
-    ) -> AsyncIterator[Any]:
-        """Iterate (``async for``) over the ``field`` items of every page (see :meth:`pages`)."""
-        return self._items(self.pages(spec, path_values, query_values, body, timeout, retry, next_token), field)
-
     @staticmethod
-    async def _items(pages: AsyncIterator[Any], field: str) -> AsyncIterator[Any]:
+    async def _items_of(pages: AsyncIterator[Any], field: str) -> AsyncIterator[Any]:
         async for page in pages:
             for item in paging.items_of(page, field):
                 yield item
@@ -350,67 +256,15 @@ class AsyncApiCore:
         await self.transport.close()
 
 
-class AsyncBaseClient(ClientDescription):
+class AsyncBaseClient(ClientDescription[AsyncTransport]):
     """Base class of generated async clients: the twin of :class:`~gapi_runtime.BaseClient`.
 
-    Construction takes the same arguments and does no I/O (it may happen outside an event
-    loop); the connection pool is opened by the first call. Use ``async with`` or
-    ``await client.close()`` to release it.
+    Construction takes the same arguments (``transport``: an :class:`AsyncTransport`) and
+    does no I/O (it may happen outside an event loop); the connection pool is opened by the
+    first call. Use ``async with`` or ``await client.close()`` to release it.
     """
 
     _api: AsyncApiCore
-
-    def __init__(
-        self,
-        *,
-        credentials: Optional[Credentials] = None,  # noqa: UP045 - a ForwardRef at run time (no | in 3.10)
-        endpoint: str | None = None,
-        client_options: Mapping[str, Any] | Any | None = None,
-        transport: AsyncTransport | None = None,
-        timeout: float | None = 60.0,
-        retry: RetryArg = DEFAULT,
-        allow_insecure_http: bool = False,
-        proxy: str | None = None,
-        check_enums: bool = True,
-    ) -> None:
-        """Create a client.
-
-        The arguments are those of the sync client (see :class:`gapi_runtime.BaseClient`),
-        except ``transport``: an :class:`AsyncTransport`, default
-        :class:`~gapi_runtime.asyncio_transport.AsyncPooledTransport` (asyncio streams, no
-        extra library); :class:`~gapi_runtime.aiohttp_transport.AiohttpTransport` needs
-        ``pip install 'gapi-runtime[async]'``. ``timeout`` bounds each attempt of a call.
-        """
-        user_agent, api_client = identity(self._PACKAGE, self._REVISION)
-        common = resolve_common(
-            root_url=self._ROOT_URL,
-            service_path=self._SERVICE_PATH,
-            scopes=self._SCOPES,
-            user_agent=user_agent,
-            api_client=api_client,
-            credentials=credentials,
-            endpoint=endpoint,
-            client_options=client_options,
-            timeout=timeout,
-            allow_insecure_http=allow_insecure_http,
-            mtls_root_url=self.MTLS_ROOT_URL,
-            api_id=self._API_ID,
-        )
-        check_proxy_option(proxy, transport)
-        if transport is None:
-            transport = _default_transport(type(self).__name__, proxy, common.client_certificate)
-        install_certificate(transport, common.client_certificate)
-        wrapped = AsyncRedirectingTransport(transport, allow_insecure_http=allow_insecure_http)
-        self._api = AsyncApiCore(
-            common.base_url,
-            common.credentials,
-            wrapped,
-            common.headers,
-            timeout,
-            retry,
-            universe_domain=common.universe_domain,
-            check_enums=check_enums,
-        )
 
     async def close(self) -> None:
         """Release the transport's pooled connections."""
@@ -422,30 +276,22 @@ class AsyncBaseClient(ClientDescription):
     async def __aexit__(self, *_: object) -> None:
         await self.close()
 
+    def _default_transport(self, proxy: str | None, certificate: ClientCertificate | None) -> AsyncTransport:
+        return _default_transport(type(self).__name__, proxy, certificate)
+
+    def _redirecting(self, transport: AsyncTransport, allow_insecure_http: bool) -> AsyncTransport:
+        return AsyncRedirectingTransport(transport, allow_insecure_http=allow_insecure_http)
+
+    _open = AsyncApiCore
 
 
-class AsyncBatch:
+class AsyncBatch(BatchBase[AsyncApiCore]):
     """Base class of generated async batches (``client.batch()``): the twin of
     :class:`~gapi_runtime.batch.Batch`, with the same rules (:class:`~gapi_runtime.batch.BatchPlan`).
 
     Calls queue without ``await``; ``await batch.execute()`` sends them. ``async with`` executes
     the batch when the block ends without an exception.
     """
-
-    def __init__(self, api: AsyncApiCore, batch_url: str, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE) -> None:
-        check_size(max_batch_size)
-        self._core = api
-        self._batch_url = batch_url
-        self.max_batch_size = max_batch_size
-        self._api = BatchQueue(api.base_url, api._headers, api._retry, api._check_enums)
-        self._sent = 0
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(url={self._batch_url!r}, queued={len(self)})"
-
-    def __len__(self) -> int:
-        """The number of requests queued and not yet sent."""
-        return len(self._api.handles) - self._sent
 
     async def __aenter__(self: _AsyncBatchT) -> _AsyncBatchT:
         return self
@@ -456,42 +302,7 @@ class AsyncBatch:
 
     async def execute(self, timeout: TimeoutArg = DEFAULT) -> tuple[BatchHandle[Any], ...]:
         """Send the queued requests and resolve their handles (see :meth:`gapi_runtime.batch.Batch.execute`)."""
-        core = self._core
-        if not core._universe_checked:
-            await core.check_universe()  # before anything is sent, as for direct calls
-        handles = self._api.handles[self._sent :]
-        self._sent = len(self._api.handles)
-        limit = core._timeout if timeout is DEFAULT else timeout
-        plan = BatchPlan(handles, self._batch_url, self.max_batch_size)
-        while plan.pending:
-            for chunk in plan.chunks():
-                headers, body = plan.request(chunk, core._headers)
-                try:
-                    credentials = core._credentials
-                    if credentials is not None:
-                        if not credentials.valid:
-                            async with core._refresh_lock:
-                                if not credentials.valid:
-                                    await core._refresh(credentials)
-                        credentials.apply(headers)
-                    response = await core.transport.request("POST", self._batch_url, headers, body, limit)
-                except Exception as exc:
-                    for handle in chunk:
-                        plan.failed(handle, exc)
-                    continue
-                plan.record(chunk, response, headers)
-            rejected, plan.rejected = plan.rejected, None
-            if rejected is not None and core._credentials is not None:
-                try:
-                    async with core._refresh_lock:
-                        if still_rejected(core._credentials, rejected):
-                            await core._refresh(core._credentials)
-                except Exception:  # the parts are sent again and fail with their 401
-                    pass
-            delay = plan.next_round()
-            if delay and plan.pending:
-                await asyncio.sleep(delay)
-        return tuple(handles)
+        return await self._core._drive(self._execute_steps(timeout))
 
 
 _AsyncBatchT = TypeVar("_AsyncBatchT", bound=AsyncBatch)
@@ -524,76 +335,31 @@ def _aiohttp_transport(client_class: str, **options: Any) -> AsyncTransport:
     return AiohttpTransport(**options)
 
 
-class AsyncOperation(OperationBase):
-    """A handle on one long-running operation, for async code: the twin of
-    :class:`~gapi_runtime.operations.Operation`, with the same rules and awaitable methods.
-
-    Create it with the async client's ``operation(op_or_name)``; then ``await op.result()``,
-    ``await op.cancel()``, ``await op.done()``…
-    """
-
-    def __init__(
-        self,
-        api: AsyncApiCore,
-        operation: Mapping[str, Any] | str | OperationBase,
-        candidates: Sequence[OperationMethods],
-        polling: PollingPolicy | None = None,
-    ) -> None:
-        super().__init__(operation, candidates, polling)
-        self._api = api
+class AsyncHandle(HandleBase[AsyncApiCore, Any]):
+    """The methods of the async operation handles: those of
+    :class:`~gapi_runtime.operations.SyncHandle`, awaitable (the same protocols, awaited)."""
 
     async def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
-        """Fetch the current state with ``operations.get`` and return it.
-
-        ``timeout`` and ``retry`` are those of any call (default: the client's).
-        """
-        spec = self._get
-        return self._store(await self._api.call(spec, (self._name,), (None,) * len(spec.query), None, timeout, retry))
+        """Fetch the current state and return it (see :meth:`gapi_runtime.operations.SyncHandle.refresh`)."""
+        return await self._api._drive(self._refresh_steps(timeout, retry))
 
     async def done(self) -> bool:
-        """True once the operation finished (succeeded, failed or was cancelled).
-
-        Sends ``operations.get`` unless it is already known to be done.
-        """
-        if not is_done(self._state):
-            await self.refresh()
-        return is_done(self._state)
-
-    async def cancelled(self) -> bool:
-        """True if the operation ended because it was cancelled (``error.code == 1``).
-
-        Refreshes first unless the operation is already known to be done.
-        """
-        return await self.done() and self._was_cancelled()
+        """True once the operation finished; re-reads it unless that is already known."""
+        return await self._api._drive(self._done_steps())
 
     async def cancel(self) -> bool:
-        """Ask the server to cancel the operation (best effort, as operations.proto says).
-
-        Returns False, sending nothing, if the operation is already known to be done;
-        otherwise sends ``operations.cancel`` and returns True. Raises
-        ``google.api_core.exceptions.MethodNotImplemented`` when the server does not
-        support cancellation (UNIMPLEMENTED, HTTP 501) or the API has no cancel method.
-        """
-        spec = self._cancel_spec()
-        if spec is None:
-            return False
-        await self._api.call(spec, (self._name,), (None,) * len(spec.query), {} if spec.has_body else None)
-        return True
+        """Ask the server to cancel the operation; False (nothing sent) if it is known to be done
+        (see :meth:`gapi_runtime.operations.SyncHandle.cancel`)."""
+        return await self._api._drive(self._cancel_steps())
 
     async def result(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Any:
-        """Wait until the operation is done and return its ``response`` (``{}`` if none).
-
-        Raises the google-api-core exception mapped from the operation's ``error`` (code 1 →
-        ``Cancelled``), or :class:`~gapi_runtime.errors.OperationTimeout` after ``timeout``
-        seconds (default: the polling policy's, 900 s).
-        """
-        await self.wait(timeout, polling)
-        return outcome(self._state, self._name)
+        """Wait until the operation is done and return its outcome, or raise its failure
+        (see :meth:`gapi_runtime.operations.SyncHandle.result`)."""
+        return await self._api._drive(self._result_steps(timeout, polling))
 
     async def exception(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Exception | None:
-        """Wait like :meth:`result`; return the operation's error as an exception, or None."""
-        await self.wait(timeout, polling)
-        return self._error()
+        """Wait like :meth:`result`; return the operation's failure as an exception, or None."""
+        return await self._api._drive(self._exception_steps(timeout, polling))
 
     async def wait(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
         """Poll until done and return the final state; raise OperationTimeout after ``timeout``.
@@ -601,93 +367,29 @@ class AsyncOperation(OperationBase):
         Waits between polls with ``asyncio.sleep``; the timing and the budgets of each poll are
         those of the sync handle (:class:`~gapi_runtime.operations.WaitPlan`).
         """
-        plan = self._plan(self._api, timeout, polling)
-        while not is_done(self._state):
-            delay = plan.next_delay()
-            if delay:
-                await self._api.clock.asleep(delay)
-            poll_timeout, poll_retry = plan.poll_options()
-            try:
-                await self.refresh(poll_timeout, poll_retry)
-            except Exception as exc:
-                if not plan.tolerates(exc):
-                    raise
-            else:
-                plan.failure = None
-        return self._state
+        return await self._api._drive(self._wait_steps(timeout, polling))
 
 
-class AsyncStatusOperation(StatusOperationBase):
+class AsyncOperation(OperationBase[AsyncApiCore], AsyncHandle):
+    """A handle on one long-running operation, for async code: the twin of
+    :class:`~gapi_runtime.operations.Operation`, with the same rules and awaitable methods.
+
+    Create it with the async client's ``operation(op_or_name)``; then ``await op.result()``,
+    ``await op.cancel()``, ``await op.done()``…
+    """
+
+    async def cancelled(self) -> bool:
+        """True if the operation ended because it was cancelled (``error.code == 1``).
+
+        Refreshes first unless the operation is already known to be done.
+        """
+        return await self._api._drive(self._cancelled_steps())
+
+
+class AsyncStatusOperation(StatusOperationBase[AsyncApiCore], AsyncHandle):
     """A handle on one operation whose ``status`` reaches ``DONE``, for async code: the twin
     of :class:`~gapi_runtime.operations.StatusOperation`, with the same rules and awaitable
     methods (``await op.result()``, ``await op.done()``…)."""
-
-    def __init__(
-        self,
-        api: AsyncApiCore,
-        operation: Mapping[str, Any] | str | StatusOperationBase,
-        kinds: Sequence[StatusOperationKind],
-        polling: PollingPolicy | None = None,
-    ) -> None:
-        super().__init__(operation, kinds, polling)
-        self._api = api
-
-    async def _send(self, spec: MethodSpec[Any], timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Any:
-        path, query = self._args(spec)
-        retry = self._retry_for(spec, retry, self._api._retry)
-        return await self._api.call(spec, path, query, {} if spec.has_body else None, timeout, retry)
-
-    async def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
-        """Fetch the current state with the resource's ``get`` and return it."""
-        spec = self._route[0]
-        return self._store(spec, await self._send(spec, timeout, retry))
-
-    async def done(self) -> bool:
-        """True once ``status`` is ``DONE``; sends ``get`` unless that is already known."""
-        if not self._is_done():
-            await self.refresh()
-        return self._is_done()
-
-    async def cancel(self) -> bool:
-        """Ask the server to cancel the operation; False (nothing sent) if it is known to be done.
-
-        Raises ``google.api_core.exceptions.MethodNotImplemented`` when the API has no cancel
-        method for it.
-        """
-        spec = self._cancel_spec()
-        if spec is None:
-            return False
-        await self._send(spec)
-        return True
-
-    async def result(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
-        """Wait until ``DONE`` and return the final operation, or raise its failure
-        (see :meth:`~gapi_runtime.operations.StatusOperation.result`)."""
-        await self.wait(timeout, polling)
-        return self._outcome()
-
-    async def exception(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Exception | None:
-        """Wait like :meth:`result`; return the operation's failure as an exception, or None."""
-        await self.wait(timeout, polling)
-        return self._error()
-
-    async def wait(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
-        """Poll (``wait`` if the API has it, else ``get``) until ``DONE``; return the final state."""
-        plan = self._plan(self._api, timeout, polling)
-        spec = self._poll_spec()
-        while not self._is_done():
-            delay = plan.next_delay()
-            if delay:
-                await self._api.clock.asleep(delay)
-            poll_timeout, poll_retry = plan.poll_options()
-            try:
-                self._store(spec, await self._send(spec, poll_timeout, poll_retry))
-            except Exception as exc:
-                if not self._tolerates(plan, exc):
-                    raise
-            else:
-                plan.failure = None
-        return self._state
 
 
 def async_operation_handle(

@@ -29,36 +29,35 @@ carries its own ``Host`` and, with a body, ``content-type`` and ``content-length
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 from gapi_runtime.client import (
     DEFAULT,
+    ApiCore,
+    CoreBase,
     RetryArg,
     TimeoutArg,
     choose_policy,
     decode_response,
     next_retry_delay,
     prepare_request,
-    still_rejected,
 )
+from gapi_runtime.clock import SYSTEM_CLOCK, Clock
 from gapi_runtime.errors import ResponseDecodeError, http_error
 from gapi_runtime.retry import RetryPolicy, RetryState
-from gapi_runtime.spec import check_enums as check_enum_values
+from gapi_runtime.steps import CHECK_UNIVERSE, Refresh, Send, Sleep, Steps
 from gapi_runtime.wire import Response
 
 if TYPE_CHECKING:
-    from google.auth.credentials import Credentials
-
-    from gapi_runtime.client import ApiCore
     from gapi_runtime.spec import MethodSpec
 
 __all__ = [
     "DEFAULT_MAX_BATCH_SIZE",
     "MAX_BATCH_SIZE",
     "Batch",
+    "BatchBase",
     "BatchError",
     "BatchHandle",
     "BatchPlan",
@@ -68,6 +67,7 @@ __all__ = [
 ]
 
 ResponseT = TypeVar("ResponseT")
+_CoreT = TypeVar("_CoreT", bound=CoreBase[Any])
 
 #: Requests per batch POST unless ``max_batch_size`` says otherwise: most Google APIs document 100.
 DEFAULT_MAX_BATCH_SIZE = 100
@@ -183,9 +183,9 @@ class BatchQueue:
 
         ``returns`` is False for methods that return nothing: their handle's result is None.
         """
-        if spec.enums and self.check_enums:
-            check_enum_values(spec, path_values, query_values)
-        url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
+        url, headers, data = prepare_request(
+            spec, self.base_url, self._headers, path_values, query_values, body, self.check_enums
+        )
         own = {name: value for name, value in headers.items() if self._headers.get(name) != value}
         handle = BatchHandle(
             spec, url, own, data, choose_policy(retry, self._retry), f"{self._prefix}+{len(self.handles) + 1}", returns
@@ -312,11 +312,14 @@ class BatchPlan:
     """Every decision of one ``execute()``, without I/O: what goes into each POST, what an
     answer means for each handle, what is sent again and after how long."""
 
-    def __init__(self, handles: Sequence[BatchHandle[Any]], batch_url: str, max_batch_size: int) -> None:
+    def __init__(
+        self, handles: Sequence[BatchHandle[Any]], batch_url: str, max_batch_size: int, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self.batch_url = batch_url
         self.max_batch_size = max_batch_size
         self.pending: list[BatchHandle[Any]] = list(handles)
-        self.started = time.monotonic()
+        self.clock = clock
+        self.started = clock.monotonic()
         self._next: list[BatchHandle[Any]] = []
         self._delay = 0.0
         self.rejected: str | None = None  # an authorization header a part was refused with
@@ -400,7 +403,7 @@ class BatchPlan:
             return
         if handle.state is None:
             handle.state = RetryState(handle.policy, handle.spec.http_method, self.started)
-        delay = next_retry_delay(handle.state, handle.spec.id, error)
+        delay = next_retry_delay(handle.state, handle.spec.id, error, self.clock.monotonic())
         if delay is None:
             handle._fail(error)
             return
@@ -416,14 +419,12 @@ class BatchPlan:
         return delay
 
 
-class Batch:
-    """Base class of generated batches (``client.batch()``); not thread-safe.
+class BatchBase(Generic[_CoreT]):
+    """What the sync :class:`Batch` and the async :class:`~gapi_runtime.aio.AsyncBatch` share:
+    the queue, and ``execute()`` written once as a protocol (see :mod:`gapi_runtime.steps`)
+    that the client's core runs; the subclasses only start it."""
 
-    ``execute()`` sends what was queued since the last ``execute()``; a ``with`` block
-    executes the batch when it ends without an exception.
-    """
-
-    def __init__(self, api: ApiCore, batch_url: str, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE) -> None:
+    def __init__(self, api: _CoreT, batch_url: str, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE) -> None:
         check_size(max_batch_size)
         self._core = api
         self._batch_url = batch_url
@@ -438,6 +439,48 @@ class Batch:
         """The number of requests queued and not yet sent."""
         return len(self._api.handles) - self._sent
 
+    def _take(self) -> list[BatchHandle[Any]]:
+        handles = self._api.handles[self._sent :]
+        self._sent = len(self._api.handles)
+        return handles
+
+    def _execute_steps(self, timeout: TimeoutArg) -> Steps[tuple[BatchHandle[Any], ...]]:
+        core = self._core
+        if not core._universe_checked:
+            yield CHECK_UNIVERSE  # before anything is sent, as for direct calls
+        handles = self._take()
+        limit = core._timeout if timeout is DEFAULT else timeout
+        plan = BatchPlan(handles, self._batch_url, self.max_batch_size, core.clock)
+        while plan.pending:
+            for chunk in plan.chunks():
+                headers, body = plan.request(chunk, core._headers)
+                try:
+                    yield from core._authorize(headers)
+                    response = yield Send("POST", self._batch_url, headers, body, limit)
+                except Exception as exc:
+                    for handle in chunk:
+                        plan.failed(handle, exc)
+                    continue
+                plan.record(chunk, response, headers)
+            rejected, plan.rejected = plan.rejected, None
+            if rejected is not None and core._credentials is not None:
+                try:
+                    yield Refresh(core._credentials, rejected)
+                except Exception:  # the parts are sent again and fail with their 401
+                    pass
+            delay = plan.next_round()
+            if delay and plan.pending:
+                yield Sleep(delay)
+        return tuple(handles)
+
+
+class Batch(BatchBase[ApiCore]):
+    """Base class of generated batches (``client.batch()``); not thread-safe.
+
+    ``execute()`` sends what was queued since the last ``execute()``; a ``with`` block
+    executes the batch when it ends without an exception.
+    """
+
     def __enter__(self: _BatchT) -> _BatchT:
         return self
 
@@ -445,57 +488,13 @@ class Batch:
         if kind is None:
             self.execute()
 
-    def _take(self) -> list[BatchHandle[Any]]:
-        handles = self._api.handles[self._sent :]
-        self._sent = len(self._api.handles)
-        return handles
-
     def execute(self, timeout: TimeoutArg = DEFAULT) -> tuple[BatchHandle[Any], ...]:
         """Send the queued requests and resolve their handles; returns them in queue order.
 
         ``timeout`` bounds each batch POST (default: the client's timeout). Errors of single
         requests do not raise here: each handle's ``result()`` raises its own.
         """
-        core = self._core
-        if not core._universe_checked:
-            core.check_universe()  # before anything is sent, as for direct calls
-        handles = self._take()
-        limit = core._timeout if timeout is DEFAULT else timeout
-        plan = BatchPlan(handles, self._batch_url, self.max_batch_size)
-        while plan.pending:
-            for chunk in plan.chunks():
-                headers, body = plan.request(chunk, core._headers)
-                try:
-                    credentials = core._credentials
-                    if credentials is not None:
-                        if not credentials.valid:
-                            with core._refresh_lock:
-                                if not credentials.valid:
-                                    credentials.refresh(core._auth_request)
-                        credentials.apply(headers)
-                    response = core.transport.request("POST", self._batch_url, headers, body, limit)
-                except Exception as exc:
-                    for handle in chunk:
-                        plan.failed(handle, exc)
-                    continue
-                plan.record(chunk, response, headers)
-            self._reauthorize(plan)
-            delay = plan.next_round()
-            if delay and plan.pending:
-                time.sleep(delay)
-        return tuple(handles)
-
-    def _reauthorize(self, plan: BatchPlan) -> None:
-        rejected, plan.rejected = plan.rejected, None
-        credentials: Credentials | None = self._core._credentials
-        if rejected is None or credentials is None:
-            return
-        try:
-            with self._core._refresh_lock:
-                if still_rejected(credentials, rejected):
-                    credentials.refresh(self._core._auth_request)
-        except Exception:  # the parts are sent again and fail with their 401
-            pass
+        return self._core._drive(self._execute_steps(timeout))
 
 
 _BatchT = TypeVar("_BatchT", bound=Batch)

@@ -4,33 +4,61 @@ A generated client subclasses :class:`BaseClient` and describes its API in class
 attributes; its resources call :meth:`ApiCore.call` with a precomputed
 :class:`~gapi_runtime.spec.MethodSpec`. Per call the core only fills in the URL,
 authorizes, sends, and decodes.
+
+What the sync and the async client (:mod:`gapi_runtime.aio`) share is written here once:
+construction (:class:`ClientDescription`), the settings and the call protocol
+(:class:`CoreBase`, as steps of :mod:`gapi_runtime.steps`), and ``call``/``pages``/``items``,
+which the async core binds as they are; each core only performs the steps (``_drive``).
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import platform
 import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Optional, Protocol, TypeVar, Union
+from typing import Any, ClassVar, Generic, Optional, TypeVar, Union
 
 from gapi_runtime import encoding, mtls, paging
 from gapi_runtime._hints import Credentials, Retry
 from gapi_runtime._version import __version__
 from gapi_runtime.clock import clock_of
 from gapi_runtime.errors import ResponseDecodeError, TransportError, http_error
-from gapi_runtime.options import ClientSettings, resolve_settings
+from gapi_runtime.mtls import ClientCertificate
+from gapi_runtime.options import (
+    CommonSettings,
+    check_proxy_option,
+    default_transport,
+    install_certificate,
+    resolve_common,
+)
+from gapi_runtime.redirects import RedirectingTransport
 from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy, RetryState, as_policy, describe
 from gapi_runtime.spec import MethodSpec
 from gapi_runtime.spec import check_enums as check_enum_values
+from gapi_runtime.steps import (
+    CHECK_UNIVERSE,
+    Call,
+    Refresh,
+    Run,
+    Send,
+    Sleep,
+    Step,
+    Steps,
+    refresh_needed,
+)
+from gapi_runtime.steps import still_rejected as still_rejected  # where media.py imports it from
 from gapi_runtime.wire import Response, Transport
 
 __all__ = ["DEFAULT", "ApiCore", "BaseClient", "Default", "RetryArg", "TimeoutArg"]
 
 ResponseT = TypeVar("ResponseT")
+T = TypeVar("T")
+_TransportT = TypeVar("_TransportT")
 
 
 class Default(enum.Enum):
@@ -61,12 +89,16 @@ def prepare_request(
     path_values: Sequence[object],
     query_values: Sequence[object],
     body: object,
+    check_enums: bool = False,
 ) -> tuple[str, dict[str, str], bytes | None]:
-    """The URL, headers (a new dict) and encoded body of one call; errors are raised before any I/O.
+    """The URL, headers (a new dict) and encoded body of one call; errors are raised before any I/O
+    (with ``check_enums``, also for values outside a parameter's enum).
 
     Warns (DeprecationWarning, pointing at the caller of the generated method) when the API
     deprecates the method.
     """
+    if check_enums and spec.enums:
+        check_enum_values(spec, path_values, query_values)
     if spec.deprecated:
         warnings.warn(f"{spec.id} is deprecated by the API", DeprecationWarning, stacklevel=4)
     url = base_url + encoding.build_path(spec, path_values)
@@ -148,17 +180,6 @@ def should_reauthorize(status: int, refreshed: bool, headers: Mapping[str, str])
     return status == 401 and not refreshed and "authorization" in headers
 
 
-def still_rejected(credentials: Credentials, rejected: str) -> bool:
-    """True if ``credentials`` would still send the ``rejected`` authorization header.
-
-    Callers that were all rejected with the same token thus refresh once: the others find
-    a different token already in place and just send again.
-    """
-    probe: dict[str, str] = {}
-    credentials.apply(probe)
-    return probe.get("authorization") == rejected
-
-
 class _AuthRequest:
     """google-auth's ``Request`` interface on top of a :class:`Transport`.
 
@@ -180,34 +201,116 @@ class _AuthRequest:
         from google.auth import exceptions
 
         try:
-            return self._transport.request(method, url, dict(headers or {}), body, timeout or 120.0)
+            return self._request(method, url, dict(headers or {}), body, timeout or 120.0)
         except TransportError as exc:
             raise exceptions.TransportError(str(exc)) from exc
 
+    def _request(self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Response:
+        return self._transport.request(method, url, headers, body, timeout)
 
-class ApiCore:
+
+class CoreBase(Generic[_TransportT]):
+    """What the sync :class:`ApiCore` and the async :class:`~gapi_runtime.aio.AsyncApiCore`
+    share: the client's settings and every protocol of a call, written once as steps (see
+    :mod:`gapi_runtime.steps`). The subclasses only perform the steps (``_drive``), the async
+    one with ``await``.
+    """
+
+    def __init__(
+        self, transport: _TransportT, common: CommonSettings, timeout: float | None, retry: RetryArg, check_enums: bool
+    ) -> None:
+        self.base_url = common.base_url
+        self.transport = transport
+        self.universe_domain = common.universe_domain
+        self._credentials = common.credentials
+        self._headers = dict(common.headers)
+        self._timeout = timeout
+        self._retry = choose_policy(retry, DEFAULT_RETRY)
+        #: What waits between retries and operation polls use (the transport's ``clock``, if any).
+        self.clock = clock_of(transport)
+        self._check_enums = check_enums
+        # The credentials' universe is compared with the client's before the first request
+        # (reading it may need I/O, e.g. from the metadata server, so not in the constructor).
+        self._universe_checked = common.credentials is None
+
+    def _check_values(
+        self, spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]
+    ) -> None:
+        """Enum values (unless ``check_enums=False``): the part of a call's checks that needs no I/O."""
+        if spec.enums and self._check_enums:
+            check_enum_values(spec, path_values, query_values)
+
+    def _authorize(self, headers: dict[str, str]) -> Steps[None]:
+        """Put the credentials' authorization into ``headers``, refreshing them first if they are not valid."""
+        credentials = self._credentials
+        if credentials is not None:
+            if not credentials.valid:
+                yield Refresh(credentials, None)
+            credentials.apply(headers)
+
+    def _attempt(self, send: Send, method_id: str) -> Steps[Response]:
+        """One attempt with the client's credentials; a 401 refreshes them (at most once) and
+        sends once more. Any other answer of 300 or more raises its mapped error."""
+        refreshed = False
+        while True:
+            yield from self._authorize(send.headers)
+            try:
+                response: Response = yield send
+            except TransportError as exc:
+                exc.method_id = method_id
+                raise
+            if response.status < 300:
+                return response
+            credentials = self._credentials
+            if credentials is None or not should_reauthorize(response.status, refreshed, send.headers):
+                raise http_error(response.status, response.data, method_id, send.url, response)
+            try:
+                yield Refresh(credentials, send.headers["authorization"])
+            except Exception as refresh_error:
+                raise http_error(response.status, response.data, method_id, send.url, response) from refresh_error
+            refreshed = True
+
+    def _call_steps(self, spec: MethodSpec[Any], send: Send, retry: RetryArg) -> Steps[Any]:
+        """One JSON call: the universe check (once per client), the attempts and the retries
+        that ``retry`` allows (the last error is raised); returns the decoded answer."""
+        if not self._universe_checked:
+            yield CHECK_UNIVERSE
+        policy = choose_policy(retry, self._retry)
+        started = self.clock.monotonic()
+        state: RetryState | None = None
+        while True:
+            try:
+                response = yield from self._attempt(send, spec.id)
+            except Exception as exc:
+                if policy is None:
+                    raise
+                error = exc
+            else:
+                return decode_response(spec, send.url, response)
+            # Outside the except block, so that a final error does not chain to the first one.
+            if state is None:
+                state = RetryState(policy, spec.http_method, started)
+            delay = next_retry_delay(state, spec.id, error, self.clock.monotonic())
+            if delay is None:
+                raise error
+            yield Sleep(delay)
+
+
+class ApiCore(CoreBase[Transport]):
     """Sends requests for one client: URL building, auth, transport, error mapping.
 
     Thread-safe: one instance may be shared by any number of threads.
     """
 
-    def __init__(self, settings: ClientSettings, retry: RetryArg = DEFAULT, check_enums: bool = True) -> None:
-        self.settings = settings
-        self.base_url = settings.base_url
-        self.transport = settings.transport
-        self.universe_domain = settings.universe_domain
-        self._credentials = settings.credentials
-        self._auth_request = _AuthRequest(settings.transport)
+    def __init__(
+        self, transport: Transport, common: CommonSettings, timeout: float | None, retry: RetryArg, check_enums: bool
+    ) -> None:
+        super().__init__(transport, common, timeout, retry, check_enums)
+        self._auth_request = _AuthRequest(transport)
         self._refresh_lock = threading.Lock()
-        self._headers = dict(settings.headers)
-        self._timeout = settings.timeout
-        self._retry = choose_policy(retry, DEFAULT_RETRY)
-        #: What waits between retries and operation polls use (the transport's ``clock``, if any).
-        self.clock = clock_of(settings.transport)
-        self._check_enums = check_enums
-        # The credentials' universe is compared with the client's before the first request
-        # (reading it may need I/O, e.g. from the metadata server, so not in the constructor).
-        self._universe_checked = settings.credentials is None
+
+    # call, pages and items are also the async core's (aio.py binds them typed as awaitable):
+    # they run their protocol with ``self._drive``, which there is a coroutine function.
 
     def call(
         self,
@@ -225,102 +328,11 @@ class ApiCore:
         ``google.api_core.retry.Retry``, None (no retries) or DEFAULT (the client's policy).
         When retries are exhausted the last error is raised.
         """
-        self.check_call(spec, path_values, query_values)
-        url, headers, data = prepare_request(spec, self.base_url, self._headers, path_values, query_values, body)
-        if timeout is DEFAULT:
-            timeout = self._timeout
-        policy = choose_policy(retry, self._retry)
-        started = self.clock.monotonic()
-        try:
-            response = self._send(spec, url, headers, data, timeout)
-        except Exception as exc:
-            if policy is None:
-                raise
-            error = exc
-        else:
-            return decode_response(spec, url, response)  # type: ignore[no-any-return]
-        # Outside the except block, so that a final error does not chain to the first one.
-        response = self._retry_send(spec, url, headers, data, timeout, policy, started, error)
-        return decode_response(spec, url, response)  # type: ignore[no-any-return]
-
-    def check_call(self, spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]) -> None:
-        """What every request of a call checks before I/O (JSON calls and media alike): enum values
-        (unless ``check_enums=False``) and, once per client, the credentials' universe domain
-        (UniverseMismatchError, a ValueError)."""
-        if spec.enums and self._check_enums:
-            check_enum_values(spec, path_values, query_values)
-        if not self._universe_checked:
-            self.check_universe()
-
-    def check_universe(self) -> None:
-        """UniverseMismatchError unless the credentials' universe is the client's (checked once)."""
-        mtls.check_universe(self.universe_domain, self._credentials)
-        self._universe_checked = True
-
-    def _retry_send(
-        self,
-        spec: MethodSpec[Any],
-        url: str,
-        headers: dict[str, str],
-        data: bytes | None,
-        timeout: float | None,
-        policy: RetryPolicy,
-        started: float,
-        error: Exception,
-    ) -> Response:
-        """Retry after ``error`` as ``policy`` allows; raise the last error when it does not."""
-        state = RetryState(policy, spec.http_method, started)
-        while True:
-            delay = next_retry_delay(state, spec.id, error, self.clock.monotonic())
-            if delay is None:
-                raise error
-            self.clock.sleep(delay)
-            try:
-                return self._send(spec, url, headers, data, timeout)
-            except Exception as exc:
-                error = exc
-
-    def _send(
-        self,
-        spec: MethodSpec[Any],
-        url: str,
-        headers: dict[str, str],
-        data: bytes | None,
-        timeout: float | None,
-        refreshed: bool = False,
-    ) -> Response:
-        """One attempt; a 401 refreshes the credentials (at most once) and sends once more."""
-        credentials = self._credentials
-        if credentials is not None:
-            if not credentials.valid:
-                with self._refresh_lock:
-                    if not credentials.valid:
-                        credentials.refresh(self._auth_request)
-            credentials.apply(headers)
-        try:
-            response = self.transport.request(spec.http_method, url, headers, data, timeout)
-        except TransportError as exc:
-            exc.method_id = spec.id
-            raise
-        if response.status >= 300:
-            if credentials is not None and should_reauthorize(response.status, refreshed, headers):
-                try:
-                    self._refresh_rejected(credentials, headers["authorization"])
-                except Exception as refresh_error:
-                    raise http_error(response.status, response.data, spec.id, url, response) from refresh_error
-                return self._send(spec, url, headers, data, timeout, refreshed=True)
-            raise http_error(response.status, response.data, spec.id, url, response)
-        return response
-
-    def _refresh_rejected(self, credentials: Credentials, rejected: str) -> None:
-        """Refresh after the server rejected the ``rejected`` authorization header.
-
-        Threads that were all rejected with the same token refresh once: the others find
-        a different token already in place and just send again.
-        """
-        with self._refresh_lock:
-            if still_rejected(credentials, rejected):
-                credentials.refresh(self._auth_request)
+        url, headers, data = prepare_request(
+            spec, self.base_url, self._headers, path_values, query_values, body, self._check_enums
+        )
+        send = Send(spec.http_method, url, headers, data, self._timeout if timeout is DEFAULT else timeout)
+        return self._drive(self._call_steps(spec, send, retry))  # type: ignore[no-any-return]
 
     def pages(
         self,
@@ -336,16 +348,11 @@ class ApiCore:
         (or the response member ``next_token`` names).
 
         The arguments are those of :meth:`call` and are sent with every page; only
-        ``pageToken`` changes. Path arguments are checked before this returns.
+        ``pageToken`` changes; a repeated token raises PagingError. Path arguments are checked
+        before this returns.
         """
-        encoding.build_path(spec, path_values)  # fail now, not at the first next()
-        return paging.iterate(
-            lambda values: self.call(spec, path_values, values, body, timeout, retry),
-            spec.id,
-            spec.query,
-            query_values,
-            next_token,
-        )
+        encoding.build_path(spec, path_values)  # fail now, not at the first page
+        return self._iterate(Call(spec, path_values, query_values, body, timeout, retry), next_token)
 
     def items(
         self,
@@ -359,7 +366,62 @@ class ApiCore:
         next_token: str = paging.NEXT_PAGE_TOKEN,
     ) -> Iterator[Any]:
         """Iterate over the ``field`` items of every page (see :meth:`pages`)."""
-        return paging.items(self.pages(spec, path_values, query_values, body, timeout, retry, next_token), field)
+        return self._items_of(self.pages(spec, path_values, query_values, body, timeout, retry, next_token), field)
+
+    def check_call(self, spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]) -> None:
+        """What every request of a call checks before I/O (JSON calls and media alike): enum values
+        (unless ``check_enums=False``) and, once per client, the credentials' universe domain
+        (UniverseMismatchError, a ValueError)."""
+        self._check_values(spec, path_values, query_values)
+        if not self._universe_checked:
+            self.check_universe()
+
+    def check_universe(self) -> None:
+        """UniverseMismatchError unless the credentials' universe is the client's (checked once)."""
+        mtls.check_universe(self.universe_domain, self._credentials)
+        self._universe_checked = True
+
+    def _drive(self, steps: Steps[T]) -> T:
+        """Run a protocol (see :mod:`gapi_runtime.steps`), performing its steps here."""
+        run = Run(steps)
+        while (step := run.next()) is not None:
+            try:
+                run.outcome = self._perform(step)
+            except Exception as exc:
+                run.failure = exc
+        return run.value  # type: ignore[no-any-return]
+
+    def _perform(self, step: Step) -> Any:
+        if type(step) is Send:
+            return self.transport.request(*step)
+        if type(step) is Call:
+            return self.call(*step)
+        if type(step) is Sleep:
+            self.clock.sleep(step.seconds)
+        elif type(step) is Refresh:
+            self._refresh(*step)
+        else:
+            self.check_universe()
+        return None
+
+    def _refresh(self, credentials: Credentials, rejected: str | None) -> None:
+        with self._refresh_lock:
+            if refresh_needed(credentials, rejected):
+                credentials.refresh(self._auth_request)
+
+    def _refresh_rejected(self, credentials: Credentials, rejected: str) -> None:
+        """Refresh after the server rejected the ``rejected`` authorization header (once for
+        all the threads that were rejected with it)."""
+        self._refresh(credentials, rejected)
+
+    def _iterate(self, call: Call, next_token: str) -> Iterator[Any]:
+        fetch = functools.partial(self._page, call)
+        return paging.iterate(fetch, call.spec.id, call.spec.query, call.query_values, next_token)
+
+    def _page(self, call: Call, query_values: Sequence[object]) -> Any:
+        return self.call(*call._replace(query_values=query_values))
+
+    _items_of = staticmethod(paging.items)
 
     def close(self) -> None:
         self.transport.close()
@@ -375,13 +437,9 @@ def batch_url(base_url: str, service_path: str, batch_path: str) -> str:
 _ClientT = TypeVar("_ClientT", bound="BaseClient")
 
 
-class _ApiCoreLike(Protocol):
-    base_url: str
-    universe_domain: str
-
-
-class ClientDescription:
-    """What a generated client (sync or async) declares about its API, from its document.
+class ClientDescription(Generic[_TransportT]):
+    """What a generated client (sync or async) declares about its API, from its document, and
+    its construction, which both share.
 
     Generated subclasses set the class attributes; ``_api`` is the core that sends requests.
     """
@@ -395,30 +453,7 @@ class ClientDescription:
     _BATCH_PATH: ClassVar[str] = ""
     #: The mutual-TLS variant of ``rootUrl`` ("" when the document names none).
     MTLS_ROOT_URL: ClassVar[str] = ""
-    _api: _ApiCoreLike
-
-    def _batch_url(self) -> str:
-        """Where ``batch()`` POSTs: the resolved endpoint (regional or not) + the document's ``batchPath``."""
-        return batch_url(self._api.base_url, self._SERVICE_PATH, self._BATCH_PATH)
-
-    @property
-    def base_url(self) -> str:
-        """The URL every method path is appended to (endpoint + service path)."""
-        return self._api.base_url
-
-    @property
-    def universe_domain(self) -> str:
-        """The universe domain requests go to (``googleapis.com`` unless configured)."""
-        return self._api.universe_domain
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
-
-
-class BaseClient(ClientDescription):
-    """Base class of generated clients: construction, endpoint and credential handling."""
-
-    _api: ApiCore
+    _api: CoreBase[_TransportT]
 
     def __init__(
         self,
@@ -426,7 +461,7 @@ class BaseClient(ClientDescription):
         credentials: Optional[Credentials] = None,  # noqa: UP045 - a ForwardRef at run time (no | in 3.10)
         endpoint: str | None = None,
         client_options: Mapping[str, Any] | Any | None = None,
-        transport: Transport | None = None,
+        transport: _TransportT | None = None,
         timeout: float | None = 60.0,
         retry: RetryArg = DEFAULT,
         allow_insecure_http: bool = False,
@@ -446,8 +481,15 @@ class BaseClient(ClientDescription):
                 ``api_endpoint``, ``quota_project_id``, ``scopes``, ``credentials_file``,
                 ``api_key``, ``universe_domain``, ``client_cert_source``,
                 ``client_encrypted_cert_source``. Any other option that is set raises ValueError.
-            transport: Sends the HTTP requests; default :class:`Urllib3Transport` (which
-                honours ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``).
+            transport: Sends the HTTP requests. Sync clients: a :class:`Transport`, default
+                :class:`PooledTransport` (or :class:`Urllib3Transport`, which honours
+                ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``, when a proxy or a client
+                certificate is used). Async clients: an
+                :class:`~gapi_runtime.aio.AsyncTransport`, default
+                :class:`~gapi_runtime.asyncio_transport.AsyncPooledTransport` (asyncio
+                streams, no extra library);
+                :class:`~gapi_runtime.aiohttp_transport.AiohttpTransport` needs
+                ``pip install 'gapi-runtime[async]'``.
             timeout: Default per-call timeout in seconds (None: wait forever). It bounds each
                 attempt: a stalled or trickling server fails the call with
                 :class:`~gapi_runtime.errors.RequestTimeout` after about this long.
@@ -463,7 +505,7 @@ class BaseClient(ClientDescription):
                 I/O (ValueError otherwise); False sends values newer than the document.
         """
         user_agent, api_client = identity(self._PACKAGE, self._REVISION)
-        settings = resolve_settings(
+        common = resolve_common(
             root_url=self._ROOT_URL,
             service_path=self._SERVICE_PATH,
             scopes=self._SCOPES,
@@ -472,14 +514,58 @@ class BaseClient(ClientDescription):
             credentials=credentials,
             endpoint=endpoint,
             client_options=client_options,
-            transport=transport,
             timeout=timeout,
             allow_insecure_http=allow_insecure_http,
             mtls_root_url=self.MTLS_ROOT_URL,
             api_id=self._API_ID,
-            proxy=proxy,
         )
-        self._api = ApiCore(settings, retry, check_enums)
+        check_proxy_option(proxy, transport)
+        if transport is None:
+            transport = self._default_transport(proxy, common.client_certificate)
+        install_certificate(transport, common.client_certificate)
+        self._api = self._open(self._redirecting(transport, allow_insecure_http), common, timeout, retry, check_enums)
+
+    def _default_transport(self, proxy: str | None, certificate: ClientCertificate | None) -> _TransportT:
+        raise NotImplementedError
+
+    def _redirecting(self, transport: _TransportT, allow_insecure_http: bool) -> _TransportT:
+        raise NotImplementedError
+
+    def _open(
+        self, transport: _TransportT, common: CommonSettings, timeout: float | None, retry: RetryArg, check_enums: bool
+    ) -> CoreBase[_TransportT]:
+        raise NotImplementedError
+
+    def _batch_url(self) -> str:
+        """Where ``batch()`` POSTs: the resolved endpoint (regional or not) + the document's ``batchPath``."""
+        return batch_url(self._api.base_url, self._SERVICE_PATH, self._BATCH_PATH)
+
+    @property
+    def base_url(self) -> str:
+        """The URL every method path is appended to (endpoint + service path)."""
+        return self._api.base_url
+
+    @property
+    def universe_domain(self) -> str:
+        """The universe domain requests go to (``googleapis.com`` unless configured)."""
+        return self._api.universe_domain
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+
+class BaseClient(ClientDescription[Transport]):
+    """Base class of generated clients: construction, endpoint and credential handling."""
+
+    _api: ApiCore
+
+    def _default_transport(self, proxy: str | None, certificate: ClientCertificate | None) -> Transport:
+        return default_transport(proxy, certificate)
+
+    def _redirecting(self, transport: Transport, allow_insecure_http: bool) -> Transport:
+        return RedirectingTransport(transport, allow_insecure_http=allow_insecure_http)
+
+    _open = ApiCore
 
     def close(self) -> None:
         """Release the transport's pooled connections."""

@@ -21,12 +21,12 @@ import re
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
 
-from gapi_runtime.client import DEFAULT, RetryArg, TimeoutArg
-from gapi_runtime.clock import SYSTEM_CLOCK, Clock
+from gapi_runtime.client import DEFAULT, CoreBase, RetryArg, TimeoutArg
 from gapi_runtime.errors import OperationTimeout, rpc_error
 from gapi_runtime.retry import RetryPolicy, default_predicate
+from gapi_runtime.steps import Call, Sleep, Steps
 
 if TYPE_CHECKING:
     from gapi_runtime.client import ApiCore
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CANCELLED",
     "DEFAULT_POLLING",
+    "HandleBase",
     "Operation",
     "OperationBase",
     "OperationMethods",
@@ -43,6 +44,7 @@ __all__ = [
     "StatusOperationBase",
     "StatusOperationKind",
     "StatusRoute",
+    "SyncHandle",
     "WaitPlan",
     "choose_methods",
     "locate",
@@ -50,6 +52,9 @@ __all__ = [
     "outcome",
     "status_error",
 ]
+
+_CoreT = TypeVar("_CoreT", bound=CoreBase[Any])
+_RouteT = TypeVar("_RouteT")
 
 #: google.rpc.Code.CANCELLED: the ``error.code`` of an operation that was cancelled.
 CANCELLED = 1
@@ -116,61 +121,166 @@ def outcome(state: Mapping[str, Any], name: str) -> Any:
     return {} if response is None else response
 
 
-class OperationBase:
-    """What the sync :class:`Operation` and the async ``AsyncOperation`` share: the last known
-    state, reading it, and every decision; the subclasses only do the I/O."""
+class HandleBase(Generic[_CoreT, _RouteT]):
+    """What every operation handle shares, sync or async, of either shape: the client's core,
+    the last known state, and the protocols of its methods (see :mod:`gapi_runtime.steps`),
+    written once over a few hooks of the shape (:class:`OperationBase`,
+    :class:`StatusOperationBase`). The sync and async handles only run them."""
+
+    _state: Mapping[str, Any]
+    _name: str
+    #: What a state must be, for error messages.
+    _KIND = "an Operation"
 
     def __init__(
         self,
-        operation: Mapping[str, Any] | str | OperationBase,
-        candidates: Sequence[OperationMethods],
+        api: _CoreT,
+        operation: Mapping[str, Any] | str | HandleBase[Any, _RouteT],
+        routes: Sequence[_RouteT],
         polling: PollingPolicy | None = None,
     ) -> None:
-        if isinstance(operation, OperationBase):
-            state: Mapping[str, Any] = operation._state
-        elif isinstance(operation, str):
-            state = {"name": operation}
-        elif isinstance(operation, Mapping):
-            state = operation
-        else:
-            raise TypeError(f"expected an Operation dict or an operation name, got {type(operation).__name__}")
+        """A handle on ``operation`` (its state, or the string that names it), re-read through
+        ``routes`` (the operations methods that may serve it), waited for with ``polling``."""
+        self._api = api
+        self._polling = polling or DEFAULT_POLLING
+        self._begin(operation, routes)
+
+    def _begin(self, operation: object, routes: Sequence[_RouteT]) -> None:
+        """Take the operation's state and find what serves it (raises for what cannot be followed)."""
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        """The operation's name."""
+        return self._name
+
+    @property
+    def operation(self) -> Mapping[str, Any]:
+        """The last known state: the operation as decoded JSON."""
+        return self._state
+
+    # --- the hooks of each shape ---
+
+    def _is_done(self) -> bool:
+        raise NotImplementedError
+
+    def _get_call(self, timeout: TimeoutArg, retry: RetryArg) -> Call:
+        """The call that re-reads the operation."""
+        raise NotImplementedError
+
+    def _poll_call(self, timeout: TimeoutArg, retry: RetryArg) -> Call:
+        """The call each poll of a wait sends."""
+        return self._get_call(timeout, retry)
+
+    def _cancel_call(self) -> Call | None:
+        """The cancel call to send, or None when the operation is known to be done (send nothing)."""
+        raise NotImplementedError
+
+    def _store(self, spec: MethodSpec[Any], state: object) -> Mapping[str, Any]:
+        """Keep what ``spec`` (a get or a wait) returned as the last known state."""
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{spec.id} returned {type(state).__name__}, not {self._KIND}")
+        self._state = state
+        return state
+
+    def _outcome(self) -> Any:
+        """A done operation's result, or raise its failure."""
+        raise NotImplementedError
+
+    def _error(self) -> Exception | None:
+        """A done operation's failure as an exception, or None."""
+        raise NotImplementedError
+
+    def _plan(self, timeout: float | None, polling: PollingPolicy | None) -> WaitPlan:
+        raise NotImplementedError
+
+    def _tolerates(self, plan: WaitPlan, exc: Exception) -> bool:
+        """Whether a wait goes on after this poll failure."""
+        return plan.tolerates(exc)
+
+    # --- the protocols of the public methods ---
+
+    def _refresh_steps(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Steps[Mapping[str, Any]]:
+        call = self._get_call(timeout, retry)
+        return self._store(call.spec, (yield call))
+
+    def _done_steps(self) -> Steps[bool]:
+        if not self._is_done():
+            yield from self._refresh_steps()
+        return self._is_done()
+
+    def _cancel_steps(self) -> Steps[bool]:
+        call = self._cancel_call()
+        if call is None:
+            return False
+        yield call
+        return True
+
+    def _wait_steps(self, timeout: float | None, polling: PollingPolicy | None) -> Steps[Mapping[str, Any]]:
+        plan = self._plan(timeout, polling)
+        while not self._is_done():
+            delay = plan.next_delay()
+            if delay:
+                yield Sleep(delay)
+            call = self._poll_call(*plan.poll_options())
+            try:
+                self._store(call.spec, (yield call))
+            except Exception as exc:
+                if not self._tolerates(plan, exc):
+                    raise
+            else:
+                plan.failure = None
+        return self._state
+
+    def _result_steps(self, timeout: float | None, polling: PollingPolicy | None) -> Steps[Any]:
+        yield from self._wait_steps(timeout, polling)
+        return self._outcome()
+
+    def _exception_steps(self, timeout: float | None, polling: PollingPolicy | None) -> Steps[Exception | None]:
+        yield from self._wait_steps(timeout, polling)
+        return self._error()
+
+
+def _state_of(operation: object, shape: type[HandleBase[Any, Any]], what: str) -> Mapping[str, Any] | str:
+    """The state a handle starts from: another handle's, a dict's, or a string (to interpret)."""
+    if isinstance(operation, shape):
+        return operation._state
+    if isinstance(operation, (str, Mapping)):
+        return operation
+    raise TypeError(f"expected an Operation dict or {what}, got {type(operation).__name__}")
+
+
+class OperationBase(HandleBase[_CoreT, OperationMethods]):
+    """What the sync :class:`Operation` and the async ``AsyncOperation`` share: a
+    google.longrunning operation's state, reading it, and every decision."""
+
+    def _begin(self, operation: object, candidates: Sequence[OperationMethods]) -> None:
+        state = _state_of(operation, OperationBase, "an operation name")
+        if isinstance(state, str):
+            state = {"name": state}
         name = state.get("name")
         if not isinstance(name, str) or not name:
             if not is_done(state):
                 raise ValueError("the operation has no name, so it cannot be polled")
             name = ""
-        self._state: Mapping[str, Any] = dict(state)
+        self._state = dict(state)
         self._name = name
-        self._polling = polling or DEFAULT_POLLING
         self._get, self._cancel = choose_methods(name, candidates) if name else (candidates[0][0], None)
-
-    @property
-    def name(self) -> str:
-        """The operation's resource name."""
-        return self._name
 
     @property
     def metadata(self) -> Any:
         """The service-specific metadata of the last known state (``None`` if there is none)."""
         return self._state.get("metadata")
 
-    @property
-    def operation(self) -> Mapping[str, Any]:
-        """The last known state: the ``google.longrunning.Operation`` as decoded JSON."""
-        return self._state
+    def _is_done(self) -> bool:
+        return is_done(self._state)
 
-    def _store(self, state: object) -> Mapping[str, Any]:
-        """Keep what ``operations.get`` returned as the last known state."""
-        if not isinstance(state, Mapping):
-            raise TypeError(f"{self._get.id} returned {type(state).__name__}, not an Operation")
-        self._state = state
-        return state
+    def _get_call(self, timeout: TimeoutArg, retry: RetryArg) -> Call:
+        spec = self._get
+        return Call(spec, (self._name,), (None,) * len(spec.query), None, timeout, retry)
 
-    def _cancel_spec(self) -> MethodSpec[Any] | None:
-        """The cancel method to send, or None when the operation is known to be done (send nothing).
-
-        Raises MethodNotImplemented when the API has no cancel method for this operation.
-        """
+    def _cancel_call(self) -> Call | None:
+        """Raises MethodNotImplemented when the API has no cancel method for this operation."""
         if is_done(self._state):
             return None
         spec = self._cancel
@@ -178,32 +288,28 @@ class OperationBase:
             from google.api_core import exceptions
 
             raise exceptions.MethodNotImplemented(f"this API has no cancel method for operation {self._name}")
-        return spec
+        return Call(spec, (self._name,), (None,) * len(spec.query), {} if spec.has_body else None, DEFAULT, DEFAULT)
 
     def _was_cancelled(self) -> bool:
         """Whether a done operation ended because it was cancelled (``error.code == 1``)."""
         error = self._state.get("error")
         return isinstance(error, Mapping) and error.get("code") == CANCELLED
 
+    def _cancelled_steps(self) -> Steps[bool]:
+        return (yield from self._done_steps()) and self._was_cancelled()
+
+    def _outcome(self) -> Any:
+        return outcome(self._state, self._name)
+
     def _error(self) -> Exception | None:
-        """A done operation's error as an exception, or None."""
         try:
             outcome(self._state, self._name)
         except Exception as exc:
             return exc
         return None
 
-    def _plan(self, api: Any, timeout: float | None, polling: PollingPolicy | None) -> WaitPlan:
-        # The client's defaults (runtime-internal attributes of ApiCore and AsyncApiCore).
-        return WaitPlan(
-            self._name,
-            polling or self._polling,
-            timeout,
-            api._timeout,
-            api._retry,
-            self._get.http_method,
-            clock=getattr(api, "clock", SYSTEM_CLOCK),
-        )
+    def _plan(self, timeout: float | None, polling: PollingPolicy | None) -> WaitPlan:
+        return WaitPlan(self._name, polling or self._polling, timeout, self._get.http_method, self._api)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._name!r} done={is_done(self._state)}>"
@@ -218,26 +324,30 @@ class WaitPlan:
     policy without one) polls use the client's defaults and every failure propagates.
     """
 
-    __slots__ = ("client_retry", "client_timeout", "clock", "deadline", "delays", "failure", "get_method", "limit",
-                 "name", "polled")
+    __slots__ = (
+        "client_retry",
+        "client_timeout",
+        "clock",
+        "deadline",
+        "delays",
+        "failure",
+        "get_method",
+        "limit",
+        "name",
+        "polled",
+    )
 
-    def __init__(
-        self,
-        name: str,
-        policy: PollingPolicy,
-        timeout: float | None,
-        client_timeout: float | None,
-        client_retry: RetryPolicy | None,
-        get_method: str,
-        clock: Clock = SYSTEM_CLOCK,
-    ) -> None:
+    def __init__(self, name: str, policy: PollingPolicy, timeout: float | None, get_method: str, api: CoreBase[Any]):
+        """Plan the wait for operation ``name`` with ``policy`` and ``timeout`` (None: the
+        policy's); ``get_method`` is the HTTP method of a poll, ``api`` the client's core (its
+        timeout, retry policy and clock are the polls' defaults)."""
         self.name = name
-        self.clock = clock
+        self.clock = clock = api.clock
         self.limit = policy.timeout if timeout is None else timeout
         self.deadline = None if self.limit is None else clock.monotonic() + self.limit
         self.delays = policy.delays()
-        self.client_timeout = client_timeout
-        self.client_retry = client_retry
+        self.client_timeout = api._timeout
+        self.client_retry = api._retry
         self.get_method = get_method
         self.polled = False
         #: The last poll's transient failure (None after a poll that worked).
@@ -286,79 +396,54 @@ class WaitPlan:
         return False
 
 
-class Operation(OperationBase):
-    """A handle on one long-running operation.
+class SyncHandle(HandleBase["ApiCore", Any]):
+    """The methods of the sync operation handles (:class:`Operation`, :class:`StatusOperation`).
 
-    Create it with the client's ``operation(op_or_name)``. Every method that talks to the
-    server uses the client's credentials, timeout and retry policy (polling GETs are
-    retried on 429/5xx like any GET).
+    Every method that talks to the server uses the client's credentials, timeout and retry
+    policy (polling GETs are retried on 429/5xx like any GET).
     """
 
-    def __init__(
-        self,
-        api: ApiCore,
-        operation: Mapping[str, Any] | str | OperationBase,
-        candidates: Sequence[OperationMethods],
-        polling: PollingPolicy | None = None,
-    ) -> None:
-        super().__init__(operation, candidates, polling)
-        self._api = api
-
     def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
-        """Fetch the current state with ``operations.get`` and return it.
+        """Fetch the current state (``operations.get``, or the resource's ``get``) and return it.
 
         ``timeout`` and ``retry`` are those of any call (default: the client's).
         """
-        spec = self._get
-        return self._store(self._api.call(spec, (self._name,), (None,) * len(spec.query), None, timeout, retry))
+        return self._api._drive(self._refresh_steps(timeout, retry))
 
     def done(self) -> bool:
         """True once the operation finished (succeeded, failed or was cancelled).
 
-        Sends ``operations.get`` unless it is already known to be done.
+        Re-reads it unless it is already known to be done.
         """
-        if not is_done(self._state):
-            self.refresh()
-        return is_done(self._state)
-
-    def cancelled(self) -> bool:
-        """True if the operation ended because it was cancelled (``error.code == 1``).
-
-        Refreshes first unless the operation is already known to be done.
-        """
-        return self.done() and self._was_cancelled()
+        return self._api._drive(self._done_steps())
 
     def cancel(self) -> bool:
         """Ask the server to cancel the operation (best effort, as operations.proto says).
 
         Returns False, sending nothing, if the operation is already known to be done;
-        otherwise sends ``operations.cancel`` and returns True. The operation is not
-        deleted; check :meth:`cancelled` or :meth:`result` for the outcome. Raises
+        otherwise sends the cancel method and returns True. The operation is not deleted;
+        check :meth:`result` for the outcome. Raises
         ``google.api_core.exceptions.MethodNotImplemented`` when the server does not
-        support cancellation (UNIMPLEMENTED, HTTP 501) or the API has no cancel method.
+        support cancellation (UNIMPLEMENTED, HTTP 501) or the API has no cancel method for it.
         """
-        spec = self._cancel_spec()
-        if spec is None:
-            return False
-        self._api.call(spec, (self._name,), (None,) * len(spec.query), {} if spec.has_body else None)
-        return True
+        return self._api._drive(self._cancel_steps())
 
     def result(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Any:
-        """Wait until the operation is done and return its ``response`` (``{}`` if none).
+        """Wait until the operation is done and return its outcome: a google.longrunning
+        operation's ``response`` (``{}`` if none), a status operation's final state (its
+        ``targetLink`` names the resource).
 
-        Polls ``operations.get`` (waits: ``polling``, default 1 s ×1.5 up to 20 s). Raises
-        the google-api-core exception mapped from the operation's ``error`` (code 1 →
-        ``Cancelled``), or :class:`~gapi_runtime.errors.OperationTimeout` (a
-        :class:`TimeoutError`) if it is not done after ``timeout`` seconds (default: the
-        polling policy's, 900 s).
+        Polls (waits: ``polling``, default 1 s ×1.5 up to 20 s). Raises the operation's failure
+        as a google-api-core exception (a google.rpc code: 1 → ``Cancelled``…; status
+        operations: every ``error.errors[]`` entry, class from ``httpErrorStatusCode``), or
+        :class:`~gapi_runtime.errors.OperationTimeout` (a :class:`TimeoutError`) if it is not
+        done after ``timeout`` seconds (default: the polling policy's, 900 s).
         """
-        self.wait(timeout, polling)
-        return outcome(self._state, self._name)
+        return self._api._drive(self._result_steps(timeout, polling))
 
     def exception(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Exception | None:
-        """Wait like :meth:`result`; return the operation's error as an exception, or None."""
-        self.wait(timeout, polling)
-        return self._error()
+        """Wait like :meth:`result`; return the operation's failure as an exception, or None."""
+        return self._api._drive(self._exception_steps(timeout, polling))
 
     def wait(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
         """Poll until done and return the final state; raise OperationTimeout after ``timeout``.
@@ -366,20 +451,23 @@ class Operation(OperationBase):
         Each poll's own timeout and retries are cut to the time left, so a stalled or failing
         server cannot stretch the wait much beyond ``timeout`` (see :class:`WaitPlan`).
         """
-        plan = self._plan(self._api, timeout, polling)
-        while not is_done(self._state):
-            delay = plan.next_delay()
-            if delay:
-                self._api.clock.sleep(delay)
-            poll_timeout, poll_retry = plan.poll_options()
-            try:
-                self.refresh(poll_timeout, poll_retry)
-            except Exception as exc:
-                if not plan.tolerates(exc):
-                    raise
-            else:
-                plan.failure = None
-        return self._state
+        return self._api._drive(self._wait_steps(timeout, polling))
+
+
+class Operation(OperationBase["ApiCore"], SyncHandle):
+    """A handle on one long-running operation.
+
+    Create it with the client's ``operation(op_or_name)``. Every method that talks to the
+    server uses the client's credentials, timeout and retry policy (polling GETs are
+    retried on 429/5xx like any GET).
+    """
+
+    def cancelled(self) -> bool:
+        """True if the operation ended because it was cancelled (``error.code == 1``).
+
+        Refreshes first unless the operation is already known to be done.
+        """
+        return self._api._drive(self._cancelled_steps())
 
 
 # --- operations whose ``status`` reaches DONE (compute, container, sqladmin, …) --------------
@@ -505,24 +593,16 @@ def status_error(state: Mapping[str, Any], kind: StatusOperationKind, name: str)
     return unknown
 
 
-class StatusOperationBase:
+class StatusOperationBase(HandleBase[_CoreT, "StatusOperationKind"]):
     """What the sync :class:`StatusOperation` and the async ``AsyncStatusOperation`` share:
-    the last known state, where to re-read it, and every decision; subclasses do the I/O."""
+    the last known state, where to re-read it, and every decision."""
 
-    def __init__(
-        self,
-        operation: Mapping[str, Any] | str | StatusOperationBase,
-        kinds: Sequence[StatusOperationKind],
-        polling: PollingPolicy | None = None,
-    ) -> None:
-        if isinstance(operation, StatusOperationBase):
-            state: Mapping[str, Any] = operation._state
-        elif isinstance(operation, str):
-            state = {kinds[0].locator: operation} if kinds else {}
-        elif isinstance(operation, Mapping):
-            state = operation
-        else:
-            raise TypeError(f"expected an Operation dict or its selfLink, got {type(operation).__name__}")
+    _KIND = "an operation"
+
+    def _begin(self, operation: object, kinds: Sequence[StatusOperationKind]) -> None:
+        state = _state_of(operation, StatusOperationBase, "its selfLink")
+        if isinstance(state, str):
+            state = {kinds[0].locator: state} if kinds else {}
         if not kinds:
             raise ValueError("this API has no operations a handle can follow")
         unfollowable = [kind.unfollowable for kind in kinds if kind.unfollowable]
@@ -533,20 +613,14 @@ class StatusOperationBase:
         if not isinstance(url, str) or not url:
             raise ValueError(f"the operation has no {kinds[0].locator}, so it cannot be re-read")
         self._kind, self._route, self._path = locate(kinds, url)
-        self._state: Mapping[str, Any] = dict(state)
+        self._state = dict(state)
         name = state.get("name")
         self._name = name if isinstance(name, str) and name else self._path[-1]
-        self._polling = polling or DEFAULT_POLLING
 
     @property
     def name(self) -> str:
         """The operation's name (its ``name``, else the last part of its URL)."""
         return self._name
-
-    @property
-    def operation(self) -> Mapping[str, Any]:
-        """The last known state: the operation as decoded JSON."""
-        return self._state
 
     @property
     def status(self) -> Any:
@@ -566,8 +640,16 @@ class StatusOperationBase:
         """The method each wait poll sends: the server-side ``wait`` if there is one, else ``get``."""
         return self._route[1] or self._route[0]
 
-    def _args(self, spec: MethodSpec[Any]) -> tuple[tuple[str, ...], tuple[None, ...]]:
-        return self._path, (None,) * len(spec.query)
+    def _call(self, spec: MethodSpec[Any], timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Call:
+        """A call of ``spec`` (get, wait or cancel) on this operation."""
+        retry = self._retry_for(spec, retry, self._api._retry)
+        return Call(spec, self._path, (None,) * len(spec.query), {} if spec.has_body else None, timeout, retry)
+
+    def _get_call(self, timeout: TimeoutArg, retry: RetryArg) -> Call:
+        return self._call(self._route[0], timeout, retry)
+
+    def _poll_call(self, timeout: TimeoutArg, retry: RetryArg) -> Call:
+        return self._call(self._poll_spec(), timeout, retry)
 
     def _retry_for(self, spec: MethodSpec[Any], retry: RetryArg, client_retry: RetryPolicy | None) -> RetryArg:
         """``retry`` for a call of ``spec``: a server-side ``wait`` (a POST) only reads the
@@ -579,12 +661,6 @@ class StatusOperationBase:
             return dataclasses.replace(policy, predicate=functools.partial(default_predicate, "GET"))
         return retry
 
-    def _store(self, spec: MethodSpec[Any], state: object) -> Mapping[str, Any]:
-        if not isinstance(state, Mapping):
-            raise TypeError(f"{spec.id} returned {type(state).__name__}, not an operation")
-        self._state = state
-        return state
-
     def _error(self) -> Exception | None:
         return status_error(self._state, self._kind, self._name)
 
@@ -595,7 +671,7 @@ class StatusOperationBase:
             raise error
         return self._state
 
-    def _cancel_spec(self) -> MethodSpec[Any] | None:
+    def _cancel_call(self) -> Call | None:
         if self._is_done():
             return None
         spec = self._route[2]
@@ -603,12 +679,12 @@ class StatusOperationBase:
             from google.api_core import exceptions
 
             raise exceptions.MethodNotImplemented(f"this API has no cancel method for operation {self._name}")
-        return spec
+        return self._call(spec)
 
-    def _plan(self, api: Any, timeout: float | None, polling: PollingPolicy | None) -> WaitPlan:
+    def _plan(self, timeout: float | None, polling: PollingPolicy | None) -> WaitPlan:
         spec = self._poll_spec()
         method = "GET" if spec is self._route[1] else spec.http_method  # a wait is a read
-        return WaitPlan(self._name, polling or self._polling, timeout, api._timeout, api._retry, method)
+        return WaitPlan(self._name, polling or self._polling, timeout, method, self._api)
 
     def _tolerates(self, plan: WaitPlan, exc: Exception) -> bool:
         """Whether the wait goes on after this poll failure. A server-side ``wait`` that timed
@@ -624,7 +700,7 @@ class StatusOperationBase:
         return f"<{type(self).__name__} {self._name!r} status={self.status!r}>"
 
 
-class StatusOperation(StatusOperationBase):
+class StatusOperation(StatusOperationBase["ApiCore"], SyncHandle):
     """A handle on one operation whose ``status`` reaches ``DONE`` (compute, container,
     sqladmin, deploymentmanager…).
 
@@ -633,77 +709,6 @@ class StatusOperation(StatusOperationBase):
     ``globalOperations`` or ``globalOrganizationOperations``), with the server-side ``wait``
     when the resource has one, else ``get``; always at the client's endpoint.
     """
-
-    def __init__(
-        self,
-        api: ApiCore,
-        operation: Mapping[str, Any] | str | StatusOperationBase,
-        kinds: Sequence[StatusOperationKind],
-        polling: PollingPolicy | None = None,
-    ) -> None:
-        super().__init__(operation, kinds, polling)
-        self._api = api
-
-    def _send(self, spec: MethodSpec[Any], timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Any:
-        path, query = self._args(spec)
-        retry = self._retry_for(spec, retry, self._api._retry)
-        return self._api.call(spec, path, query, {} if spec.has_body else None, timeout, retry)
-
-    def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
-        """Fetch the current state with the resource's ``get`` and return it."""
-        spec = self._route[0]
-        return self._store(spec, self._send(spec, timeout, retry))
-
-    def done(self) -> bool:
-        """True once ``status`` is ``DONE``; sends ``get`` unless that is already known."""
-        if not self._is_done():
-            self.refresh()
-        return self._is_done()
-
-    def cancel(self) -> bool:
-        """Ask the server to cancel the operation; False (nothing sent) if it is known to be done.
-
-        Raises ``google.api_core.exceptions.MethodNotImplemented`` when the API has no cancel
-        method for it (compute, deploymentmanager).
-        """
-        spec = self._cancel_spec()
-        if spec is None:
-            return False
-        self._send(spec)
-        return True
-
-    def result(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
-        """Wait until ``DONE`` and return the final operation (its ``targetLink`` names the resource).
-
-        Raises the operation's failure (every ``error.errors[]`` entry, class from
-        ``httpErrorStatusCode``), or :class:`~gapi_runtime.errors.OperationTimeout` after
-        ``timeout`` seconds (default: the polling policy's, 900 s).
-        """
-        self.wait(timeout, polling)
-        return self._outcome()
-
-    def exception(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Exception | None:
-        """Wait like :meth:`result`; return the operation's failure as an exception, or None."""
-        self.wait(timeout, polling)
-        return self._error()
-
-    def wait(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
-        """Poll (``wait`` if the API has it, else ``get``) until ``DONE``; return the final state."""
-        plan = self._plan(self._api, timeout, polling)
-        spec = self._poll_spec()
-        while not self._is_done():
-            delay = plan.next_delay()
-            if delay:
-                self._api.clock.sleep(delay)
-            poll_timeout, poll_retry = plan.poll_options()
-            try:
-                self._store(spec, self._send(spec, poll_timeout, poll_retry))
-            except Exception as exc:
-                if not self._tolerates(plan, exc):
-                    raise
-            else:
-                plan.failure = None
-        return self._state
 
 
 def operation_handle(

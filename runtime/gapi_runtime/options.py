@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -11,7 +10,6 @@ from gapi_runtime import mtls
 from gapi_runtime.hosts import is_loopback_host
 from gapi_runtime.pooled_transport import PooledTransport
 from gapi_runtime.proxies import ProxySettings
-from gapi_runtime.redirects import RedirectingTransport
 from gapi_runtime.wire import Transport
 
 if TYPE_CHECKING:
@@ -33,24 +31,6 @@ _UNSUPPORTED = {
     "api_audience": "it applies to GDCH and some external-account flows; pass credentials made for your audience",
     "tracer_provider": "OpenTelemetry tracing is not built in",
 }
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    base_url: str
-    credentials: Credentials | None
-    transport: Transport
-    headers: Mapping[str, str]
-    timeout: float | None
-    universe_domain: str = mtls.DEFAULT_UNIVERSE
-
-    def __repr__(self) -> str:
-        # Header values (an API key, a quota project) never appear in a repr.
-        return (
-            f"ClientSettings(base_url={self.base_url!r}, credentials={type(self.credentials).__name__}, "
-            f"transport={type(self.transport).__name__}, headers=[{', '.join(sorted(self.headers))}], "
-            f"timeout={self.timeout!r}, universe_domain={self.universe_domain!r})"
-        )
 
 
 class CommonSettings(NamedTuple):
@@ -103,8 +83,7 @@ def check_endpoint(url: str, allow_insecure_http: bool = False) -> str:
         raise ValueError(f"endpoint {url!r} must be an https:// URL with a host")
     if parts.scheme == "http" and not (allow_insecure_http or is_loopback_host(host)):
         raise ValueError(
-            f"endpoint {url!r} uses plain http to a non-loopback host; use https "
-            "(or pass allow_insecure_http=True)"
+            f"endpoint {url!r} uses plain http to a non-loopback host; use https (or pass allow_insecure_http=True)"
         )
     if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
         raise ValueError(f"endpoint {url!r} must not contain user info, a query or a fragment")
@@ -137,51 +116,6 @@ def _options_dict(client_options: Mapping[str, Any] | Any | None) -> dict[str, A
         reasons = "; ".join(f"{name}: {_UNSUPPORTED.get(name, 'unknown to this client')}" for name in refused)
         raise ValueError(f"client_options not supported by this client: {reasons}")
     return {name: given.get(name) for name in _OPTION_NAMES}
-
-
-def resolve_settings(
-    *,
-    root_url: str,
-    service_path: str,
-    scopes: Sequence[str],
-    user_agent: str,
-    api_client: str,
-    credentials: Credentials | None,
-    endpoint: str | None,
-    client_options: Mapping[str, Any] | Any | None,
-    transport: Transport | None,
-    timeout: float | None,
-    allow_insecure_http: bool,
-    mtls_root_url: str = "",
-    api_id: str = "",
-    proxy: str | None = None,
-) -> ClientSettings:
-    common = resolve_common(
-        root_url=root_url,
-        service_path=service_path,
-        scopes=scopes,
-        user_agent=user_agent,
-        api_client=api_client,
-        credentials=credentials,
-        endpoint=endpoint,
-        client_options=client_options,
-        timeout=timeout,
-        allow_insecure_http=allow_insecure_http,
-        mtls_root_url=mtls_root_url,
-        api_id=api_id,
-    )
-    check_proxy_option(proxy, transport)
-    if transport is None:
-        transport = default_transport(proxy, common.client_certificate)
-    install_certificate(transport, common.client_certificate)
-    return ClientSettings(
-        base_url=common.base_url,
-        credentials=common.credentials,
-        transport=RedirectingTransport(transport, allow_insecure_http=allow_insecure_http),
-        headers=common.headers,
-        timeout=timeout,
-        universe_domain=common.universe_domain,
-    )
 
 
 def default_transport(proxy: str | None, certificate: mtls.ClientCertificate | None) -> Transport:
@@ -269,9 +203,7 @@ def resolve_common(
     return CommonSettings(root + service_path.lstrip("/"), credentials, headers, domain, certificate)
 
 
-def _credentials(
-    credentials: Credentials | None, credentials_file: str | None, scopes: Sequence[str]
-) -> Credentials:
+def _credentials(credentials: Credentials | None, credentials_file: str | None, scopes: Sequence[str]) -> Credentials:
     import google.auth
     from google.auth.credentials import with_scopes_if_required
 

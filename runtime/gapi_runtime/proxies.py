@@ -53,9 +53,7 @@ class Proxy:
         except ValueError:
             raise ValueError(f"{source} {shown!r} is not a valid proxy URL") from None
         if parts.scheme not in _SCHEMES or not parts.hostname:
-            raise ValueError(
-                f"{source} {shown!r} is not supported: use an http:// (or https://) proxy URL with a host"
-            )
+            raise ValueError(f"{source} {shown!r} is not supported: use an http:// (or https://) proxy URL with a host")
         if parts.path not in ("", "/") or parts.query or parts.fragment:
             raise ValueError(f"{source} {shown!r} must not have a path, query or fragment")
         host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname

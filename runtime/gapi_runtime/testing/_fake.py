@@ -52,7 +52,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from gapi_runtime.client import BaseClient
 from gapi_runtime.spec import MethodSpec
 from gapi_runtime.testing._clock import VirtualClock
-from gapi_runtime.testing._scripted import RecordedRequest, Reply, google_error
+from gapi_runtime.testing._scripted import (
+    AsyncInMemoryTransport,
+    InMemoryTransport,
+    RecordedRequest,
+    Reply,
+    google_error,
+)
 from gapi_runtime.wire import Response
 
 __all__ = ["AsyncFakeTransport", "FakeApi", "FakeError", "FakeMethod", "FakeRequest", "FakeTransport"]
@@ -661,12 +667,20 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         name = call.key
         if name not in self.resources and call.param("allowMissing") == "true":  # AIP-134: create it
             self.resources[name] = {"name": name}
+        mask_text = call.param("updateMask") or call.param("update_mask") or ""
+        return self._change(call, [path.strip() for path in mask_text.split(",") if path.strip()])
+
+    def _update(self, call: _Call) -> Reply:
+        return self._change(call, ["*"])  # a PUT replaces the whole resource
+
+    def _change(self, call: _Call, mask: list[str]) -> Reply:
+        """Update the resource with the body's fields that ``mask`` names (``*``: replace it;
+        none: every field the body has)."""
+        name = call.key
         self._existing(name)
         body = call.body if isinstance(call.body, dict) else {}
-        mask_text = call.param("updateMask") or call.param("update_mask") or ""
-        mask = [path.strip() for path in mask_text.split(",") if path.strip()]
 
-        def patch() -> Any:
+        def change() -> Any:
             resource = self._existing(name)
             if mask == ["*"]:
                 resource.clear()
@@ -677,21 +691,7 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
             resource["name"] = name
             return copy.deepcopy(resource)
 
-        return self._answer(call, name, "update", patch)
-
-    def _update(self, call: _Call) -> Reply:
-        name = call.key
-        self._existing(name)
-        body = call.body if isinstance(call.body, dict) else {}
-
-        def update() -> Any:
-            resource = self._existing(name)
-            resource.clear()
-            resource.update(copy.deepcopy(body))
-            resource["name"] = name
-            return copy.deepcopy(resource)
-
-        return self._answer(call, name, "update", update)
+        return self._answer(call, name, "update", change)
 
     def _delete(self, call: _Call) -> Reply:
         name = call.key
@@ -844,40 +844,25 @@ def _rpc_code(status: int) -> int:
 
 
 @dataclass
-class FakeTransport:
+class _Transport:
+    """What the sync and async transports of a fake share: the fake, its clock, being closed."""
+
+    fake: FakeApi[Any, Any]
+    closed: bool = field(default=False)
+
+    @property
+    def clock(self) -> VirtualClock:
+        return self.fake.clock
+
+    def _answer(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+    ) -> Response:
+        return self.fake.handle(method, url, headers, body, timeout)
+
+
+class FakeTransport(_Transport, InMemoryTransport):
     """The transport of ``fake.client()``: requests go to the fake in memory, no sockets."""
 
-    fake: FakeApi[Any, Any]
-    closed: bool = field(default=False)
 
-    @property
-    def clock(self) -> VirtualClock:
-        return self.fake.clock
-
-    def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
-    ) -> Response:
-        return self.fake.handle(method, url, headers, body, timeout)
-
-    def close(self) -> None:
-        self.closed = True
-
-
-@dataclass
-class AsyncFakeTransport:
+class AsyncFakeTransport(_Transport, AsyncInMemoryTransport):
     """The async transport of ``fake.async_client()``."""
-
-    fake: FakeApi[Any, Any]
-    closed: bool = field(default=False)
-
-    @property
-    def clock(self) -> VirtualClock:
-        return self.fake.clock
-
-    async def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
-    ) -> Response:
-        return self.fake.handle(method, url, headers, body, timeout)
-
-    async def close(self) -> None:
-        self.closed = True

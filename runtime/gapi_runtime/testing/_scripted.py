@@ -224,7 +224,43 @@ class _Script:
         return reply.response()
 
 
-class ScriptedTransport(_Script):
+class _InMemory:
+    """A transport whose answers are computed in memory by ``_answer`` (the scripted
+    transports, the fakes' transports)."""
+
+    closed: bool
+
+    def _answer(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+    ) -> Response:
+        raise NotImplementedError
+
+
+class InMemoryTransport(_InMemory):
+    """The sync :class:`~gapi_runtime.transport.Transport` over ``_answer``."""
+
+    def request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+    ) -> Response:
+        return self._answer(method, url, headers, body, timeout)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class AsyncInMemoryTransport(_InMemory):
+    """The :class:`~gapi_runtime.aio.AsyncTransport` over ``_answer``."""
+
+    async def request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
+    ) -> Response:
+        return self._answer(method, url, headers, body, timeout)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class ScriptedTransport(_Script, InMemoryTransport):
     """A :class:`~gapi_runtime.transport.Transport` that answers from a script, for unit tests.
 
     The counterpart of googleapiclient's ``HttpMockSequence``, typed::
@@ -240,22 +276,6 @@ class ScriptedTransport(_Script):
     costs no time.
     """
 
-    def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
-    ) -> Response:
-        return self._answer(method, url, headers, body, timeout)
 
-    def close(self) -> None:
-        self.closed = True
-
-
-class AsyncScriptedTransport(_Script):
+class AsyncScriptedTransport(_Script, AsyncInMemoryTransport):
     """The :class:`~gapi_runtime.aio.AsyncTransport` twin of :class:`ScriptedTransport`."""
-
-    async def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
-    ) -> Response:
-        return self._answer(method, url, headers, body, timeout)
-
-    async def close(self) -> None:
-        self.closed = True

@@ -1,0 +1,134 @@
+"""The runtime's protocols as data: what a sync and an async client do alike, written once.
+
+A protocol — one JSON call with its retries and 401 re-authorization, a batch ``execute()``,
+waiting for an operation — is a generator that yields the I/O it needs as *steps* and is sent
+each step's outcome (or has the step's exception thrown in). It makes every decision itself;
+the sync core (:meth:`gapi_runtime.ApiCore._drive`) and the async core
+(:meth:`gapi_runtime.aio.AsyncApiCore._drive`) only perform the steps, the latter with ``await``.
+
+The steps:
+
+* :class:`Send`: one HTTP exchange through the client's transport (outcome: the
+  :class:`~gapi_runtime.wire.Response`, whatever its status);
+* :class:`Call`: one whole API call of the client (outcome: its decoded JSON);
+* :class:`Sleep`: wait on the client's clock;
+* :class:`Refresh`: refresh credentials, unless another caller already did (see :func:`refresh_needed`);
+* :data:`CHECK_UNIVERSE`: compare the credentials' universe domain with the client's, once per client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+if TYPE_CHECKING:
+    from gapi_runtime._hints import Credentials
+    from gapi_runtime.client import RetryArg, TimeoutArg
+    from gapi_runtime.spec import MethodSpec
+
+__all__ = [
+    "CHECK_UNIVERSE",
+    "Call",
+    "Refresh",
+    "Run",
+    "Send",
+    "Sleep",
+    "Step",
+    "Steps",
+    "refresh_needed",
+    "still_rejected",
+]
+
+T = TypeVar("T")
+
+
+class Send(NamedTuple):
+    """Send one request through the transport (the arguments of ``Transport.request``)."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    timeout: float | None
+
+
+class Call(NamedTuple):
+    """Make one API call of the client (the arguments of ``ApiCore.call``)."""
+
+    spec: MethodSpec[Any]
+    path_values: Sequence[object]
+    query_values: Sequence[object]
+    body: object
+    timeout: TimeoutArg
+    retry: RetryArg
+
+
+class Sleep(NamedTuple):
+    """Wait ``seconds`` on the client's clock."""
+
+    seconds: float
+
+
+class Refresh(NamedTuple):
+    """Refresh ``credentials`` behind the client's refresh lock, if still needed then."""
+
+    credentials: Credentials
+    #: The authorization header the server rejected; None: refresh because they are not valid.
+    rejected: str | None
+
+
+class _CheckUniverse(NamedTuple):
+    """Check (once per client) that the credentials' universe domain is the client's."""
+
+
+CHECK_UNIVERSE = _CheckUniverse()
+
+Step = Send | Call | Sleep | Refresh | _CheckUniverse
+#: A protocol: yields steps, is sent their outcomes, returns its result.
+Steps = Generator[Step, Any, T]
+
+
+def refresh_needed(credentials: Credentials, rejected: str | None) -> bool:
+    """Whether a :class:`Refresh` is still to be done once the refresh lock is held: the
+    credentials are not valid (``rejected`` None), or would still send ``rejected``."""
+    return not credentials.valid if rejected is None else still_rejected(credentials, rejected)
+
+
+def still_rejected(credentials: Credentials, rejected: str) -> bool:
+    """True if ``credentials`` would still send the ``rejected`` authorization header.
+
+    Callers that were all rejected with the same token thus refresh once: the others find
+    a different token already in place and just send again.
+    """
+    probe: dict[str, str] = {}
+    credentials.apply(probe)
+    return probe.get("authorization") == rejected
+
+
+class Run:
+    """One run of a protocol, for a driver: the next step to perform, then its outcome.
+
+    A driver loops ``while (step := run.next()) is not None``, performs the step, and sets
+    :attr:`outcome` or, when the step raised, :attr:`failure`; :attr:`value` is the
+    protocol's result once :meth:`next` returned None. The protocol's own exceptions propagate
+    from :meth:`next`.
+    """
+
+    __slots__ = ("failure", "outcome", "steps", "value")
+
+    def __init__(self, steps: Steps[Any]) -> None:
+        self.steps = steps
+        self.outcome: Any = None
+        self.failure: Exception | None = None
+        self.value: Any = None
+
+    def next(self) -> Step | None:
+        failure, outcome = self.failure, self.outcome
+        self.failure = self.outcome = None  # keep one response in memory, not two
+        try:
+            if failure is not None:
+                return self.steps.throw(failure)
+            return self.steps.send(outcome)
+        except StopIteration as stop:
+            self.value = stop.value
+            return None
