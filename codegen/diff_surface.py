@@ -109,9 +109,8 @@ class Surface:
         return self.type_name(ref) if ref else self.annotation(kind, inline.json_path) if inline else ""
 
     def items_key(self, method: Method) -> str:
-        """The wire name of the list a paged method's ``*_all`` helper yields (its response's one list)."""
-        response = self.document.schema(method.response_ref)
-        return next(key for key, prop in response.properties if key != "unreachable" and prop.type == "array")
+        """The wire name of the list a paged method's ``*_all`` helper yields (the IR's paging rule decided it)."""
+        return self.node(ir.MethodIR, method.json_path).items_field
 
     # The members of a container, keyed by document name, each with its Python names.
     def named(self, docs: tuple[R, ...]) -> dict[str, Item[R]]:
