@@ -9,8 +9,8 @@ some of them combined; the bundled versions of one API against each other; and e
 ordered pair of fixture documents. A case's output is the report as ``--json`` and as text
 (plain and ``-v``), or the error the comparison raised.
 
-    python -m tests.support.diff_corpus --record tests/fixtures_diff/digests.json   # digests per group
-    python -m tests.support.diff_corpus --check tests/fixtures_diff/digests.json    # compare
+    python -m tests.support.diff_corpus --record tests/support/diff_corpus.json   # digests per group
+    python -m tests.support.diff_corpus --check tests/support/diff_corpus.json    # compare
     python -m tests.support.diff_corpus --against 0b4c91f                           # live, case by case,
         # against codegen/diff.py of a git revision (prints the first differing reports)
 """
