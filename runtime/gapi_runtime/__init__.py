@@ -20,31 +20,52 @@ from gapi_runtime.errors import (
     TLSError,
     TransportError,
 )
-from gapi_runtime.operations import (
-    DEFAULT_POLLING,
-    Operation,
-    PollingPolicy,
-    StatusOperation,
-    StatusOperationBase,
-    StatusOperationKind,
-    operation_handle,
-)
 from gapi_runtime.pooled_transport import PooledTransport
 from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy
 from gapi_runtime.spec import EnumParam, MethodSpec, PathParam
 from gapi_runtime.wire import Response, Transport
 
 if TYPE_CHECKING:
+    from gapi_runtime.operations import (
+        DEFAULT_POLLING,
+        Operation,
+        PollingPolicy,
+        StatusOperation,
+        StatusOperationBase,
+        StatusOperationKind,
+        operation_handle,
+    )
     from gapi_runtime.transport import Urllib3Transport
+
+#: Loaded on first use: generated code needs them only inside methods (a client's
+#: ``operation()``), and a cold start should not pay for them — urllib3 alone is ~40 ms.
+_LAZY = {
+    "Urllib3Transport": "gapi_runtime.transport",
+    **dict.fromkeys(
+        (
+            "DEFAULT_POLLING",
+            "Operation",
+            "PollingPolicy",
+            "StatusOperation",
+            "StatusOperationBase",
+            "StatusOperationKind",
+            "operation_handle",
+        ),
+        "gapi_runtime.operations",
+    ),
+}
 
 
 def __getattr__(name: str) -> Any:
-    """``Urllib3Transport`` on first use: importing urllib3 costs a cold start ~40 ms."""
-    if name == "Urllib3Transport":
-        from gapi_runtime.transport import Urllib3Transport
+    """The names of :data:`_LAZY`, imported on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-        return Urllib3Transport
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
 
 
 __all__ = [
