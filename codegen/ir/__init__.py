@@ -56,8 +56,6 @@ from codegen.ir.operations import StatusKind, all_methods, status_shape
 from codegen.ir.schemas import SchemaTypes
 from codegen.ir.types import TypeRef
 
-_all_methods = all_methods  # the name callers used before the split
-
 __all__ = [
     "BODILESS_METHODS",
     "CLASS_RESERVED",
@@ -92,7 +90,6 @@ __all__ = [
     "StatusRouteIR",
     "TypeRef",
     "UploadPlan",
-    "_Lowering",
     "all_methods",
     "client_class_name",
     "lower",
