@@ -49,10 +49,10 @@ from gapi_runtime.steps import (
     Sleep,
     Step,
     Steps,
+    Stream,
     refresh_needed,
 )
-from gapi_runtime.steps import still_rejected as still_rejected  # where media.py imports it from
-from gapi_runtime.wire import Response, Transport
+from gapi_runtime.wire import Response, Transport, stream
 
 __all__ = ["DEFAULT", "ApiCore", "BaseClient", "Default", "RetryArg", "TimeoutArg"]
 
@@ -394,6 +394,8 @@ class ApiCore(CoreBase[Transport]):
     def _perform(self, step: Step) -> Any:
         if type(step) is Send:
             return self.transport.request(*step)
+        if type(step) is Stream:
+            return stream(self.transport, *step)
         if type(step) is Call:
             return self.call(*step)
         if type(step) is Sleep:
@@ -408,11 +410,6 @@ class ApiCore(CoreBase[Transport]):
         with self._refresh_lock:
             if refresh_needed(credentials, rejected):
                 credentials.refresh(self._auth_request)
-
-    def _refresh_rejected(self, credentials: Credentials, rejected: str) -> None:
-        """Refresh after the server rejected the ``rejected`` authorization header (once for
-        all the threads that were rejected with it)."""
-        self._refresh(credentials, rejected)
 
     def _iterate(self, call: Call, next_token: str) -> Iterator[Any]:
         fetch = functools.partial(self._page, call)
