@@ -231,6 +231,7 @@ class AsyncApiCore(CoreBase[AsyncTransport]):
                 run.outcome = await self._perform(step)
             except Exception as exc:
                 run.failure = exc
+            del step  # a media chunk is not kept while the protocol reads the next one
         return run.value  # type: ignore[no-any-return]
 
     async def _perform(self, step: Step) -> Any:

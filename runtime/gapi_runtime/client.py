@@ -389,6 +389,7 @@ class ApiCore(CoreBase[Transport]):
                 run.outcome = self._perform(step)
             except Exception as exc:
                 run.failure = exc
+            del step  # a media chunk is not kept while the protocol reads the next one
         return run.value  # type: ignore[no-any-return]
 
     def _perform(self, step: Step) -> Any:

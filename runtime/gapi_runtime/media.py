@@ -27,9 +27,10 @@ Downloads (``<method>_media(...)``) send the method's request with ``alt=media``
 the bytes, or with ``dest=`` stream them into a binary file in ``Range`` requests of
 ``chunk_size`` bytes (``Accept-Encoding: identity``, so that offsets are bytes of the
 object); after a dropped connection the range is asked again and written on from where the
-cut answer stopped (nothing is written twice); the length and
-any ``x-goog-hash`` md5 the server sends are checked. The transport hands each range's body to
-the download as it arrives (a :class:`~gapi_runtime.wire.Sink`), which writes it to ``dest``
+cut answer stopped (nothing is written twice); the length and the ``x-goog-hash`` the
+server sends are checked (its crc32c with ``google-crc32c``'s C implementation, else its
+md5: see :mod:`gapi_runtime.checksums`). The transport hands each range's body to the
+download as it arrives (a :class:`~gapi_runtime.wire.Sink`), which writes it to ``dest``
 and hashes it block by block: memory stays at a block, whatever the range size.
 
 The protocol logic is written once, as generators that yield the requests to send (and the
@@ -43,7 +44,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import io
 import mimetypes
 import os
@@ -51,6 +51,8 @@ import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, Protocol, TypeVar, overload
 
+from gapi_runtime import checksums
+from gapi_runtime.checksums import Digest, Expected
 from gapi_runtime.client import (
     DEFAULT,
     RetryArg,
@@ -698,9 +700,11 @@ def _download(
     if dest is None:
         response = yield from _exchange(_Request("GET", url, headers, None, spec.id), get_policy, "GET")
         data = response.data
-        expected = _expected_md5(response.headers)
+        expected = _expected_hash(response.headers)
         if expected is not None:
-            _check_md5(spec, expected, _md5(data))
+            digest = expected.digest()
+            digest.update(data)
+            _check_hash(spec, expected, digest)
         if progress is not None:
             progress(len(data), len(data))
         return data
@@ -761,8 +765,8 @@ class _DownloadSink:
     A ranged answer (206) is taken if it is the range asked for, a whole one (200) always;
     either way the bytes ``dest`` already has are skipped (a range asked again after an
     answer cut short is written on from where the cut one stopped). Anything else is left
-    to the transport to read, and to the download to reject. The md5 to check comes from
-    the first answer taken.
+    to the transport to read, and to the download to reject. The hash to check
+    (:mod:`gapi_runtime.checksums`) comes from the first answer taken.
     """
 
     def __init__(self, dest: SupportsWrite) -> None:
@@ -772,11 +776,11 @@ class _DownloadSink:
         self.took = False  # the last answer's body came here
         self._skip = 0
         self._first = True
-        self._expected: str | None = None
-        self._digest: Any = None
+        self._expected: Expected | None = None
+        self._digest: Digest | None = None
 
     def reset(self) -> None:
-        """``dest`` was emptied: start again from byte 0, with the next answer's md5."""
+        """``dest`` was emptied: start again from byte 0, with the next answer's hash."""
         self.offset, self.asked, self._first = 0, 0, True
 
     def start(self, status: int, headers: Mapping[str, str]) -> Callable[[bytes], None] | None:
@@ -796,8 +800,8 @@ class _DownloadSink:
     def _expect(self, headers: Mapping[str, str]) -> None:
         if self._first:
             self._first = False
-            self._expected = _expected_md5(headers)
-            self._digest = hashlib.md5(usedforsecurity=False) if self._expected is not None else None
+            self._expected = _expected_hash(headers)
+            self._digest = self._expected.digest() if self._expected is not None else None
 
     def write(self, block: bytes) -> None:
         if self._skip:
@@ -818,7 +822,7 @@ class _DownloadSink:
 
     def check(self, spec: MethodSpec[Any]) -> None:
         if self._expected is not None and self._digest is not None:
-            _check_md5(spec, self._expected, self._digest.digest())
+            _check_hash(spec, self._expected, self._digest)
 
 
 def _encoded(headers: Mapping[str, str]) -> bool:
@@ -858,33 +862,23 @@ def _content_range(spec: MethodSpec[Any], response: Response) -> tuple[int, int,
         raise DownloadError(f"{spec.id}: a 206 answer with an unreadable Content-Range {value!r}") from None
 
 
-def _expected_md5(headers: Mapping[str, str]) -> str | None:
-    """The base64 md5 of the object from ``x-goog-hash``, if the server sent one.
+def _expected_hash(headers: Mapping[str, str]) -> Expected | None:
+    """The hash of the object from ``x-goog-hash`` to check (see :mod:`gapi_runtime.checksums`),
+    if the server sent one.
 
     None when the server transcoded (``x-goog-stored-content-encoding`` other than
     identity) or compressed the answer (the transport decodes it): the hash is then of
     other bytes than those received.
     """
-    value = _header(headers, "x-goog-hash")
-    if not value:
-        return None
     stored = (_header(headers, "x-goog-stored-content-encoding") or "identity").lower()
     if stored != "identity" or _encoded(headers):
         return None  # the hash is of bytes other than those the transport handed over (decoded)
-    for item in value.split(","):
-        name, _, encoded = item.strip().partition("=")
-        if name.strip().lower() == "md5" and encoded.strip():
-            return encoded.strip()
-    return None
+    return checksums.expected(_header(headers, "x-goog-hash"))
 
 
-def _md5(data: bytes) -> bytes:
-    return hashlib.md5(data, usedforsecurity=False).digest()
-
-
-def _check_md5(spec: MethodSpec[Any], expected: str, digest: bytes) -> None:
-    if base64.b64encode(digest).decode("ascii") != expected:
-        raise DownloadError(f"{spec.id}: the downloaded bytes do not match the md5 in x-goog-hash")
+def _check_hash(spec: MethodSpec[Any], expected: Expected, digest: Digest) -> None:
+    if not expected.matches(digest):
+        raise DownloadError(f"{spec.id}: the downloaded bytes do not match the {expected.name} in x-goog-hash")
 
 
 def _download_request(
