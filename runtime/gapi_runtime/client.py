@@ -249,8 +249,15 @@ class CoreBase(Generic[_TransportT]):
             credentials.apply(headers)
 
     def _attempt(self, send: Send, method_id: str) -> Steps[Response]:
-        """One attempt with the client's credentials; a 401 refreshes them (at most once) and
-        sends once more. Any other answer of 300 or more raises its mapped error."""
+        """One attempt (:meth:`_send_authorized`); an answer of 300 or more raises its mapped error."""
+        response = yield from self._send_authorized(send, method_id)
+        if response.status >= 300:
+            raise http_error(response.status, response.data, method_id, send.url, response)
+        return response
+
+    def _send_authorized(self, send: Send | Stream, method_id: str) -> Steps[Response]:
+        """Send with the client's credentials; a 401 refreshes them (at most once) and sends once
+        more. Returns the answer whatever its status (JSON calls and media alike)."""
         refreshed = False
         while True:
             yield from self._authorize(send.headers)
@@ -259,11 +266,9 @@ class CoreBase(Generic[_TransportT]):
             except TransportError as exc:
                 exc.method_id = method_id
                 raise
-            if response.status < 300:
-                return response
             credentials = self._credentials
             if credentials is None or not should_reauthorize(response.status, refreshed, send.headers):
-                raise http_error(response.status, response.data, method_id, send.url, response)
+                return response
             try:
                 yield Refresh(credentials, send.headers["authorization"])
             except Exception as refresh_error:

@@ -61,12 +61,11 @@ from gapi_runtime.client import (
     decode_response,
     next_retry_delay,
     prepare_request,
-    should_reauthorize,
 )
-from gapi_runtime.errors import ConnectError, TLSError, TransportError, http_error
+from gapi_runtime.errors import ConnectError, TLSError, http_error
 from gapi_runtime.retry import RETRYABLE_STATUS_CODES, RetryPolicy, RetryState
 from gapi_runtime.spec import _Frozen
-from gapi_runtime.steps import CHECK_UNIVERSE, Refresh, Send, Sleep, Steps, Stream, awaited
+from gapi_runtime.steps import CHECK_UNIVERSE, Send, Sleep, Steps, Stream, awaited
 from gapi_runtime.wire import BLOCK, FileSlice, Response, StreamBody
 
 if TYPE_CHECKING:
@@ -921,25 +920,15 @@ def _performed(core: CoreBase[Any], protocol: _Protocol[_T], timeout: float | No
 
 
 def _attempt(core: CoreBase[Any], request: _Request, timeout: float | None) -> Steps[Response]:
-    refreshed = False
-    while True:
-        headers = dict(request.headers)
-        yield from core._authorize(headers)
-        if request.sink is not None:
-            request.sink.took = False  # until this attempt's answer is taken
-        try:
-            if request.sink is None and not isinstance(request.body, StreamBody):
-                response: Response = yield Send(request.method, request.url, headers, request.body, timeout)
-            else:
-                response = yield Stream(request.method, request.url, headers, request.body, timeout, request.sink)
-        except TransportError as exc:
-            exc.method_id = request.method_id
-            raise
-        credentials = core._credentials
-        if credentials is None or not should_reauthorize(response.status, refreshed, headers):
-            return response
-        yield Refresh(credentials, headers["authorization"])
-        refreshed = True
+    """One attempt of ``request`` (:meth:`~gapi_runtime.client.CoreBase._send_authorized`)."""
+    if request.sink is not None:
+        request.sink.took = False  # until this attempt's answer is taken
+    headers = dict(request.headers)
+    if request.sink is None and not isinstance(request.body, StreamBody):
+        send: Send | Stream = Send(request.method, request.url, headers, request.body, timeout)
+    else:
+        send = Stream(request.method, request.url, headers, request.body, timeout, request.sink)
+    return (yield from core._send_authorized(send, request.method_id))
 
 
 def _media_steps(
