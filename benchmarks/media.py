@@ -11,7 +11,8 @@ download, medians of the rounds, met only with 10 % to spare (``common.MARGIN``)
 * ours: ``client.files.create(media_body=path)`` — resumable (the file is over 5 MiB) in the
   default 16 MiB chunks, each sent from the file (``socket.sendfile`` over plain http);
   ``client.files.get_media(file_id=..., dest=file)`` — 16 MiB ranges, each streamed into the
-  file in blocks as it arrives, the x-goog-hash md5 checked.
+  file in blocks as it arrives, the x-goog-hash crc32c checked (google-crc32c's C
+  implementation; md5 without it).
 * googleapiclient: ``MediaFileUpload(path, resumable=True)`` with its default 100 MiB chunks
   and ``.execute()``; ``MediaIoBaseDownload(file, files().get_media(...))`` with its default
   100 MiB chunks, ``next_chunk()`` until done. Both use their defaults: the figures compare
@@ -220,15 +221,15 @@ def run(config: Config, url: str) -> Section:
         )
     if profile and any(row.verdict == "MISSED" for row in section.rows):
         section.notes.append(
-            "Where our download's CPU goes (cProfile in CPU time, own time; the md5 of x-goog-hash is "
-            "`update` of `_hashlib.HASH`):\n\n```\n" + profile + "\n```"
+            "Where our download's CPU goes (cProfile in CPU time, own time; the x-goog-hash check is "
+            "`update` of `google_crc32c`'s `Checksum`, or of `_hashlib.HASH` for md5):\n\n```\n" + profile + "\n```"
         )
     section.notes.append(
         "Defaults on both sides: our 16 MiB chunks and ranges (sent from the file by sendfile, "
         "written to the file in blocks as they arrive) against googleapiclient's 100 MiB chunks (its "
         "uploads stream from the file through http.client in 8 KiB blocks; its downloads hold each "
-        "100 MiB chunk in memory). The server is on loopback and sends an x-goog-hash md5, which our "
-        "download checks (googleapiclient checks none), so the figures are client costs (reading, "
+        "100 MiB chunk in memory). The server is on loopback and sends an x-goog-hash crc32c and md5, of "
+        "which our download checks the crc32c (googleapiclient checks none), so the figures are client costs (reading, "
         "copying, hashing, HTTP framing), not network time."
     )
     return section

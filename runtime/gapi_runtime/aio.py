@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from gapi_runtime import mtls, paging
@@ -59,8 +59,8 @@ from gapi_runtime.operations import (
 from gapi_runtime.options import CommonSettings
 from gapi_runtime.redirects import MAX_REDIRECTS, RedirectPlan, follows
 from gapi_runtime.spec import MethodSpec
-from gapi_runtime.steps import Call, Refresh, Run, Send, Sleep, Step, Steps, refresh_needed
-from gapi_runtime.wire import Response
+from gapi_runtime.steps import Call, Refresh, Run, Send, Sleep, Step, Steps, Stream, awaited, refresh_needed
+from gapi_runtime.wire import Body, Response, StreamBody, replay
 
 __all__ = [
     "AsyncApiCore",
@@ -133,6 +133,32 @@ class AsyncRedirectingTransport:
         await self.inner.close()
 
 
+async def _stream(transport: AsyncTransport, step: Stream) -> Response:
+    """Perform a :class:`~gapi_runtime.steps.Stream` step: :func:`gapi_runtime.wire.stream`, awaited.
+
+    The client wraps its transport in :class:`AsyncRedirectingTransport`, which has no
+    ``stream``: its redirects are then followed here (the same
+    :class:`~gapi_runtime.redirects.RedirectPlan`), each hop streamed through the transport it wraps.
+    """
+    method, sink, timeout, target = step.method, step.sink, step.timeout, transport
+
+    async def send(url: str, headers: Mapping[str, str], body: Body) -> Response:
+        streaming = getattr(target, "stream", None)
+        if streaming is not None:
+            return await streaming(method, url, headers, body, timeout, sink)  # type: ignore[no-any-return]
+        data = body.read() if isinstance(body, StreamBody) else body
+        return replay(sink, await target.request(method, url, headers, data, timeout))
+
+    if not isinstance(transport, AsyncRedirectingTransport) or hasattr(transport, "stream"):
+        return await send(step.url, step.headers, step.body)
+    target = transport.inner
+    response = await send(step.url, step.headers, step.body)
+    plan = RedirectPlan(method, step.url, step.headers, transport.allow_insecure_http, transport.max_redirects)
+    while (hop := plan.next_hop(response)) is not None:
+        response = await send(hop[0], hop[1], None)
+    return response
+
+
 class _ThreadedAuthRequest(_AuthRequest):
     """google-auth's blocking ``Request`` interface for a refresh running in a worker thread.
 
@@ -153,19 +179,10 @@ class _ThreadedAuthRequest(_AuthRequest):
         return asyncio.run_coroutine_threadsafe(request, self._loop).result()
 
 
-def _awaited(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], Awaitable[R]]:
-    """A method of the sync core (:class:`~gapi_runtime.ApiCore`), typed for the async core.
-
-    It is the same function: it calls ``self._drive(...)``, which on the async core is a
-    coroutine function, so there it returns an awaitable of what it returns on the sync core.
-    """
-    return method  # type: ignore[return-value]
-
-
 def _async_iterated(
     method: Callable[Concatenate[Any, P], Iterator[R]],
 ) -> Callable[Concatenate[Any, P], AsyncIterator[R]]:
-    """As :func:`_awaited`, for the paging methods: ``core._iterate`` is an async generator here."""
+    """As :func:`~gapi_runtime.steps.awaited`, for the paging methods: ``core._iterate`` is an async generator here."""
     return method  # type: ignore[return-value]
 
 
@@ -177,7 +194,7 @@ class AsyncApiCore(CoreBase[AsyncTransport]):
     Any number of tasks of one event loop may share it.
     """
 
-    call = _awaited(ApiCore.call)
+    call = awaited(ApiCore.call)
     pages = _async_iterated(ApiCore.pages)
     items = _async_iterated(ApiCore.items)
 
@@ -214,11 +231,14 @@ class AsyncApiCore(CoreBase[AsyncTransport]):
                 run.outcome = await self._perform(step)
             except Exception as exc:
                 run.failure = exc
+            del step  # a media chunk is not kept while the protocol reads the next one
         return run.value  # type: ignore[no-any-return]
 
     async def _perform(self, step: Step) -> Any:
         if type(step) is Send:
             return await self.transport.request(*step)
+        if type(step) is Stream:
+            return await _stream(self.transport, step)
         if type(step) is Call:
             return await self.call(*step)
         if type(step) is Sleep:

@@ -49,10 +49,10 @@ from gapi_runtime.steps import (
     Sleep,
     Step,
     Steps,
+    Stream,
     refresh_needed,
 )
-from gapi_runtime.steps import still_rejected as still_rejected  # where media.py imports it from
-from gapi_runtime.wire import Response, Transport
+from gapi_runtime.wire import Response, Transport, stream
 
 __all__ = ["DEFAULT", "ApiCore", "BaseClient", "Default", "RetryArg", "TimeoutArg"]
 
@@ -249,8 +249,15 @@ class CoreBase(Generic[_TransportT]):
             credentials.apply(headers)
 
     def _attempt(self, send: Send, method_id: str) -> Steps[Response]:
-        """One attempt with the client's credentials; a 401 refreshes them (at most once) and
-        sends once more. Any other answer of 300 or more raises its mapped error."""
+        """One attempt (:meth:`_send_authorized`); an answer of 300 or more raises its mapped error."""
+        response = yield from self._send_authorized(send, method_id)
+        if response.status >= 300:
+            raise http_error(response.status, response.data, method_id, send.url, response)
+        return response
+
+    def _send_authorized(self, send: Send | Stream, method_id: str) -> Steps[Response]:
+        """Send with the client's credentials; a 401 refreshes them (at most once) and sends once
+        more. Returns the answer whatever its status (JSON calls and media alike)."""
         refreshed = False
         while True:
             yield from self._authorize(send.headers)
@@ -259,11 +266,9 @@ class CoreBase(Generic[_TransportT]):
             except TransportError as exc:
                 exc.method_id = method_id
                 raise
-            if response.status < 300:
-                return response
             credentials = self._credentials
             if credentials is None or not should_reauthorize(response.status, refreshed, send.headers):
-                raise http_error(response.status, response.data, method_id, send.url, response)
+                return response
             try:
                 yield Refresh(credentials, send.headers["authorization"])
             except Exception as refresh_error:
@@ -389,11 +394,14 @@ class ApiCore(CoreBase[Transport]):
                 run.outcome = self._perform(step)
             except Exception as exc:
                 run.failure = exc
+            del step  # a media chunk is not kept while the protocol reads the next one
         return run.value  # type: ignore[no-any-return]
 
     def _perform(self, step: Step) -> Any:
         if type(step) is Send:
             return self.transport.request(*step)
+        if type(step) is Stream:
+            return stream(self.transport, *step)
         if type(step) is Call:
             return self.call(*step)
         if type(step) is Sleep:
@@ -408,11 +416,6 @@ class ApiCore(CoreBase[Transport]):
         with self._refresh_lock:
             if refresh_needed(credentials, rejected):
                 credentials.refresh(self._auth_request)
-
-    def _refresh_rejected(self, credentials: Credentials, rejected: str) -> None:
-        """Refresh after the server rejected the ``rejected`` authorization header (once for
-        all the threads that were rejected with it)."""
-        self._refresh(credentials, rejected)
 
     def _iterate(self, call: Call, next_token: str) -> Iterator[Any]:
         fetch = functools.partial(self._page, call)

@@ -27,21 +27,23 @@ Downloads (``<method>_media(...)``) send the method's request with ``alt=media``
 the bytes, or with ``dest=`` stream them into a binary file in ``Range`` requests of
 ``chunk_size`` bytes (``Accept-Encoding: identity``, so that offsets are bytes of the
 object); after a dropped connection the range is asked again and written on from where the
-cut answer stopped (nothing is written twice); the length and
-any ``x-goog-hash`` md5 the server sends are checked. The transport hands each range's body to
-the download as it arrives (a :class:`~gapi_runtime.wire.Sink`), which writes it to ``dest``
+cut answer stopped (nothing is written twice); the length and the ``x-goog-hash`` the
+server sends are checked (its crc32c with ``google-crc32c``'s C implementation, else its
+md5: see :mod:`gapi_runtime.checksums`). The transport hands each range's body to the
+download as it arrives (a :class:`~gapi_runtime.wire.Sink`), which writes it to ``dest``
 and hashes it block by block: memory stays at a block, whatever the range size.
 
 The protocol logic is written once, as generators that yield the requests to send (and the
-waits between retries) and receive the outcomes; :func:`upload`/:func:`download` drive
-them with the sync client, :func:`upload_async`/:func:`download_async` with the async one.
+waits between retries) and receive the outcomes; they run as steps of the client's core
+(:mod:`gapi_runtime.steps`), which performs them, with ``await`` on an async client. The
+entry points are written once too: :func:`upload_async`, :func:`download_async` and
+:func:`raw_async` are :func:`upload`, :func:`download` and :func:`raw`, typed as awaitable.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import io
 import mimetypes
 import os
@@ -49,6 +51,8 @@ import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, Protocol, TypeVar, overload
 
+from gapi_runtime import checksums
+from gapi_runtime.checksums import Digest, Expected
 from gapi_runtime.client import (
     DEFAULT,
     RetryArg,
@@ -57,18 +61,15 @@ from gapi_runtime.client import (
     decode_response,
     next_retry_delay,
     prepare_request,
-    should_reauthorize,
-    still_rejected,
 )
-from gapi_runtime.errors import ConnectError, TLSError, TransportError, http_error
-from gapi_runtime.redirects import RedirectPlan
+from gapi_runtime.errors import ConnectError, TLSError, http_error
 from gapi_runtime.retry import RETRYABLE_STATUS_CODES, RetryPolicy, RetryState
 from gapi_runtime.spec import _Frozen
-from gapi_runtime.wire import BLOCK, Body, FileSlice, Response, StreamBody, replay, stream
+from gapi_runtime.steps import CHECK_UNIVERSE, Send, Sleep, Steps, Stream, awaited
+from gapi_runtime.wire import BLOCK, FileSlice, Response, StreamBody
 
 if TYPE_CHECKING:
-    from gapi_runtime.aio import AsyncApiCore, AsyncTransport
-    from gapi_runtime.client import ApiCore
+    from gapi_runtime.client import ApiCore, CoreBase
     from gapi_runtime.spec import MethodSpec
 
 __all__ = [
@@ -401,14 +402,10 @@ class _Request(NamedTuple):
     sink: _DownloadSink | None = None  # where the answer's body goes (downloads into a dest)
 
 
-class _Sleep(NamedTuple):
-    seconds: float
-
-
 _Outcome = Response | Exception | None
 _T = TypeVar("_T")
 ResponseT = TypeVar("ResponseT")
-_Protocol = Generator[_Request | _Sleep, _Outcome, _T]
+_Protocol = Generator[_Request | Sleep, _Outcome, _T]
 
 
 def _media_predicate(policy: RetryPolicy) -> RetryPolicy:
@@ -456,7 +453,7 @@ class _Retry:
         delay = next_retry_delay(self.state, method_id, outcome)
         if delay is None:
             raise outcome
-        yield _Sleep(delay)
+        yield Sleep(delay)
 
 
 def _exchange(
@@ -702,9 +699,11 @@ def _download(
     if dest is None:
         response = yield from _exchange(_Request("GET", url, headers, None, spec.id), get_policy, "GET")
         data = response.data
-        expected = _expected_md5(response.headers)
+        expected = _expected_hash(response.headers)
         if expected is not None:
-            _check_md5(spec, expected, _md5(data))
+            digest = expected.digest()
+            digest.update(data)
+            _check_hash(spec, expected, digest)
         if progress is not None:
             progress(len(data), len(data))
         return data
@@ -765,8 +764,8 @@ class _DownloadSink:
     A ranged answer (206) is taken if it is the range asked for, a whole one (200) always;
     either way the bytes ``dest`` already has are skipped (a range asked again after an
     answer cut short is written on from where the cut one stopped). Anything else is left
-    to the transport to read, and to the download to reject. The md5 to check comes from
-    the first answer taken.
+    to the transport to read, and to the download to reject. The hash to check
+    (:mod:`gapi_runtime.checksums`) comes from the first answer taken.
     """
 
     def __init__(self, dest: SupportsWrite) -> None:
@@ -776,11 +775,11 @@ class _DownloadSink:
         self.took = False  # the last answer's body came here
         self._skip = 0
         self._first = True
-        self._expected: str | None = None
-        self._digest: Any = None
+        self._expected: Expected | None = None
+        self._digest: Digest | None = None
 
     def reset(self) -> None:
-        """``dest`` was emptied: start again from byte 0, with the next answer's md5."""
+        """``dest`` was emptied: start again from byte 0, with the next answer's hash."""
         self.offset, self.asked, self._first = 0, 0, True
 
     def start(self, status: int, headers: Mapping[str, str]) -> Callable[[bytes], None] | None:
@@ -800,8 +799,8 @@ class _DownloadSink:
     def _expect(self, headers: Mapping[str, str]) -> None:
         if self._first:
             self._first = False
-            self._expected = _expected_md5(headers)
-            self._digest = hashlib.md5(usedforsecurity=False) if self._expected is not None else None
+            self._expected = _expected_hash(headers)
+            self._digest = self._expected.digest() if self._expected is not None else None
 
     def write(self, block: bytes) -> None:
         if self._skip:
@@ -822,7 +821,7 @@ class _DownloadSink:
 
     def check(self, spec: MethodSpec[Any]) -> None:
         if self._expected is not None and self._digest is not None:
-            _check_md5(spec, self._expected, self._digest.digest())
+            _check_hash(spec, self._expected, self._digest)
 
 
 def _encoded(headers: Mapping[str, str]) -> bool:
@@ -862,33 +861,23 @@ def _content_range(spec: MethodSpec[Any], response: Response) -> tuple[int, int,
         raise DownloadError(f"{spec.id}: a 206 answer with an unreadable Content-Range {value!r}") from None
 
 
-def _expected_md5(headers: Mapping[str, str]) -> str | None:
-    """The base64 md5 of the object from ``x-goog-hash``, if the server sent one.
+def _expected_hash(headers: Mapping[str, str]) -> Expected | None:
+    """The hash of the object from ``x-goog-hash`` to check (see :mod:`gapi_runtime.checksums`),
+    if the server sent one.
 
     None when the server transcoded (``x-goog-stored-content-encoding`` other than
     identity) or compressed the answer (the transport decodes it): the hash is then of
     other bytes than those received.
     """
-    value = _header(headers, "x-goog-hash")
-    if not value:
-        return None
     stored = (_header(headers, "x-goog-stored-content-encoding") or "identity").lower()
     if stored != "identity" or _encoded(headers):
         return None  # the hash is of bytes other than those the transport handed over (decoded)
-    for item in value.split(","):
-        name, _, encoded = item.strip().partition("=")
-        if name.strip().lower() == "md5" and encoded.strip():
-            return encoded.strip()
-    return None
+    return checksums.expected(_header(headers, "x-goog-hash"))
 
 
-def _md5(data: bytes) -> bytes:
-    return hashlib.md5(data, usedforsecurity=False).digest()
-
-
-def _check_md5(spec: MethodSpec[Any], expected: str, digest: bytes) -> None:
-    if base64.b64encode(digest).decode("ascii") != expected:
-        raise DownloadError(f"{spec.id}: the downloaded bytes do not match the md5 in x-goog-hash")
+def _check_hash(spec: MethodSpec[Any], expected: Expected, digest: Digest) -> None:
+    if not expected.matches(digest):
+        raise DownloadError(f"{spec.id}: the downloaded bytes do not match the {expected.name} in x-goog-hash")
 
 
 def _download_request(
@@ -906,10 +895,13 @@ def _download_request(
     return url, headers
 
 
-# --- drivers --------------------------------------------------------------------------------
+# --- performed by the client's core ----------------------------------------------------------
 
 
-def _run_sync(api: ApiCore, protocol: _Protocol[_T], timeout: float | None) -> _T:
+def _performed(core: CoreBase[Any], protocol: _Protocol[_T], timeout: float | None) -> Steps[_T]:
+    """``protocol`` as steps the cores perform (:mod:`gapi_runtime.steps`): each request with the
+    client's credentials (a 401 refreshes them, once, and sends again), its outcome — the
+    response whatever its status, or the exception — sent back to the protocol."""
     outcome: _Outcome = None
     while True:
         try:
@@ -917,170 +909,49 @@ def _run_sync(api: ApiCore, protocol: _Protocol[_T], timeout: float | None) -> _
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         outcome = None  # the protocol holds what it needs: keep one response in memory, not two
-        if isinstance(step, _Sleep):
-            time.sleep(step.seconds)
-            outcome = None
+        if isinstance(step, Sleep):
+            yield step
             continue
         try:
-            outcome = _send_sync(api, step, timeout)
+            outcome = yield from _attempt(core, step, timeout)
         except Exception as exc:
             outcome = exc
         del step  # a chunk's bytes are not kept while the protocol reads the next one
 
 
-def _send_sync(api: ApiCore, request: _Request, timeout: float | None, refreshed: bool = False) -> Response:
-    """One attempt with the client's credentials; a 401 refreshes them (once) and sends again."""
-    credentials = api._credentials
-    headers = dict(request.headers)
-    if credentials is not None:
-        if not credentials.valid:
-            with api._refresh_lock:
-                if not credentials.valid:
-                    credentials.refresh(api._auth_request)
-        credentials.apply(headers)
+def _attempt(core: CoreBase[Any], request: _Request, timeout: float | None) -> Steps[Response]:
+    """One attempt of ``request`` (:meth:`~gapi_runtime.client.CoreBase._send_authorized`)."""
     if request.sink is not None:
         request.sink.took = False  # until this attempt's answer is taken
-    try:
-        if request.sink is None and not isinstance(request.body, StreamBody):
-            response = api.transport.request(request.method, request.url, headers, request.body, timeout)
-        else:
-            response = stream(api.transport, request.method, request.url, headers, request.body, timeout, request.sink)
-    except TransportError as exc:
-        exc.method_id = request.method_id
-        raise
-    if credentials is not None and should_reauthorize(response.status, refreshed, headers):
-        api._refresh_rejected(credentials, headers["authorization"])
-        return _send_sync(api, request, timeout, refreshed=True)
-    return response
-
-
-async def _run_async(api: AsyncApiCore, protocol: _Protocol[_T], timeout: float | None) -> _T:
-    import asyncio
-
-    outcome: _Outcome = None
-    while True:
-        try:
-            step = protocol.send(outcome)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        outcome = None  # the protocol holds what it needs: keep one response in memory, not two
-        if isinstance(step, _Sleep):
-            await asyncio.sleep(step.seconds)
-            outcome = None
-            continue
-        try:
-            outcome = await _send_async(api, step, timeout)
-        except Exception as exc:
-            outcome = exc
-        del step
-
-
-async def _send_async(api: AsyncApiCore, request: _Request, timeout: float | None, refreshed: bool = False) -> Response:
-    credentials = api._credentials
     headers = dict(request.headers)
-    if credentials is not None:
-        if not credentials.valid:
-            async with api._refresh_lock:
-                if not credentials.valid:
-                    await api._refresh(credentials)
-        credentials.apply(headers)
-    if request.sink is not None:
-        request.sink.took = False  # until this attempt's answer is taken
-    try:
-        if request.sink is None and not isinstance(request.body, StreamBody):
-            response = await api.transport.request(request.method, request.url, headers, request.body, timeout)
-        else:
-            response = await _stream_async(api.transport, request, headers, timeout)
-    except TransportError as exc:
-        exc.method_id = request.method_id
-        raise
-    if credentials is not None and should_reauthorize(response.status, refreshed, headers):
-        async with api._refresh_lock:
-            if still_rejected(credentials, headers["authorization"]):
-                await api._refresh(credentials)
-        return await _send_async(api, request, timeout, refreshed=True)
-    return response
+    if request.sink is None and not isinstance(request.body, StreamBody):
+        send: Send | Stream = Send(request.method, request.url, headers, request.body, timeout)
+    else:
+        send = Stream(request.method, request.url, headers, request.body, timeout, request.sink)
+    return (yield from core._send_authorized(send, request.method_id))
 
 
-async def _stream_async(
-    transport: AsyncTransport, request: _Request, headers: dict[str, str], timeout: float | None
-) -> Response:
-    """Send ``request`` with its streamed body or sink through the client's async transport
-    (:func:`gapi_runtime.wire.stream`, awaited).
-
-    The client wraps its transport in :class:`~gapi_runtime.aio.AsyncRedirectingTransport`,
-    which has no ``stream``: its redirects are then followed here (the same
-    :class:`~gapi_runtime.redirects.RedirectPlan`), each hop streamed through the transport it wraps.
-    """
-    from gapi_runtime.aio import AsyncRedirectingTransport
-
-    method, sink, target = request.method, request.sink, transport
-
-    async def send(url: str, headers: Mapping[str, str], body: Body) -> Response:
-        streaming = getattr(target, "stream", None)
-        if streaming is not None:
-            return await streaming(method, url, headers, body, timeout, sink)  # type: ignore[no-any-return]
-        data = body.read() if isinstance(body, StreamBody) else body
-        return replay(sink, await target.request(method, url, headers, data, timeout))
-
-    if not isinstance(transport, AsyncRedirectingTransport) or hasattr(transport, "stream"):
-        return await send(request.url, headers, request.body)
-    target = transport.inner
-    response = await send(request.url, headers, request.body)
-    plan = RedirectPlan(method, request.url, headers, transport.allow_insecure_http, transport.max_redirects)
-    while (hop := plan.next_hop(response)) is not None:
-        response = await send(hop[0], hop[1], None)
-    return response
-
-
-#: A media call's protocol, made once its retry policy is known.
-_Plan = Callable[[RetryPolicy | None], _Protocol[Any]]
-
-
-def _planned(api: Any, plan: _Plan, timeout: TimeoutArg, retry: RetryArg) -> tuple[_Protocol[Any], float | None]:
-    """The protocol to run and the timeout of each request, from the call's options and the client's."""
-    return plan(choose_policy(retry, api._retry)), (api._timeout if timeout is DEFAULT else timeout)
-
-
-def _upload_plan(
-    api: Any,
-    spec: MethodSpec[Any],
-    upload_spec: UploadSpec,
-    path_values: Sequence[object],
-    query_values: Sequence[object],
-    body: object,
-    media_body: MediaBody | None,
-    media_mime_type: str | None,
-) -> _Plan | None:
-    """The upload of ``media_body``; None without one (then the method is a plain JSON call)."""
-    if media_body is None:
-        if media_mime_type is not None:
-            raise TypeError(f"{spec.id}: media_mime_type given without media_body")
-        return None
-    media = as_upload(media_body, media_mime_type)
-    base_url, headers = api.base_url, api._headers
-    return lambda policy: _upload(spec, upload_spec, base_url, headers, path_values, query_values, body, media, policy)
-
-
-def _download_plan(
-    api: Any,
+def _media_steps(
+    core: CoreBase[Any],
     spec: MethodSpec[Any],
     path_values: Sequence[object],
     query_values: Sequence[object],
-    dest: SupportsWrite | None,
-    chunk_size: int | None,
-    progress: Progress | None,
-) -> _Plan:
-    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, True)
-    return lambda policy: _download(spec, url, headers, dest, chunk_size, progress, policy)
-
-
-def _raw_plan(api: Any, spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]) -> _Plan:
-    url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, False)
-    return lambda policy: _raw(spec, url, headers, policy)
+    protocol: Callable[[RetryPolicy | None], _Protocol[_T]],
+    timeout: TimeoutArg,
+    retry: RetryArg,
+) -> Steps[_T]:
+    """A media call: the checks every call makes (enum values, the universe once per client),
+    then ``protocol`` with the call's retry policy, each request bounded by its timeout."""
+    core._check_values(spec, path_values, query_values)
+    if not core._universe_checked:
+        yield CHECK_UNIVERSE
+    steps = protocol(choose_policy(retry, core._retry))
+    return (yield from _performed(core, steps, core._timeout if timeout is DEFAULT else timeout))
 
 
 # --- what generated methods call ------------------------------------------------------------
+# Written once for both cores: they run the protocol with ``api._drive``, a coroutine function
+# on the async core; the ``*_async`` names are the same functions, typed as awaitable.
 
 
 def upload(
@@ -1096,32 +967,19 @@ def upload(
     retry: RetryArg = DEFAULT,
 ) -> ResponseT:
     """Call an upload-capable method: with ``media_body``, upload it (simple, multipart or
-    resumable, see the module docstring); without, the plain JSON call."""
-    plan = _upload_plan(api, spec, upload_spec, path_values, query_values, body, media_body, media_mime_type)
-    if plan is None:
+    resumable, see the module docstring); without, the plain JSON call. On an async client
+    (as :func:`upload_async`), file reads happen on the event loop, a block at a time."""
+    if media_body is None:
+        if media_mime_type is not None:
+            raise TypeError(f"{spec.id}: media_mime_type given without media_body")
         return api.call(spec, path_values, query_values, body, timeout, retry)
-    api.check_call(spec, path_values, query_values)
-    return _run_sync(api, *_planned(api, plan, timeout, retry))  # type: ignore[no-any-return]
+    media = as_upload(media_body, media_mime_type)
+    base_url, headers = api.base_url, api._headers
 
+    def protocol(policy: RetryPolicy | None) -> _Protocol[Any]:
+        return _upload(spec, upload_spec, base_url, headers, path_values, query_values, body, media, policy)
 
-async def upload_async(
-    api: AsyncApiCore,
-    spec: MethodSpec[ResponseT],
-    upload_spec: UploadSpec,
-    path_values: Sequence[object],
-    query_values: Sequence[object],
-    body: object,
-    media_body: MediaBody | None,
-    media_mime_type: str | None,
-    timeout: TimeoutArg = DEFAULT,
-    retry: RetryArg = DEFAULT,
-) -> ResponseT:
-    """:func:`upload` for async clients (file reads happen on the event loop, a block at a time)."""
-    plan = _upload_plan(api, spec, upload_spec, path_values, query_values, body, media_body, media_mime_type)
-    if plan is None:
-        return await api.call(spec, path_values, query_values, body, timeout, retry)
-    await api.check_call(spec, path_values, query_values)
-    return await _run_async(api, *_planned(api, plan, timeout, retry))
+    return api._drive(_media_steps(api, spec, path_values, query_values, protocol, timeout, retry))  # type: ignore[no-any-return]
 
 
 def download(
@@ -1135,27 +993,14 @@ def download(
     timeout: TimeoutArg = DEFAULT,
     retry: RetryArg = DEFAULT,
 ) -> bytes | int:
-    """The method's media (``alt=media``): its bytes, or with ``dest`` the number of bytes written there."""
-    api.check_call(spec, path_values, query_values)
-    plan = _download_plan(api, spec, path_values, query_values, dest, chunk_size, progress)
-    return _run_sync(api, *_planned(api, plan, timeout, retry))  # type: ignore[no-any-return]
+    """The method's media (``alt=media``): its bytes, or with ``dest`` the number of bytes
+    written there (on an async client, written on the event loop, a block at a time)."""
 
+    def protocol(policy: RetryPolicy | None) -> _Protocol[bytes | int]:
+        url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, True)
+        return _download(spec, url, headers, dest, chunk_size, progress, policy)
 
-async def download_async(
-    api: AsyncApiCore,
-    spec: MethodSpec[Any],
-    path_values: Sequence[object],
-    query_values: Sequence[object],
-    dest: SupportsWrite | None = None,
-    chunk_size: int | None = None,
-    progress: Progress | None = None,
-    timeout: TimeoutArg = DEFAULT,
-    retry: RetryArg = DEFAULT,
-) -> bytes | int:
-    """:func:`download` for async clients (``dest`` is written on the event loop, a chunk at a time)."""
-    await api.check_call(spec, path_values, query_values)
-    plan = _download_plan(api, spec, path_values, query_values, dest, chunk_size, progress)
-    return await _run_async(api, *_planned(api, plan, timeout, retry))
+    return api._drive(_media_steps(api, spec, path_values, query_values, protocol, timeout, retry))
 
 
 def raw(
@@ -1167,21 +1012,18 @@ def raw(
     retry: RetryArg = DEFAULT,
 ) -> bytes:
     """The body of a download method without a response schema (e.g. drive ``files.export``), as bytes."""
-    api.check_call(spec, path_values, query_values)
-    return _run_sync(api, *_planned(api, _raw_plan(api, spec, path_values, query_values), timeout, retry))  # type: ignore[no-any-return]
+
+    def protocol(policy: RetryPolicy | None) -> _Protocol[bytes]:
+        url, headers = _download_request(spec, api.base_url, api._headers, path_values, query_values, False)
+        return _raw(spec, url, headers, policy)
+
+    return api._drive(_media_steps(api, spec, path_values, query_values, protocol, timeout, retry))
 
 
-async def raw_async(
-    api: AsyncApiCore,
-    spec: MethodSpec[Any],
-    path_values: Sequence[object],
-    query_values: Sequence[object],
-    timeout: TimeoutArg = DEFAULT,
-    retry: RetryArg = DEFAULT,
-) -> bytes:
-    """:func:`raw` for async clients."""
-    await api.check_call(spec, path_values, query_values)
-    return await _run_async(api, *_planned(api, _raw_plan(api, spec, path_values, query_values), timeout, retry))
+#: :func:`upload`, :func:`download` and :func:`raw` on an async client (the same functions).
+upload_async = awaited(upload)
+download_async = awaited(download)
+raw_async = awaited(raw)
 
 
 def _raw(spec: MethodSpec[Any], url: str, headers: dict[str, str], policy: RetryPolicy | None) -> _Protocol[bytes]:

@@ -10,6 +10,8 @@ The steps:
 
 * :class:`Send`: one HTTP exchange through the client's transport (outcome: the
   :class:`~gapi_runtime.wire.Response`, whatever its status);
+* :class:`Stream`: the same, with a body that may be a :class:`~gapi_runtime.wire.StreamBody`
+  and the answer's body handed to a :class:`~gapi_runtime.wire.Sink` (media);
 * :class:`Call`: one whole API call of the client (outcome: its decoded JSON);
 * :class:`Sleep`: wait on the client's clock;
 * :class:`Refresh`: refresh credentials, unless another caller already did (see :func:`refresh_needed`);
@@ -18,13 +20,14 @@ The steps:
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 if TYPE_CHECKING:
     from gapi_runtime._hints import Credentials
     from gapi_runtime.client import RetryArg, TimeoutArg
     from gapi_runtime.spec import MethodSpec
+    from gapi_runtime.wire import Body, Sink
 
 __all__ = [
     "CHECK_UNIVERSE",
@@ -35,6 +38,8 @@ __all__ = [
     "Sleep",
     "Step",
     "Steps",
+    "Stream",
+    "awaited",
     "refresh_needed",
     "still_rejected",
 ]
@@ -50,6 +55,19 @@ class Send(NamedTuple):
     headers: dict[str, str]
     body: bytes | None
     timeout: float | None
+
+
+class Stream(NamedTuple):
+    """Send one request through the transport with :func:`gapi_runtime.wire.stream`: its body
+    may be a :class:`~gapi_runtime.wire.StreamBody`, and the answer's body goes to ``sink`` if
+    it takes it (media uploads and downloads)."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: Body
+    timeout: float | None
+    sink: Sink | None
 
 
 class Call(NamedTuple):
@@ -83,9 +101,23 @@ class _CheckUniverse(NamedTuple):
 
 CHECK_UNIVERSE = _CheckUniverse()
 
-Step = Send | Call | Sleep | Refresh | _CheckUniverse
+Step = Send | Stream | Call | Sleep | Refresh | _CheckUniverse
 #: A protocol: yields steps, is sent their outcomes, returns its result.
 Steps = Generator[Step, Any, T]
+
+
+R = TypeVar("R")
+P = ParamSpec("P")
+
+
+def awaited(function: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], Awaitable[R]]:
+    """A function of the sync core (:class:`~gapi_runtime.ApiCore`), typed for the async core.
+
+    It is the same function: it runs its protocol with ``core._drive(...)``, which on the
+    async core is a coroutine function, so there it returns an awaitable of what it returns
+    on the sync core.
+    """
+    return function  # type: ignore[return-value]
 
 
 def refresh_needed(credentials: Credentials, rejected: str | None) -> bool:

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import google_crc32c
 import pytest
 from gapi_runtime import ConnectError, media
 from gapi_runtime.retry import RetryPolicy
@@ -388,14 +389,52 @@ def test_download_resumes_after_a_response_cut_short(
     ]
 
 
-def test_download_checks_the_md5_and_the_length(packages: dict[str, Any], server: MediaServer) -> None:
-    server.objects["/mediatest/v1/b/b1/items/i1"] = _content(1000)
-    server.bad_md5 = True
+@pytest.mark.parametrize(
+    ("hashes", "checked"),
+    [(("crc32c", "md5"), "crc32c"), (("md5",), "md5"), (("crc32c",), "crc32c")],
+)
+def test_a_corrupted_download_is_detected_through_its_hash(
+    packages: dict[str, Any], server: MediaServer, hashes: tuple[str, ...], checked: str
+) -> None:
+    """Both hashes sent: the crc32c is checked (google-crc32c's C implementation); one sent: that one."""
+    content = _content(3 * GRANULE + 7)
+    server.objects["/mediatest/v1/b/b1/items/i1"] = content
+    server.hashes = hashes
+    mismatch = f"do not match the {checked} in x-goog-hash"
     with _client(packages, "mediatest_v1", server, "MediatestClient") as client:
-        with pytest.raises(media.DownloadError, match="md5"):
-            client.items.get_media(bucket="b1", item="i1", dest=io.BytesIO())
-        with pytest.raises(media.DownloadError, match="md5"):
+        assert client.items.get_media(bucket="b1", item="i1", dest=io.BytesIO(), chunk_size=GRANULE) == len(content)
+        assert client.items.get_media(bucket="b1", item="i1") == content
+        server.bad_hashes = True
+        with pytest.raises(media.DownloadError, match=mismatch):
+            client.items.get_media(bucket="b1", item="i1", dest=io.BytesIO(), chunk_size=GRANULE)
+        with pytest.raises(media.DownloadError, match=mismatch):
             client.items.get_media(bucket="b1", item="i1")
+
+    async def main() -> None:
+        cls = packages["mediatest_v1"].MediatestAsyncClient
+        async with cls(credentials=AnonymousCredentials(), endpoint=server.url, retry=FAST) as client:
+            with pytest.raises(media.DownloadError, match=mismatch):
+                await client.items.get_media(bucket="b1", item="i1", dest=io.BytesIO(), chunk_size=GRANULE)
+            with pytest.raises(media.DownloadError, match=mismatch):
+                await client.items.get_media(bucket="b1", item="i1")
+
+    asyncio.run(main())
+
+
+def test_md5_is_checked_without_the_c_crc32c(
+    packages: dict[str, Any], server: MediaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """google-crc32c's pure-Python fallback is slower than hashlib's md5: md5 is checked then."""
+    monkeypatch.setattr(google_crc32c, "implementation", "python")
+    server.objects["/mediatest/v1/b/b1/items/i1"] = content = _content(1000)
+    with _client(packages, "mediatest_v1", server, "MediatestClient") as client:
+        assert client.items.get_media(bucket="b1", item="i1", dest=io.BytesIO()) == len(content)
+        server.bad_hashes = True
+        with pytest.raises(media.DownloadError, match="the md5 in x-goog-hash"):
+            client.items.get_media(bucket="b1", item="i1", dest=io.BytesIO())
+        server.hashes = ("crc32c",)  # the only hash sent: checked, however slowly
+        with pytest.raises(media.DownloadError, match="the crc32c in x-goog-hash"):
+            client.items.get_media(bucket="b1", item="i1", dest=io.BytesIO())
 
 
 def test_download_restarts_cleanly_when_the_server_compresses_ranges(

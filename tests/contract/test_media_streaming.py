@@ -214,7 +214,7 @@ def test_a_download_streams_into_the_file(package: Any, tmp_path: Path, transpor
     target = tmp_path / "out.bin"
     with MediaServer() as server, target.open("wb") as dest:
         server.objects["/mediatest/v1/b/b1/items/i1"] = content
-        server.md5_of(content)  # computed (and cached) before the measurement
+        server.hash_header(content)  # computed (and cached) before the measurement
         written, peak = _call(
             package, server, transport, "get_media", measure=True, item="i1", dest=dest, chunk_size=chunk
         )
@@ -226,7 +226,7 @@ def test_a_download_streams_into_the_file(package: Any, tmp_path: Path, transpor
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_a_download_cut_midway_goes_on_and_checks_the_md5(package: Any, tmp_path: Path, transport: str) -> None:
+def test_a_download_cut_midway_goes_on_and_checks_the_hash(package: Any, tmp_path: Path, transport: str) -> None:
     content = _content(4 * GRANULE + 5)
     target = tmp_path / "out.bin"
     with MediaServer() as server:
@@ -241,9 +241,11 @@ def test_a_download_cut_midway_goes_on_and_checks_the_md5(package: Any, tmp_path
         assert ranges[-4:] == [f"bytes={2 * GRANULE}-{4 * GRANULE - 1}"] * 3 + [
             f"bytes={4 * GRANULE}-{6 * GRANULE - 1}"
         ]
-        server.bad_md5 = True
-        with pytest.raises(media.DownloadError, match="md5"), target.open("wb") as dest:
-            _call(package, server, transport, "get_media", item="i1", dest=dest, chunk_size=2 * GRANULE)
+        server.bad_hashes = True
+        for hashes, checked in [(("crc32c", "md5"), "crc32c"), (("md5",), "md5")]:
+            server.hashes = hashes
+            with pytest.raises(media.DownloadError, match=f"the {checked} in"), target.open("wb") as dest:
+                _call(package, server, transport, "get_media", item="i1", dest=dest, chunk_size=2 * GRANULE)
 
 
 class _FullDisk(io.RawIOBase):

@@ -13,8 +13,9 @@
 * Downloads: a ``GET`` of a stored object (any query) honours ``Range: bytes=A-B`` with
   ``206`` + ``Content-Range``; ``cut_requests`` — download requests (by number) whose body
   is cut off halfway, after a full ``Content-Length``; ``gzip_ranges`` — ranged answers
-  compressed despite ``Accept-Encoding: identity``; ``md5`` sends ``x-goog-hash: md5=…``
-  (``bad_md5`` a wrong one).
+  compressed despite ``Accept-Encoding: identity``; ``hashes`` names what
+  ``x-goog-hash`` carries (default ``crc32c=…,md5=…``, as Cloud Storage; empty: no header),
+  ``bad_hashes`` makes every one of them wrong.
 
 Every request is recorded (method, raw target, lower-cased headers, body unless
 ``keep_bodies`` is False). One response is written per ``sendall`` (no delayed-ACK stalls),
@@ -37,6 +38,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+import google_crc32c
 
 GRANULE = 256 * 1024
 BLOCK = 64 * 1024
@@ -83,15 +86,15 @@ class MediaServer:
         self.fail_chunks: set[int] = set()
         self.cut_requests: set[int] = set()
         self.gzip_ranges = False
-        self.md5 = True
+        self.hashes: tuple[str, ...] = ("crc32c", "md5")
         self.reject_token = ""  # an Authorization value that resumable chunks get 401 for
         self.ignore_chunks = False  # answer chunks 308 without keeping them
-        self.bad_md5 = False
+        self.bad_hashes = False
         self.violations: list[str] = []  # protocol rules the client broke (re-sent bytes, bad ranges)
         self.chunk_count = 0
         self.download_count = 0
         self._lock = threading.Lock()
-        self._digests: dict[tuple[int, int, bool], str] = {}
+        self._digests: dict[tuple[int, int, tuple[str, ...], bool], str] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -288,8 +291,8 @@ class MediaServer:
                 index = server.download_count
                 server.download_count += 1
                 headers = {"content-type": "application/octet-stream"}
-                if server.md5:
-                    headers["x-goog-hash"] = f"crc32c=AAAAAA==,md5={server.md5_of(content)}"
+                if server.hashes:
+                    headers["x-goog-hash"] = server.hash_header(content)
                 wanted = self.headers.get("range")
                 status, body = 200, memoryview(content)
                 if wanted:
@@ -317,14 +320,19 @@ class MediaServer:
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
-    def md5_of(self, content: bytes) -> str:
-        """The base64 md5 of an object (wrong with ``bad_md5``), computed once per object."""
-        key = (id(content), len(content), self.bad_md5)
+    def hash_header(self, content: bytes) -> str:
+        """The ``x-goog-hash`` of an object: its ``hashes``, base64 (wrong with ``bad_hashes``),
+        computed once per object."""
+        key = (id(content), len(content), self.hashes, self.bad_hashes)
         with self._lock:
             cached = self._digests.get(key)
         if cached is None:
-            digest = hashlib.md5(content + (b"x" if self.bad_md5 else b"")).digest()
-            cached = base64.b64encode(digest).decode()
+            hashed = content + (b"x" if self.bad_hashes else b"")
+            digests = {
+                "crc32c": lambda: google_crc32c.value(hashed).to_bytes(4, "big"),
+                "md5": lambda: hashlib.md5(hashed).digest(),
+            }
+            cached = ",".join(f"{name}={base64.b64encode(digests[name]()).decode()}" for name in self.hashes)
             with self._lock:
                 self._digests[key] = cached
         return cached
