@@ -223,6 +223,10 @@ class AsyncApiCore(CoreBase[AsyncTransport]):
         await asyncio.to_thread(mtls.check_universe, self.universe_domain, self._credentials)
         self._universe_checked = True
 
+    async def _run_call(self, spec: MethodSpec[Any], send: Send, retry: RetryArg) -> Any:
+        """Run :meth:`_call_steps` (``call`` is the sync core's, returning this awaitable)."""
+        return await self._drive(self._call_steps(spec, send, retry))
+
     async def _drive(self, steps: Steps[T]) -> T:
         """Run a protocol (see :mod:`gapi_runtime.steps`), awaiting its steps."""
         run = Run(steps)

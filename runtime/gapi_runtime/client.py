@@ -248,21 +248,33 @@ class CoreBase(Generic[_TransportT]):
                 yield Refresh(credentials, None)
             credentials.apply(headers)
 
-    def _attempt(self, send: Send, method_id: str) -> Steps[Response]:
+    def _attempt(self, send: Send, method_id: str, first: Response | Exception | None = None) -> Steps[Response]:
         """One attempt (:meth:`_send_authorized`); an answer of 300 or more raises its mapped error."""
-        response = yield from self._send_authorized(send, method_id)
+        response = yield from self._send_authorized(send, method_id, first)
         if response.status >= 300:
             raise http_error(response.status, response.data, method_id, send.url, response)
         return response
 
-    def _send_authorized(self, send: Send | Stream, method_id: str) -> Steps[Response]:
+    def _send_authorized(
+        self, send: Send | Stream, method_id: str, first: Response | Exception | None = None
+    ) -> Steps[Response]:
         """Send with the client's credentials; a 401 refreshes them (at most once) and sends once
-        more. Returns the answer whatever its status (JSON calls and media alike)."""
+        more. Returns the answer whatever its status (JSON calls and media alike).
+
+        ``first``: the outcome of a first sending already made, authorized, by the caller
+        (:meth:`ApiCore.call`'s fast path), taken as this attempt's answer instead of sending.
+        """
         refreshed = False
         while True:
-            yield from self._authorize(send.headers)
             try:
-                response: Response = yield send
+                if first is None:
+                    yield from self._authorize(send.headers)
+                    response: Response = yield send
+                elif isinstance(first, Response):
+                    response, first = first, None
+                else:
+                    failure, first = first, None
+                    raise failure
             except TransportError as exc:
                 exc.method_id = method_id
                 raise
@@ -275,18 +287,30 @@ class CoreBase(Generic[_TransportT]):
                 raise http_error(response.status, response.data, method_id, send.url, response) from refresh_error
             refreshed = True
 
-    def _call_steps(self, spec: MethodSpec[Any], send: Send, retry: RetryArg) -> Steps[Any]:
+    def _call_steps(
+        self,
+        spec: MethodSpec[Any],
+        send: Send,
+        retry: RetryArg,
+        first: Response | Exception | None = None,
+        started: float | None = None,
+    ) -> Steps[Any]:
         """One JSON call: the universe check (once per client), the attempts and the retries
-        that ``retry`` allows (the last error is raised); returns the decoded answer."""
+        that ``retry`` allows (the last error is raised); returns the decoded answer.
+
+        ``first`` and ``started``: the outcome of a first attempt already sent (see
+        :meth:`_send_authorized`) and when it started."""
         if not self._universe_checked:
             yield CHECK_UNIVERSE
         policy = choose_policy(retry, self._retry)
-        started = self.clock.monotonic()
+        started = self.clock.monotonic() if started is None else started
         state: RetryState | None = None
         while True:
             try:
-                response = yield from self._attempt(send, spec.id)
+                response = yield from self._attempt(send, spec.id, first)
+                first = None
             except Exception as exc:
+                first = None
                 if policy is None:
                     raise
                 error = exc
@@ -337,7 +361,27 @@ class ApiCore(CoreBase[Transport]):
             spec, self.base_url, self._headers, path_values, query_values, body, self._check_enums
         )
         send = Send(spec.http_method, url, headers, data, self._timeout if timeout is DEFAULT else timeout)
-        return self._drive(self._call_steps(spec, send, retry))  # type: ignore[no-any-return]
+        return self._run_call(spec, send, retry)  # type: ignore[no-any-return]
+
+    def _run_call(self, spec: MethodSpec[Any], send: Send, retry: RetryArg) -> Any:
+        """Run :meth:`_call_steps`. Most calls are one authorized sending and a success: that
+        is done here without the protocol's generators; any other outcome goes to the protocol
+        as its first attempt's answer (401 refresh, retries and error mapping are decided there)."""
+        credentials = self._credentials
+        if not self._universe_checked or (credentials is not None and not credentials.valid):
+            return self._drive(self._call_steps(spec, send, retry))
+        started = self.clock.monotonic()
+        if credentials is not None:
+            credentials.apply(send.headers)
+        first: Response | Exception
+        try:
+            first = self.transport.request(*send)
+        except Exception as exc:
+            first = exc
+        else:
+            if first.status < 300:
+                return decode_response(spec, send.url, first)
+        return self._drive(self._call_steps(spec, send, retry, first, started))
 
     def pages(
         self,
