@@ -339,7 +339,8 @@ class ApiCore(CoreBase[Transport]):
         self._refresh_lock = threading.Lock()
 
     # call, pages and items are also the async core's (aio.py binds them typed as awaitable):
-    # they run their protocol with ``self._drive``, which there is a coroutine function.
+    # they end in ``self._run_call`` / ``self._iterate``, which there are coroutine functions
+    # (or async generators) running the same protocols with ``await``.
 
     def call(
         self,
