@@ -57,10 +57,14 @@ class Param:
     enum: tuple[str, ...] = ()  # the values the document allows (string enums), checked at run time
 
     @property
+    def in_path(self) -> bool:
+        return self.location == "path"
+
+    @property
     def enum_key(self) -> str:
         """How the runtime's enum check finds the value: the Python name of a path parameter
         (its value is checked before the path is built), else the wire name."""
-        return self.name if self.location == "path" else self.wire
+        return self.name if self.in_path else self.wire
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,19 @@ class MethodIR:
     @property
     def uses_media(self) -> bool:
         return bool(self.upload_spec_name or self.media_name or self.raw_response)
+
+    @property
+    def has_body(self) -> bool:
+        """The method takes a ``body`` argument (required or optional)."""
+        return self.body != "none"
+
+    @property
+    def body_required(self) -> bool:
+        return self.body == "required"
+
+    @property
+    def body_optional(self) -> bool:
+        return self.body == "optional"
 
     @property
     def batch_refused(self) -> bool:

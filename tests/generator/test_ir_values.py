@@ -91,3 +91,20 @@ def test_no_ir_string_is_python_source(document: discovery.Document) -> None:
         assert {param.wire for param in method.params if not param.standard} <= {
             wire for m in ir.all_methods(document) if m.json_path == method.source for wire, _ in m.parameters
         }
+
+
+def test_templates_compare_no_strings_and_call_no_repr() -> None:
+    """Templates print what the IR holds: a decision is an IR property, never a comparison of
+    text inside a Jinja tag (generated code may compare strings; the template may not)."""
+    import re
+
+    import codegen
+
+    tag = re.compile(r"{[{%](.*?)[%}]}", re.S)
+    comparison = re.compile(r"""[=!]=\s*["']|["']\s*[=!]=|\brepr\b""")
+    offenders = []
+    for path in sorted((Path(codegen.__file__).parent / "templates").glob("*.j2")):
+        for expression in tag.findall(path.read_text(encoding="utf-8")):
+            if comparison.search(expression):
+                offenders.append(f"{path.name}: {expression.strip()[:80]}")
+    assert offenders == []
