@@ -188,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from benchmarks.common import compile_bytecode
     from benchmarks.server import BenchServer
 
-    compile_bytecode(ROOT / "codegen", ROOT / "generated")
+    compile_bytecode(ROOT / "codegen", ROOT / "runtime", ROOT / "generated")
 
     with BenchServer() as server:
         for name in names:
