@@ -306,11 +306,10 @@ class CoreBase(Generic[_TransportT]):
         started = self.clock.monotonic() if started is None else started
         state: RetryState | None = None
         while True:
+            given, first = first, None  # only the first attempt's outcome can be given
             try:
-                response = yield from self._attempt(send, spec.id, first)
-                first = None
+                response = yield from self._attempt(send, spec.id, given)
             except Exception as exc:
-                first = None
                 if policy is None:
                     raise
                 error = exc
