@@ -41,8 +41,8 @@ from gapi_runtime.client import (
     TimeoutArg,
     choose_policy,
     decode_response,
+    encode_request,
     next_retry_delay,
-    prepare_request,
 )
 from gapi_runtime.clock import SYSTEM_CLOCK, Clock
 from gapi_runtime.errors import ResponseDecodeError, http_error
@@ -87,8 +87,9 @@ class BatchHandle(Generic[ResponseT]):
 
     __slots__ = (
         "_error",
+        "_number",
+        "_prefix",
         "_value",
-        "content_id",
         "data",
         "headers",
         "policy",
@@ -103,10 +104,11 @@ class BatchHandle(Generic[ResponseT]):
         self,
         spec: MethodSpec[ResponseT],
         url: str,
-        headers: dict[str, str],
+        headers: Mapping[str, str],
         data: bytes | None,
         policy: RetryPolicy | None,
-        content_id: str,
+        prefix: str,
+        number: int,
         returns: bool = True,
     ) -> None:
         self.spec = spec
@@ -115,11 +117,17 @@ class BatchHandle(Generic[ResponseT]):
         self.headers = headers  # the part's own headers (not those every call shares)
         self.data = data
         self.policy = policy
-        self.content_id = content_id
+        self._prefix = prefix
+        self._number = number
         self.state: RetryState | None = None
         self.reauthorized = False
         self._value: Any = _PENDING
         self._error: Exception | None = None
+
+    @property
+    def content_id(self) -> str:
+        """The part's ``Content-ID``: the batch's random prefix + ``+`` + its 1-based position."""
+        return f"{self._prefix}+{self._number}"
 
     def __repr__(self) -> str:
         status = "pending" if not self.done() else ("failed" if self._error is not None else "done")
@@ -183,12 +191,10 @@ class BatchQueue:
 
         ``returns`` is False for methods that return nothing: their handle's result is None.
         """
-        url, headers, data = prepare_request(
-            spec, self.base_url, self._headers, path_values, query_values, body, self.check_enums
-        )
-        own = {name: value for name, value in headers.items() if self._headers.get(name) != value}
+        url, data = encode_request(spec, self.base_url, path_values, query_values, body, self.check_enums)
+        policy = self._retry if retry is DEFAULT else choose_policy(retry, None)
         handle = BatchHandle(
-            spec, url, own, data, choose_policy(retry, self._retry), f"{self._prefix}+{len(self.handles) + 1}", returns
+            spec, url, spec.request_headers, data, policy, self._prefix, len(self.handles) + 1, returns
         )
         self.handles.append(handle)
         return handle

@@ -90,34 +90,46 @@ def prepare_request(
     query_values: Sequence[object],
     body: object,
     check_enums: bool = False,
+    stacklevel: int = 4,
 ) -> tuple[str, dict[str, str], bytes | None]:
-    """The URL, headers (a new dict) and encoded body of one call; errors are raised before any I/O
-    (with ``check_enums``, also for values outside a parameter's enum).
+    """The URL, headers (a new dict: ``base_headers`` and the method's own) and encoded body of
+    one call; errors are raised before any I/O (see :func:`encode_request`)."""
+    url, data = encode_request(spec, base_url, path_values, query_values, body, check_enums, stacklevel + 1)
+    return url, base_headers | spec._header_dict, data
 
-    Warns (DeprecationWarning, pointing at the caller of the generated method) when the API
-    deprecates the method.
+
+def encode_request(
+    spec: MethodSpec[Any],
+    base_url: str,
+    path_values: Sequence[object],
+    query_values: Sequence[object],
+    body: object,
+    check_enums: bool = False,
+    stacklevel: int = 4,
+) -> tuple[str, bytes | None]:
+    """The URL and encoded body of one call (its headers are ``spec.request_headers`` added to
+    the client's); errors are raised before any I/O (with ``check_enums``, also for values
+    outside a parameter's enum).
+
+    Warns (DeprecationWarning) when the API deprecates the method; ``stacklevel`` makes the
+    warning point at the caller of the generated method.
     """
     if check_enums and spec.enums:
         check_enum_values(spec, path_values, query_values)
     if spec.deprecated:
-        warnings.warn(f"{spec.id} is deprecated by the API", DeprecationWarning, stacklevel=4)
+        warnings.warn(f"{spec.id} is deprecated by the API", DeprecationWarning, stacklevel=stacklevel)
     url = base_url + encoding.build_path(spec, path_values)
-    if spec.query:
+    if spec.query and query_values.count(None) != len(query_values):  # most calls set no query parameter
         url += encoding.build_query(spec.query, query_values)
-    headers = base_headers.copy()
-    data: bytes | None = None
-    if spec.has_body:
-        if body is None:
-            body = {}
-        elif not isinstance(body, Mapping):
-            raise TypeError(f"{spec.id}: body must be a dict, got {type(body).__name__}")
-        if spec.data_wrapper:
-            body = {"data": body}
-        data = encoding.encode_json(body)
-        headers["content-type"] = "application/json"
-    if spec.api_version:
-        headers["x-goog-api-version"] = spec.api_version
-    return url, headers, data
+    if not spec.has_body:
+        return url, None
+    if body is None:
+        if not spec.data_wrapper:
+            return url, b"{}"
+        body = {}
+    elif not isinstance(body, Mapping):
+        raise TypeError(f"{spec.id}: body must be a dict, got {type(body).__name__}")
+    return url, encoding.encode_json({"data": body} if spec.data_wrapper else body)
 
 
 def decode_response(spec: MethodSpec[Any], url: str, response: Response) -> Any:

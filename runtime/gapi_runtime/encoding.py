@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from gapi_runtime.spec import MethodSpec
+from gapi_runtime.spec import MethodSpec, PathParam
 
 #: Longest path value checked against a pattern. Bounds the work of a regular expression
 #: on caller data (Google front ends refuse URLs far shorter than this anyway).
@@ -35,7 +35,7 @@ _PLAIN_WITH_SLASH = re.compile(r"[-_.~/0-9A-Za-z]+").fullmatch
 _JSON_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-def encode_path_value(param_name: str, value: object, reserved: bool, pattern_holder: Any = None) -> str:
+def encode_path_value(param_name: str, value: object, reserved: bool, pattern_holder: PathParam | None = None) -> str:
     """Check and percent-encode one path value.
 
     Raises ValueError, before any I/O, when the value is empty, does not fully match the
@@ -44,6 +44,8 @@ def encode_path_value(param_name: str, value: object, reserved: bool, pattern_ho
     cannot be encoded as UTF-8.
     """
     text = value if type(value) is str else _scalar(value)
+    if pattern_holder is not None and _sent_as_is(pattern_holder, text):
+        return text
     if not text:
         raise ValueError(f"path parameter {param_name!r} must not be empty")
     if pattern_holder is not None:
@@ -67,6 +69,14 @@ def encode_path_value(param_name: str, value: object, reserved: bool, pattern_ho
         raise ValueError(f"path parameter {param_name!r}: {text!r} is not valid Unicode text") from None
 
 
+def _sent_as_is(param: PathParam, text: str) -> bool:
+    """True when ``text`` passes every check unchanged: it matches the pattern, needs no
+    percent-encoding and has no ``.`` (so no dot segment). One regular-expression run; any
+    other text takes :func:`encode_path_value`'s complete checks."""
+    matcher = param._plain_match or param.plain_match()
+    return len(text) <= MAX_PATTERN_VALUE and "." not in text and matcher(text) is not None
+
+
 def build_path(spec: MethodSpec[Any], values: Sequence[object]) -> str:
     """The method's path (relative to the service URL) with ``values`` filled in."""
     parts = spec.path
@@ -75,7 +85,12 @@ def build_path(spec: MethodSpec[Any], values: Sequence[object]) -> str:
         return parts[0]
     if len(params) == 1:  # most methods: no list to build and join
         param = params[0]
-        path = parts[0] + encode_path_value(param.name, values[0], param.reserved, param) + parts[1]
+        value = values[0]
+        # _sent_as_is, written out: this is every call's path
+        matcher = param._plain_match or param.plain_match()
+        if type(value) is not str or len(value) > MAX_PATTERN_VALUE or "." in value or matcher(value) is None:
+            value = encode_path_value(param.name, value, param.reserved, param)
+        path = parts[0] + value + parts[1]
     else:
         pieces = [parts[0]]
         for index, param in enumerate(params):

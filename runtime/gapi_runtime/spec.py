@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 ResponseT = TypeVar("ResponseT")
+_Matcher = Callable[[str], object]
+
+
+def _never(text: str) -> None:
+    """A matcher that accepts nothing."""
+    return None
 
 
 class _Frozen:
@@ -52,12 +59,13 @@ class PathParam(_Frozen):
     outside ``[-_.~0-9A-Za-z]`` is percent-encoded, as google/api/http.proto prescribes.
     """
 
-    __slots__ = ("_regex", "name", "pattern", "reserved")
+    __slots__ = ("_plain_match", "_regex", "name", "pattern", "reserved")
     _FIELDS = ("name", "reserved", "pattern")
     name: str
     reserved: bool
     pattern: str | None
     _regex: re.Pattern[str] | None
+    _plain_match: _Matcher | None
 
     def __init__(self, name: str, reserved: bool = False, pattern: str | None = None) -> None:
         set_field = object.__setattr__
@@ -65,6 +73,27 @@ class PathParam(_Frozen):
         set_field(self, "reserved", reserved)
         set_field(self, "pattern", pattern)
         set_field(self, "_regex", None)
+        set_field(self, "_plain_match", None)
+
+    def plain_match(self) -> _Matcher:
+        """``fullmatch`` of one expression that accepts exactly the values sent as they are:
+        text that matches the pattern (if any) and holds only characters that are never
+        percent-encoded (``[-_.~0-9A-Za-z]``, and ``/`` when reserved). Anything else it refuses,
+        and the caller takes the complete checks (which raise, or percent-encode).
+
+        Compiled on first use; one regular-expression run instead of two per value.
+        """
+        matcher = self._plain_match
+        if matcher is None:
+            plain = r"[-_.~/0-9A-Za-z]+" if self.reserved else r"[-_.~0-9A-Za-z]+"
+            matcher = re.compile(plain).fullmatch
+            if self.pattern is not None:
+                try:  # the pattern as a lookahead: both must match the whole text
+                    matcher = re.compile(rf"(?=(?:{self.pattern})\Z){plain}").fullmatch
+                except re.error:  # e.g. global flags that must stay first: no shortcut
+                    matcher = _never
+            object.__setattr__(self, "_plain_match", matcher)
+        return matcher
 
     def regex(self) -> re.Pattern[str] | None:
         """The compiled pattern, compiled on first use so imports stay cheap."""
@@ -126,6 +155,22 @@ def check_enums(spec: MethodSpec[Any], path_values: Sequence[object], query_valu
                 )
 
 
+_REQUEST_HEADERS: dict[tuple[bool, str], tuple[dict[str, str], Mapping[str, str]]] = {}
+
+
+def _request_headers(has_body: bool, api_version: str) -> tuple[dict[str, str], Mapping[str, str]]:
+    """The headers a method adds to the client's, as a dict and as its read-only view, shared
+    by the methods that add the same ones."""
+    key = (has_body, api_version)
+    headers = _REQUEST_HEADERS.get(key)
+    if headers is None:
+        own = {"content-type": "application/json"} if has_body else {}
+        if api_version:
+            own["x-goog-api-version"] = api_version
+        headers = _REQUEST_HEADERS[key] = (own, MappingProxyType(own))
+    return headers
+
+
 class MethodSpec(_Frozen, Generic[ResponseT]):
     """Everything the runtime needs to send one method's request.
 
@@ -135,6 +180,7 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
     """
 
     __slots__ = (
+        "_header_dict",
         "api_version",
         "data_wrapper",
         "deprecated",
@@ -145,6 +191,7 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
         "path",
         "path_params",
         "query",
+        "request_headers",
     )
     _FIELDS = (
         "id",
@@ -168,6 +215,10 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
     data_wrapper: bool
     deprecated: bool
     enums: tuple[EnumParam, ...]
+    #: Derived (not a field): the headers every request of the method adds to the client's
+    #: (``content-type`` when it sends a JSON body, ``x-goog-api-version``).
+    request_headers: Mapping[str, str]
+    _header_dict: dict[str, str]  # the same headers, for dict.update() at full speed (never modified)
 
     def __init__(
         self,
@@ -193,3 +244,6 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
         set_field(self, "data_wrapper", data_wrapper)
         set_field(self, "deprecated", deprecated)
         set_field(self, "enums", enums)
+        header_dict, request_headers = _request_headers(has_body, api_version)
+        set_field(self, "request_headers", request_headers)
+        set_field(self, "_header_dict", header_dict)

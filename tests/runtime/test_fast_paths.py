@@ -77,3 +77,47 @@ def test_decode_json_matches_json_loads(value: Any) -> None:
     data = json.dumps(value).encode("utf-8")
     assert encoding.decode_json(data) == json.loads(data)
     assert encoding.decode_json(b"{}") == {} and encoding.decode_json(b" {} ") == {}
+
+
+PATTERNS = [
+    None,
+    "^projects/[^/]+/locations/[^/]+/operations/[^/]+$",
+    "[a-z]+",  # unanchored: still a full match
+    "^a|ab$",  # alternation: the full match may need the second branch
+    "(?i)^[a-z./]+$",  # a global flag: no combined shortcut, the complete checks run
+    "^[^/]+(/[^/]+)*$",
+]
+
+
+def _reference_checked(text: str, reserved: bool, pattern: str | None) -> str | None:
+    """What encode_path_value must return (None: it must raise ValueError), computed directly."""
+    import re
+
+    if not text or (pattern is not None and re.fullmatch(pattern, text) is None):
+        return None
+    if any(segment in (".", "..") for segment in (text.split("/") if reserved else [text])):
+        return None
+    try:
+        return quote(text, safe="/" if reserved else "")
+    except UnicodeEncodeError:
+        return None
+
+
+@given(
+    st.one_of(TEXT, st.sampled_from(["projects/p/locations/l/operations/o", "ab", "a", "A/b.c", "x/../y", "."])),
+    st.booleans(),
+    st.sampled_from(PATTERNS),
+)
+def test_path_value_shortcut_matches_the_complete_checks(text: str, reserved: bool, pattern: str | None) -> None:
+    """The one-expression shortcut (pattern + never-encoded characters) accepts exactly what the
+    complete checks send unchanged, and nothing they would refuse or encode."""
+    param = PathParam("name", reserved, pattern)
+    expected = _reference_checked(text, reserved, pattern)
+    try:
+        encoded = encoding.encode_path_value("name", text, reserved, param)
+    except ValueError:
+        assert expected is None
+        return
+    assert encoded == expected
+    spec: MethodSpec[Any] = MethodSpec(id="x.y", http_method="GET", path=("v1/", ":go"), path_params=(param,))
+    assert encoding.build_path(spec, [text]) == f"v1/{encoded}:go"
