@@ -55,7 +55,10 @@ def _http(status: int, headers: dict[str, str] | None = None) -> exceptions.Goog
 
 def test_default_policy_is_google_api_core_defaults() -> None:
     assert (DEFAULT_RETRY.initial, DEFAULT_RETRY.multiplier, DEFAULT_RETRY.maximum, DEFAULT_RETRY.timeout) == (
-        1.0, 2.0, 60.0, 120.0,
+        1.0,
+        2.0,
+        60.0,
+        120.0,
     )
     assert [DEFAULT_RETRY.bound(n) for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
     assert DEFAULT_RETRY.bound(10_000) == 60
@@ -122,8 +125,14 @@ def test_backoff_gives_up_when_the_next_wait_would_pass_the_deadline() -> None:
 
 def test_google_api_core_retry_is_read_not_called() -> None:
     seen: list[Exception] = []
-    retry = Retry(predicate=if_exception_type(exceptions.Conflict), initial=0.5, maximum=3, multiplier=3,
-                  timeout=9, on_error=seen.append)
+    retry = Retry(
+        predicate=if_exception_type(exceptions.Conflict),
+        initial=0.5,
+        maximum=3,
+        multiplier=3,
+        timeout=9,
+        on_error=seen.append,
+    )
     policy = as_policy(retry)
     assert (policy.initial, policy.multiplier, policy.maximum, policy.timeout) == (0.5, 3, 3, 9)
     state = RetryState(policy, "POST", started=0.0)
@@ -164,8 +173,14 @@ def test_get_succeeds_through_transient_failures(fake: FakeLooker, client: Looke
 
 @pytest.mark.parametrize(
     "fault",
-    [error_reply(503, "busy"), error_reply(429, "quota", {"Retry-After": "0"}), error_reply(500, "x"),
-     Reply(fault="reset"), Reply(fault="close"), Reply(fault="truncate", body={"name": "x" * 50})],
+    [
+        error_reply(503, "busy"),
+        error_reply(429, "quota", {"Retry-After": "0"}),
+        error_reply(500, "x"),
+        Reply(fault="reset"),
+        Reply(fault="close"),
+        Reply(fault="truncate", body={"name": "x" * 50}),
+    ],
     ids=["503", "429", "500", "reset", "close", "truncate"],
 )
 @pytest.mark.parametrize("verb", ["create", "patch", "restart"])
