@@ -91,7 +91,6 @@ class BatchHandle(Generic[ResponseT]):
         "_prefix",
         "_value",
         "data",
-        "headers",
         "policy",
         "reauthorized",
         "returns",
@@ -104,7 +103,6 @@ class BatchHandle(Generic[ResponseT]):
         self,
         spec: MethodSpec[ResponseT],
         url: str,
-        headers: Mapping[str, str],
         data: bytes | None,
         policy: RetryPolicy | None,
         prefix: str,
@@ -114,7 +112,6 @@ class BatchHandle(Generic[ResponseT]):
         self.spec = spec
         self.returns = returns  # False: the method returns nothing (result() is None, as the direct call)
         self.url = url
-        self.headers = headers  # the part's own headers (not those every call shares)
         self.data = data
         self.policy = policy
         self._prefix = prefix
@@ -123,6 +120,11 @@ class BatchHandle(Generic[ResponseT]):
         self.reauthorized = False
         self._value: Any = _PENDING
         self._error: Exception | None = None
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The part's own headers (the method's; those every call shares are the batch request's)."""
+        return self.spec.request_headers
 
     @property
     def content_id(self) -> str:
@@ -192,11 +194,10 @@ class BatchQueue:
         ``returns`` is False for methods that return nothing: their handle's result is None.
         """
         url, data = encode_request(spec, self.base_url, path_values, query_values, body, self.check_enums)
+        handles = self.handles
         policy = self._retry if retry is DEFAULT else choose_policy(retry, None)
-        handle = BatchHandle(
-            spec, url, spec.request_headers, data, policy, self._prefix, len(self.handles) + 1, returns
-        )
-        self.handles.append(handle)
+        handle = BatchHandle(spec, url, data, policy, self._prefix, len(handles) + 1, returns)
+        handles.append(handle)
         return handle
 
     def refuse_media(self, spec: MethodSpec[Any]) -> NoReturn:
