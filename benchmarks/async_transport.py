@@ -11,6 +11,7 @@ httpx is optional here: without it its rows say so.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.util
 from collections.abc import Awaitable, Callable, Mapping
 from importlib import metadata
@@ -160,7 +161,7 @@ def run(config: Config, url: str) -> Section:
             for block in variants.values():  # connections open, code warm
                 block(20)
             samples = interleaved(
-                {name: (lambda block=block: cpu_per_call(block, calls)) for name, block in variants.items()},
+                {name: functools.partial(cpu_per_call, block, calls) for name, block in variants.items()},
                 rounds=config.concurrency_rounds,
             )
         finally:

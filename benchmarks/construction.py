@@ -9,6 +9,7 @@ authorizing, "sending", decoding the answer) is measured too.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from itertools import repeat
 from typing import Any
@@ -95,7 +96,7 @@ def run(config: Config) -> Section:
     sizes = {name: (max(1, block // 20) if name == "build_chained" else block) for name in variants}
     sizes["ours_queued"] = max(100, block // 100 * 100)
     samples = interleaved(
-        {name: (lambda fn=fn, n=sizes[name]: cpu_per_call(fn, n)) for name, fn in variants.items()},
+        {name: functools.partial(cpu_per_call, fn, sizes[name]) for name, fn in variants.items()},
         rounds=config.construction_rounds,
     )
     us = {name: median(values) * 1e6 for name, values in samples.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from itertools import repeat
 from typing import Any
@@ -104,7 +105,7 @@ def blocks(url: str) -> tuple[dict[str, Callable[[int], object]], Callable[[], N
         for kept in getattr(getattr(http, "http", http), "connections", {}).values():
             kept.close()
 
-    variants = {
+    variants: dict[str, Callable[[int], object]] = {
         "ours": ours,
         "ours_urllib3": ours_urllib3,
         "cached": theirs_cached,
@@ -122,7 +123,7 @@ def run(config: Config, url: str) -> Section:
     block = max(1, config.calls // config.call_rounds)
     try:
         samples = interleaved(
-            {name: (lambda fn=fn: cpu_per_call(fn, block)) for name, fn in variants.items()},
+            {name: functools.partial(cpu_per_call, fn, block) for name, fn in variants.items()},
             rounds=config.call_rounds,
         )
         ms = {name: median(values) * 1e3 for name, values in samples.items()}

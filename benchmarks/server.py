@@ -69,11 +69,16 @@ async def _serve(ready: asyncio.Future[int] | None = None) -> None:
     sys.stdout.write(f"{port}\n")
     sys.stdout.flush()
     stop = loop.create_future()
-    loop.add_signal_handler(signal.SIGTERM, lambda: stop.done() or stop.set_result(None))
+
+    def finish() -> None:
+        if not stop.done():
+            stop.set_result(None)
+
+    loop.add_signal_handler(signal.SIGTERM, finish)
     # Standard input closing means the benchmark that started us is gone. (When it is not a
     # pipe, e.g. /dev/null, it cannot be watched: then only SIGTERM stops the server.)
     try:
-        loop.add_reader(sys.stdin.fileno(), lambda: stop.done() or stop.set_result(None))
+        loop.add_reader(sys.stdin.fileno(), finish)
     except (OSError, ValueError):
         pass
     async with server:
