@@ -41,8 +41,8 @@ from gapi_runtime.client import (
     TimeoutArg,
     choose_policy,
     decode_response,
-    encode_request,
     next_retry_delay,
+    request_encoder,
 )
 from gapi_runtime.clock import SYSTEM_CLOCK, Clock
 from gapi_runtime.errors import ResponseDecodeError, http_error
@@ -92,10 +92,8 @@ class BatchHandle(Generic[ResponseT]):
         "_value",
         "data",
         "policy",
-        "reauthorized",
         "returns",
         "spec",
-        "state",
         "url",
     )
 
@@ -116,8 +114,6 @@ class BatchHandle(Generic[ResponseT]):
         self.policy = policy
         self._prefix = prefix
         self._number = number
-        self.state: RetryState | None = None
-        self.reauthorized = False
         self._value: Any = _PENDING
         self._error: Exception | None = None
 
@@ -193,7 +189,8 @@ class BatchQueue:
 
         ``returns`` is False for methods that return nothing: their handle's result is None.
         """
-        url, data = encode_request(spec, self.base_url, path_values, query_values, body, self.check_enums)
+        encode = spec._encoder or request_encoder(spec)
+        url, data = encode(self.base_url, path_values, query_values, body, self.check_enums, 4)
         handles = self.handles
         policy = self._retry if retry is DEFAULT else choose_policy(retry, None)
         handle = BatchHandle(spec, url, data, policy, self._prefix, len(handles) + 1, returns)
@@ -330,6 +327,8 @@ class BatchPlan:
         self._next: list[BatchHandle[Any]] = []
         self._delay = 0.0
         self.rejected: str | None = None  # an authorization header a part was refused with
+        self._retry_states: dict[BatchHandle[Any], RetryState] = {}  # of the handles that failed once
+        self._reauthorized: set[BatchHandle[Any]] = set()  # handles sent again after a 401
 
     def chunks(self) -> list[list[BatchHandle[Any]]]:
         """This round's requests, in queue order, at most ``max_batch_size`` per POST."""
@@ -389,8 +388,8 @@ class BatchPlan:
                 self._answer(handle, answer, authorization)
 
     def _answer(self, handle: BatchHandle[Any], response: Response, authorization: str | None) -> None:
-        if response.status == 401 and authorization is not None and not handle.reauthorized:
-            handle.reauthorized = True  # refresh the credentials, then send it once more
+        if response.status == 401 and authorization is not None and handle not in self._reauthorized:
+            self._reauthorized.add(handle)  # refresh the credentials, then send it once more
             self.rejected = authorization
             self._next.append(handle)
             return
@@ -408,9 +407,10 @@ class BatchPlan:
         if handle.policy is None:
             handle._fail(error)
             return
-        if handle.state is None:
-            handle.state = RetryState(handle.policy, handle.spec.http_method, self.started)
-        delay = next_retry_delay(handle.state, handle.spec.id, error, self.clock.monotonic())
+        state = self._retry_states.get(handle)
+        if state is None:
+            state = self._retry_states[handle] = RetryState(handle.policy, handle.spec.http_method, self.started)
+        delay = next_retry_delay(state, handle.spec.id, error, self.clock.monotonic())
         if delay is None:
             handle._fail(error)
             return

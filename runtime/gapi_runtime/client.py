@@ -38,7 +38,7 @@ from gapi_runtime.options import (
 )
 from gapi_runtime.redirects import RedirectingTransport
 from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy, RetryState, as_policy, describe
-from gapi_runtime.spec import MethodSpec
+from gapi_runtime.spec import MethodSpec, RequestEncoder
 from gapi_runtime.spec import check_enums as check_enum_values
 from gapi_runtime.steps import (
     CHECK_UNIVERSE,
@@ -94,7 +94,8 @@ def prepare_request(
 ) -> tuple[str, dict[str, str], bytes | None]:
     """The URL, headers (a new dict: ``base_headers`` and the method's own) and encoded body of
     one call; errors are raised before any I/O (see :func:`encode_request`)."""
-    url, data = encode_request(spec, base_url, path_values, query_values, body, check_enums, stacklevel + 1)
+    encode = spec._encoder or request_encoder(spec)
+    url, data = encode(base_url, path_values, query_values, body, check_enums, stacklevel + 1)
     return url, base_headers | spec._header_dict, data
 
 
@@ -121,15 +122,65 @@ def encode_request(
     url = base_url + encoding.build_path(spec, path_values)
     if spec.query and query_values.count(None) != len(query_values):  # most calls set no query parameter
         url += encoding.build_query(spec.query, query_values)
+    return url, _body_data(spec, body)
+
+
+def _body_data(spec: MethodSpec[Any], body: object) -> bytes | None:
+    """The encoded request body (``{}`` when the method takes one and none is given)."""
     if not spec.has_body:
-        return url, None
+        return None
     if body is None:
         if not spec.data_wrapper:
-            return url, b"{}"
+            return b"{}"
         body = {}
     elif not isinstance(body, Mapping):
         raise TypeError(f"{spec.id}: body must be a dict, got {type(body).__name__}")
-    return url, encoding.encode_json({"data": body} if spec.data_wrapper else body)
+    return encoding.encode_json({"data": body} if spec.data_wrapper else body)
+
+
+def request_encoder(spec: MethodSpec[Any]) -> RequestEncoder:
+    """``spec``'s :func:`encode_request`, specialized on first use and kept on the spec.
+
+    Most methods have one path variable, no enum and no deprecation: for them the encoder is
+    a closure over the spec's path literals, query names and path-value shortcut, so a call
+    reads no attribute of the spec. Its results are :func:`encode_request`'s: a value the
+    shortcut does not accept, any query value and any body take the same functions.
+    """
+    encoder: RequestEncoder = functools.partial(encode_request, spec)
+    if len(spec.path_params) == 1 and not spec.enums and not spec.deprecated and "." not in "".join(spec.path):
+        encoder = _single_variable_encoder(spec)
+    object.__setattr__(spec, "_encoder", encoder)
+    return encoder
+
+
+def _single_variable_encoder(spec: MethodSpec[Any]) -> RequestEncoder:
+    head, tail = spec.path
+    sent_as_is = spec.path_params[0].plain_match()  # no "." in the value or the literals: no dot segment
+    longest = encoding.MAX_PATTERN_VALUE
+    query = spec.query
+    query_count = len(query)
+    no_body = _body_data(spec, None)
+    build_path = encoding.build_path
+    build_query = encoding.build_query
+
+    def encode(
+        base_url: str,
+        path_values: Sequence[object],
+        query_values: Sequence[object],
+        body: object,
+        check_enums: bool = False,
+        stacklevel: int = 4,
+    ) -> tuple[str, bytes | None]:
+        value = path_values[0]
+        if type(value) is str and len(value) <= longest and sent_as_is(value) is not None:
+            url = base_url + head + value + tail
+        else:
+            url = base_url + build_path(spec, path_values)
+        if query_values.count(None) != query_count:
+            url += build_query(query, query_values)
+        return url, no_body if body is None else _body_data(spec, body)
+
+    return encode
 
 
 def decode_response(spec: MethodSpec[Any], url: str, response: Response) -> Any:

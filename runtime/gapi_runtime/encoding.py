@@ -71,10 +71,11 @@ def encode_path_value(param_name: str, value: object, reserved: bool, pattern_ho
 
 def _sent_as_is(param: PathParam, text: str) -> bool:
     """True when ``text`` passes every check unchanged: it matches the pattern, needs no
-    percent-encoding and has no ``.`` (so no dot segment). One regular-expression run; any
-    other text takes :func:`encode_path_value`'s complete checks."""
+    percent-encoding and has no ``.`` (so no dot segment). One regular-expression run
+    (:meth:`PathParam.plain_match`); any other text takes :func:`encode_path_value`'s
+    complete checks."""
     matcher = param._plain_match or param.plain_match()
-    return len(text) <= MAX_PATTERN_VALUE and "." not in text and matcher(text) is not None
+    return len(text) <= MAX_PATTERN_VALUE and matcher(text) is not None
 
 
 def build_path(spec: MethodSpec[Any], values: Sequence[object]) -> str:
@@ -88,7 +89,7 @@ def build_path(spec: MethodSpec[Any], values: Sequence[object]) -> str:
         value = values[0]
         # _sent_as_is, written out: this is every call's path
         matcher = param._plain_match or param.plain_match()
-        if type(value) is not str or len(value) > MAX_PATTERN_VALUE or "." in value or matcher(value) is None:
+        if type(value) is not str or len(value) > MAX_PATTERN_VALUE or matcher(value) is None:
             value = encode_path_value(param.name, value, param.reserved, param)
         path = parts[0] + value + parts[1]
     else:

@@ -9,11 +9,41 @@ from typing import Any, Generic, TypeVar
 
 ResponseT = TypeVar("ResponseT")
 _Matcher = Callable[[str], object]
+#: A method's request encoder (see ``gapi_runtime.client.request_encoder``): base URL, path
+#: values, query values, body, check enums, warning stack level → URL and encoded body.
+RequestEncoder = Callable[[str, Sequence[object], Sequence[object], object, bool, int], tuple[str, "bytes | None"]]
 
 
 def _never(text: str) -> None:
     """A matcher that accepts nothing."""
     return None
+
+
+# A pattern made of literal characters that are never encoded and of ``[^/]``/``.`` wildcards
+# repeated with ``+`` or ``*`` (anchored or not): most Google Cloud path patterns, such as
+# ``^projects/[^/]+/locations/[^/]+$``. Each such pattern is a concatenation of one-character
+# classes, so narrowing every class to the never-encoded characters matches exactly the values
+# that both match the pattern and need no encoding.
+_SIMPLE_PATTERN = re.compile(r"\^?(?:[-_~0-9A-Za-z/]|\[\^/\][+*]|\.[+*])*\$?\Z")
+_PLAIN_CHARACTER = "[-_~0-9A-Za-z]"
+_PLAIN_CHARACTER_OR_SLASH = "[-_~/0-9A-Za-z]"
+
+
+def _plain_matcher(pattern: str | None, reserved: bool) -> _Matcher:
+    """:meth:`PathParam.plain_match`'s expression for this pattern and kind of variable."""
+    plain = _PLAIN_CHARACTER_OR_SLASH if reserved else _PLAIN_CHARACTER
+    if pattern is None:
+        return re.compile(plain + "+").fullmatch
+    literals = pattern.replace("[^/]", "")
+    if _SIMPLE_PATTERN.match(pattern) and (reserved or "/" not in literals):
+        narrowed = pattern.removeprefix("^").removesuffix("$").replace("[^/]", _PLAIN_CHARACTER).replace(".", plain)
+        compiled = re.compile(narrowed)
+        if compiled.fullmatch("") is None:  # an empty value is refused by the complete checks
+            return compiled.fullmatch
+    try:  # the pattern as a lookahead: both must match the whole text
+        return re.compile(rf"(?=(?:{pattern})\Z){plain}+").fullmatch
+    except re.error:  # e.g. global flags that must stay first: no shortcut
+        return _never
 
 
 class _Frozen:
@@ -77,21 +107,18 @@ class PathParam(_Frozen):
 
     def plain_match(self) -> _Matcher:
         """``fullmatch`` of one expression that accepts exactly the values sent as they are:
-        text that matches the pattern (if any) and holds only characters that are never
-        percent-encoded (``[-_.~0-9A-Za-z]``, and ``/`` when reserved). Anything else it refuses,
-        and the caller takes the complete checks (which raise, or percent-encode).
+        text that matches the pattern (if any), holds only characters that are never
+        percent-encoded (``[-_~0-9A-Za-z]``, and ``/`` when reserved) and no ``.`` (so no dot
+        segment). Anything else it refuses, and the caller takes the complete checks (which
+        raise, or percent-encode, or accept a value with dots).
 
-        Compiled on first use; one regular-expression run instead of two per value.
+        Compiled on first use. One scan per value: a simple pattern (see
+        :data:`_SIMPLE_PATTERN`) is narrowed to those characters; any other pattern becomes
+        a lookahead in front of them.
         """
         matcher = self._plain_match
         if matcher is None:
-            plain = r"[-_.~/0-9A-Za-z]+" if self.reserved else r"[-_.~0-9A-Za-z]+"
-            matcher = re.compile(plain).fullmatch
-            if self.pattern is not None:
-                try:  # the pattern as a lookahead: both must match the whole text
-                    matcher = re.compile(rf"(?=(?:{self.pattern})\Z){plain}").fullmatch
-                except re.error:  # e.g. global flags that must stay first: no shortcut
-                    matcher = _never
+            matcher = _plain_matcher(self.pattern, self.reserved)
             object.__setattr__(self, "_plain_match", matcher)
         return matcher
 
@@ -180,6 +207,7 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
     """
 
     __slots__ = (
+        "_encoder",
         "_header_dict",
         "api_version",
         "data_wrapper",
@@ -219,6 +247,7 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
     #: (``content-type`` when it sends a JSON body, ``x-goog-api-version``).
     request_headers: Mapping[str, str]
     _header_dict: dict[str, str]  # the same headers, for dict.update() at full speed (never modified)
+    _encoder: RequestEncoder | None  # set at the first call (gapi_runtime.client.request_encoder)
 
     def __init__(
         self,
@@ -247,3 +276,4 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
         header_dict, request_headers = _request_headers(has_body, api_version)
         set_field(self, "request_headers", request_headers)
         set_field(self, "_header_dict", header_dict)
+        set_field(self, "_encoder", None)
