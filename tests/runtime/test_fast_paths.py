@@ -155,3 +155,36 @@ def test_simple_patterns_are_checked_in_one_scan_without_a_lookahead() -> None:
     assert narrowed("projects/p/operations/o") and not narrowed("projects/p/operations/o/x")
     other = PathParam("name", True, "^[a-z]{1,3}$").plain_match()
     assert other.__self__.pattern.startswith("(?=")  # type: ignore[attr-defined]
+
+
+def _looker_specs() -> list[MethodSpec[Any]]:
+    from looker_v1.resources import projects
+
+    return [value for value in vars(projects).values() if isinstance(value, MethodSpec)]
+
+
+def _outcome(encode: Any, *args: Any) -> Any:
+    try:
+        return encode(*args)
+    except (ValueError, TypeError) as exc:
+        return type(exc), str(exc)
+
+
+@given(
+    st.sampled_from(_looker_specs()),
+    st.one_of(TEXT, st.sampled_from(["projects/p/locations/l/operations/o", "projects/p/locations/l", "p.q"])),
+    st.lists(st.one_of(st.none(), TEXT, st.integers(), st.booleans()), min_size=8, max_size=8),
+    st.one_of(st.none(), st.dictionaries(TEXT, JSON, max_size=3), st.just([1])),
+)
+def test_specialized_encoders_give_what_encode_request_gives(
+    spec: MethodSpec[Any], value: str, query: list[Any], body: Any
+) -> None:
+    """Every Looker method's encoder (specialized or not) gives encode_request's URL and body,
+    or raises the same error, for any path value, query values and body."""
+    from gapi_runtime.client import encode_request, request_encoder
+
+    path_values = [value] * len(spec.path_params)
+    query_values = query[: len(spec.query)]
+    expected = _outcome(encode_request, spec, "https://x.test/", path_values, query_values, body)
+    encoder = request_encoder(spec)
+    assert _outcome(encoder, "https://x.test/", path_values, query_values, body, False, 4) == expected
