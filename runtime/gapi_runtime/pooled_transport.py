@@ -25,6 +25,10 @@ HTTP/1.1 parser of :mod:`gapi_runtime.http11`, and keeps what those libraries gi
 
 Proxies and client certificates (mTLS) are not handled here: a client configured with either
 uses :class:`~gapi_runtime.transport.Urllib3Transport`.
+
+Constructing one is cheap: :mod:`gapi_runtime.http11` (its regular expressions, ``zlib``) is
+imported, and the pool created, at the first request, so that importing and constructing a
+client pays for neither.
 """
 
 from __future__ import annotations
@@ -36,11 +40,20 @@ import ssl
 import threading
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from gapi_runtime import http11
 from gapi_runtime.wire import _WATCHDOG, Body, FileSlice, LocalFailure, Response, Sink, StreamBody, Timeout, _Guard
 
+if TYPE_CHECKING:
+    from gapi_runtime import http11
+
 __all__ = ["PooledTransport"]
+
+
+def _import_http11() -> None:
+    """Bind :mod:`gapi_runtime.http11` in this module (done by the first request, not at import)."""
+    global http11
+    from gapi_runtime import http11
 
 
 class _Connection:
@@ -83,8 +96,9 @@ class PooledTransport:
         self._pool_size = pool_size
         self._context = _verifying(ssl_context)
         self._lock = threading.Lock()
-        self._idle: http11.IdlePool[_Connection] = http11.IdlePool(pool_size)
-        self._writer = http11.RequestWriter()
+        # Both made by the first request (see _start).
+        self._idle: http11.IdlePool[_Connection] | None = None
+        self._writer: http11.RequestWriter | None = None
 
     def __repr__(self) -> str:
         return f"PooledTransport(pool_size={self._pool_size})"
@@ -93,7 +107,8 @@ class PooledTransport:
         self, method: str, url: str, headers: Mapping[str, str], body: Body, timeout: Timeout, sink: Sink | None = None
     ) -> Response:
         """Send one request (see :class:`~gapi_runtime.wire.StreamingTransport` for ``sink``)."""
-        origin, head = self._writer.prepare(method, url, headers, body)
+        writer = self._writer or self._start()
+        origin, head = writer.prepare(method, url, headers, body)
         guard: _Guard | None = None
         if timeout is not None:
             guard = _Guard(time.monotonic() + timeout)
@@ -130,18 +145,32 @@ class PooledTransport:
     def close(self) -> None:
         """Close the idle connections; the transport stays usable (new connections are opened)."""
         with self._lock:
-            idle, self._idle = self._idle, http11.IdlePool(self._pool_size)
-        idle.close_all()
+            idle = self._idle
+            if idle is not None:
+                self._idle = http11.IdlePool(self._pool_size)
+        if idle is not None:
+            idle.close_all()
 
     # --- connections ------------------------------------------------------------------------
 
+    def _start(self) -> http11.RequestWriter:
+        """At the first request: import :mod:`gapi_runtime.http11`, create the pool and the writer."""
+        with self._lock:
+            if self._writer is None:
+                _import_http11()
+                self._idle = http11.IdlePool(self._pool_size)
+                self._writer = http11.RequestWriter()
+            return self._writer
+
     def _checkout(self, origin: http11.Origin) -> _Connection | None:
         with self._lock:
-            return self._idle.take(origin)
+            idle = self._idle
+            return None if idle is None else idle.take(origin)
 
     def _checkin(self, origin: http11.Origin, connection: _Connection) -> None:
         with self._lock:
-            kept = self._idle.keep(origin, connection)
+            idle = self._idle
+            kept = idle is not None and idle.keep(origin, connection)
         if not kept:
             connection.close()
 
