@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from gapi_runtime import mtls
 from gapi_runtime.hosts import is_loopback_host
 from gapi_runtime.pooled_transport import PooledTransport
 from gapi_runtime.proxies import ProxySettings
-from gapi_runtime.wire import Transport
+from gapi_runtime.wire import Record, Transport
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -33,14 +33,25 @@ _UNSUPPORTED = {
 }
 
 
-class CommonSettings(NamedTuple):
+class CommonSettings(Record):
     """What sync and async clients resolve alike (see :func:`resolve_common`)."""
 
+    __slots__ = ()
     base_url: str
     credentials: Credentials | None
     headers: dict[str, str]
     universe_domain: str
     client_certificate: mtls.ClientCertificate | None
+
+    def __new__(
+        cls,
+        base_url: str,
+        credentials: Credentials | None,
+        headers: dict[str, str],
+        universe_domain: str,
+        client_certificate: mtls.ClientCertificate | None,
+    ) -> CommonSettings:
+        return tuple.__new__(cls, (base_url, credentials, headers, universe_domain, client_certificate))
 
 
 def install_certificate(transport: object, certificate: mtls.ClientCertificate | None) -> None:

@@ -21,7 +21,9 @@ The steps:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator, Sequence
-from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
+from gapi_runtime.wire import Record
 
 if TYPE_CHECKING:
     from gapi_runtime._hints import Credentials
@@ -47,21 +49,26 @@ __all__ = [
 T = TypeVar("T")
 
 
-class Send(NamedTuple):
+class Send(Record):
     """Send one request through the transport (the arguments of ``Transport.request``)."""
 
+    __slots__ = ()
     method: str
     url: str
     headers: dict[str, str]
     body: bytes | None
     timeout: float | None
 
+    def __new__(cls, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float | None) -> Send:
+        return tuple.__new__(cls, (method, url, headers, body, timeout))
 
-class Stream(NamedTuple):
+
+class Stream(Record):
     """Send one request through the transport with :func:`gapi_runtime.wire.stream`: its body
     may be a :class:`~gapi_runtime.wire.StreamBody`, and the answer's body goes to ``sink`` if
     it takes it (media uploads and downloads)."""
 
+    __slots__ = ()
     method: str
     url: str
     headers: dict[str, str]
@@ -69,10 +76,16 @@ class Stream(NamedTuple):
     timeout: float | None
     sink: Sink | None
 
+    def __new__(
+        cls, method: str, url: str, headers: dict[str, str], body: Body, timeout: float | None, sink: Sink | None
+    ) -> Stream:
+        return tuple.__new__(cls, (method, url, headers, body, timeout, sink))
 
-class Call(NamedTuple):
+
+class Call(Record):
     """Make one API call of the client (the arguments of ``ApiCore.call``)."""
 
+    __slots__ = ()
     spec: MethodSpec[Any]
     path_values: Sequence[object]
     query_values: Sequence[object]
@@ -80,23 +93,47 @@ class Call(NamedTuple):
     timeout: TimeoutArg
     retry: RetryArg
 
+    def __new__(
+        cls,
+        spec: MethodSpec[Any],
+        path_values: Sequence[object],
+        query_values: Sequence[object],
+        body: object,
+        timeout: TimeoutArg,
+        retry: RetryArg,
+    ) -> Call:
+        return tuple.__new__(cls, (spec, path_values, query_values, body, timeout, retry))
 
-class Sleep(NamedTuple):
+
+class Sleep(Record):
     """Wait ``seconds`` on the client's clock."""
 
+    __slots__ = ()
     seconds: float
 
+    def __new__(cls, seconds: float) -> Sleep:
+        return tuple.__new__(cls, (seconds,))
 
-class Refresh(NamedTuple):
+
+class Refresh(Record):
     """Refresh ``credentials`` behind the client's refresh lock, if still needed then."""
 
+    __slots__ = ()
     credentials: Credentials
     #: The authorization header the server rejected; None: refresh because they are not valid.
     rejected: str | None
 
+    def __new__(cls, credentials: Credentials, rejected: str | None) -> Refresh:
+        return tuple.__new__(cls, (credentials, rejected))
 
-class _CheckUniverse(NamedTuple):
+
+class _CheckUniverse(Record):
     """Check (once per client) that the credentials' universe domain is the client's."""
+
+    __slots__ = ()
+
+    def __new__(cls) -> _CheckUniverse:
+        return tuple.__new__(cls, ())
 
 
 CHECK_UNIVERSE = _CheckUniverse()

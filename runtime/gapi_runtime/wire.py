@@ -25,20 +25,24 @@ only with :class:`~gapi_runtime.transport.Urllib3Transport`.
 
 from __future__ import annotations
 
+import collections
 import heapq
+import inspect
 import itertools
+import operator
 import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import BinaryIO, NamedTuple, Protocol, TypeVar, runtime_checkable
+from typing import Any, BinaryIO, ClassVar, Protocol, TypeVar, runtime_checkable
 
 __all__ = [
     "BLOCK",
     "Body",
     "FileSlice",
     "LocalFailure",
+    "Record",
     "Response",
     "Sink",
     "StreamBody",
@@ -50,12 +54,69 @@ __all__ = [
 BLOCK = 256 * 1024
 
 
-class Response(NamedTuple):
+#: A fast read-only descriptor for item ``index`` of a tuple: CPython's own (what
+#: ``collections.namedtuple`` uses), else a property.
+_item_getter: Callable[[int, str], Any] = getattr(collections, "_tuplegetter", None) or (
+    lambda index, doc: property(operator.itemgetter(index), doc=doc)
+)
+_R = TypeVar("_R", bound="Record")
+
+
+class Record(tuple[Any, ...]):
+    """A small immutable value: a tuple whose items are also attributes, named by the subclass's
+    annotations (in order), as with :class:`typing.NamedTuple`.
+
+    Defining one costs a fraction of a NamedTuple's class creation (which builds a
+    ``collections.namedtuple`` and evaluates annotations), paid by every import. A subclass
+    declares ``__slots__ = ()``, its fields as annotations, and a ``__new__`` taking them (by
+    position or keyword): ``return tuple.__new__(cls, (a, b))``. Instances compare, hash,
+    unpack, pickle and print like NamedTuples, and have ``_fields``, ``_replace()``,
+    ``_asdict()`` and ``__match_args__``.
+    """
+
+    __slots__ = ()
+    #: The field names, in order.
+    _fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # With postponed evaluation the annotations are strings: nothing is evaluated here.
+        fields = tuple(inspect.get_annotations(cls))
+        cls._fields = fields
+        setattr(cls, "__match_args__", fields)  # noqa: B010 - mypy would not have it assigned
+        for index, name in enumerate(fields):
+            setattr(cls, name, _item_getter(index, f"Alias for field number {index}"))
+
+    def __repr__(self) -> str:
+        items = ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, self, strict=True))
+        return f"{type(self).__name__}({items})"
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        """Pickling and copying pass the fields to ``__new__``."""
+        return tuple(self)
+
+    def _replace(self: _R, **changes: Any) -> _R:
+        """A copy with the fields named in ``changes`` replaced."""
+        values = [changes.pop(name, value) for name, value in zip(self._fields, self, strict=True)]
+        if changes:
+            raise ValueError(f"Got unexpected field names: {list(changes)!r}")
+        return tuple.__new__(type(self), values)
+
+    def _asdict(self) -> dict[str, Any]:
+        """The fields as a new dict."""
+        return dict(zip(self._fields, self, strict=True))
+
+
+class Response(Record):
     """What a transport returns. ``headers`` keys are matched case-insensitively by urllib3."""
 
+    __slots__ = ()
     status: int
     headers: Mapping[str, str]
     data: bytes
+
+    def __new__(cls, status: int, headers: Mapping[str, str], data: bytes) -> Response:
+        return tuple.__new__(cls, (status, headers, data))
 
 
 @runtime_checkable
@@ -75,12 +136,16 @@ class Transport(Protocol):
         ...
 
 
-class FileSlice(NamedTuple):
+class FileSlice(Record):
     """``length`` bytes of a seekable binary file, from ``offset`` (an absolute position)."""
 
+    __slots__ = ()
     file: BinaryIO
     offset: int
     length: int
+
+    def __new__(cls, file: BinaryIO, offset: int, length: int) -> FileSlice:
+        return tuple.__new__(cls, (file, offset, length))
 
 
 class LocalFailure(Exception):
