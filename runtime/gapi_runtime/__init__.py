@@ -21,7 +21,6 @@ from gapi_runtime.errors import (
     TransportError,
 )
 from gapi_runtime.pooled_transport import PooledTransport
-from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy
 from gapi_runtime.spec import EnumParam, MethodSpec, PathParam
 from gapi_runtime.wire import Response, Transport
 
@@ -35,12 +34,16 @@ if TYPE_CHECKING:
         StatusOperationKind,
         operation_handle,
     )
+    from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy
     from gapi_runtime.transport import Urllib3Transport
 
 #: Loaded on first use: generated code needs them only inside methods (a client's
-#: ``operation()``), and a cold start should not pay for them — urllib3 alone is ~40 ms.
+#: ``operation()``), and a cold start should not pay for them — urllib3 alone is ~40 ms; the
+#: retry module is needed at a call's first failure.
 _LAZY = {
     "Urllib3Transport": "gapi_runtime.transport",
+    "DEFAULT_RETRY": "gapi_runtime.retry",
+    "RetryPolicy": "gapi_runtime.retry",
     **dict.fromkeys(
         (
             "DEFAULT_POLLING",

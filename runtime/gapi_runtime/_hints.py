@@ -2,7 +2,8 @@
 
 Importing google-auth's credentials module (≈70 ms) or google-api-core's retry module (which
 pulls in protobuf) would slow every ``import`` of a generated package, only so that
-annotations can name their classes. Type checkers see the real imports; at run time each name
+annotations can name their classes; the runtime's own retry module is likewise imported only
+at a call's first failure. Type checkers see the real imports; at run time each name
 is a :class:`typing.ForwardRef` whose expression imports the module when (and only when) it is
 evaluated, so ``typing.get_type_hints()`` returns the real classes.
 
@@ -17,7 +18,7 @@ import importlib
 import types
 from typing import TYPE_CHECKING, Any, ForwardRef
 
-__all__ = ["Credentials", "Retry", "lazy_module", "lazy_type"]
+__all__ = ["Credentials", "Retry", "RetryPolicy", "lazy_module", "lazy_type"]
 
 
 def lazy_type(module: str, name: str) -> Any:
@@ -60,6 +61,9 @@ def lazy_module(name: str, package: str | None = None) -> Any:
 if TYPE_CHECKING:
     from google.api_core.retry import Retry as Retry
     from google.auth.credentials import Credentials as Credentials
+
+    from gapi_runtime.retry import RetryPolicy as RetryPolicy
 else:
     Credentials = lazy_type("google.auth.credentials", "Credentials")
     Retry = lazy_type("google.api_core.retry", "Retry")
+    RetryPolicy = lazy_type("gapi_runtime.retry", "RetryPolicy")

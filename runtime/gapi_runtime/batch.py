@@ -38,19 +38,21 @@ from gapi_runtime.client import (
     ApiCore,
     CoreBase,
     RetryArg,
+    RetryChoice,
     TimeoutArg,
     choose_policy,
     decode_response,
     next_retry_delay,
     request_encoder,
+    retry_state,
 )
 from gapi_runtime.clock import SYSTEM_CLOCK, Clock
 from gapi_runtime.errors import ResponseDecodeError, http_error
-from gapi_runtime.retry import RetryPolicy, RetryState
 from gapi_runtime.steps import CHECK_UNIVERSE, Refresh, Send, Sleep, Steps
 from gapi_runtime.wire import Response
 
 if TYPE_CHECKING:
+    from gapi_runtime.retry import RetryState
     from gapi_runtime.spec import MethodSpec
 
 __all__ = [
@@ -102,7 +104,7 @@ class BatchHandle(Generic[ResponseT]):
         spec: MethodSpec[ResponseT],
         url: str,
         data: bytes | None,
-        policy: RetryPolicy | None,
+        policy: RetryChoice,
         prefix: str,
         number: int,
         returns: bool = True,
@@ -164,9 +166,7 @@ class BatchQueue:
     anything is queued) against the client's resolved base URL.
     """
 
-    def __init__(
-        self, base_url: str, headers: Mapping[str, str], retry: RetryPolicy | None, check_enums: bool = True
-    ) -> None:
+    def __init__(self, base_url: str, headers: Mapping[str, str], retry: RetryChoice, check_enums: bool = True) -> None:
         self.check_enums = check_enums
         self.base_url = base_url
         self._headers = dict(headers)
@@ -409,7 +409,7 @@ class BatchPlan:
             return
         state = self._retry_states.get(handle)
         if state is None:
-            state = self._retry_states[handle] = RetryState(handle.policy, handle.spec.http_method, self.started)
+            state = self._retry_states[handle] = retry_state(handle.policy, handle.spec.http_method, self.started)
         delay = next_retry_delay(state, handle.spec.id, error, self.clock.monotonic())
         if delay is None:
             handle._fail(error)
@@ -436,7 +436,7 @@ class BatchBase(Generic[_CoreT]):
         self._core = api
         self._batch_url = batch_url
         self.max_batch_size = max_batch_size
-        self._api = BatchQueue(api.base_url, api._headers, api._retry, api._check_enums)
+        self._api = BatchQueue(api.base_url, api._headers, api._retry_choice, api._check_enums)
         self._sent = 0
 
     def __repr__(self) -> str:

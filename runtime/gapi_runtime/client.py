@@ -21,10 +21,10 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Generic, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Optional, TypeVar, Union
 
 from gapi_runtime import encoding, mtls, paging
-from gapi_runtime._hints import Credentials, Retry
+from gapi_runtime._hints import Credentials, Retry, RetryPolicy
 from gapi_runtime._version import __version__
 from gapi_runtime.clock import clock_of
 from gapi_runtime.errors import ResponseDecodeError, TransportError, http_error
@@ -37,7 +37,6 @@ from gapi_runtime.options import (
     resolve_common,
 )
 from gapi_runtime.redirects import RedirectingTransport
-from gapi_runtime.retry import DEFAULT_RETRY, RetryPolicy, RetryState, as_policy, describe
 from gapi_runtime.spec import MethodSpec, RequestEncoder
 from gapi_runtime.spec import check_enums as check_enum_values
 from gapi_runtime.steps import (
@@ -53,6 +52,9 @@ from gapi_runtime.steps import (
     refresh_needed,
 )
 from gapi_runtime.wire import Response, Transport, stream
+
+if TYPE_CHECKING:
+    from gapi_runtime.retry import RetryState
 
 __all__ = ["DEFAULT", "ApiCore", "BaseClient", "Default", "RetryArg", "TimeoutArg"]
 
@@ -72,9 +74,13 @@ class Default(enum.Enum):
 
 DEFAULT = Default.DEFAULT
 TimeoutArg = float | None | Default
-# ``Retry`` resolves lazily at run time (see gapi_runtime._hints): get_type_hints() works on
-# every generated method without importing google-api-core's retry module first.
-RetryArg = Union[Retry, RetryPolicy, None, Default]  # noqa: UP007 - Retry is a ForwardRef at run time
+# ``Retry`` and ``RetryPolicy`` resolve lazily at run time (see gapi_runtime._hints):
+# get_type_hints() works on every generated method without importing google-api-core's retry
+# module (or ours) first.
+RetryArg = Union[Retry, RetryPolicy, None, Default]  # noqa: UP007 - both are ForwardRefs at run time
+#: A retry setting before the default policy is read: DEFAULT stands for
+#: :data:`~gapi_runtime.retry.DEFAULT_RETRY` until a call first fails (see :func:`retry_state`).
+RetryChoice = Union[RetryPolicy, None, Default]  # noqa: UP007 - RetryPolicy is a ForwardRef at run time
 
 _LOGGER = logging.getLogger("gapi_runtime")
 
@@ -215,7 +221,29 @@ def choose_policy(retry: RetryArg, default: RetryPolicy | None) -> RetryPolicy |
     """The retry policy a call (or client) uses: ``default`` for DEFAULT, None for None."""
     if retry is DEFAULT:
         return default
-    return None if retry is None else as_policy(retry)
+    if retry is None:
+        return None
+    from gapi_runtime.retry import as_policy  # the caller made a policy: the module is loaded already
+
+    return as_policy(retry)
+
+
+def default_retry(choice: RetryChoice) -> RetryPolicy | None:
+    """``choice`` as a policy: DEFAULT is :data:`~gapi_runtime.retry.DEFAULT_RETRY`."""
+    if isinstance(choice, Default):
+        from gapi_runtime.retry import DEFAULT_RETRY
+
+        return DEFAULT_RETRY
+    return choice
+
+
+def retry_state(choice: RetryPolicy | Default, http_method: str, started: float) -> RetryState:
+    """The retry bookkeeping of a call that just failed for the first time (``choice`` as in
+    :func:`default_retry`). :mod:`gapi_runtime.retry` is imported here: calls that never fail,
+    and importing or constructing a client, do not pay for it."""
+    from gapi_runtime.retry import DEFAULT_RETRY, RetryState
+
+    return RetryState(DEFAULT_RETRY if isinstance(choice, Default) else choice, http_method, started)
 
 
 def next_retry_delay(state: RetryState, method_id: str, error: Exception, now: float | None = None) -> float | None:
@@ -224,6 +252,8 @@ def next_retry_delay(state: RetryState, method_id: str, error: Exception, now: f
     ``now`` is the time on the client's clock (default: :func:`time.monotonic`).
     """
     delay = state.next_delay(error, time.monotonic() if now is None else now)
+    from gapi_runtime.retry import describe  # loaded with ``state``'s class
+
     if delay is None:
         if state.attempt > 1 and _LOGGER.isEnabledFor(logging.DEBUG):
             _LOGGER.debug("%s: attempt %d failed (%s); giving up", method_id, state.attempt, describe(error))
@@ -288,13 +318,20 @@ class CoreBase(Generic[_TransportT]):
         self._credentials = common.credentials
         self._headers = dict(common.headers)
         self._timeout = timeout
-        self._retry = choose_policy(retry, DEFAULT_RETRY)
+        #: The client's retry policy; DEFAULT (the default policy) is read at a call's first
+        #: failure, so that constructing a client does not import :mod:`gapi_runtime.retry`.
+        self._retry_choice: RetryChoice = DEFAULT if retry is DEFAULT else choose_policy(retry, None)
         #: What waits between retries and operation polls use (the transport's ``clock``, if any).
         self.clock = clock_of(transport)
         self._check_enums = check_enums
         # The credentials' universe is compared with the client's before the first request
         # (reading it may need I/O, e.g. from the metadata server, so not in the constructor).
         self._universe_checked = common.credentials is None
+
+    @property
+    def _retry(self) -> RetryPolicy | None:
+        """The client's retry policy (reading it imports :mod:`gapi_runtime.retry`)."""
+        return default_retry(self._retry_choice)
 
     def _check_values(
         self, spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]
@@ -365,7 +402,7 @@ class CoreBase(Generic[_TransportT]):
         :meth:`_send_authorized`) and when it started."""
         if not self._universe_checked:
             yield CHECK_UNIVERSE
-        policy = choose_policy(retry, self._retry)
+        policy = self._retry_choice if retry is DEFAULT else choose_policy(retry, None)
         started = self.clock.monotonic() if started is None else started
         state: RetryState | None = None
         while True:
@@ -380,7 +417,7 @@ class CoreBase(Generic[_TransportT]):
                 return decode_response(spec, send.url, response)
             # Outside the except block, so that a final error does not chain to the first one.
             if state is None:
-                state = RetryState(policy, spec.http_method, started)
+                state = retry_state(policy, spec.http_method, started)
             delay = next_retry_delay(state, spec.id, error, self.clock.monotonic())
             if delay is None:
                 raise error
