@@ -137,8 +137,9 @@ def render(document: Document, version: str = INITIAL_VERSION, *, endpoints: End
     module_template = env.get_template("resource_module.py.j2")
     for module in client.module_files:
         sources[f"resources/{module.module}.py"] = module_template.render(client=client, module=module)
-    if client.has_batch and client.modules:  # the batch twins, loaded only by batches
+    if client.has_batch:  # the sync batch class and the batch twins, loaded only by batches
         sources["_batch/__init__.py"] = env.get_template("batch_init.py.j2").render(client=client)
+    if client.has_batch and client.modules:
         batch_template = env.get_template("batch_module.py.j2")
         for module in client.module_files:
             sources[f"_batch/{module.module}.py"] = batch_template.render(client=client, module=module)

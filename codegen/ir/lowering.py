@@ -412,11 +412,13 @@ class _Lowering:
             root = self.resource(resource, attribute, "", classes, naming.Scope())
             # Async and batch twins are named once every sync class of the tree is (sync names never depend on them).
             roots.append(with_batch_names(with_async_names(root, classes), classes))
-        # Module file names must differ on case-insensitive file systems too.
+        # Module file names must differ on case-insensitive file systems too; none is ``_batch``
+        # (the package of the sync batch class).
         modules, submodules = layout.split(
             roots,
-            naming.Scope(case_insensitive=True),
-            naming.Scope(("_t", "_rt", "_s", "_aio", "_functools", "_media")),
+            naming.Scope(("_batch",), case_insensitive=True),
+            # ``_batch``: the sync client module's name for its batch package.
+            naming.Scope(("_t", "_rt", "_s", "_aio", "_functools", "_media", "_batch")),
             module_method_budget,
             module_size_budget,
         )

@@ -361,7 +361,7 @@ class ClientIR:
     summary: str = ""
     #: The document's ``batchPath`` ("" when none: then no ``batch()``).
     batch_path: str = ""
-    batch_class: str = ""  # the batch of the sync client, in ``_client.py``
+    batch_class: str = ""  # the batch of the sync client, in ``_batch/__init__.py``
     async_batch_class: str = ""  # the batch of the async client, in ``_async_client.py``
 
     @property
@@ -433,6 +433,11 @@ class ClientIR:
     @property
     def uses_schemas(self) -> bool:
         return self.has_operation_method or any(method.uses_schemas for method in self.methods)
+
+    @property
+    def batch_uses_schemas(self) -> bool:
+        """True if the batch twins of the client's own methods name schema classes."""
+        return any(method.uses_schemas for method in self.methods)
 
     @property
     def uses_media(self) -> bool:

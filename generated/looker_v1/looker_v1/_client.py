@@ -11,12 +11,20 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from . import schemas as _s
     from .resources import projects as _projects
-    from ._batch import projects as _projects_batch
+    from . import _batch
 else:
     # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
     _s = _rt.lazy_module(".schemas", __package__)
     _projects = _rt.lazy_module(".resources.projects", __package__)
-    _projects_batch = _rt.lazy_module("._batch.projects", __package__)
+    _batch = _rt.lazy_module("._batch", __package__)
+
+    def __getattr__(name: str) -> object:
+        # The batch class moved to ``._batch``; its former import path still finds it.
+        if name == "LookerBatch":
+            from ._batch import LookerBatch
+
+            return LookerBatch
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class LookerClient(_rt.BaseClient):
@@ -88,27 +96,12 @@ class LookerClient(_rt.BaseClient):
             polling,
         )
 
-    def batch(self, *, max_batch_size: int = 100) -> LookerBatch:
+    def batch(self, *, max_batch_size: int = 100) -> _batch.LookerBatch:
         """A new batch: the same resources and methods, whose calls queue and return handles.
 
         ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
         (1 to 1000) per request.
         """
+        from ._batch import LookerBatch
+
         return LookerBatch(self._api, self._batch_url(), max_batch_size)
-
-
-class LookerBatch(_rt.Batch):
-    """A batch of requests: the client's resources and methods, whose calls queue.
-
-    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
-    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
-    and resolves every handle: ``handle.result()`` returns what the direct call returns or
-    raises the error it raises.
-    """
-
-    @functools.cached_property
-    def projects(self) -> _projects_batch.ProjectsBatchResource:
-        """The ``projects`` resource."""
-        from ._batch.projects import ProjectsBatchResource
-
-        return ProjectsBatchResource(self._api)

@@ -10,11 +10,19 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import orders as _orders
-    from ._batch import orders as _orders_batch
+    from . import _batch
 else:
     # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
     _orders = _rt.lazy_module(".resources.orders", __package__)
-    _orders_batch = _rt.lazy_module("._batch.orders", __package__)
+    _batch = _rt.lazy_module("._batch", __package__)
+
+    def __getattr__(name: str) -> object:
+        # The batch class moved to ``._batch``; its former import path still finds it.
+        if name == "AnonymousBatch":
+            from ._batch import AnonymousBatch
+
+            return AnonymousBatch
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class AnonymousClient(_rt.BaseClient):
@@ -47,27 +55,12 @@ class AnonymousClient(_rt.BaseClient):
 
         return OrdersResource(self._api)
 
-    def batch(self, *, max_batch_size: int = 100) -> AnonymousBatch:
+    def batch(self, *, max_batch_size: int = 100) -> _batch.AnonymousBatch:
         """A new batch: the same resources and methods, whose calls queue and return handles.
 
         ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
         (1 to 1000) per request.
         """
+        from ._batch import AnonymousBatch
+
         return AnonymousBatch(self._api, self._batch_url(), max_batch_size)
-
-
-class AnonymousBatch(_rt.Batch):
-    """A batch of requests: the client's resources and methods, whose calls queue.
-
-    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
-    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
-    and resolves every handle: ``handle.result()`` returns what the direct call returns or
-    raises the error it raises.
-    """
-
-    @functools.cached_property
-    def orders(self) -> _orders_batch.OrdersBatchResource:
-        """The ``orders`` resource."""
-        from ._batch.orders import OrdersBatchResource
-
-        return OrdersBatchResource(self._api)

@@ -11,14 +11,20 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import legacy as _legacy
     from .resources import things as _things
-    from ._batch import legacy as _legacy_batch
-    from ._batch import things as _things_batch
+    from . import _batch
 else:
     # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
     _legacy = _rt.lazy_module(".resources.legacy", __package__)
     _things = _rt.lazy_module(".resources.things", __package__)
-    _legacy_batch = _rt.lazy_module("._batch.legacy", __package__)
-    _things_batch = _rt.lazy_module("._batch.things", __package__)
+    _batch = _rt.lazy_module("._batch", __package__)
+
+    def __getattr__(name: str) -> object:
+        # The batch class moved to ``._batch``; its former import path still finds it.
+        if name == "DeprecationsBatch":
+            from ._batch import DeprecationsBatch
+
+            return DeprecationsBatch
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class DeprecationsClient(_rt.BaseClient):
@@ -58,34 +64,12 @@ class DeprecationsClient(_rt.BaseClient):
 
         return ThingsResource(self._api)
 
-    def batch(self, *, max_batch_size: int = 100) -> DeprecationsBatch:
+    def batch(self, *, max_batch_size: int = 100) -> _batch.DeprecationsBatch:
         """A new batch: the same resources and methods, whose calls queue and return handles.
 
         ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
         (1 to 1000) per request.
         """
+        from ._batch import DeprecationsBatch
+
         return DeprecationsBatch(self._api, self._batch_url(), max_batch_size)
-
-
-class DeprecationsBatch(_rt.Batch):
-    """A batch of requests: the client's resources and methods, whose calls queue.
-
-    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
-    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
-    and resolves every handle: ``handle.result()`` returns what the direct call returns or
-    raises the error it raises.
-    """
-
-    @functools.cached_property
-    def legacy(self) -> _legacy_batch.LegacyBatchResource:
-        """The ``legacy`` resource. Deprecated: the API marks it (or a resource above it) as deprecated; its methods warn."""
-        from ._batch.legacy import LegacyBatchResource
-
-        return LegacyBatchResource(self._api)
-
-    @functools.cached_property
-    def things(self) -> _things_batch.ThingsBatchResource:
-        """The ``things`` resource."""
-        from ._batch.things import ThingsBatchResource
-
-        return ThingsBatchResource(self._api)

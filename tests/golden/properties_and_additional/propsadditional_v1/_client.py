@@ -10,11 +10,19 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import mixed as _mixed
-    from ._batch import mixed as _mixed_batch
+    from . import _batch
 else:
     # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
     _mixed = _rt.lazy_module(".resources.mixed", __package__)
-    _mixed_batch = _rt.lazy_module("._batch.mixed", __package__)
+    _batch = _rt.lazy_module("._batch", __package__)
+
+    def __getattr__(name: str) -> object:
+        # The batch class moved to ``._batch``; its former import path still finds it.
+        if name == "PropsadditionalBatch":
+            from ._batch import PropsadditionalBatch
+
+            return PropsadditionalBatch
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class PropsadditionalClient(_rt.BaseClient):
@@ -47,27 +55,12 @@ class PropsadditionalClient(_rt.BaseClient):
 
         return MixedResource(self._api)
 
-    def batch(self, *, max_batch_size: int = 100) -> PropsadditionalBatch:
+    def batch(self, *, max_batch_size: int = 100) -> _batch.PropsadditionalBatch:
         """A new batch: the same resources and methods, whose calls queue and return handles.
 
         ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
         (1 to 1000) per request.
         """
+        from ._batch import PropsadditionalBatch
+
         return PropsadditionalBatch(self._api, self._batch_url(), max_batch_size)
-
-
-class PropsadditionalBatch(_rt.Batch):
-    """A batch of requests: the client's resources and methods, whose calls queue.
-
-    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
-    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
-    and resolves every handle: ``handle.result()`` returns what the direct call returns or
-    raises the error it raises.
-    """
-
-    @functools.cached_property
-    def mixed(self) -> _mixed_batch.MixedBatchResource:
-        """The ``mixed`` resource."""
-        from ._batch.mixed import MixedBatchResource
-
-        return MixedBatchResource(self._api)

@@ -10,11 +10,19 @@ import gapi_runtime as _rt
 
 if _t.TYPE_CHECKING:
     from .resources import queries as _queries
-    from ._batch import queries as _queries_batch
+    from . import _batch
 else:
     # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
     _queries = _rt.lazy_module(".resources.queries", __package__)
-    _queries_batch = _rt.lazy_module("._batch.queries", __package__)
+    _batch = _rt.lazy_module("._batch", __package__)
+
+    def __getattr__(name: str) -> object:
+        # The batch class moved to ``._batch``; its former import path still finds it.
+        if name == "PropnamesBatch":
+            from ._batch import PropnamesBatch
+
+            return PropnamesBatch
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class PropnamesClient(_rt.BaseClient):
@@ -47,27 +55,12 @@ class PropnamesClient(_rt.BaseClient):
 
         return QueriesResource(self._api)
 
-    def batch(self, *, max_batch_size: int = 100) -> PropnamesBatch:
+    def batch(self, *, max_batch_size: int = 100) -> _batch.PropnamesBatch:
         """A new batch: the same resources and methods, whose calls queue and return handles.
 
         ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
         (1 to 1000) per request.
         """
+        from ._batch import PropnamesBatch
+
         return PropnamesBatch(self._api, self._batch_url(), max_batch_size)
-
-
-class PropnamesBatch(_rt.Batch):
-    """A batch of requests: the client's resources and methods, whose calls queue.
-
-    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
-    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
-    and resolves every handle: ``handle.result()`` returns what the direct call returns or
-    raises the error it raises.
-    """
-
-    @functools.cached_property
-    def queries(self) -> _queries_batch.QueriesBatchResource:
-        """The ``queries`` resource."""
-        from ._batch.queries import QueriesBatchResource
-
-        return QueriesBatchResource(self._api)

@@ -11,14 +11,20 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from .resources import http_health_checks as _http_health_checks
     from .resources import http_health_checks_ as _http_health_checks_
-    from ._batch import http_health_checks as _http_health_checks_batch
-    from ._batch import http_health_checks_ as _http_health_checks__batch
+    from . import _batch
 else:
     # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
     _http_health_checks = _rt.lazy_module(".resources.http_health_checks", __package__)
     _http_health_checks_ = _rt.lazy_module(".resources.http_health_checks_", __package__)
-    _http_health_checks_batch = _rt.lazy_module("._batch.http_health_checks", __package__)
-    _http_health_checks__batch = _rt.lazy_module("._batch.http_health_checks_", __package__)
+    _batch = _rt.lazy_module("._batch", __package__)
+
+    def __getattr__(name: str) -> object:
+        # The batch class moved to ``._batch``; its former import path still finds it.
+        if name == "SchemacaseBatch":
+            from ._batch import SchemacaseBatch
+
+            return SchemacaseBatch
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class SchemacaseClient(_rt.BaseClient):
@@ -58,34 +64,12 @@ class SchemacaseClient(_rt.BaseClient):
 
         return HttpHealthChecksResource(self._api)
 
-    def batch(self, *, max_batch_size: int = 100) -> SchemacaseBatch:
+    def batch(self, *, max_batch_size: int = 100) -> _batch.SchemacaseBatch:
         """A new batch: the same resources and methods, whose calls queue and return handles.
 
         ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
         (1 to 1000) per request.
         """
+        from ._batch import SchemacaseBatch
+
         return SchemacaseBatch(self._api, self._batch_url(), max_batch_size)
-
-
-class SchemacaseBatch(_rt.Batch):
-    """A batch of requests: the client's resources and methods, whose calls queue.
-
-    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
-    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
-    and resolves every handle: ``handle.result()`` returns what the direct call returns or
-    raises the error it raises.
-    """
-
-    @functools.cached_property
-    def http_health_checks(self) -> _http_health_checks_batch.HttpHealthChecksBatchResource:
-        """The ``HTTPHealthChecks`` resource."""
-        from ._batch.http_health_checks import HttpHealthChecksBatchResource
-
-        return HttpHealthChecksBatchResource(self._api)
-
-    @functools.cached_property
-    def http_health_checks_(self) -> _http_health_checks__batch.HttpHealthChecksBatchResource:
-        """The ``httpHealthChecks`` resource."""
-        from ._batch.http_health_checks_ import HttpHealthChecksBatchResource
-
-        return HttpHealthChecksBatchResource(self._api)

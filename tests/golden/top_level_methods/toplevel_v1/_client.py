@@ -11,12 +11,21 @@ import gapi_runtime as _rt
 if _t.TYPE_CHECKING:
     from . import schemas as _s
     from .resources import userinfo as _userinfo
-    from ._batch import userinfo as _userinfo_batch
+    from . import _batch
 else:
     # Modules imported on first use, so that typing.get_type_hints() resolves the annotations.
     _s = _rt.lazy_module(".schemas", __package__)
     _userinfo = _rt.lazy_module(".resources.userinfo", __package__)
-    _userinfo_batch = _rt.lazy_module("._batch.userinfo", __package__)
+    _batch = _rt.lazy_module("._batch", __package__)
+
+    def __getattr__(name: str) -> object:
+        # The batch class moved to ``._batch``; its former import path still finds it.
+        if name == "ToplevelBatch":
+            from ._batch import ToplevelBatch
+
+            return ToplevelBatch
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _CLOSE: _rt.MethodSpec[_s.Thing] = _rt.MethodSpec(
     id="toplevel.close",
@@ -150,64 +159,12 @@ class ToplevelClient(_rt.BaseClient):
             retry,
         )
 
-    def batch(self, *, max_batch_size: int = 100) -> ToplevelBatch:
+    def batch(self, *, max_batch_size: int = 100) -> _batch.ToplevelBatch:
         """A new batch: the same resources and methods, whose calls queue and return handles.
 
         ``batch.execute()`` (awaited on the async client) sends them, at most ``max_batch_size``
         (1 to 1000) per request.
         """
+        from ._batch import ToplevelBatch
+
         return ToplevelBatch(self._api, self._batch_url(), max_batch_size)
-
-
-class ToplevelBatch(_rt.Batch):
-    """A batch of requests: the client's resources and methods, whose calls queue.
-
-    Each call returns a handle; ``batch.execute()`` (awaited on the async client) sends the queued requests as
-    multipart/mixed POSTs to the API's batch endpoint (at most ``max_batch_size`` per POST)
-    and resolves every handle: ``handle.result()`` returns what the direct call returns or
-    raises the error it raises.
-    """
-
-    @functools.cached_property
-    def userinfo(self) -> _userinfo_batch.UserinfoBatchResource:
-        """The ``userinfo`` resource."""
-        from ._batch.userinfo import UserinfoBatchResource
-
-        return UserinfoBatchResource(self._api)
-
-    def close_(
-        self,
-        *,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Thing]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_CLOSE, (), (xgafv, fields, pretty_print), None, retry)
-
-    def operation_(
-        self,
-        *,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Thing]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(_OPERATION, (), (xgafv, fields, pretty_print), None, retry)
-
-    def tokeninfo(
-        self,
-        *,
-        access_token: str | None = None,
-        id_token: str | None = None,
-        xgafv: _t.Literal["1", "2"] | None = None,
-        fields: str | None = None,
-        pretty_print: bool | None = None,
-        retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[_s.Tokeninfo]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle."""
-        return self._api.call(
-            _TOKENINFO, (), (access_token, id_token, xgafv, fields, pretty_print), None, retry
-        )
