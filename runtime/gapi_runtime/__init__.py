@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from gapi_runtime._hints import lazy_module
 from gapi_runtime._version import __version__
-from gapi_runtime.batch import Batch, BatchError, BatchHandle, BatchQueue
 from gapi_runtime.client import DEFAULT, ApiCore, BaseClient, Default, RetryArg, TimeoutArg
 from gapi_runtime.errors import (
     ConnectError,
@@ -25,6 +24,7 @@ from gapi_runtime.spec import EnumParam, MethodSpec, PathParam
 from gapi_runtime.wire import Response, Transport
 
 if TYPE_CHECKING:
+    from gapi_runtime.batch import Batch, BatchError, BatchHandle, BatchQueue
     from gapi_runtime.operations import (
         DEFAULT_POLLING,
         Operation,
@@ -38,10 +38,11 @@ if TYPE_CHECKING:
     from gapi_runtime.transport import Urllib3Transport
 
 #: Loaded on first use: generated code needs them only inside methods (a client's
-#: ``operation()``), and a cold start should not pay for them — urllib3 alone is ~40 ms; the
-#: retry module is needed at a call's first failure.
+#: ``operation()``, ``batch()``) or in annotations, and a cold start should not pay for them —
+#: urllib3 alone is ~40 ms; the retry module is needed at a call's first failure.
 _LAZY = {
     "Urllib3Transport": "gapi_runtime.transport",
+    **dict.fromkeys(("Batch", "BatchError", "BatchHandle", "BatchQueue"), "gapi_runtime.batch"),
     "DEFAULT_RETRY": "gapi_runtime.retry",
     "RetryPolicy": "gapi_runtime.retry",
     **dict.fromkeys(
