@@ -37,6 +37,7 @@ WATCHED = (
     "looker_v1._batch",  # the first batch()
     "gapi_runtime.batch",
     "gapi_runtime.operations",  # the first operation()
+    "encodings.idna",  # never for an ASCII host: getaddrinfo() gets it as bytes
 )
 
 SCRIPT = """
