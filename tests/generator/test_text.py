@@ -116,7 +116,10 @@ def test_known_breakouts_are_neutralized() -> None:
     assert text.comment_lines("one\rtwo\u2028three\x00") == ("one", "two\\u2028three\\x00")
 
 
+WRAP_WORDS = ["a", "word", "long-running", "e.g.", "x-y", "ab-", "-cd", "abc--def", "ok.--", "1-2", "-", "--",
+              "`//compute.googleapis.com/projects/{ID}`", "verylongwordwithoutspaces"]  # fmt: skip
 WRAP_TEXT = st.one_of(
+    st.lists(st.sampled_from(WRAP_WORDS), max_size=30).map(" ".join),  # the common case: words and single spaces
     st.text(alphabet=st.sampled_from("ab c-.,_1é—'\"!?&\t\n\xa0\u2003x"), max_size=120),
     st.lists(st.sampled_from(["word", "a", " ", "  ", "-", "--", "long-running", "e.g.", "x-y", "ab-", "-cd",
                               "abc--def", "ok.--", "1-2", "over-the-top", "\t", "verylongwordwithoutspaces"]),
