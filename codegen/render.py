@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
@@ -52,7 +52,16 @@ def environment() -> jinja2.Environment:
     )
     env.filters["toml"] = toml_string
     env.filters["py"] = python_literal
+    env.filters["names"] = name_tuple
     return env
+
+
+def name_tuple(names: Sequence[str]) -> str:
+    """A tuple display of Python names (not literals): the arguments a method passes on, ``(a,)``.
+
+    A filter rather than a macro: templates use it several times for every method.
+    """
+    return "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
 
 
 def python_literal(value: object) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 
 from codegen import text
@@ -155,4 +154,4 @@ def _hanging(line: str, width: int = 84) -> list[str]:
     """An ``Args:`` entry wrapped with a hanging indent."""
     if line and len(line) + 4 <= width and line.isprintable() and not line[0].isspace() and line[-1] != " ":
         return ["    " + line]  # fits: what textwrap would return, without its cost
-    return textwrap.wrap(line, width, initial_indent="    ", subsequent_indent="        ") or ["    "]
+    return text.fill(line, width, initial_indent="    ", subsequent_indent="        ") or ["    "]

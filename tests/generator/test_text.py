@@ -13,6 +13,7 @@ import io
 import re
 import tokenize
 import unicodedata
+from collections.abc import Callable
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -20,16 +21,43 @@ from hypothesis import strategies as st
 from codegen import text
 
 FRAGMENTS = [
-    '"', '"""', "'''", "\\", '\\"', "\n", "\r", "\r\n", "\x00", "\x0b", "\x0c", "\x1c", "\x85", "\u2028",
-    "\u2029", "\u202e", "\u2066", "\u200f", "\ufeff", "\ud800", "\U000e0041", "\t", "#", "{{", "}}",
-    "\\N{BULLET}", "\\x41", "import os", "\x1b[2J",
+    '"',
+    '"""',
+    "'''",
+    "\\",
+    '\\"',
+    "\n",
+    "\r",
+    "\r\n",
+    "\x00",
+    "\x0b",
+    "\x0c",
+    "\x1c",
+    "\x85",
+    "\u2028",
+    "\u2029",
+    "\u202e",
+    "\u2066",
+    "\u200f",
+    "\ufeff",
+    "\ud800",
+    "\U000e0041",
+    "\t",
+    "#",
+    "{{",
+    "}}",
+    "\\N{BULLET}",
+    "\\x41",
+    "import os",
+    "\x1b[2J",
 ]
 TEXT = st.one_of(
     st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=60),
     st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=3)), max_size=12).map("".join),
 )
-SETTINGS = settings(max_examples=400, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=400, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 UNSAFE = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 
 
@@ -86,3 +114,39 @@ def test_known_breakouts_are_neutralized() -> None:
     assert text.docstring('ends with a quote"') == 'ends with a quote\\"'
     assert text.docstring("ends with a backslash\\") == "ends with a backslash\\\\"
     assert text.comment_lines("one\rtwo\u2028three\x00") == ("one", "two\\u2028three\\x00")
+
+
+WRAP_WORDS = ["a", "word", "long-running", "e.g.", "x-y", "ab-", "-cd", "abc--def", "ok.--", "1-2", "-", "--",
+              "`//compute.googleapis.com/projects/{ID}`", "verylongwordwithoutspaces"]  # fmt: skip
+WRAP_TEXT = st.one_of(
+    st.lists(st.sampled_from(WRAP_WORDS), max_size=30).map(" ".join),  # the common case: words and single spaces
+    st.text(alphabet=st.sampled_from("ab c-.,_1é—'\"!?&\t\n\xa0\u2003x"), max_size=120),
+    st.lists(st.sampled_from(["word", "a", " ", "  ", "-", "--", "long-running", "e.g.", "x-y", "ab-", "-cd",
+                              "abc--def", "ok.--", "1-2", "over-the-top", "\t", "verylongwordwithoutspaces"]),
+             max_size=30).map("".join),
+)  # fmt: skip
+
+
+@given(
+    WRAP_TEXT,
+    st.integers(min_value=9, max_value=40),  # wider than the indents (textwrap can loop forever otherwise)
+    st.sampled_from(["", " ", "    "]),
+    st.sampled_from(["", "  ", "        "]),
+    st.booleans(),
+)
+@SETTINGS
+@example("Indicates the long-running operation's state -- or not.", 20, "    ", "        ", True)
+@example("     abcdefgh", 8, "", "", True)
+@example("no width", 0, "", "", True)
+@example("a format: `//compute.googleapis.com/projects/{ID}/x` b", 30, "    ", "        ", True)
+def test_fill_is_textwrap(value: str, width: int, initial: str, subsequent: str, break_long: bool) -> None:
+    """text.fill is textwrap.wrap with the same arguments, exactly (or the same error)."""
+    import textwrap
+
+    def outcome(wrap: Callable[..., list[str]]) -> object:
+        try:
+            return wrap(value, width, initial_indent=initial, subsequent_indent=subsequent, break_long_words=break_long)
+        except ValueError as exc:
+            return f"ValueError: {exc}"
+
+    assert outcome(text.fill) == outcome(textwrap.wrap)
