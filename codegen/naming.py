@@ -15,6 +15,7 @@ _LOWER_UPPER = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _ACRONYM_END = re.compile(r"(?<=[A-Z])(?=[A-Z][a-z])")
 _UNDERSCORES = re.compile(r"_+")
 
+
 def snake_case(name: str) -> str:
     """The pinned snake_case rule, without keyword escaping.
 

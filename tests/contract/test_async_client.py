@@ -112,8 +112,13 @@ async def test_get_succeeds_through_transient_failures(fake: FakeLooker, faults:
 
 @pytest.mark.parametrize(
     "fault",
-    [error_reply(503, "busy"), error_reply(429, "quota", {"Retry-After": "0"}), Reply(fault="reset"),
-     Reply(fault="close"), Reply(fault="truncate", body={"name": "x" * 50})],
+    [
+        error_reply(503, "busy"),
+        error_reply(429, "quota", {"Retry-After": "0"}),
+        Reply(fault="reset"),
+        Reply(fault="close"),
+        Reply(fault="truncate", body={"name": "x" * 50}),
+    ],
     ids=["503", "429", "reset", "close", "truncate"],
 )
 @pytest.mark.parametrize("verb", ["create", "patch", "restart"])
@@ -182,8 +187,13 @@ async def test_retry_after_beyond_the_deadline_and_exhausted_retries_raise_the_l
 async def test_a_google_api_core_retry_decides_alone(fake: FakeLooker) -> None:
     fake.inject(error_reply(503, "busy"), error_reply(503, "busy"), method="POST")
     seen: list[Exception] = []
-    retry = Retry(predicate=if_exception_type(exceptions.ServiceUnavailable), initial=0.01, maximum=0.01,
-                  timeout=10, on_error=seen.append)
+    retry = Retry(
+        predicate=if_exception_type(exceptions.ServiceUnavailable),
+        initial=0.01,
+        maximum=0.01,
+        timeout=10,
+        on_error=seen.append,
+    )
     async with client_for(fake) as client:
         assert (await client.projects.locations.instances.restart(name=I, body={}, retry=retry))["name"]
     assert len(fake.api_requests("POST")) == 3 and len(seen) == 2
@@ -656,7 +666,7 @@ def assert_twins(sync_client: Any, async_client: Any) -> int:
             assert sync_signature.parameters == async_signature.parameters, f"{path}.{name}"
             returns = str(sync_signature.return_annotation)
             if returns.startswith("_t.Iterator["):  # *_pages and *_all
-                assert str(async_signature.return_annotation) == "_t.AsyncIterator[" + returns[len("_t.Iterator["):]
+                assert str(async_signature.return_annotation) == "_t.AsyncIterator[" + returns[len("_t.Iterator[") :]
                 assert not inspect.iscoroutinefunction(async_method)
             else:
                 assert async_signature.return_annotation == returns and inspect.iscoroutinefunction(async_method)
@@ -680,13 +690,15 @@ def test_looker_async_client_is_the_twin_of_the_sync_client() -> None:
     sync_client = LookerClient(credentials=AnonymousCredentials())
     async_client = LookerAsyncClient(credentials=AnonymousCredentials())
     assert assert_twins(sync_client, async_client) == 28  # 20 methods + 4 × (_pages, _all)
-    assert inspect.signature(LookerClient.operation).parameters.keys() == inspect.signature(
-        LookerAsyncClient.operation
-    ).parameters.keys()
+    assert (
+        inspect.signature(LookerClient.operation).parameters.keys()
+        == inspect.signature(LookerAsyncClient.operation).parameters.keys()
+    )
 
 
-@pytest.mark.parametrize(("api", "budget"), [(("oauth2", "v2"), None), (("looker", "v1"), 4)],
-                         ids=["top-level-methods", "split-modules"])
+@pytest.mark.parametrize(
+    ("api", "budget"), [(("oauth2", "v2"), None), (("looker", "v1"), 4)], ids=["top-level-methods", "split-modules"]
+)
 def test_generated_twins_for_other_layouts(
     api: tuple[str, str], budget: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -741,7 +753,10 @@ def test_async_client_types_check_from_user_code(tmp_path: Path) -> None:
     )
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-version", "3.10", str(good), str(bad)],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert errors and all(line.startswith(str(bad)) for line in errors), result.stdout

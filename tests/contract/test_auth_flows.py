@@ -49,8 +49,13 @@ def service_account_info(fake: FakeLooker, key: rsa.RSAPrivateKey) -> dict[str, 
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     return {
-        "type": "service_account", "project_id": "p1", "private_key_id": "key-1", "private_key": pem,
-        "client_email": SA_EMAIL, "client_id": "1234567890", "token_uri": fake.token_uri,
+        "type": "service_account",
+        "project_id": "p1",
+        "private_key_id": "key-1",
+        "private_key": pem,
+        "client_email": SA_EMAIL,
+        "client_id": "1234567890",
+        "token_uri": fake.token_uri,
     }
 
 
@@ -137,7 +142,10 @@ class _TokenEndpointOnLoopback:
 
 def test_authorized_user_refresh_token(fake: FakeLooker, tmp_path: Path) -> None:
     creds = user_credentials.Credentials(
-        token=None, refresh_token="1//refresh-abc", client_id="client-id.apps", client_secret="client-secret",
+        token=None,
+        refresh_token="1//refresh-abc",
+        client_id="client-id.apps",
+        client_secret="client-secret",
         token_uri=fake.token_uri,
     )
     client = LookerClient(credentials=creds, endpoint=fake.url)
@@ -152,9 +160,17 @@ def test_authorized_user_file_from_google_auth_default(
     fake: FakeLooker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "application_default_credentials.json"
-    path.write_text(json.dumps({"type": "authorized_user", "client_id": "client-id.apps",
-                                "client_secret": "client-secret", "refresh_token": "1//refresh-abc",
-                                "quota_project_id": "billing-9"}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "authorized_user",
+                "client_id": "client-id.apps",
+                "client_secret": "client-secret",
+                "refresh_token": "1//refresh-abc",
+                "quota_project_id": "billing-9",
+            }
+        )
+    )
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
     client = LookerClient(endpoint=fake.url, transport=_TokenEndpointOnLoopback(fake))
     client.projects.locations.instances.get(name=I)
@@ -167,8 +183,9 @@ def test_authorized_user_file_from_google_auth_default(
 def test_api_key_is_a_header_never_in_the_url_or_logs(fake: FakeLooker, caplog: pytest.LogCaptureFixture) -> None:
     key = "AIzaSyTESTKEY-0123456789"
     fake.api_keys.add(key)
-    client = LookerClient(client_options={"api_key": key}, endpoint=fake.url,
-                          retry=RetryPolicy(initial=0.01, maximum=0.01))
+    client = LookerClient(
+        client_options={"api_key": key}, endpoint=fake.url, retry=RetryPolicy(initial=0.01, maximum=0.01)
+    )
     fake.inject(error_reply(503, "busy"))
     with caplog.at_level(logging.DEBUG):
         assert client.projects.locations.instances.get(name=I)["name"] == I

@@ -112,9 +112,7 @@ def test_universe_option_sends_to_the_universe_host_through_the_proxy(
     assert server.last.headers["host"] == "looker.example.test"
 
 
-def test_universe_mismatch_raises_before_any_connection(
-    server: LoopbackServer, proxy: ConnectProxy, pki: Pki
-) -> None:
+def test_universe_mismatch_raises_before_any_connection(server: LoopbackServer, proxy: ConnectProxy, pki: Pki) -> None:
     transport = Urllib3Transport(ssl_context=pki.client_context(), proxy=proxy.url)
     client = LookerClient(
         credentials=_universe_credentials("googleapis.com"),
@@ -163,9 +161,7 @@ async def _async_get(client: LookerAsyncClient) -> object:
         return await client.projects.locations.instances.get(name=NAME)
 
 
-def test_async_universe_through_the_proxy_and_mismatch(
-    server: LoopbackServer, proxy: ConnectProxy, pki: Pki
-) -> None:
+def test_async_universe_through_the_proxy_and_mismatch(server: LoopbackServer, proxy: ConnectProxy, pki: Pki) -> None:
     client = LookerAsyncClient(
         credentials=_universe_credentials("example.test"),
         client_options={"universe_domain": "example.test"},
@@ -331,9 +327,7 @@ def test_async_client_presents_the_certificate(
     assert mtls_server.client_names == [pki.client_name]  # type: ignore[attr-defined]
 
 
-def test_mtls_outside_the_default_universe_and_without_an_mtls_root(
-    monkeypatch: pytest.MonkeyPatch, pki: Pki
-) -> None:
+def test_mtls_outside_the_default_universe_and_without_an_mtls_root(monkeypatch: pytest.MonkeyPatch, pki: Pki) -> None:
     monkeypatch.setenv("GOOGLE_API_USE_MTLS_ENDPOINT", "always")
     with pytest.raises(MutualTLSChannelError, match=r"other than googleapis\.com"):
         LookerClient(credentials=AnonymousCredentials(), client_options={"universe_domain": "example.test"})
@@ -349,9 +343,7 @@ def test_mtls_outside_the_default_universe_and_without_an_mtls_root(
     assert client.base_url == "https://looker.googleapis.com/"  # auto: the regular root, still with the certificate
 
 
-def test_a_transport_that_cannot_present_a_certificate_is_refused(
-    monkeypatch: pytest.MonkeyPatch, pki: Pki
-) -> None:
+def test_a_transport_that_cannot_present_a_certificate_is_refused(monkeypatch: pytest.MonkeyPatch, pki: Pki) -> None:
     monkeypatch.setenv("GOOGLE_API_USE_CLIENT_CERTIFICATE", "true")
     with pytest.raises(ValueError, match="PooledTransport has no use_client_certificate"):
         LookerClient(

@@ -59,8 +59,13 @@ CASES: dict[str, Case] = {
         ),
         "GET",
         "/v1/projects/p1/locations",
-        [("extraLocationTypes", "a"), ("extraLocationTypes", "b"), ("filter", "displayName=tokyo"),
-         ("pageSize", "5"), ("pageToken", "t")],
+        [
+            ("extraLocationTypes", "a"),
+            ("extraLocationTypes", "b"),
+            ("filter", "displayName=tokyo"),
+            ("pageSize", "5"),
+            ("pageToken", "t"),
+        ],
         response={"locations": [{"name": P}], "nextPageToken": "n"},
     ),
     "instances.create": Case(
@@ -351,7 +356,9 @@ def test_insecure_or_malformed_endpoints_are_refused(endpoint: str, make: Callab
         make(credentials=AnonymousCredentials(), endpoint=endpoint)
 
 
-@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:9/", "http://localhost:9", "http://[::1]:9/", "http://127.5.5.5/"])
+@pytest.mark.parametrize(
+    "endpoint", ["http://127.0.0.1:9/", "http://localhost:9", "http://[::1]:9/", "http://127.5.5.5/"]
+)
 def test_plain_http_is_allowed_for_loopback(endpoint: str, make: Callable[..., LookerClient]) -> None:
     client = make(credentials=AnonymousCredentials(), endpoint=endpoint)
     assert client.base_url.startswith("http://")

@@ -29,8 +29,9 @@ def fake() -> Iterator[FakeLooker]:
 
 @pytest.fixture
 def client(fake: FakeLooker) -> Iterator[LookerClient]:
-    c = LookerClient(credentials=AnonymousCredentials(), endpoint=fake.url,
-                     retry=RetryPolicy(initial=0.01, maximum=0.01))
+    c = LookerClient(
+        credentials=AnonymousCredentials(), endpoint=fake.url, retry=RetryPolicy(initial=0.01, maximum=0.01)
+    )
     yield c
     c.close()
 
@@ -172,55 +173,98 @@ def test_operation_docstrings_say_so() -> None:
 
 # --- the IR rule -------------------------------------------------------------------------
 
-_OPERATION = {"id": "Operation", "type": "object", "properties": {
-    "name": {"type": "string"}, "done": {"type": "boolean"}, "error": {"$ref": "Status"},
-    "response": {"type": "object", "additionalProperties": {"type": "any"}}}}
+_OPERATION = {
+    "id": "Operation",
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "done": {"type": "boolean"},
+        "error": {"$ref": "Status"},
+        "response": {"type": "object", "additionalProperties": {"type": "any"}},
+    },
+}
 _STATUS = {"id": "Status", "type": "object", "properties": {"code": {"type": "integer"}}}
-_COMPUTE_OP = {"id": "ComputeOp", "type": "object", "properties": {
-    "name": {"type": "string"}, "status": {"type": "string"}, "error": {"$ref": "Status"}}}
+_COMPUTE_OP = {
+    "id": "ComputeOp",
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "status": {"type": "string"}, "error": {"$ref": "Status"}},
+}
 
 
 def _doc(resources: dict[str, Any]) -> discovery.Document:
     doc = {
-        "kind": "discovery#restDescription", "discoveryVersion": "v1", "id": "ops:v1", "name": "ops",
-        "version": "v1", "revision": "1", "title": "Ops", "rootUrl": "https://ops.googleapis.com/",
-        "servicePath": "", "batchPath": "batch", "protocol": "rest",
-        "schemas": {"Operation": _OPERATION, "Status": _STATUS, "ComputeOp": _COMPUTE_OP,
-                    "Empty": {"id": "Empty", "type": "object"}},
+        "kind": "discovery#restDescription",
+        "discoveryVersion": "v1",
+        "id": "ops:v1",
+        "name": "ops",
+        "version": "v1",
+        "revision": "1",
+        "title": "Ops",
+        "rootUrl": "https://ops.googleapis.com/",
+        "servicePath": "",
+        "batchPath": "batch",
+        "protocol": "rest",
+        "schemas": {
+            "Operation": _OPERATION,
+            "Status": _STATUS,
+            "ComputeOp": _COMPUTE_OP,
+            "Empty": {"id": "Empty", "type": "object"},
+        },
         "resources": resources,
     }
     return discovery.load_bytes(json.dumps(doc).encode(), "ops.json")
 
 
 def _get(resource: str, pattern: str, response: str = "Operation", verb: str = "get") -> dict[str, Any]:
-    return {"id": f"ops.{resource}.{verb}", "path": "v1/{+name}" + ("" if verb == "get" else f":{verb}"),
-            "httpMethod": "GET" if verb == "get" else "POST",
-            "parameters": {"name": {"type": "string", "location": "path", "required": True, "pattern": pattern}},
-            "response": {"$ref": response if verb == "get" else "Empty"}}
+    return {
+        "id": f"ops.{resource}.{verb}",
+        "path": "v1/{+name}" + ("" if verb == "get" else f":{verb}"),
+        "httpMethod": "GET" if verb == "get" else "POST",
+        "parameters": {"name": {"type": "string", "location": "path", "required": True, "pattern": pattern}},
+        "response": {"$ref": response if verb == "get" else "Empty"},
+    }
 
 
 def test_ir_finds_operations_resources_generically() -> None:
-    lowered = ir.lower(_doc({
-        "operations": {"methods": {"get": _get("operations", "^operations/.*$"),
-                                   "cancel": _get("operations", "^operations/.*$", verb="cancel")}},
-        "projects": {"resources": {"operations": {"methods": {
-            "get": _get("projects.operations", "^projects/[^/]+/operations/[^/]+$")}}}},
-    }))
+    lowered = ir.lower(
+        _doc(
+            {
+                "operations": {
+                    "methods": {
+                        "get": _get("operations", "^operations/.*$"),
+                        "cancel": _get("operations", "^operations/.*$", verb="cancel"),
+                    }
+                },
+                "projects": {
+                    "resources": {
+                        "operations": {
+                            "methods": {"get": _get("projects.operations", "^projects/[^/]+/operations/[^/]+$")}
+                        }
+                    }
+                },
+            }
+        )
+    )
     assert [(o.module, o.get_spec, o.cancel_spec) for o in lowered.operations] == [
         ("operations", "_OPERATIONS_GET", "_OPERATIONS_CANCEL"),
         ("projects", "_PROJECTS_OPERATIONS_GET", ""),
     ]
     assert str(lowered.operation_type) == "_s.Operation"
     assert lowered.operation_imports == (
-        ("operations", ("_OPERATIONS_GET", "_OPERATIONS_CANCEL")), ("projects", ("_PROJECTS_OPERATIONS_GET",))
+        ("operations", ("_OPERATIONS_GET", "_OPERATIONS_CANCEL")),
+        ("projects", ("_PROJECTS_OPERATIONS_GET",)),
     )
 
 
 def test_ir_ignores_operations_that_are_not_long_running_operations() -> None:
-    lowered = ir.lower(_doc({
-        "zoneOperations": {"methods": {"get": _get("zoneOperations", "^x$", "ComputeOp")}},
-        "operations": {"methods": {"get": _get("operations", "^operations/.*$", "ComputeOp")}},
-    }))
+    lowered = ir.lower(
+        _doc(
+            {
+                "zoneOperations": {"methods": {"get": _get("zoneOperations", "^x$", "ComputeOp")}},
+                "operations": {"methods": {"get": _get("operations", "^operations/.*$", "ComputeOp")}},
+            }
+        )
+    )
     assert lowered.operations == () and lowered.operation_type is None
 
 

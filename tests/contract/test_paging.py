@@ -30,8 +30,9 @@ def fake() -> Iterator[FakeLooker]:
 
 @pytest.fixture
 def client(fake: FakeLooker) -> Iterator[LookerClient]:
-    c = LookerClient(credentials=AnonymousCredentials(), endpoint=fake.url,
-                     retry=RetryPolicy(initial=0.01, maximum=0.01))
+    c = LookerClient(
+        credentials=AnonymousCredentials(), endpoint=fake.url, retry=RetryPolicy(initial=0.01, maximum=0.01)
+    )
     yield c
     c.close()
 
@@ -39,7 +40,9 @@ def client(fake: FakeLooker) -> Iterator[LookerClient]:
 def test_pages_follow_next_page_token(fake: FakeLooker, client: LookerClient) -> None:
     pages = list(client.projects.locations.instances.list_pages(parent=P))
     assert [[i["name"][-2:] for i in page.get("instances", [])] for page in pages] == [
-        ["i0", "i1"], ["i2", "i3"], ["i4"]
+        ["i0", "i1"],
+        ["i2", "i3"],
+        ["i4"],
     ]
     assert "nextPageToken" not in pages[-1]
     tokens = [dict(r.query).get("pageToken") for r in fake.api_requests("GET")]
@@ -128,10 +131,20 @@ def test_operations_and_locations_and_backups_page(fake: FakeLooker, client: Loo
 
 def _document(methods: dict[str, Any], schemas: dict[str, Any]) -> discovery.Document:
     doc = {
-        "kind": "discovery#restDescription", "discoveryVersion": "v1", "id": "pager:v1", "name": "pager",
-        "version": "v1", "revision": "1", "title": "Pager", "rootUrl": "https://pager.googleapis.com/",
-        "servicePath": "", "baseUrl": "https://pager.googleapis.com/", "batchPath": "batch", "protocol": "rest",
-        "schemas": schemas, "resources": {"things": {"methods": methods}},
+        "kind": "discovery#restDescription",
+        "discoveryVersion": "v1",
+        "id": "pager:v1",
+        "name": "pager",
+        "version": "v1",
+        "revision": "1",
+        "title": "Pager",
+        "rootUrl": "https://pager.googleapis.com/",
+        "servicePath": "",
+        "baseUrl": "https://pager.googleapis.com/",
+        "batchPath": "batch",
+        "protocol": "rest",
+        "schemas": schemas,
+        "resources": {"things": {"methods": methods}},
     }
     return discovery.load_bytes(json.dumps(doc).encode(), "pager.json")
 
@@ -140,8 +153,13 @@ def _list_method(response: str, token: bool = True, extra: str = "") -> dict[str
     params: dict[str, Any] = {"pageSize": {"type": "integer", "location": "query"}}
     if token:
         params["pageToken"] = {"type": "string", "location": "query"}
-    return {"id": f"pager.things.{extra or 'list'}", "path": "v1/things", "httpMethod": "GET",
-            "parameters": params, "response": {"$ref": response}}
+    return {
+        "id": f"pager.things.{extra or 'list'}",
+        "path": "v1/things",
+        "httpMethod": "GET",
+        "parameters": params,
+        "response": {"$ref": response},
+    }
 
 
 def _methods(client: ir.ClientIR) -> dict[str, ir.MethodIR]:
@@ -150,17 +168,37 @@ def _methods(client: ir.ClientIR) -> dict[str, ir.MethodIR]:
 
 def test_ir_pages_methods_with_page_token_and_next_page_token() -> None:
     schemas = {
-        "One": {"id": "One", "type": "object", "properties": {
-            "nextPageToken": {"type": "string"}, "things": {"type": "array", "items": {"$ref": "Thing"}},
-            "unreachable": {"type": "array", "items": {"type": "string"}}}},
-        "Two": {"id": "Two", "type": "object", "properties": {
-            "nextPageToken": {"type": "string"}, "a": {"type": "array", "items": {"type": "string"}},
-            "b": {"type": "array", "items": {"type": "integer"}}}},
-        "Anon": {"id": "Anon", "type": "object", "properties": {
-            "nextPageToken": {"type": "string"},
-            "rows": {"type": "array", "items": {"type": "object", "properties": {"x": {"type": "string"}}}}}},
-        "NoNext": {"id": "NoNext", "type": "object", "properties": {
-            "things": {"type": "array", "items": {"$ref": "Thing"}}}},
+        "One": {
+            "id": "One",
+            "type": "object",
+            "properties": {
+                "nextPageToken": {"type": "string"},
+                "things": {"type": "array", "items": {"$ref": "Thing"}},
+                "unreachable": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "Two": {
+            "id": "Two",
+            "type": "object",
+            "properties": {
+                "nextPageToken": {"type": "string"},
+                "a": {"type": "array", "items": {"type": "string"}},
+                "b": {"type": "array", "items": {"type": "integer"}},
+            },
+        },
+        "Anon": {
+            "id": "Anon",
+            "type": "object",
+            "properties": {
+                "nextPageToken": {"type": "string"},
+                "rows": {"type": "array", "items": {"type": "object", "properties": {"x": {"type": "string"}}}},
+            },
+        },
+        "NoNext": {
+            "id": "NoNext",
+            "type": "object",
+            "properties": {"things": {"type": "array", "items": {"$ref": "Thing"}}},
+        },
         "Thing": {"id": "Thing", "type": "object", "properties": {"name": {"type": "string"}}},
     }
     methods = {
@@ -176,7 +214,10 @@ def test_ir_pages_methods_with_page_token_and_next_page_token() -> None:
     one = by_name["list"]
     # ``list_pages`` is taken by a real method, so the companion gets the next free name.
     assert (one.pages_name, one.all_name, one.items_field, str(one.item_type)) == (
-        "list_pages_", "list_all", "things", "_s.Thing"
+        "list_pages_",
+        "list_all",
+        "things",
+        "_s.Thing",
     )
     two = by_name["list_two"]
     assert (two.pages_name, two.all_name) == ("list_two_pages", "")
@@ -208,9 +249,7 @@ def test_bigquery_methods_whose_response_token_is_page_token_page(tmp_path: Any)
     from tests.support.loopback import LoopbackServer
 
     client_ir = ir.lower(discovery.load_path(bundled.find("bigquery", "v2").path))
-    by_id = {
-        m.id: m for module in client_ir.modules for resource in module.root.walk() for m in resource.methods
-    }
+    by_id = {m.id: m for module in client_ir.modules for resource in module.root.walk() for m in resource.methods}
     tabledata, results = by_id["bigquery.tabledata.list"], by_id["bigquery.jobs.getQueryResults"]
     assert (tabledata.pages_name, tabledata.all_name, tabledata.items_field) == ("list_pages", "list_all", "rows")
     assert tabledata.next_token_field == "pageToken"
@@ -220,10 +259,12 @@ def test_bigquery_methods_whose_response_token_is_page_token_page(tmp_path: Any)
 
     package = gp.load(tmp_path, gp.generate_bundled("bigquery", "v2", tmp_path).package)
     try:
-        answers = iter([
-            Reply(body={"rows": [{"f": [{"v": "1"}]}], "pageToken": "t2", "totalRows": "2"}),
-            Reply(body={"rows": [{"f": [{"v": "2"}]}], "totalRows": "2"}),
-        ])
+        answers = iter(
+            [
+                Reply(body={"rows": [{"f": [{"v": "1"}]}], "pageToken": "t2", "totalRows": "2"}),
+                Reply(body={"rows": [{"f": [{"v": "2"}]}], "totalRows": "2"}),
+            ]
+        )
         with LoopbackServer(lambda request: next(answers)) as server:
             client = package.BigqueryClient(credentials=AnonymousCredentials(), endpoint=server.url)
             rows = list(client.tabledata.list_all(project_id="p", dataset_id="d", table_id="t", max_results=1))

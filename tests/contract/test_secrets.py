@@ -50,9 +50,7 @@ def _localhost(server: LoopbackServer) -> str:
 
 
 def _api_key_client(server: LoopbackServer) -> LookerClient:
-    return LookerClient(
-        endpoint=server.url, client_options={"api_key": API_KEY, "quota_project_id": QUOTA_PROJECT}
-    )
+    return LookerClient(endpoint=server.url, client_options={"api_key": API_KEY, "quota_project_id": QUOTA_PROJECT})
 
 
 def _token_client(server: LoopbackServer) -> LookerClient:

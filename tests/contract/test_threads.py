@@ -114,8 +114,12 @@ def test_a_burst_of_401s_refreshes_once(fake: FakeLooker, credentials: service_a
 
 def test_threads_retry_through_injected_faults(fake: FakeLooker, credentials: service_account.Credentials) -> None:
     fake.chaos = 0.05  # 5% of GETs: a 503 or a connection reset
-    client = LookerClient(credentials=credentials, endpoint=fake.url, transport=Urllib3Transport(pool_size=THREADS),
-                          retry=RetryPolicy(initial=0.01, maximum=0.05))
+    client = LookerClient(
+        credentials=credentials,
+        endpoint=fake.url,
+        transport=Urllib3Transport(pool_size=THREADS),
+        retry=RetryPolicy(initial=0.01, maximum=0.05),
+    )
     errors, wall = _run(THREADS, lambda index: [client.projects.locations.instances.get(name=I) for _ in range(150)])
     assert errors == []
     assert fake.chaos_hits > 0

@@ -189,8 +189,10 @@ def test_http_errors_map_by_status_and_rpc_status(fake: FakeLooker, client: Look
 
 
 def test_http_error_keeps_details_and_response() -> None:
-    body = (b'{"error": {"code": 403, "message": "denied", "status": "PERMISSION_DENIED",'
-            b' "details": [{"@type": "t/x", "reason": "R"}], "errors": [{"reason": "forbidden"}]}}')
+    body = (
+        b'{"error": {"code": 403, "message": "denied", "status": "PERMISSION_DENIED",'
+        b' "details": [{"@type": "t/x", "reason": "R"}], "errors": [{"reason": "forbidden"}]}}'
+    )
     error = http_error(403, body, "api.m", "https://x/?key=1", response="resp")
     assert type(error) is exceptions.PermissionDenied
     assert error.details == [{"@type": "t/x", "reason": "R"}] and error.errors == [{"reason": "forbidden"}]
@@ -201,8 +203,17 @@ def test_http_error_keeps_details_and_response() -> None:
 
 @pytest.mark.parametrize(
     ("code", "name"),
-    [(1, "Cancelled"), (3, "InvalidArgument"), (4, "DeadlineExceeded"), (5, "NotFound"), (9, "FailedPrecondition"),
-     (12, "MethodNotImplemented"), (14, "ServiceUnavailable"), (16, "Unauthenticated"), (99, "Unknown")],
+    [
+        (1, "Cancelled"),
+        (3, "InvalidArgument"),
+        (4, "DeadlineExceeded"),
+        (5, "NotFound"),
+        (9, "FailedPrecondition"),
+        (12, "MethodNotImplemented"),
+        (14, "ServiceUnavailable"),
+        (16, "Unauthenticated"),
+        (99, "Unknown"),
+    ],
 )
 def test_rpc_codes_map_to_google_api_core_exceptions(code: int, name: str) -> None:
     error = rpc_error({"code": code, "message": "why", "details": [{"a": 1}]}, "operation x")
@@ -301,8 +312,9 @@ def test_trickling_headers_are_bounded_by_the_timeout() -> None:
 def test_client_wide_google_api_core_retry(fake: FakeLooker) -> None:
     from google.api_core.retry import Retry
 
-    client = LookerClient(credentials=AnonymousCredentials(), endpoint=fake.url,
-                          retry=Retry(initial=0.01, maximum=0.01, timeout=5))
+    client = LookerClient(
+        credentials=AnonymousCredentials(), endpoint=fake.url, retry=Retry(initial=0.01, maximum=0.01, timeout=5)
+    )
     fake.inject(error_reply(503, "x"), Reply(fault="reset"), method="POST")
     assert client.projects.locations.instances.restart(name=I, body={})["name"]  # its predicate: POST too
     assert len(fake.api_requests("POST")) == 3

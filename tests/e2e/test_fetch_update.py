@@ -44,7 +44,9 @@ def changed_looker(revision: str = "20261105") -> dict[str, Any]:
     for key in INSTANCES:
         methods = methods[key]
     methods["methods"]["list"]["parameters"]["orderBy"] = {
-        "type": "string", "location": "query", "description": "Sort order.",
+        "type": "string",
+        "location": "query",
+        "description": "Sort order.",
     }
     del doc["schemas"]["Instance"]["properties"]["egressPublicIp"]
     doc["schemas"]["Instance"]["properties"]["platformEdition"]["enum"].append("LOOKER_CORE_NEW_EDITION")
@@ -74,8 +76,10 @@ class Discovery:
     @property
     def templates(self) -> list[str]:
         base = self.server.url.rstrip("/")
-        return [f"{base}/{{name}}/$discovery/rest?version={{version}}",
-                f"{base}/discovery/v1/apis/{{name}}/{{version}}/rest"]
+        return [
+            f"{base}/{{name}}/$discovery/rest?version={{version}}",
+            f"{base}/discovery/v1/apis/{{name}}/{{version}}/rest",
+        ]
 
     def serve(self, target: str, *replies: Reply) -> None:
         self.routes[target] = list(replies)
@@ -157,8 +161,10 @@ def test_fetch_rejects_an_error_body_served_with_200(service: Discovery) -> None
     [
         (b"<html>Service Unavailable</html>", "not JSON"),
         (b'{"version": "v1", "rootUrl": "https://looker.googleapis.com/"}', "$.name: required member is missing"),
-        (b'{"name": "looker", "version": "v1", "rootUrl": "x", "resources": {"r": {"methods": 3}}}',
-         "$.resources.r.methods: expected an object"),
+        (
+            b'{"name": "looker", "version": "v1", "rootUrl": "x", "resources": {"r": {"methods": 3}}}',
+            "$.resources.r.methods: expected an object",
+        ),
         (encode({**looker(), "name": "drive", "version": "v3"}), "is for drive v3, not looker v1"),
         (b"\xff\xfe", "not UTF-8"),
     ],
@@ -245,8 +251,11 @@ def test_urls_default_environment_and_checks() -> None:
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The committed looker_v1, brought up to date with the working tree's generator (a no-op when committed)."""
     folder = tmp_path_factory.mktemp("baseline") / "generated"
-    shutil.copytree(ROOT / "generated" / "looker_v1", folder / "looker_v1",
-                    ignore=shutil.ignore_patterns("__pycache__", "CHANGELOG.md"))
+    shutil.copytree(
+        ROOT / "generated" / "looker_v1",
+        folder / "looker_v1",
+        ignore=shutil.ignore_patterns("__pycache__", "CHANGELOG.md"),
+    )
     assert cli.main(["generate", "looker", "v1", "--out", str(folder)]) == 0
     return folder
 
@@ -260,8 +269,12 @@ def out(tmp_path: Path, baseline: Path) -> Path:
 
 
 def _env(service: Discovery) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "CODEGEN_DISCOVERY_URLS": " ".join(service.templates),
-            "SOURCE_DATE_EPOCH": "1790000000"}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "CODEGEN_DISCOVERY_URLS": " ".join(service.templates),
+        "SOURCE_DATE_EPOCH": "1790000000",
+    }
 
 
 def test_update_regenerates_writes_the_changelog_and_reports_the_bump(service: Discovery, out: Path) -> None:
@@ -270,7 +283,11 @@ def test_update_regenerates_writes_the_changelog_and_reports_the_bump(service: D
     service.serve(service.directory(), Reply(200, body))  # the API host 404s: the fallback serves it
     result = subprocess.run(
         [sys.executable, "-m", "codegen", "update", "looker", "v1", "--out", str(out)],
-        capture_output=True, text=True, cwd=ROOT, env=_env(service), check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_env(service),
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     package = out / "looker_v1"
@@ -285,8 +302,10 @@ def test_update_regenerates_writes_the_changelog_and_reports_the_bump(service: D
     assert changelog.startswith("# Changelog of looker_v1\n")
     assert "## 2.0.0 — revision 20261105 (2026-09-21)" in changelog
     assert "Version bump: major (1 breaking, 2 feature, 0 other, 2 documentation change(s))" in changelog
-    assert "- `schemas.Instance.egressPublicIp`: field removed (`$.schemas.Instance.properties.egressPublicIp`)" \
+    assert (
+        "- `schemas.Instance.egressPublicIp`: field removed (`$.schemas.Instance.properties.egressPublicIp`)"
         in changelog
+    )
     assert "enum value 'LOOKER\\_CORE\\_NEW\\_EDITION' added" in changelog
     assert changelog.index("## 2.0.0") < changelog.index("## 1.0.0 — revision 20261020")
 
@@ -298,14 +317,24 @@ def test_update_regenerates_writes_the_changelog_and_reports_the_bump(service: D
         "print(looker_v1.__version__, looker_v1.REVISION,\n"
         "      'order_by' in inspect.signature(c.projects.locations.instances.list).parameters)\n"
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=out,
-                         env={**os.environ, "PYTHONPATH": f"{package}:{ROOT}"}, check=False)
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=out,
+        env={**os.environ, "PYTHONPATH": f"{package}:{ROOT}"},
+        check=False,
+    )
     assert run.stdout.split() == ["2.0.0", "20261105", "True"], run.stderr
 
     # Regeneration from the stored document is deterministic: the version comes from the changelog.
     check = subprocess.run(
         [sys.executable, "-m", "codegen", "generate", str(package / "discovery.json"), "--out", str(out), "--check"],
-        capture_output=True, text=True, cwd=ROOT, env=_env(service), check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_env(service),
+        check=False,
     )
     assert check.returncode == 0, check.stdout[-2000:] + check.stderr
 
@@ -313,7 +342,11 @@ def test_update_regenerates_writes_the_changelog_and_reports_the_bump(service: D
     before = {p: p.stat().st_mtime_ns for p in package.rglob("*") if p.is_file()}
     again = subprocess.run(
         [sys.executable, "-m", "codegen", "update", "looker", "v1", "--out", str(out)],
-        capture_output=True, text=True, cwd=ROOT, env=_env(service), check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_env(service),
+        check=False,
     )
     assert again.returncode == 0 and "up to date (revision 20261105, version 2.0.0)" in again.stdout
     assert before == {p: p.stat().st_mtime_ns for p in package.rglob("*") if p.is_file()}

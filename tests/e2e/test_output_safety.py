@@ -211,11 +211,29 @@ USER_ERRORS: list[tuple[str, Any]] = [
     ("too deep", "[" * 50_000),
     ("endpoint elsewhere", _tree(rootUrl="https://evil.example/")),
     ("plain http endpoint", _tree(rootUrl="http://tiny.googleapis.com/")),
-    ("query in the path", {**_tree(), "resources": {"items": {"methods": {"get": {
-        "httpMethod": "GET", "path": "v1/x?alt=media"}}}}}),
-    ("catastrophic pattern", {**_tree(), "resources": {"items": {"methods": {"get": {
-        "httpMethod": "GET", "path": "v1/{+name}", "parameters": {"name": {
-            "type": "string", "location": "path", "required": True, "pattern": "^(a+)+$"}}}}}}}),
+    (
+        "query in the path",
+        {**_tree(), "resources": {"items": {"methods": {"get": {"httpMethod": "GET", "path": "v1/x?alt=media"}}}}},
+    ),
+    (
+        "catastrophic pattern",
+        {
+            **_tree(),
+            "resources": {
+                "items": {
+                    "methods": {
+                        "get": {
+                            "httpMethod": "GET",
+                            "path": "v1/{+name}",
+                            "parameters": {
+                                "name": {"type": "string", "location": "path", "required": True, "pattern": "^(a+)+$"}
+                            },
+                        }
+                    }
+                }
+            },
+        },
+    ),
     ("missing name", {"version": "v1", "rootUrl": "https://tiny.googleapis.com/"}),
     ("a folder, not a file", "FOLDER"),
 ]

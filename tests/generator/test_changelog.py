@@ -83,9 +83,18 @@ def test_document_text_cannot_break_out_of_the_markdown(tmp_path: Path) -> None:
     hostile = "a`b</code><script>x</script>\n## 99.0.0 [link](javascript:x)"
     kind = {"type": "string", "enum": ["A"]}
     old = _document(schemas={"Animal": {"id": "Animal", "type": "object", "properties": {"kind": kind}}})
-    new = _document(schemas={"Animal": {"id": "Animal", "type": "object", "properties": {
-        "kind": {**kind, "enum": ["A", hostile]}, hostile: {"type": "string"},
-    }}})
+    new = _document(
+        schemas={
+            "Animal": {
+                "id": "Animal",
+                "type": "object",
+                "properties": {
+                    "kind": {**kind, "enum": ["A", hostile]},
+                    hostile: {"type": "string"},
+                },
+            }
+        }
+    )
     text = changelog.entry("1.1.0", diff_documents(old, new), "2025\n## 98.0.0", DAY)
     lines = text.splitlines()
     assert [line for line in lines if line.startswith("#")] == [lines[0], "### Features"]  # no injected heading

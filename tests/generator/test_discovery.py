@@ -113,7 +113,11 @@ def test_unparseable_input(data: bytes, expected: str) -> None:
 
 def _run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "codegen", *args], capture_output=True, text=True, cwd=cwd, check=False,
+        [sys.executable, "-m", "codegen", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
 
@@ -149,7 +153,10 @@ def test_cli_generates_a_small_document_that_imports(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     check = subprocess.run(
         [sys.executable, "-c", "import tiny_v1, sys; print(tiny_v1.TinyClient.__name__)"],
-        capture_output=True, text=True, cwd=tmp_path / "out", check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path / "out",
+        check=False,
         env={"PYTHONPATH": f"{tmp_path / 'out' / 'tiny_v1'}:{ROOT}", "PATH": "/usr/bin:/bin"},
     )
     assert check.returncode == 0, check.stderr

@@ -30,7 +30,11 @@ def _generate(out: Path, seed: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "codegen", "generate", "looker", "v1", "--out", str(out)],
-        capture_output=True, text=True, env=env, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
     )
 
 
@@ -53,7 +57,11 @@ def test_regeneration_matches_committed_output_under_two_hash_seeds(tmp_path: Pa
 def test_check_mode_passes_on_committed_output() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "codegen", "generate", "looker", "v1", "--check"],
-        capture_output=True, text=True, cwd=ROOT, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr
 
@@ -70,7 +78,11 @@ def test_check_mode_reports_a_diff_and_exit_1_when_stale(tmp_path: Path) -> None
     assert "a/looker_v1/looker_v1/resources/leftover.py" in difference
     result = subprocess.run(
         [sys.executable, "-m", "codegen", "generate", "looker", "v1", "--check", "--out", str(tmp_path)],
-        capture_output=True, text=True, cwd=ROOT, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert result.returncode == 1
     assert "-# local edit" in result.stdout
@@ -107,7 +119,11 @@ def test_generated_package_works_from_any_folder(tmp_path: Path) -> None:
         "print(type(c.projects.locations.operations).__name__)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
         env={**os.environ, "PYTHONPATH": f"{tmp_path / 'looker_v1'}:{ROOT}"},
     )
     assert result.returncode == 0, result.stderr

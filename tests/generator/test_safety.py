@@ -203,8 +203,16 @@ def test_method_path_templates(template: str, ok: bool) -> None:
 
 @pytest.mark.parametrize(
     ("value", "ok"),
-    [("20261020", True), ("2026-10-01-preview", True), ("v1.2_beta", True), ("", True), ("1\r\nX: y", False),
-     ("a b", False), ("é", False), ("a;b", False)],
+    [
+        ("20261020", True),
+        ("2026-10-01-preview", True),
+        ("v1.2_beta", True),
+        ("", True),
+        ("1\r\nX: y", False),
+        ("a b", False),
+        ("é", False),
+        ("a;b", False),
+    ],
 )
 def test_header_tokens(value: str, ok: bool) -> None:
     assert (token_problem(value) is None) is ok
@@ -213,15 +221,34 @@ def test_header_tokens(value: str, ok: bool) -> None:
 # --- patterns ----------------------------------------------------------------------------
 
 CATASTROPHIC = [
-    r"^(a+)+$", r"(a*)*", r"^(\w+\s?)*$", r"(.*a){20}", r"(x+x+)+y", r"(\d+)*$", r"^(a|ab)*c$", r"^(a|a)*$",
-    r"(a|b|ab)*c", r"([a-z]+\.?)*$", r"(a{1,63})*", r"^(([a-z])+.)+[A-Z]([a-z])+$", r"((ab)*)*",
-    r"(?:[-a-z0-9]{1,63}\.?)*x", r"(.+[<,<=,==,>=,>,<>].+,)*(.+[<,<=,==,>=,>,<>].+)",
+    r"^(a+)+$",
+    r"(a*)*",
+    r"^(\w+\s?)*$",
+    r"(.*a){20}",
+    r"(x+x+)+y",
+    r"(\d+)*$",
+    r"^(a|ab)*c$",
+    r"^(a|a)*$",
+    r"(a|b|ab)*c",
+    r"([a-z]+\.?)*$",
+    r"(a{1,63})*",
+    r"^(([a-z])+.)+[A-Z]([a-z])+$",
+    r"((ab)*)*",
+    r"(?:[-a-z0-9]{1,63}\.?)*x",
+    r"(.+[<,<=,==,>=,>,<>].+,)*(.+[<,<=,==,>=,>,<>].+)",
     # Found by exploring random patterns: a varying-length body, an empty match two ways.
-    r"^(?:(?:a[^/])?(?:\d|[a-z]))*/$", r"^(?:(?:[ab]*)?\d){0,63}[^/]$", r"^(?:(?:,{0,63})?x)*\d$",
+    r"^(?:(?:a[^/])?(?:\d|[a-z]))*/$",
+    r"^(?:(?:[ab]*)?\d){0,63}[^/]$",
+    r"^(?:(?:,{0,63})?x)*\d$",
 ]
 POLYNOMIAL = [
-    r"^.*.*.*$", r"a*b*a*", r"^[^/]+/.*/.*$", r"(a?){30}a{30}", r"\d+\d+$",
-    r"^(?:x)+(?:(?:x)*)?(?:x[ab]|(?:[a-z])?)b$", r"^(?:\w)*(?:(?:[a-z])+[a-z])?$",
+    r"^.*.*.*$",
+    r"a*b*a*",
+    r"^[^/]+/.*/.*$",
+    r"(a?){30}a{30}",
+    r"\d+\d+$",
+    r"^(?:x)+(?:(?:x)*)?(?:x[ab]|(?:[a-z])?)b$",
+    r"^(?:\w)*(?:(?:[a-z])+[a-z])?$",
 ]
 SAFE = [
     r"^projects/[^/]+/locations/[^/]+/instances/[^/]+$",
@@ -298,8 +325,10 @@ def _document(**changes: Any) -> bytes:
     [
         ({"rootUrl": "https://evil.example/"}, "$.rootUrl"),
         ({"mtlsRootUrl": "http://fuzz.mtls.googleapis.com/"}, "$.mtlsRootUrl"),
-        ({"endpoints": [{"endpointUrl": "https://x.googleapis.com/"}, {"endpointUrl": "https://evil.example/"}]},
-         "$.endpoints[1].endpointUrl"),
+        (
+            {"endpoints": [{"endpointUrl": "https://x.googleapis.com/"}, {"endpointUrl": "https://evil.example/"}]},
+            "$.endpoints[1].endpointUrl",
+        ),
         ({"batchPath": "https://evil.example/batch"}, "$.batchPath"),
         ({"servicePath": "../other/"}, "$.servicePath"),
         ({"revision": "1\r\nX-Injected: 1"}, "$.revision"),

@@ -39,9 +39,17 @@ from tests.support.loopback import LoopbackServer, Recorded, Reply
 
 TYPE_PREFIX = "type.googleapis.com/google.cloud.looker.v1."
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
-STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-                409: "ALREADY_EXISTS",
-                412: "FAILED_PRECONDITION", 429: "RESOURCE_EXHAUSTED", 501: "UNIMPLEMENTED", 503: "UNAVAILABLE"}
+STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ALREADY_EXISTS",
+    412: "FAILED_PRECONDITION",
+    429: "RESOURCE_EXHAUSTED",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+}
 
 
 def error_reply(status: int, message: str, headers: dict[str, str] | None = None) -> Reply:
@@ -152,7 +160,8 @@ class FakeLooker:
     def api_requests(self, method: str | None = None, contains: str = "") -> list[Recorded]:
         """The recorded API requests (not token requests), optionally filtered."""
         return [
-            r for r in self.server.requests
+            r
+            for r in self.server.requests
             if r.path.startswith("/v1/") and (method is None or r.method == method) and contains in r.path
         ]
 
@@ -339,8 +348,9 @@ class FakeLooker:
                 return self._start(parent, "delete", name, deleted)
         if n >= 7 and parts[6] == "backups":
             if n == 7 and method == "GET":
-                items = sorted((b for b in self.backups.values() if b["name"].startswith(name + "/")),
-                               key=lambda b: b["name"])
+                items = sorted(
+                    (b for b in self.backups.values() if b["name"].startswith(name + "/")), key=lambda b: b["name"]
+                )
                 return self._page("instanceBackups", items, query)
             if n == 7 and method == "POST":
                 backup_name = f"{name}/backups/b{next(self._ids)}"
