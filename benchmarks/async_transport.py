@@ -181,7 +181,7 @@ def run(config: Config, url: str) -> Section:
 
         return once
 
-    interleaved({name: child(name) for name in imports}, rounds=max(config.cold_start_runs // 3, 1))
+    interleaved({name: child(name) for name in imports}, rounds=config.cold_start_runs)
     wall = {name: median(values) for name, values in walls.items()}
 
     httpx_baseline = f"the same, over {_version('httpx')} AsyncClient"

@@ -25,11 +25,11 @@ class Config:
     cold_start_runs: int = 15
     calls: int = 5000
     call_rounds: int = 10
-    construction_calls: int = 20000
-    construction_rounds: int = 10
+    construction_calls: int = 60000
+    construction_rounds: int = 15
     generation_runs: int = 3
     generate_all: bool = True
-    big_api_runs: int = 7
+    big_api_runs: int = 11
     concurrent_calls: int = 1000
     in_flight: int = 100
     concurrency_rounds: int = 5
