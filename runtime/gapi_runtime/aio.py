@@ -19,10 +19,11 @@ generators of steps (:mod:`gapi_runtime.steps`) on the shared bases
   transport, on the event loop.
 * :class:`AsyncBaseClient` is the base class of generated async clients: ``async with`` or
   ``await client.close()`` releases the connection pool.
-* :class:`AsyncOperation` and :class:`AsyncStatusOperation` are the awaitable twins of
+* :class:`AsyncBatch` is the awaitable twin of :class:`~gapi_runtime.batch.Batch`;
+  ``AsyncOperation`` and ``AsyncStatusOperation``, those of
   :class:`~gapi_runtime.operations.Operation` and
-  :class:`~gapi_runtime.operations.StatusOperation`; :class:`AsyncBatch` of
-  :class:`~gapi_runtime.batch.Batch`.
+  :class:`~gapi_runtime.operations.StatusOperation`, are in
+  :mod:`gapi_runtime.aio_operations` and exported here, loaded on first use.
 
 One client belongs to one event loop: its connection pool is created in the loop of its
 first call.
@@ -33,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from gapi_runtime import mtls, paging
 from gapi_runtime._hints import Credentials
@@ -48,19 +49,30 @@ from gapi_runtime.client import (
     _AuthRequest,
 )
 from gapi_runtime.mtls import ClientCertificate
-from gapi_runtime.operations import (
-    HandleBase,
-    OperationBase,
-    OperationMethods,
-    PollingPolicy,
-    StatusOperationBase,
-    StatusOperationKind,
-)
 from gapi_runtime.options import CommonSettings
 from gapi_runtime.redirects import MAX_REDIRECTS, RedirectPlan, follows
 from gapi_runtime.spec import MethodSpec
 from gapi_runtime.steps import Call, Refresh, Run, Send, Sleep, Step, Steps, Stream, awaited, refresh_needed
 from gapi_runtime.wire import Body, Response, StreamBody, replay
+
+if TYPE_CHECKING:
+    from gapi_runtime.aio_operations import AsyncOperation, AsyncStatusOperation, async_operation_handle
+
+#: Loaded on first use (an async client's ``operation()``): importing the operations module
+#: and its retry rules is most of what an async client's import would cost beyond the sync one's.
+_LAZY = frozenset(("AsyncOperation", "AsyncStatusOperation", "async_operation_handle"))
+
+
+def __getattr__(name: str) -> Any:
+    """The names of :data:`_LAZY`, from :mod:`gapi_runtime.aio_operations` on first use."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from gapi_runtime import aio_operations
+
+    value = getattr(aio_operations, name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
 
 __all__ = [
     "AsyncApiCore",
@@ -357,73 +369,3 @@ def _aiohttp_transport(client_class: str, **options: Any) -> AsyncTransport:
             f"({exc}): {INSTALL_HINT}, or pass transport= an AsyncTransport"
         ) from None
     return AiohttpTransport(**options)
-
-
-class AsyncHandle(HandleBase[AsyncApiCore, Any]):
-    """The methods of the async operation handles: those of
-    :class:`~gapi_runtime.operations.SyncHandle`, awaitable (the same protocols, awaited)."""
-
-    async def refresh(self, timeout: TimeoutArg = DEFAULT, retry: RetryArg = DEFAULT) -> Mapping[str, Any]:
-        """Fetch the current state and return it (see :meth:`gapi_runtime.operations.SyncHandle.refresh`)."""
-        return await self._api._drive(self._refresh_steps(timeout, retry))
-
-    async def done(self) -> bool:
-        """True once the operation finished; re-reads it unless that is already known."""
-        return await self._api._drive(self._done_steps())
-
-    async def cancel(self) -> bool:
-        """Ask the server to cancel the operation; False (nothing sent) if it is known to be done
-        (see :meth:`gapi_runtime.operations.SyncHandle.cancel`)."""
-        return await self._api._drive(self._cancel_steps())
-
-    async def result(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Any:
-        """Wait until the operation is done and return its outcome, or raise its failure
-        (see :meth:`gapi_runtime.operations.SyncHandle.result`)."""
-        return await self._api._drive(self._result_steps(timeout, polling))
-
-    async def exception(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Exception | None:
-        """Wait like :meth:`result`; return the operation's failure as an exception, or None."""
-        return await self._api._drive(self._exception_steps(timeout, polling))
-
-    async def wait(self, timeout: float | None = None, polling: PollingPolicy | None = None) -> Mapping[str, Any]:
-        """Poll until done and return the final state; raise OperationTimeout after ``timeout``.
-
-        Waits between polls with ``asyncio.sleep``; the timing and the budgets of each poll are
-        those of the sync handle (:class:`~gapi_runtime.operations.WaitPlan`).
-        """
-        return await self._api._drive(self._wait_steps(timeout, polling))
-
-
-class AsyncOperation(OperationBase[AsyncApiCore], AsyncHandle):
-    """A handle on one long-running operation, for async code: the twin of
-    :class:`~gapi_runtime.operations.Operation`, with the same rules and awaitable methods.
-
-    Create it with the async client's ``operation(op_or_name)``; then ``await op.result()``,
-    ``await op.cancel()``, ``await op.done()``…
-    """
-
-    async def cancelled(self) -> bool:
-        """True if the operation ended because it was cancelled (``error.code == 1``).
-
-        Refreshes first unless the operation is already known to be done.
-        """
-        return await self._api._drive(self._cancelled_steps())
-
-
-class AsyncStatusOperation(StatusOperationBase[AsyncApiCore], AsyncHandle):
-    """A handle on one operation whose ``status`` reaches ``DONE``, for async code: the twin
-    of :class:`~gapi_runtime.operations.StatusOperation`, with the same rules and awaitable
-    methods (``await op.result()``, ``await op.done()``…)."""
-
-
-def async_operation_handle(
-    api: AsyncApiCore,
-    operation: object,
-    candidates: Sequence[OperationMethods],
-    kinds: Sequence[StatusOperationKind],
-    polling: PollingPolicy | None = None,
-) -> AsyncOperation | AsyncStatusOperation:
-    """The async twin of :func:`~gapi_runtime.operations.operation_handle`."""
-    if not isinstance(operation, OperationBase) and any(kind.claims(operation) for kind in kinds):
-        return AsyncStatusOperation(api, operation, kinds, polling)  # type: ignore[arg-type]
-    return AsyncOperation(api, operation, candidates, polling)  # type: ignore[arg-type]

@@ -101,3 +101,29 @@ def test_the_first_failure_loads_the_retry_rules_and_error_types(stages: dict[st
     assert "google.api_core" in failure  # (its exceptions module imports http.client)
     for name in ("aiohttp", "gapi_runtime.aio", "looker_v1._async_client", "looker_v1._batch", "gapi_runtime.batch"):
         assert name not in failure
+
+
+ASYNC_SCRIPT = """
+import json, sys
+from google.auth.credentials import AnonymousCredentials
+credentials = AnonymousCredentials()
+floor = set(sys.modules)
+from looker_v1 import LookerAsyncClient
+client = LookerAsyncClient(credentials=credentials, endpoint="http://127.0.0.1:9/")
+print(json.dumps(sorted(name for name in set(sys.modules) - floor)))
+"""
+
+
+def test_the_async_client_loads_no_operation_or_retry_code_before_it_is_needed() -> None:
+    """An async client's import and construction load its core and transport, not the
+    operation handles, the retry rules or google-api-core (``operation()`` loads them)."""
+    env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
+    result = subprocess.run(
+        [sys.executable, "-c", ASYNC_SCRIPT], capture_output=True, text=True, check=False, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    loaded = set(json.loads(result.stdout))
+    assert "gapi_runtime.aio" in loaded  # the script did construct an async client
+    unwanted = {"gapi_runtime.aio_operations", "gapi_runtime.operations", "gapi_runtime.retry", "aiohttp"}
+    assert not loaded & unwanted
+    assert not any(name.startswith("google.api_core") for name in loaded)
