@@ -8,9 +8,8 @@ A module of their own so that an async client's import does not load the operati
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gapi_runtime.aio import AsyncApiCore
 from gapi_runtime.client import DEFAULT, RetryArg, TimeoutArg
 from gapi_runtime.operations import (
     HandleBase,
@@ -21,10 +20,13 @@ from gapi_runtime.operations import (
     StatusOperationKind,
 )
 
+if TYPE_CHECKING:  # only a type parameter here: gapi_runtime.aio imports this module
+    from gapi_runtime.aio import AsyncApiCore
+
 __all__ = ["AsyncHandle", "AsyncOperation", "AsyncStatusOperation", "async_operation_handle"]
 
 
-class AsyncHandle(HandleBase[AsyncApiCore, Any]):
+class AsyncHandle(HandleBase["AsyncApiCore", Any]):
     """The methods of the async operation handles: those of
     :class:`~gapi_runtime.operations.SyncHandle`, awaitable (the same protocols, awaited)."""
 
@@ -59,7 +61,7 @@ class AsyncHandle(HandleBase[AsyncApiCore, Any]):
         return await self._api._drive(self._wait_steps(timeout, polling))
 
 
-class AsyncOperation(OperationBase[AsyncApiCore], AsyncHandle):
+class AsyncOperation(OperationBase["AsyncApiCore"], AsyncHandle):
     """A handle on one long-running operation, for async code: the twin of
     :class:`~gapi_runtime.operations.Operation`, with the same rules and awaitable methods.
 
@@ -75,7 +77,7 @@ class AsyncOperation(OperationBase[AsyncApiCore], AsyncHandle):
         return await self._api._drive(self._cancelled_steps())
 
 
-class AsyncStatusOperation(StatusOperationBase[AsyncApiCore], AsyncHandle):
+class AsyncStatusOperation(StatusOperationBase["AsyncApiCore"], AsyncHandle):
     """A handle on one operation whose ``status`` reaches ``DONE``, for async code: the twin
     of :class:`~gapi_runtime.operations.StatusOperation`, with the same rules and awaitable
     methods (``await op.result()``, ``await op.done()``…)."""
