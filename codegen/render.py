@@ -291,15 +291,22 @@ def write(output: Output, out_dir: Path) -> list[str]:
     stale = set(_existing_files(target)) - set(output.files)
     pending: list[tuple[str, Path, Path]] = []  # (name, temporary, final)
     created: list[Path] = []
+    present: set[Path] = set()  # folders seen to exist (or created) by this call
     try:
         for name, data in output.files.items():
             path = target / name
             if path.is_file() and path.read_bytes() == data:
                 continue
-            missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+            missing: list[Path] = []  # the folders to create, innermost first
+            for folder in (path.parent, *path.parent.parents):
+                if folder in present or folder.exists():  # then so do the folders above it
+                    break
+                missing.append(folder)
             for folder in reversed(missing):
                 folder.mkdir()
                 created.append(folder)
+            present.update(missing)
+            present.add(path.parent)
             temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW, 0o644)
             pending.append((name, temporary, path))

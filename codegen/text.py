@@ -7,6 +7,7 @@ by :func:`comment_lines`); everything else goes through ``repr()``.
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 import unicodedata
@@ -95,30 +96,86 @@ def fill(
 ) -> list[str]:
     """``textwrap.wrap`` with these arguments (its defaults otherwise), exactly, at a fraction of the cost.
 
-    Text that textwrap would only break at single spaces is wrapped here, a line at a time:
-    printable text (so the space is its one whitespace character) without leading, trailing or
-    doubled spaces, where no line would end inside a word (too long for a line, or with a
-    hyphen textwrap may break after, before the line's end). Anything else goes to textwrap.
+    Text whose one whitespace character is the space, without trailing or doubled spaces
+    (leading ones allowed), is wrapped here, a line at a time, as textwrap does: its chunks are
+    the spaces (a leading run is one chunk) and the pieces its own regular expression splits each
+    word into (at hyphens, see :func:`_word_breaks`); a line ends at the last chunk boundary that
+    fits, and a chunk too long for any line is broken (or set alone on a line) as textwrap's
+    ``_handle_long_word`` does. Rare shapes (an indent wider than the line, a line that would be
+    only the leading spaces) go to textwrap.
     """
     lines: list[str] = []
     start = 0
-    if width > 0 and value and value.isprintable() and value[0] != " " and value[-1] != " " and "  " not in value:
+    lead = len(value) - len(value.lstrip(" "))
+    if width > 0 and value.isprintable() and lead < len(value) and value[-1] != " " and "  " not in value[lead:]:
         size = len(value)
         while True:
             indent = subsequent_indent if lines else initial_indent
-            limit = start + width - len(indent)  # where this line's text must end, at the latest
+            room = width - len(indent)
+            limit = start + room  # where this line's text must end, at the latest
             if size <= limit:
                 lines.append(indent + value[start:])
                 return lines
-            cut = value.rfind(" ", start, limit + 1)  # textwrap's last chunk boundary, unless ...
-            after = value.find(" ", cut + 1) % (size + 1)  # (the end of the next word)
-            if cut < 0 or "-" in value[cut + 1 : limit + 1] or after - cut - 1 > limit - start:
-                break  # ... a word is too long for a line (textwrap breaks it), or a hyphen may split one
-            lines.append(indent + value[start:cut])
-            start = cut + 1
-    # textwrap wraps the rest as it would have: it starts with a word, as a line after the first.
+            if room <= lead:
+                break
+            cut = value.rfind(" ", start, limit + 1)  # the last space that fits
+            if start == 0 and lead and cut < lead:
+                break
+            if cut == limit:  # the text before it fills the line; the space starts the next one
+                end, following = cut, cut + 1
+            else:  # the word across the line's end (its characters up to limit are not spaces)
+                word_start = cut + 1 if cut >= 0 else value.rfind(" ", 0, start) + 1
+                word_end = value.find(" ", limit) % (size + 1)
+                word = value[word_start:word_end]
+                bounds = [word_start + offset for offset in _word_breaks(word)] if "-" in word else []
+                bounds.append(word_end)  # the ends of the word's chunks
+                inside = [bound for bound in bounds if start < bound <= limit]
+                end = inside[-1] if inside else max(cut + 1, start)  # the greedy line's end
+                following = min(bound for bound in bounds if bound > end)  # the end of the next chunk
+            if following - end > room:  # the next chunk fits on no line
+                if break_long_words:
+                    space_left = limit - end
+                    if space_left < 1:
+                        break
+                    chunk = value[end:following]
+                    hyphen = chunk.rfind("-", 0, space_left)
+                    end += hyphen + 1 if hyphen > 0 and chunk[:hyphen].strip("-") else space_left
+                    lines.append(indent + value[start:end])
+                    start = end
+                    continue
+                if end == start:  # alone on a line, unbroken
+                    end = following
+            if start == 0 and end <= lead:
+                break
+            lines.append(indent + value[start : end - 1 if value[end - 1] == " " else end])
+            start = end + 1 if end < size and value[end] == " " else end
+            if start == size:  # the last chunk, too long for a line, ended the text
+                return lines
+    # textwrap wraps the rest as it would have when the rest starts with a word, as a line after
+    # the first; text cut inside a word is wrapped again from the start.
+    if start and value[start - 1] != " ":
+        lines, start = [], 0
     indent = subsequent_indent if lines else initial_indent
     return lines + textwrap.wrap(
         value[start:], width, initial_indent=indent, subsequent_indent=subsequent_indent,
         break_long_words=break_long_words,
     )  # fmt: skip
+
+
+#: How textwrap splits text into chunks (hyphenated words into pieces; ``break_on_hyphens``).
+_WORDSEP = textwrap.TextWrapper.wordsep_re
+
+
+@functools.lru_cache(maxsize=8192)
+def _word_breaks(word: str) -> tuple[int, ...]:
+    """The offsets inside ``word`` (no whitespace) where textwrap's chunks of it meet.
+
+    textwrap splits a whole text into chunks; its expression's look-arounds never see past a
+    space, so the chunks of a word are the same alone as in any text.
+    """
+    offsets: list[int] = []
+    position = 0
+    for chunk in _WORDSEP.split(word):
+        position += len(chunk)
+        offsets.append(position)
+    return tuple(offset for offset in dict.fromkeys(offsets) if 0 < offset < len(word))

@@ -5,12 +5,16 @@ templates print them through the ``py`` filter (:func:`codegen.render.python_lit
 Types are :class:`~codegen.ir.types.TypeRef` values. Names (``name``, ``spec_name``,
 ``class_name``...) are Python identifiers decided by the lowering; ``doc`` and ``comment``
 texts are already escaped for a docstring or a comment. Every node that comes from one
-document node keeps that node's JSON path in ``source``.
+document node keeps that node's JSON path in ``source``. The one exception: the argument
+lines of a method's signatures (:attr:`MethodIR.leading_arguments`,
+:attr:`MethodIR.optional_arguments`), spelled once here rather than looped over in every
+signature the templates write for the method.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from codegen.ir.constants import DISTRIBUTION_PREFIX, RUNTIME_DISTRIBUTION, RUNTIME_MIN_VERSION, RUNTIME_MODULE
@@ -186,6 +190,21 @@ class MethodIR:
     @property
     def optional_params(self) -> tuple[Param, ...]:
         return tuple(param for param in self.params if not param.required)
+
+    @cached_property
+    def leading_arguments(self) -> str:
+        """The signature lines of the required parameters and of ``body``, each ending in a newline."""
+        lines = [f"    {param.name}: {param.type_expr},\n" for param in self.required_params]
+        if self.body_required:
+            lines.append(f"    body: {self.body_type},\n")
+        elif self.body_optional:
+            lines.append(f"    body: {self.body_type} | None = None,\n")
+        return "".join(lines)
+
+    @cached_property
+    def optional_arguments(self) -> str:
+        """The signature lines of the optional parameters, each ending in a newline."""
+        return "".join(f"    {param.name}: {param.type_expr} | None = None,\n" for param in self.optional_params)
 
 
 @dataclass(frozen=True)

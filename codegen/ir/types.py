@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 #: How a type's name is reached from the generated module that uses it:
@@ -56,9 +57,10 @@ class TypeRef:
             return head + "[" + ", ".join(arg._spelled(qualifiers) for arg in self.args) + "]"
         return head
 
-    @property
+    @cached_property
     def annotation(self) -> str:
-        """The annotation as generated code spells it: ``_t.List[_s.Instance]``."""
+        """The annotation as generated code spells it: ``_t.List[_s.Instance]`` (computed once:
+        templates spell the same types many times)."""
         return self._spelled(_QUALIFIERS)
 
     @property

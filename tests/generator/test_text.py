@@ -117,7 +117,9 @@ def test_known_breakouts_are_neutralized() -> None:
 
 
 WRAP_WORDS = ["a", "word", "long-running", "e.g.", "x-y", "ab-", "-cd", "abc--def", "ok.--", "1-2", "-", "--",
-              "`//compute.googleapis.com/projects/{ID}`", "verylongwordwithoutspaces"]  # fmt: skip
+              "`//compute.googleapis.com/projects/{ID}`", "verylongwordwithoutspaces", "a-b-c", "self-con-tained",
+              "UTF-8", "re-use", "--flag", "x---y", "é-ço-ü", "over-the-top-long-hyphenated-word", "a-",
+              "projects/my-project/locations/us-central1"]  # fmt: skip
 WRAP_TEXT = st.one_of(
     st.lists(st.sampled_from(WRAP_WORDS), max_size=30).map(" ".join),  # the common case: words and single spaces
     st.text(alphabet=st.sampled_from("ab c-.,_1é—'\"!?&\t\n\xa0\u2003x"), max_size=120),
@@ -138,6 +140,8 @@ WRAP_TEXT = st.one_of(
 @example("Indicates the long-running operation's state -- or not.", 20, "    ", "        ", True)
 @example("     abcdefgh", 8, "", "", True)
 @example("no width", 0, "", "", True)
+@example("   Full URL:https://www.googleapis.com/compute/v1/projects/p/zones/z/disk-types/t x", 30, "", "  ", True)
+@example("a `//compute.googleapis.com/projects/{ID}/x-y` b", 12, "    ", "  ", False)
 @example("a format: `//compute.googleapis.com/projects/{ID}/x` b", 30, "    ", "        ", True)
 def test_fill_is_textwrap(value: str, width: int, initial: str, subsequent: str, break_long: bool) -> None:
     """text.fill is textwrap.wrap with the same arguments, exactly (or the same error)."""
