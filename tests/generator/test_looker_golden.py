@@ -26,16 +26,25 @@ def _tree(path: Path) -> dict[str, bytes]:
     }
 
 
-def _generate(out: Path, seed: str) -> subprocess.CompletedProcess[str]:
+def _generate(out: Path, seed: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "codegen", "generate", "looker", "v1", "--out", str(out)],
         capture_output=True,
         text=True,
         env=env,
-        cwd=ROOT,
+        cwd=cwd,
         check=False,
     )
+
+
+def test_generation_leaves_nothing_in_the_working_directory(tmp_path: Path) -> None:
+    """Only ``--out`` is written: no formatter cache (ruff's ``.ruff_cache``) in the working directory."""
+    work = tmp_path / "work"
+    work.mkdir()
+    result = _generate(tmp_path / "out", "0", cwd=work)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in work.iterdir()) == []
 
 
 def test_regeneration_matches_committed_output_under_two_hash_seeds(tmp_path: Path) -> None:
