@@ -30,6 +30,7 @@ from types import CodeType, ModuleType
 from typing import TextIO
 
 from codegen.errors import CodegenError, one_line
+from codegen.phases import Phases, summary_line
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Result:
     seconds: float = 0.0
     peak_rss_kib: int = 0
     alias_of: str = ""  # a byte-identical document generated instead (e.g. admin.directoryv1.json)
+    phases: tuple[tuple[str, float], ...] = ()  # seconds per phase (see codegen.phases)
 
 
 @dataclass
@@ -81,6 +83,15 @@ class Summary:
     def succeeded(self) -> list[Result]:
         return [result for result in self.results if not result.error]
 
+    @property
+    def phases(self) -> tuple[tuple[str, float], ...]:
+        """Seconds per phase summed over the documents, in the order documents go through them."""
+        totals = Phases()
+        for result in self.results:
+            for name, seconds in result.phases:
+                totals.seconds[name] = totals.seconds.get(name, 0.0) + seconds
+        return totals.items()
+
 
 def run_one(job: Job) -> Result:
     """Generate (and verify) one document; never raises for a problem with the document."""
@@ -91,11 +102,15 @@ def run_one(job: Job) -> Result:
     started = time.perf_counter()
     source = Path(job.path).name
     package = ""
+    phases = Phases()
     try:
-        document = discovery.load_path(job.path)
+        with phases.timed("read"):
+            document = discovery.load_path(job.path)
         out = Path(job.out)
         endpoints = EndpointPolicy.from_flags(job.universe_domains, job.allowed_endpoints)
-        generated = generate(document, out, check=job.check, allow_downgrade=job.allow_downgrade, endpoints=endpoints)
+        generated = generate(
+            document, out, check=job.check, allow_downgrade=job.allow_downgrade, endpoints=endpoints, phases=phases
+        )
         output = generated.output
         package = output.package
         largest = max((len(data) for name, data in output.files.items() if name.endswith(".py")), default=0)
@@ -103,7 +118,9 @@ def run_one(job: Job) -> Result:
         changed = generated.changed
         verified = False
         if job.verify and not job.check:
-            verify_package(out, output.package, [name for name in output.files if name.endswith(".py")], output.code)
+            with phases.timed("verify"):
+                files = [name for name in output.files if name.endswith(".py")]
+                verify_package(out, output.package, files, output.code)
             verified = True
         return Result(
             source,
@@ -117,6 +134,7 @@ def run_one(job: Job) -> Result:
             verified,
             seconds=time.perf_counter() - started,
             peak_rss_kib=_peak_rss_kib(),
+            phases=phases.items(),
         )
     except CodegenError as exc:
         error = str(exc)
@@ -408,6 +426,9 @@ def report(summary: Summary, out: Path, *, check: bool, verify: bool, stream: Te
     slowest = max(summary.results, key=lambda result: result.seconds, default=None)
     if slowest is not None:
         print(f"slowest: {slowest.package or slowest.source} {slowest.seconds:.1f} s", file=stream)
+    phases = summary.phases
+    if phases:
+        print(f"time by phase, summed over the workers: {summary_line(phases)}", file=stream)
     print(f"peak memory of a worker: {summary.peak_rss_kib / 1024:.0f} MiB", file=stream)
     failures = summary.failures
     print(f"failures: {len(failures)}", file=stream)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from codegen import changelog, render
 from codegen.errors import CodegenError
 from codegen.ir import package_name
+from codegen.phases import Phases
 from codegen.versions import compare_revisions
 
 if TYPE_CHECKING:
@@ -73,14 +74,18 @@ def generate(
     allow_downgrade: bool = False,
     endpoints: EndpointPolicy | None = None,
     version: str | None = None,
+    phases: Phases | None = None,
 ) -> Generated:
     """Render ``document`` into ``out/<package>``; with ``check``, write nothing and diff instead.
 
     The version comes from the package's changelog under ``out`` unless ``version`` is given.
+    ``phases``, when given, gets the time spent in each step (see :mod:`codegen.phases`).
     """
     if not check:
         check_downgrade(document, out, allow=allow_downgrade)
-    output = render.render(document, version or package_version(document, out), endpoints=endpoints)
+    output = render.render(document, version or package_version(document, out), endpoints=endpoints, phases=phases)
     if check:
         return Generated(output, difference=render.diff(output, out))
-    return Generated(output, changed=tuple(render.write(output, out)))
+    with (phases or Phases()).timed("write"):
+        changed = tuple(render.write(output, out))
+    return Generated(output, changed=changed)

@@ -24,9 +24,10 @@ import jinja2
 from codegen import safety
 from codegen.discovery import Document
 from codegen.errors import CodegenError
-from codegen.ir import lower
+from codegen.ir import ClientIR, lower
+from codegen.phases import Phases
 from codegen.safety import EndpointPolicy
-from codegen.testing_ir import lower_fake
+from codegen.testing_ir import FakeIR, lower_fake
 from codegen.versions import INITIAL_VERSION, check_version
 
 #: ruff settings that shape generated code; ruff's version is pinned in pyproject.toml. No cache:
@@ -127,23 +128,63 @@ class Output:
         return {name.removeprefix(prefix): data for name, data in self.files.items() if name.startswith(prefix)}
 
 
-def render(document: Document, version: str = INITIAL_VERSION, *, endpoints: EndpointPolicy | None = None) -> Output:
+def render(
+    document: Document,
+    version: str = INITIAL_VERSION,
+    *,
+    endpoints: EndpointPolicy | None = None,
+    phases: Phases | None = None,
+) -> Output:
     """Render ``document`` into formatted, compiled file contents (nothing is written).
 
     ``version`` is the package version emitted as ``_version.py`` (see :mod:`codegen.versions`).
     ``endpoints`` says which endpoint URLs the document may name (default: https on
     googleapis.com); the document's safety is checked first (see :mod:`codegen.safety`).
+    ``phases``, when given, gets the time spent checking, lowering, rendering, formatting and
+    compiling.
     """
     check_version(version)
-    safety.check(document, endpoints)
-    client = lower(document)
+    timed = (phases or Phases()).timed
+    with timed("check"):
+        safety.check(document, endpoints)
+    with timed("lower"):
+        client = lower(document)
+        fake = lower_fake(client)
+    with timed("render"):
+        sources = _render_sources(client, fake, version)
+        env = _shared_environment()
+        project = {
+            "pyproject.toml": env.get_template("pyproject.toml.j2").render(client=client, version=version),
+            "README.md": env.get_template("README.md.j2").render(client=client),
+            "MANIFEST.in": env.get_template("MANIFEST.in.j2").render(client=client),
+        }
+    with timed("format"):
+        formatted = format_sources(sources)
+    with timed("compile"):
+        code: dict[str, CodeType] = {}
+        for name, source in formatted.items():
+            try:
+                code[f"{client.package}/{name}"] = compile(
+                    source, f"{client.package}/{name}", "exec", dont_inherit=True
+                )
+            except SyntaxError as exc:  # a generator bug, never the user's input
+                raise CodegenError(f"{document.source}: generated {name} does not compile: {exc}") from None
+    files = {f"{client.package}/{name}": source.encode("utf-8") for name, source in formatted.items()}
+    files[f"{client.package}/py.typed"] = b""
+    files.update((name, text.encode("utf-8")) for name, text in project.items())
+    files["discovery.json"] = document.raw
+    return Output(client.package, dict(sorted(files.items())), len(client.all_methods), len(client.schemas), code)
+
+
+def _render_sources(client: ClientIR, fake: FakeIR, version: str) -> dict[str, str]:
+    """The package's Python modules, unformatted, by path relative to the package folder."""
     env = _shared_environment()
     sources: dict[str, str] = {
         "__init__.py": env.get_template("package_init.py.j2").render(client=client),
         "_version.py": env.get_template("version.py.j2").render(client=client, version=version),
         "_client.py": env.get_template("client.py.j2").render(client=client, is_async=False),
         "_async_client.py": env.get_template("client.py.j2").render(client=client, is_async=True),
-        "testing.py": env.get_template("testing.py.j2").render(client=client, fake=lower_fake(client)),
+        "testing.py": env.get_template("testing.py.j2").render(client=client, fake=fake),
     }
     if client.schema_modules:  # a big API: a schemas/ package of chunks
         sources["schemas/__init__.py"] = env.get_template("schemas_init.py.j2").render(client=client)
@@ -163,23 +204,7 @@ def render(document: Document, version: str = INITIAL_VERSION, *, endpoints: End
         batch_template = env.get_template("batch_module.py.j2")
         for module in client.module_files:
             sources[f"_batch/{module.module}.py"] = batch_template.render(client=client, module=module)
-    formatted = format_sources(sources)
-    code: dict[str, CodeType] = {}
-    for name, source in formatted.items():
-        try:
-            code[f"{client.package}/{name}"] = compile(source, f"{client.package}/{name}", "exec", dont_inherit=True)
-        except SyntaxError as exc:  # a generator bug, never the user's input
-            raise CodegenError(f"{document.source}: generated {name} does not compile: {exc}") from None
-    files = {f"{client.package}/{name}": source.encode("utf-8") for name, source in formatted.items()}
-    files[f"{client.package}/py.typed"] = b""
-    project = {
-        "pyproject.toml": env.get_template("pyproject.toml.j2").render(client=client, version=version),
-        "README.md": env.get_template("README.md.j2").render(client=client),
-        "MANIFEST.in": env.get_template("MANIFEST.in.j2").render(client=client),
-    }
-    files.update((name, text.encode("utf-8")) for name, text in project.items())
-    files["discovery.json"] = document.raw
-    return Output(client.package, dict(sorted(files.items())), len(client.all_methods), len(client.schemas), code)
+    return sources
 
 
 def ruff_binary() -> str:
@@ -188,9 +213,24 @@ def ruff_binary() -> str:
     return str(find_ruff_bin())
 
 
+@functools.cache
+def scratch_folder() -> str | None:
+    """Where ruff's input files go: memory (``/dev/shm``) where the system has it, unless TMPDIR says.
+
+    The sources are written, formatted in place by ruff and read back, once per API: on a disk
+    file system that costs about 40% of the formatting step (measured on 80 bundled documents,
+    1.8 s on tmpfs against 3.0 s); the files live only while ruff runs. ``None``: the default
+    temporary folder.
+    """
+    if os.environ.get("TMPDIR"):
+        return None
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 def format_sources(sources: dict[str, str]) -> dict[str, str]:
     """Format every source with the pinned ruff in one process."""
-    with tempfile.TemporaryDirectory(prefix="gapi-codegen-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="gapi-codegen-", dir=scratch_folder()) as tmp:
         root = Path(tmp)
         for name, source in sources.items():
             path = root / name

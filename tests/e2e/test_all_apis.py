@@ -226,6 +226,11 @@ def test_generate_all_reports_figures_and_failures(tmp_path: Path) -> None:
         str(tmp_path) + "/", ""
     )
     assert "peak memory of a worker" in text
+    phase_line = next(line for line in text.splitlines() if line.startswith("time by phase"))
+    named = [part.split()[0] for part in phase_line.split(": ", 1)[1].split(", ")]
+    assert named == ["read", "check", "lower", "render", "format", "compile", "write", "verify"]
+    assert all(seconds > 0 for name, seconds in summary.phases)
+    assert sum(seconds for _, seconds in summary.phases) <= sum(result.seconds for result in summary.results)
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["looker_v1", "oauth2_v2", "translate_v2"]
 
     # --check on the same folder: nothing is stale.

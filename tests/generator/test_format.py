@@ -1,0 +1,49 @@
+"""codegen.render.format_sources: the pinned ruff formats generated sources in a scratch folder."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codegen import render
+from codegen.errors import CodegenError
+
+
+def test_sources_are_formatted_and_the_scratch_folder_is_removed(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    make = tempfile.TemporaryDirectory
+
+    def recording(*args: Any, **kwargs: Any) -> tempfile.TemporaryDirectory[str]:
+        folder = make(*args, **kwargs)
+        seen.append(folder.name)
+        return folder
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", recording)
+    formatted = render.format_sources({"a.py": "x = ( 1,2 )\n", "pkg/b.py": "def f( a ):\n  return a\n"})
+    assert formatted == {"a.py": "x = (1, 2)\n", "pkg/b.py": "def f(a):\n    return a\n"}
+    assert len(seen) == 1 and not os.path.exists(seen[0])
+    scratch = render.scratch_folder()
+    if scratch is not None:  # memory-backed where the system has it
+        assert Path(seen[0]).parent == Path(scratch)
+
+
+def test_scratch_folder_is_memory_unless_tmpdir_is_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    render.scratch_folder.cache_clear()
+    try:
+        monkeypatch.setenv("TMPDIR", str(tmp_path))
+        assert render.scratch_folder() is None  # the user's choice: tempfile's default
+        render.scratch_folder.cache_clear()
+        monkeypatch.delenv("TMPDIR")
+        shm = os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK)
+        assert render.scratch_folder() == ("/dev/shm" if shm else None)
+    finally:
+        render.scratch_folder.cache_clear()
+
+
+def test_a_formatter_failure_is_one_clear_error() -> None:
+    with pytest.raises(CodegenError, match="ruff format failed on generated code"):
+        render.format_sources({"bad.py": "def f(:\n"})
