@@ -213,6 +213,11 @@ def ruff_binary() -> str:
     return str(find_ruff_bin())
 
 
+#: Free space a memory-backed scratch folder must keep beyond 4× the sources it would hold
+#: (other workers format at the same time; a container's small /dev/shm is not used at all).
+SCRATCH_RESERVE = 256 * 1024 * 1024
+
+
 @functools.cache
 def scratch_folder() -> str | None:
     """Where ruff's input files go: memory (``/dev/shm``) where the system has it, unless TMPDIR says.
@@ -228,9 +233,22 @@ def scratch_folder() -> str | None:
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
+def _scratch_for(size: int) -> str | None:
+    """:func:`scratch_folder` if it has room for ``size`` bytes of sources, with a reserve."""
+    folder = scratch_folder()
+    if folder is None:
+        return None
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return None
+    return folder if stats.f_bavail * stats.f_frsize >= 4 * size + SCRATCH_RESERVE else None
+
+
 def format_sources(sources: dict[str, str]) -> dict[str, str]:
     """Format every source with the pinned ruff in one process."""
-    with tempfile.TemporaryDirectory(prefix="gapi-codegen-", dir=scratch_folder()) as tmp:
+    size = sum(len(source) for source in sources.values())
+    with tempfile.TemporaryDirectory(prefix="gapi-codegen-", dir=_scratch_for(size)) as tmp:
         root = Path(tmp)
         for name, source in sources.items():
             path = root / name

@@ -47,3 +47,23 @@ def test_scratch_folder_is_memory_unless_tmpdir_is_set(monkeypatch: pytest.Monke
 def test_a_formatter_failure_is_one_clear_error() -> None:
     with pytest.raises(CodegenError, match="ruff format failed on generated code"):
         render.format_sources({"bad.py": "def f(:\n"})
+
+
+def test_a_scratch_folder_without_room_is_not_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A container's small /dev/shm (64 MiB by default in Docker) is passed over for the default."""
+    monkeypatch.setattr(render, "scratch_folder", lambda: str(tmp_path))
+    free = {"blocks": 0}
+
+    class Stats:
+        f_frsize = 4096
+
+        @property
+        def f_bavail(self) -> int:
+            return free["blocks"]
+
+    monkeypatch.setattr(os, "statvfs", lambda path: Stats())
+    free["blocks"] = (64 * 1024 * 1024) // 4096
+    assert render._scratch_for(1_000_000) is None
+    free["blocks"] = (1024 * 1024 * 1024) // 4096
+    assert render._scratch_for(1_000_000) == str(tmp_path)
+    assert render._scratch_for(300_000_000) is None  # 4x the sources would not fit
