@@ -7,6 +7,7 @@ go through :func:`generate`; rendering itself knows nothing of changelogs or sto
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,9 +82,40 @@ def generate(
     The version comes from the package's changelog under ``out`` unless ``version`` is given.
     ``phases``, when given, gets the time spent in each step (see :mod:`codegen.phases`).
     """
+    drafted = begin(
+        document, out, check=check, allow_downgrade=allow_downgrade, endpoints=endpoints, version=version, phases=phases
+    )
+    with (phases or Phases()).timed("format"):
+        formatted = render.format_sources(drafted.sources)
+    return complete(drafted, formatted, out, check=check, phases=phases)
+
+
+def begin(
+    document: Document,
+    out: Path,
+    *,
+    check: bool = False,
+    allow_downgrade: bool = False,
+    endpoints: EndpointPolicy | None = None,
+    version: str | None = None,
+    phases: Phases | None = None,
+) -> render.Draft:
+    """:func:`generate` up to formatting (same arguments): the downgrade guard, then :func:`render.draft`."""
     if not check:
         check_downgrade(document, out, allow=allow_downgrade)
-    output = render.render(document, version or package_version(document, out), endpoints=endpoints, phases=phases)
+    return render.draft(document, version or package_version(document, out), endpoints=endpoints, phases=phases)
+
+
+def complete(
+    drafted: render.Draft,
+    formatted: Mapping[str, str],
+    out: Path,
+    *,
+    check: bool = False,
+    phases: Phases | None = None,
+) -> Generated:
+    """:func:`generate` from the formatted modules of ``drafted`` on: compile, then write or diff."""
+    output = render.finish(drafted, formatted, phases=phases)
     if check:
         return Generated(output, difference=render.diff(output, out))
     with (phases or Phases()).timed("write"):

@@ -67,3 +67,24 @@ def test_a_scratch_folder_without_room_is_not_used(monkeypatch: pytest.MonkeyPat
     free["blocks"] = (1024 * 1024 * 1024) // 4096
     assert render._scratch_for(1_000_000) == str(tmp_path)
     assert render._scratch_for(300_000_000) is None  # 4x the sources would not fit
+
+
+def test_several_documents_are_formatted_by_one_ruff_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``format_many``: same module names in two documents stay apart; one ruff run for both."""
+    runs: list[int] = []
+    real = render.format_sources
+
+    def counting(sources: dict[str, str]) -> dict[str, str]:
+        runs.append(len(sources))
+        return real(sources)
+
+    monkeypatch.setattr(render, "format_sources", counting)
+    first = {"__init__.py": "x = ( 1,2 )\n", "resources/a.py": "def f( a ):\n  return a\n"}
+    second = {"__init__.py": "y = [ 3 ]\n"}
+    assert render.format_many([first, second]) == [
+        {"__init__.py": "x = (1, 2)\n", "resources/a.py": "def f(a):\n    return a\n"},
+        {"__init__.py": "y = [3]\n"},
+    ]
+    assert runs == [3]
+    with pytest.raises(CodegenError, match="ruff format failed"):
+        render.format_many([first, {"bad.py": "def f(:\n"}])
