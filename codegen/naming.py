@@ -6,6 +6,7 @@ renames methods and parameters in every client, a breaking change.
 
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 from collections.abc import Callable, Iterable
@@ -16,6 +17,7 @@ _ACRONYM_END = re.compile(r"(?<=[A-Z])(?=[A-Z][a-z])")
 _UNDERSCORES = re.compile(r"_+")
 
 
+@functools.lru_cache(maxsize=65536)  # the same names recur in every resource and schema of a document
 def snake_case(name: str) -> str:
     """The pinned snake_case rule, without keyword escaping.
 
@@ -52,6 +54,7 @@ def class_name(name: str, fallback: str = "Schema") -> str:
     return escape_keyword(text)
 
 
+@functools.lru_cache(maxsize=65536)
 def pascal_case(name: str) -> str:
     """``projects.locations`` or ``project_locations`` → ``ProjectsLocations``."""
     parts = snake_case(name).split("_")
