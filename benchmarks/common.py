@@ -29,7 +29,7 @@ class Config:
     construction_rounds: int = 15
     generation_runs: int = 3
     generate_all: bool = True
-    big_api_runs: int = 11
+    big_api_runs: int = 21
     concurrent_calls: int = 1000
     in_flight: int = 100
     concurrency_rounds: int = 5

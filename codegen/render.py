@@ -61,6 +61,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        auto_reload=False,  # templates do not change while the generator runs: no stat per get_template
     )
     env.filters["toml"] = toml_string
     env.filters["py"] = python_literal
