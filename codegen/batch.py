@@ -1,11 +1,12 @@
 """``codegen generate --all``: every bundled document, in parallel, with a progress bar.
 
 Each document is generated in a worker process (a :class:`~concurrent.futures.ProcessPoolExecutor`
-with one worker per core; each worker also runs one ``ruff format`` process per API), then,
-unless told otherwise, verified the way a user would use it: every generated module is
-imported, the client is constructed with ``AnonymousCredentials`` and so is the in-memory fake
-(``testing.Fake<Api>``). Failures are
-collected as one-line reasons; the batch never stops at the first one.
+with one worker per core): a big document alone, small ones in groups whose modules one
+``ruff format`` process formats (:func:`run_group`). Then, unless told otherwise, each is
+verified the way a user would use it: every generated module is imported, the client is
+constructed with ``AnonymousCredentials`` and so is the in-memory fake (``testing.Fake<Api>``).
+Failures are collected as one-line reasons, one per document; the batch never stops at the
+first one.
 """
 
 from __future__ import annotations
