@@ -104,6 +104,8 @@ def fill(
     ``_handle_long_word`` does. Rare shapes (an indent wider than the line, a line that would be
     only the leading spaces) go to textwrap.
     """
+    if "\t" not in value:  # textwrap's first step, which lets text with line breaks take the fast path
+        value = value.translate(_LINE_BREAKS_TO_SPACES)
     lines: list[str] = []
     start = 0
     lead = len(value) - len(value.lstrip(" "))
@@ -161,6 +163,9 @@ def fill(
         break_long_words=break_long_words,
     )  # fmt: skip
 
+
+#: textwrap replaces each of its whitespace characters with a space (after expanding tabs).
+_LINE_BREAKS_TO_SPACES = str.maketrans(dict.fromkeys("\n\x0b\x0c\r", " "))
 
 #: How textwrap splits text into chunks (hyphenated words into pieces; ``break_on_hyphens``).
 _WORDSEP = textwrap.TextWrapper.wordsep_re
