@@ -109,8 +109,8 @@ def run_group(jobs: Sequence[Job]) -> list[Result]:
     """Generate (and verify) several documents, their modules formatted by one ruff process.
 
     One result per job, in order; never raises for a problem with a document, and a failing
-    document does not stop the others. Cyclic garbage is collected once per document rather
-    than every few hundred allocations (:func:`_collecting_once`).
+    document does not stop the others. Cyclic garbage is collected after each document's two
+    steps (drafting; finishing) rather than every few hundred allocations (:func:`_collecting_once`).
     """
     from codegen import render
 
