@@ -63,6 +63,15 @@ class TypeRef:
         templates spell the same types many times)."""
         return self._spelled(_QUALIFIERS)
 
+    @cached_property
+    def evaluated(self) -> str:
+        """The annotation for a module that evaluates annotations at import (the schemas
+        modules): :attr:`annotation`, quoted when it names a schema class of that module, which
+        may be defined further down or in another chunk (``"_t.List[Instance]"``). Python and
+        ``str`` annotations are not quoted: the class then holds the type itself instead of a
+        ``ForwardRef`` it compiles at import (25 µs a field)."""
+        return repr(self.annotation) if self.local_names else self.annotation
+
     @property
     def plain(self) -> str:
         """The annotation without module qualifiers, for people: ``List[Instance]``."""

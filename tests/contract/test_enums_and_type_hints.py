@@ -111,6 +111,20 @@ def test_get_type_hints_on_every_public_class_and_method_of_looker() -> None:
     assert Retry in typing.get_args(get_hints["retry"]) and get_hints["return"] is schemas.Instance
 
 
+def test_schema_fields_hold_their_types_and_name_other_schemas_by_forward_reference() -> None:
+    """The schemas module evaluates its annotations at import: a field of a Python type holds the
+    type itself (no ForwardRef compiled at import); one naming a schema class is quoted, since
+    that class may come further down, and get_type_hints resolves it."""
+    from looker_v1 import schemas
+
+    own = schemas.Instance.__annotations__
+    assert own["name"] is str and own["fipsEnabled"] is bool
+    assert "ACTIVE" in typing.get_args(own["state"])  # an evaluated Literal (a ForwardRef has no args)
+    assert isinstance(own["adminSettings"], typing.ForwardRef)
+    assert typing.get_type_hints(schemas.Instance)["adminSettings"] is schemas.AdminSettings
+    assert typing.get_type_hints(schemas.AdminSettings) == {"allowedEmailDomains": typing.List[str]}  # noqa: UP006
+
+
 def test_get_type_hints_on_every_fixture(fixtures_dir: Path) -> None:
     total = 0
     for folder in sorted(path for path in fixtures_dir.iterdir() if path.is_dir()):

@@ -5,8 +5,6 @@ Every field is optional (``total=False``); int64/uint64 values are decimal strin
 on the wire; enums are ``Literal`` types.
 """
 
-from __future__ import annotations
-
 import typing as _t
 
 
@@ -103,13 +101,13 @@ class DenyMaintenancePeriod(_t.TypedDict, total=False):
     """Specifies the maintenance denial period."""
 
     # Required. End date of the deny maintenance period.
-    endDate: Date
+    endDate: "Date"
 
     # Required. Start date of the deny maintenance period.
-    startDate: Date
+    startDate: "Date"
 
     # Required. Time in UTC when the period starts and ends.
-    time: TimeOfDay
+    time: "TimeOfDay"
 
 
 class Empty(_t.TypedDict, total=False):
@@ -143,7 +141,7 @@ class ExportInstanceRequest(_t.TypedDict, total=False):
 
     # Required. Encryption configuration (CMEK). For CMEK enabled instances it should be same
     # as looker CMEK.
-    encryptionConfig: ExportEncryptionConfig
+    encryptionConfig: "ExportEncryptionConfig"
 
     # The path to the folder in Google Cloud Storage where the export will be stored. The URI
     # is in the form `gs://bucketName/folderName`.
@@ -163,10 +161,10 @@ class ExportMetadata(_t.TypedDict, total=False):
     esaSourceDatasetId: str
 
     # Encryption key that was used to encrypt the export artifacts.
-    exportEncryptionKey: ExportMetadataEncryptionKey
+    exportEncryptionKey: "ExportMetadataEncryptionKey"
 
     # Overall export metrics, timing, and component telemetry.
-    exportMetrics: ExportMetrics
+    exportMetrics: "ExportMetrics"
 
     # A string of digits representing the number of microseconds since the Unix epoch when the
     # export was created. Used to identify the cloned source Elite System Activity (ESA)
@@ -210,7 +208,7 @@ class ExportMetrics(_t.TypedDict, total=False):
     """ExportMetrics contains overall export execution metrics, timing, and component telemetry."""
 
     # Metrics and telemetry for each exported component.
-    componentMetrics: _t.List[ComponentMetrics]
+    componentMetrics: "_t.List[ComponentMetrics]"
 
     # Internal name of the instance being exported.
     instanceInternalName: str
@@ -228,7 +226,7 @@ class IngressIpAllowlistConfig(_t.TypedDict, total=False):
     """Ingress IP allowlist configuration."""
 
     # Optional. List of IP range rules to allow ingress traffic.
-    allowlistRules: _t.List[IngressIpAllowlistRule]
+    allowlistRules: "_t.List[IngressIpAllowlistRule]"
 
     # Optional. Whether ingress IP allowlist functionality is enabled on the Looker instance.
     enabled: bool
@@ -254,10 +252,10 @@ class Instance(_t.TypedDict, total=False):
     acceleratedSecurityPatchEnabled: bool
 
     # Optional. Looker Instance Admin settings.
-    adminSettings: AdminSettings
+    adminSettings: "AdminSettings"
 
     # Optional. Auth type for the Looker instance.
-    authType: AuthType
+    authType: "AuthType"
 
     # Optional. Indicates whether catalog integration is disabled for the Looker instance.
     catalogIntegrationOptOut: bool
@@ -271,7 +269,7 @@ class Instance(_t.TypedDict, total=False):
     consumerNetwork: str
 
     # Optional. Controlled egress configuration.
-    controlledEgressConfig: ControlledEgressConfig
+    controlledEgressConfig: "ControlledEgressConfig"
 
     # Optional. Whether controlled egress is enabled on the Looker instance.
     controlledEgressEnabled: bool
@@ -280,17 +278,17 @@ class Instance(_t.TypedDict, total=False):
     createTime: str
 
     # Optional. Custom domain configuration for the instance.
-    customDomain: CustomDomain
+    customDomain: "CustomDomain"
 
     # Optional. Maintenance denial period for this instance.
-    denyMaintenancePeriod: DenyMaintenancePeriod
+    denyMaintenancePeriod: "DenyMaintenancePeriod"
 
     # Output only. Public Egress IP (IPv4).
     egressPublicIp: str
 
     # Optional. Encryption configuration (CMEK). Only set if CMEK has been enabled on the
     # instance.
-    encryptionConfig: EncryptionConfig
+    encryptionConfig: "EncryptionConfig"
 
     # Optional. Whether FIPS is enabled on the Looker instance.
     fipsEnabled: bool
@@ -299,7 +297,7 @@ class Instance(_t.TypedDict, total=False):
     geminiEnabled: bool
 
     # Optional. Ingress IP allowlist configuration for the Looker instance.
-    ingressIpAllowlistConfig: IngressIpAllowlistConfig
+    ingressIpAllowlistConfig: "IngressIpAllowlistConfig"
 
     # Output only. Private Ingress IP (IPv4).
     ingressPrivateIp: str
@@ -308,7 +306,7 @@ class Instance(_t.TypedDict, total=False):
     ingressPublicIp: str
 
     # Output only. Last computed maintenance denial period for this instance.
-    lastDenyMaintenancePeriod: DenyMaintenancePeriod
+    lastDenyMaintenancePeriod: "DenyMaintenancePeriod"
 
     # Optional. Linked Google Cloud Project Number for Looker Studio Pro.
     linkedLspProjectNumber: str
@@ -320,19 +318,19 @@ class Instance(_t.TypedDict, total=False):
     lookerVersion: str
 
     # Output only. Maintenance schedule for this instance.
-    maintenanceSchedule: MaintenanceSchedule
+    maintenanceSchedule: "MaintenanceSchedule"
 
     # Optional. Maintenance window for this instance.
-    maintenanceWindow: MaintenanceWindow
+    maintenanceWindow: "MaintenanceWindow"
 
     # Output only. Format: `projects/{project}/locations/{location}/instances/{instance}`.
     name: str
 
     # Optional. Looker instance OAuth login settings.
-    oauthConfig: OAuthConfig
+    oauthConfig: "OAuthConfig"
 
     # Optional. Configuration for periodic export.
-    periodicExportConfig: PeriodicExportConfig
+    periodicExportConfig: "PeriodicExportConfig"
 
     # Optional. Platform edition. Marked as OPTIONAL for backward compatibility, though it is
     # required during instance creation.
@@ -355,7 +353,7 @@ class Instance(_t.TypedDict, total=False):
     privateIpEnabled: bool
 
     # Optional. PSC configuration. Used when `psc_enabled` is true.
-    pscConfig: PscConfig
+    pscConfig: "PscConfig"
 
     # Optional. Whether to use Private Service Connect (PSC) for private IP connectivity. If
     # true, neither `public_ip_enabled` nor `private_ip_enabled` can be true.
@@ -406,7 +404,7 @@ class Instance(_t.TypedDict, total=False):
     updateTime: str
 
     # Optional. User metadata.
-    userMetadata: UserMetadata
+    userMetadata: "UserMetadata"
 
 
 class InstanceBackup(_t.TypedDict, total=False):
@@ -416,7 +414,7 @@ class InstanceBackup(_t.TypedDict, total=False):
     createTime: str
 
     # Output only. Current status of the CMEK encryption
-    encryptionConfig: EncryptionConfig
+    encryptionConfig: "EncryptionConfig"
 
     # Output only. The time when the backup will be deleted.
     expireTime: str
@@ -433,7 +431,7 @@ class ListInstanceBackupsResponse(_t.TypedDict, total=False):
     """Response from listing Looker instance backups."""
 
     # The list of instances matching the request filters, up to the requested `page_size`.
-    instanceBackups: _t.List[InstanceBackup]
+    instanceBackups: "_t.List[InstanceBackup]"
 
     # If provided, a page token that can look up the next `page_size` results. If empty, the
     # results list is exhausted.
@@ -447,7 +445,7 @@ class ListInstancesResponse(_t.TypedDict, total=False):
     """Response from ListInstances."""
 
     # The list of instances matching the request filters, up to the requested `pageSize`.
-    instances: _t.List[Instance]
+    instances: "_t.List[Instance]"
 
     # If provided, a page token that can look up the next `pageSize` results. If empty, the
     # results list is exhausted.
@@ -461,7 +459,7 @@ class ListLocationsResponse(_t.TypedDict, total=False):
     """The response message for Locations.ListLocations."""
 
     # A list of locations that matches the specified filter in the request.
-    locations: _t.List[Location]
+    locations: "_t.List[Location]"
 
     # The standard List next-page token.
     nextPageToken: str
@@ -474,7 +472,7 @@ class ListOperationsResponse(_t.TypedDict, total=False):
     nextPageToken: str
 
     # A list of operations that matches the specified filter in the request.
-    operations: _t.List[Operation]
+    operations: "_t.List[Operation]"
 
     # Unordered list. Unreachable resources. Populated when the request sets
     # `ListOperationsRequest.return_partial_success` and reads across collections. For
@@ -530,7 +528,7 @@ class MaintenanceWindow(_t.TypedDict, total=False):
 
     # Required. Time in UTC when the period starts. Maintenance will be scheduled within 60
     # minutes.
-    startTime: TimeOfDay
+    startTime: "TimeOfDay"
 
 
 class OAuthConfig(_t.TypedDict, total=False):
@@ -557,7 +555,7 @@ class Operation(_t.TypedDict, total=False):
     done: bool
 
     # The error result of the operation in case of failure or cancellation.
-    error: Status
+    error: "Status"
 
     # Service-specific metadata associated with the operation. It typically contains progress
     # information and common metadata such as create time. Some services might not provide
@@ -617,7 +615,7 @@ class PeriodicExportConfig(_t.TypedDict, total=False):
     kmsKey: str
 
     # Required. Time in UTC to start the periodic export job.
-    startTime: TimeOfDay
+    startTime: "TimeOfDay"
 
 
 class PscConfig(_t.TypedDict, total=False):
@@ -631,7 +629,7 @@ class PscConfig(_t.TypedDict, total=False):
     lookerServiceAttachmentUri: str
 
     # Optional. List of egress service attachment configurations.
-    serviceAttachments: _t.List[ServiceAttachment]
+    serviceAttachments: "_t.List[ServiceAttachment]"
 
 
 class RestartInstanceRequest(_t.TypedDict, total=False):

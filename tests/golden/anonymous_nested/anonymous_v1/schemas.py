@@ -5,22 +5,20 @@ Every field is optional (``total=False``); int64/uint64 values are decimal strin
 on the wire; enums are ``Literal`` types.
 """
 
-from __future__ import annotations
-
 import typing as _t
 
 
 class Order(_t.TypedDict, total=False):
     """An object."""
 
-    byWarehouse: _t.Dict[str, OrderByWarehouseValue]
+    byWarehouse: "_t.Dict[str, OrderByWarehouseValue]"
 
-    lines: _t.List[OrderLinesItem]
+    lines: "_t.List[OrderLinesItem]"
 
-    matrix: _t.List[_t.List[OrderMatrixItemItem]]
+    matrix: "_t.List[_t.List[OrderMatrixItemItem]]"
 
     # An object.
-    shipping: OrderShipping
+    shipping: "OrderShipping"
 
 
 class OrderByWarehouseValue(_t.TypedDict, total=False):
@@ -29,7 +27,7 @@ class OrderByWarehouseValue(_t.TypedDict, total=False):
     count: int
 
     # An object.
-    where: OrderByWarehouseValueWhere
+    where: "OrderByWarehouseValueWhere"
 
 
 class OrderByWarehouseValueWhere(_t.TypedDict, total=False):
@@ -45,7 +43,7 @@ class OrderLinesItem(_t.TypedDict, total=False):
 
     sku: str
 
-    tags: _t.List[OrderLinesItemTagsItem]
+    tags: "_t.List[OrderLinesItemTagsItem]"
 
 
 class OrderLinesItemTagsItem(_t.TypedDict, total=False):
@@ -66,13 +64,13 @@ class OrderShipping(_t.TypedDict, total=False):
     address: str
 
     # An object.
-    window: OrderShippingWindow
+    window: "OrderShippingWindow"
 
 
 OrderShippingWindow = _t.TypedDict(
     "OrderShippingWindow",
     {
-        "from": "str",
+        "from": str,
     },
     total=False,
 )

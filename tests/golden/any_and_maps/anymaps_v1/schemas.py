@@ -5,8 +5,6 @@ Every field is optional (``total=False``); int64/uint64 values are decimal strin
 on the wire; enums are ``Literal`` types.
 """
 
-from __future__ import annotations
-
 import typing as _t
 
 
@@ -23,7 +21,7 @@ class Holder(_t.TypedDict, total=False):
 
     struct: _t.Dict[str, _t.Any]
 
-    things: _t.Dict[str, Holder]
+    things: "_t.Dict[str, Holder]"
 
     # Any JSON value.
     value: _t.Any

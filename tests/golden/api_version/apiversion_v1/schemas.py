@@ -5,8 +5,6 @@ Every field is optional (``total=False``); int64/uint64 values are decimal strin
 on the wire; enums are ``Literal`` types.
 """
 
-from __future__ import annotations
-
 import typing as _t
 
 

@@ -5,8 +5,6 @@ Every field is optional (``total=False``); int64/uint64 values are decimal strin
 on the wire; enums are ``Literal`` types.
 """
 
-from __future__ import annotations
-
 import typing as _t
 
 
@@ -21,7 +19,7 @@ class TranslateTextRequest(_t.TypedDict, total=False):
 class TranslationsListResponse(_t.TypedDict, total=False):
     """An object."""
 
-    translations: _t.List[TranslationsListResponseTranslationsItem]
+    translations: "_t.List[TranslationsListResponseTranslationsItem]"
 
 
 class TranslationsListResponseTranslationsItem(_t.TypedDict, total=False):

@@ -5,8 +5,6 @@ Every field is optional (``total=False``); int64/uint64 values are decimal strin
 on the wire; enums are ``Literal`` types.
 """
 
-from __future__ import annotations
-
 import typing as _t
 
 
@@ -24,6 +22,6 @@ class ThingRows(_t.TypedDict, total=False):
     # The next page's token (bigquery tabledata.list style).
     pageToken: str
 
-    rows: _t.List[Thing]
+    rows: "_t.List[Thing]"
 
     totalRows: str

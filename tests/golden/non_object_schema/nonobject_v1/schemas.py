@@ -5,8 +5,6 @@ Every field is optional (``total=False``); int64/uint64 values are decimal strin
 on the wire; enums are ``Literal`` types.
 """
 
-from __future__ import annotations
-
 import typing as _t
 
 Alias: _t.TypeAlias = "Name"
@@ -36,13 +34,13 @@ Name: _t.TypeAlias = "str"
 class Wrapper(_t.TypedDict, total=False):
     """An object."""
 
-    detections: Detections
+    detections: "Detections"
 
-    level: Level
+    level: "Level"
 
-    name: Name
+    name: "Name"
 
-    value: JsonValue
+    value: "JsonValue"
 
 
 if not _t.TYPE_CHECKING:

@@ -5,8 +5,6 @@ Every field is optional (``total=False``); int64/uint64 values are decimal strin
 on the wire; enums are ``Literal`` types.
 """
 
-from __future__ import annotations
-
 import typing as _t
 
 
@@ -21,18 +19,18 @@ class Plain(_t.TypedDict, total=False):
 Query = _t.TypedDict(
     "Query",
     {
-        "$ref": "str",
-        "1st": "str",
-        "@type": "str",
-        "a.b": "str",
-        "class": "str",
-        "end-date": "str",
-        "max-results": "int",
+        "$ref": str,
+        "1st": str,
+        "@type": str,
+        "a.b": str,
+        "class": str,
+        "end-date": str,
+        "max-results": int,
         # An object.
         "nested": "QueryNested",
-        "normal": "str",
-        "not": "bool",
-        "x y": "str",
+        "normal": str,
+        "not": bool,
+        "x y": str,
     },
     total=False,
 )
@@ -42,8 +40,8 @@ Query = _t.TypedDict(
 QueryNested = _t.TypedDict(
     "QueryNested",
     {
-        "in-side": "str",
-        "ok": "str",
+        "in-side": str,
+        "ok": str,
     },
     total=False,
 )

@@ -5,15 +5,13 @@ Every field is optional (``total=False``); int64/uint64 values are decimal strin
 on the wire; enums are ``Literal`` types.
 """
 
-from __future__ import annotations
-
 import typing as _t
 
 
 class Any(_t.TypedDict, total=False):
     """An object."""
 
-    value: str_
+    value: "str_"
 
 
 class SchemanamesClient(_t.TypedDict, total=False):
@@ -25,7 +23,7 @@ class SchemanamesClient(_t.TypedDict, total=False):
 class Service(_t.TypedDict, total=False):
     """A service (28 documents have one)."""
 
-    config: TypedDict
+    config: "TypedDict"
 
     name: str
 
