@@ -210,8 +210,7 @@ class _Run:
         job = self.job
         with self._reporting():
             if self.formatted is None:
-                with self.phases.timed("format"):
-                    self.formatted = render.format_sources(self.drafted.sources)
+                self.formatted = render.format_draft(self.drafted, phases=self.phases)
             self.generated = complete(self.drafted, self.formatted, Path(job.out), check=job.check, phases=self.phases)
             output = self.generated.output
             if job.verify and not job.check:

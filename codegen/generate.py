@@ -85,9 +85,7 @@ def generate(
     drafted = begin(
         document, out, check=check, allow_downgrade=allow_downgrade, endpoints=endpoints, version=version, phases=phases
     )
-    with (phases or Phases()).timed("format"):
-        formatted = render.format_sources(drafted.sources)
-    return complete(drafted, formatted, out, check=check, phases=phases)
+    return complete(drafted, render.format_draft(drafted, phases=phases), out, check=check, phases=phases)
 
 
 def begin(

@@ -163,9 +163,7 @@ def render(
     compiling.
     """
     drafted = draft(document, version, endpoints=endpoints, phases=phases)
-    with (phases or Phases()).timed("format"):
-        formatted = format_sources(drafted.sources)
-    return finish(drafted, formatted, phases=phases)
+    return finish(drafted, format_draft(drafted, phases=phases), phases=phases)
 
 
 def draft(
@@ -296,6 +294,12 @@ def format_sources(sources: dict[str, str]) -> dict[str, str]:
             first = (result.stderr or result.stdout).strip().splitlines()[:1]
             raise CodegenError(f"ruff format failed on generated code: {first[0] if first else result.returncode}")
         return {name: (root / name).read_text(encoding="utf-8") for name in sources}
+
+
+def format_draft(drafted: Draft, *, phases: Phases | None = None) -> dict[str, str]:
+    """The modules of ``drafted``, formatted (:func:`format_sources`), timed as the "format" phase."""
+    with (phases or Phases()).timed("format"):
+        return format_sources(drafted.sources)
 
 
 def format_many(batch: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
