@@ -29,6 +29,7 @@ carries its own ``Host`` and, with a body, ``content-type`` and ``content-length
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 from urllib.parse import urlsplit
@@ -47,6 +48,7 @@ from gapi_runtime.client import (
     retry_state,
 )
 from gapi_runtime.clock import SYSTEM_CLOCK, Clock
+from gapi_runtime.encoding import MAX_PATTERN_VALUE
 from gapi_runtime.errors import ResponseDecodeError, http_error
 from gapi_runtime.steps import CHECK_UNIVERSE, Refresh, Send, Sleep, Steps
 from gapi_runtime.wire import Response
@@ -82,42 +84,25 @@ class BatchError(Exception):
 
 
 _PENDING = object()
+_new_handle = object.__new__
 
 
 class BatchHandle(Generic[ResponseT]):
-    """The future result of one queued call; resolved by the batch's ``execute()``."""
+    """The future result of one queued call; resolved by the batch's ``execute()``.
 
-    __slots__ = (
-        "_error",
-        "_number",
-        "_prefix",
-        "_value",
-        "data",
-        "policy",
-        "returns",
-        "spec",
-        "url",
-    )
+    Made only by :meth:`BatchQueue.call`, which fills in its slots (see there).
+    """
 
-    def __init__(
-        self,
-        spec: MethodSpec[ResponseT],
-        url: str,
-        data: bytes | None,
-        policy: RetryChoice,
-        prefix: str,
-        number: int,
-        returns: bool = True,
-    ) -> None:
-        self.spec = spec
-        self.returns = returns  # False: the method returns nothing (result() is None, as the direct call)
-        self.url = url
-        self.data = data
-        self.policy = policy
-        self._prefix = prefix
-        self._number = number
-        self._value: Any = _PENDING
-        self._error: Exception | None = None
+    # Few slots: a batch makes one handle per request, and each slot costs at its creation,
+    # its deallocation and every garbage collection that visits it.
+    __slots__ = ("_content_id", "_outcome", "data", "policy", "returns", "spec", "url")
+    spec: MethodSpec[ResponseT]
+    url: str
+    data: bytes | None
+    policy: RetryChoice
+    returns: bool  # False: the method returns nothing (result() is None, as the direct call)
+    _outcome: Any  # _PENDING, then the decoded answer or the error (an Exception: never a JSON value)
+    _content_id: str  # set when the batch first sends it
 
     @property
     def headers(self) -> Mapping[str, str]:
@@ -125,38 +110,42 @@ class BatchHandle(Generic[ResponseT]):
         return self.spec.request_headers
 
     @property
-    def content_id(self) -> str:
-        """The part's ``Content-ID``: the batch's random prefix + ``+`` + its 1-based position."""
-        return f"{self._prefix}+{self._number}"
+    def content_id(self) -> str | None:
+        """The part's ``Content-ID`` (the batch's random prefix + ``+`` + its 1-based position
+        in the batch), or None until ``execute()`` sends it."""
+        return getattr(self, "_content_id", None)
 
     def __repr__(self) -> str:
-        status = "pending" if not self.done() else ("failed" if self._error is not None else "done")
-        return f"<BatchHandle {self.spec.id} {self.content_id} {status}>"
+        outcome = self._outcome
+        status = "pending" if outcome is _PENDING else ("failed" if isinstance(outcome, Exception) else "done")
+        return f"<BatchHandle {self.spec.id} {self.content_id or 'unsent'} {status}>"
 
     def done(self) -> bool:
         """True once ``execute()`` resolved this handle (with a value or an error)."""
-        return self._value is not _PENDING or self._error is not None
+        return self._outcome is not _PENDING
 
     def result(self) -> ResponseT:
         """The decoded answer the direct call would return; raises the error it would raise.
 
         Raises BatchError if the batch has not been executed yet.
         """
-        if self._error is not None:
-            raise self._error
-        if self._value is _PENDING:
+        outcome = self._outcome
+        if isinstance(outcome, Exception):
+            raise outcome
+        if outcome is _PENDING:
             raise BatchError(f"{self.spec.id}: the batch has not been executed yet; call batch.execute() first")
-        return self._value  # type: ignore[no-any-return]
+        return outcome  # type: ignore[no-any-return]
 
     def exception(self) -> Exception | None:
         """The error ``result()`` raises, or None (also None while the handle is pending)."""
-        return self._error
+        outcome = self._outcome
+        return outcome if isinstance(outcome, Exception) else None
 
     def _resolve(self, value: Any) -> None:
-        self._value = value
+        self._outcome = value
 
     def _fail(self, error: Exception) -> None:
-        self._error = error
+        self._outcome = error
 
 
 class BatchQueue:
@@ -166,14 +155,13 @@ class BatchQueue:
     anything is queued) against the client's resolved base URL.
     """
 
-    def __init__(self, base_url: str, headers: Mapping[str, str], retry: RetryChoice, check_enums: bool = True) -> None:
+    def __init__(self, base_url: str, retry: RetryChoice, check_enums: bool = True) -> None:
         self.check_enums = check_enums
         self.base_url = base_url
-        self._headers = dict(headers)
         self._retry = retry
-        import uuid  # here, not at import: a client that never batches does not pay for it
-
-        self._prefix = str(uuid.uuid4())
+        #: The Content-IDs' prefix: random, so that they never collide with another batch's
+        #: (16 bytes, as many as a UUID's).
+        self.prefix = os.urandom(16).hex()
         self.handles: list[BatchHandle[Any]] = []
 
     def call(
@@ -189,12 +177,33 @@ class BatchQueue:
 
         ``returns`` is False for methods that return nothing: their handle's result is None.
         """
-        encode = spec._encoder or request_encoder(spec)
-        url, data = encode(self.base_url, path_values, query_values, body, self.check_enums, 4)
-        handles = self.handles
-        policy = self._retry if retry is DEFAULT else choose_policy(retry, None)
-        handle = BatchHandle(spec, url, data, policy, self._prefix, len(handles) + 1, returns)
-        handles.append(handle)
+        # The handle is made without a constructor call (the largest single cost of queuing
+        # a request): its slots are filled in here.
+        handle: BatchHandle[ResponseT] = _new_handle(BatchHandle)
+        plain = spec._plain  # set with the encoder, at the method's first call
+        url = None
+        if plain is not None and body is None:
+            # The encoder's one-variable shortcut (see request_encoder), taken here without
+            # calling it when it is the whole request: no query value, no body.
+            head, tail, sent_as_is, query_count, data = plain
+            value = path_values[0]
+            if (
+                type(value) is str
+                and len(value) <= MAX_PATTERN_VALUE
+                and sent_as_is(value) is not None
+                and query_values.count(None) == query_count
+            ):
+                url = f"{self.base_url}{head}{value}{tail}"
+        if url is None:
+            encode = spec._encoder or request_encoder(spec)
+            url, data = encode(self.base_url, path_values, query_values, body, self.check_enums, 4)
+        handle.url = url
+        handle.data = data
+        handle.spec = spec
+        handle.policy = self._retry if retry is DEFAULT else choose_policy(retry, None)
+        handle.returns = returns
+        handle._outcome = _PENDING
+        self.handles.append(handle)
         return handle
 
     def refuse_media(self, spec: MethodSpec[Any]) -> NoReturn:
@@ -208,7 +217,8 @@ class BatchQueue:
 
 
 def encode_batch(handles: Sequence[BatchHandle[Any]], boundary: str) -> bytes:
-    """The multipart/mixed body of one batch POST: one ``application/http`` part per handle."""
+    """The multipart/mixed body of one batch POST: one ``application/http`` part per handle
+    (handles being sent: ``execute()`` gives them their Content-IDs)."""
     out: list[bytes] = []
     for handle in handles:
         parts = urlsplit(handle.url)
@@ -217,7 +227,7 @@ def encode_batch(handles: Sequence[BatchHandle[Any]], boundary: str) -> bytes:
             f"--{boundary}",
             "Content-Type: application/http",
             "Content-Transfer-Encoding: binary",
-            f"Content-ID: <{handle.content_id}>",
+            f"Content-ID: <{handle._content_id}>",
             "",
             f"{handle.spec.http_method} {target} HTTP/1.1",
             f"Host: {parts.netloc}",
@@ -371,14 +381,14 @@ class BatchPlan:
             return
         by_id = {content_id: answer for content_id, answer in answers if content_id}
         for index, handle in enumerate(chunk):
-            answer = by_id.get("response-" + handle.content_id) or by_id.get(handle.content_id)
+            answer = by_id.get("response-" + handle._content_id) or by_id.get(handle._content_id)
             if answer is None and not by_id and index < len(answers):
                 answer = answers[index][1]  # an answer without Content-IDs: by position
             if answer is None:
                 self.failed(
                     handle,
                     ResponseDecodeError(
-                        f"{handle.spec.id}: the batch answer has no part for Content-ID <{handle.content_id}>",
+                        f"{handle.spec.id}: the batch answer has no part for Content-ID <{handle._content_id}>",
                         url=handle.url,
                         method_id=handle.spec.id,
                         response_started=True,
@@ -436,7 +446,7 @@ class BatchBase(Generic[_CoreT]):
         self._core = api
         self._batch_url = batch_url
         self.max_batch_size = max_batch_size
-        self._api = BatchQueue(api.base_url, api._headers, api._retry_choice, api._check_enums)
+        self._api = BatchQueue(api.base_url, api._retry_choice, api._check_enums)
         self._sent = 0
 
     def __repr__(self) -> str:
@@ -447,8 +457,12 @@ class BatchBase(Generic[_CoreT]):
         return len(self._api.handles) - self._sent
 
     def _take(self) -> list[BatchHandle[Any]]:
-        handles = self._api.handles[self._sent :]
-        self._sent = len(self._api.handles)
+        """The handles queued since the last ``execute()``, numbered (their Content-IDs)."""
+        queue = self._api
+        handles = queue.handles[self._sent :]
+        for number, handle in enumerate(handles, self._sent + 1):
+            handle._content_id = f"{queue.prefix}+{number}"
+        self._sent = len(queue.handles)
         return handles
 
     def _execute_steps(self, timeout: TimeoutArg) -> Steps[tuple[BatchHandle[Any], ...]]:

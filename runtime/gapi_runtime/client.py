@@ -37,7 +37,7 @@ from gapi_runtime.options import (
     resolve_common,
 )
 from gapi_runtime.redirects import RedirectingTransport
-from gapi_runtime.spec import MethodSpec, RequestEncoder
+from gapi_runtime.spec import MethodSpec, PlainPath, RequestEncoder
 from gapi_runtime.spec import check_enums as check_enum_values
 from gapi_runtime.steps import (
     CHECK_UNIVERSE,
@@ -162,10 +162,13 @@ def request_encoder(spec: MethodSpec[Any]) -> RequestEncoder:
 def _single_variable_encoder(spec: MethodSpec[Any]) -> RequestEncoder:
     head, tail = spec.path
     sent_as_is = spec.path_params[0].plain_match()  # no "." in the value or the literals: no dot segment
-    longest = encoding.MAX_PATTERN_VALUE
     query = spec.query
     query_count = len(query)
     no_body = _body_data(spec, None)
+    # Kept on the spec too: a batch's queue takes the shortcut without calling the encoder.
+    plain: PlainPath = (head, tail, sent_as_is, query_count, no_body)
+    object.__setattr__(spec, "_plain", plain)
+    longest = encoding.MAX_PATTERN_VALUE
     build_path = encoding.build_path
     build_query = encoding.build_query
 
@@ -179,7 +182,7 @@ def _single_variable_encoder(spec: MethodSpec[Any]) -> RequestEncoder:
     ) -> tuple[str, bytes | None]:
         value = path_values[0]
         if type(value) is str and len(value) <= longest and sent_as_is(value) is not None:
-            url = base_url + head + value + tail
+            url = f"{base_url}{head}{value}{tail}"  # one allocation, where + makes three
         else:
             url = base_url + build_path(spec, path_values)
         if query_values.count(None) != query_count:

@@ -14,6 +14,14 @@ _Matcher = Callable[[str], object]
 RequestEncoder = Callable[[str, Sequence[object], Sequence[object], object, bool, int], tuple[str, "bytes | None"]]
 
 
+#: The shortcut of a method whose path has one variable (see ``gapi_runtime.client.request_encoder``):
+#: ``(head, tail, sent_as_is, query_count, no_body)``. A value that ``sent_as_is`` accepts (and
+#: no longer than ``encoding.MAX_PATTERN_VALUE``) makes the path ``head + value + tail`` as it
+#: is; a call that also sets none of the ``query_count`` query values and gives no body sends
+#: ``no_body``.
+PlainPath = tuple[str, str, _Matcher, int, "bytes | None"]
+
+
 def _never(text: str) -> None:
     """A matcher that accepts nothing."""
     return None
@@ -209,6 +217,7 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
     __slots__ = (
         "_encoder",
         "_header_dict",
+        "_plain",
         "api_version",
         "data_wrapper",
         "deprecated",
@@ -248,6 +257,7 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
     request_headers: Mapping[str, str]
     _header_dict: dict[str, str]  # the same headers, for dict.update() at full speed (never modified)
     _encoder: RequestEncoder | None  # set at the first call (gapi_runtime.client.request_encoder)
+    _plain: PlainPath | None  # set with _encoder, for a one-variable path
 
     def __init__(
         self,
@@ -277,3 +287,4 @@ class MethodSpec(_Frozen, Generic[ResponseT]):
         set_field(self, "request_headers", request_headers)
         set_field(self, "_header_dict", header_dict)
         set_field(self, "_encoder", None)
+        set_field(self, "_plain", None)

@@ -336,6 +336,8 @@ def test_encode_and_parse_round_trip(packages: dict[str, Any]) -> None:
     )
     batch = drive.batch()
     handle = batch.files.update(file_id="a", body={"name": "é"})
+    assert handle.content_id is None  # numbered when the batch sends it
+    assert batch._take() == [handle] and handle.content_id is not None and handle.content_id.endswith("+1")
     body = encode_batch([handle], "b0undary")
     parts = BatchEndpoint.parse('multipart/mixed; boundary="b0undary"', body)
     assert parts[0].request.target == "/drive/v3/files/a" and parts[0].request.json() == {"name": "é"}

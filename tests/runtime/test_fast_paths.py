@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gapi_runtime import MethodSpec, PathParam, encoding
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 ALPHABET = st.characters(codec="utf-8") | st.sampled_from(list("-_.~/%?#:@ azAZ09\r\n\x00é"))
@@ -188,3 +188,43 @@ def test_specialized_encoders_give_what_encode_request_gives(
     expected = _outcome(encode_request, spec, "https://x.test/", path_values, query_values, body)
     encoder = request_encoder(spec)
     assert _outcome(encoder, "https://x.test/", path_values, query_values, body, False, 4) == expected
+
+
+def _plain_value(spec: MethodSpec[Any]) -> st.SearchStrategy[str]:
+    """Values of the spec's path pattern (if any) that need no encoding: the shortcut's case."""
+    pattern = spec.path_params[0].pattern if spec.path_params else None
+    if not pattern:
+        return st.from_regex(r"[-_~a-z0-9]{1,8}", fullmatch=True)
+    return st.from_regex(pattern.replace("[^/]+", "[-_~a-z0-9]{1,5}"), fullmatch=True)
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(_looker_specs()), st.data())
+def test_a_queued_request_is_the_encoded_request(spec: MethodSpec[Any], data: st.DataObject) -> None:
+    """A batch's queue takes the encoder's one-variable shortcut without calling it: the handle
+    holds encode_request's URL and body, or the same error is raised, before and after the
+    method's first call (which makes the shortcut)."""
+    from gapi_runtime.batch import BatchQueue
+    from gapi_runtime.client import encode_request, request_encoder
+
+    value = data.draw(st.one_of(_plain_value(spec), TEXT, st.just("p.q")))
+    no_query = [None] * len(spec.query)
+    query_values = data.draw(
+        st.one_of(
+            st.just(no_query),
+            st.lists(st.one_of(st.none(), TEXT, st.integers()), min_size=len(no_query), max_size=len(no_query)),
+        )
+    )
+    body = data.draw(st.one_of(st.none(), st.dictionaries(TEXT, JSON, max_size=3), st.just([1])))
+    path_values = [value] * len(spec.path_params)
+    expected = _outcome(encode_request, spec, "https://x.test/", path_values, query_values, body)
+
+    def queued() -> Any:
+        handle = BatchQueue("https://x.test/", None, False).call(spec, path_values, query_values, body)
+        return handle.url, handle.data
+
+    object.__setattr__(spec, "_encoder", None)  # as before the method's first call
+    object.__setattr__(spec, "_plain", None)
+    assert _outcome(queued) == expected
+    request_encoder(spec)
+    assert _outcome(queued) == expected
