@@ -88,6 +88,7 @@ PATTERNS = [
     "^[^/]+(/[^/]+)*$",
     # simple patterns, narrowed to never-encoded characters instead of a lookahead:
     "^projects/[^/]+/locations/[^/]*$",
+    "^a[^/]+b/[^/]+c[^/]+$",  # runs before a letter give characters back: not possessive
     "^.*$",  # accepts "": the narrowed form would too, so the lookahead form is used
     "^[^/]*$",
     "^v1/.+$",  # a literal "/": narrowed only for {+var}
@@ -126,6 +127,7 @@ def _reference_checked(text: str, reserved: bool, pattern: str | None) -> str | 
                 "v1/a/b",
                 "v1/",
                 "a-b_c~Z9",
+                "axb/ycz",  # the runs before "b" and "c" must give a character back
             ]
         ),
     ),
@@ -151,10 +153,14 @@ def test_simple_patterns_are_checked_in_one_scan_without_a_lookahead() -> None:
     """The usual Google Cloud pattern is narrowed, not wrapped in a lookahead (the shortcut's
     speed, see benchmarks/RESULTS.md); a pattern outside the simple form keeps the lookahead."""
     narrowed = PathParam("name", True, "^projects/[^/]+/operations/[^/]+$").plain_match()
-    assert narrowed.__self__.pattern == "projects/[-_~0-9A-Za-z]+/operations/[-_~0-9A-Za-z]+"  # type: ignore[attr-defined]
+    assert narrowed.__self__.pattern == "projects/[-_~0-9A-Za-z]++/operations/[-_~0-9A-Za-z]++"  # type: ignore[attr-defined]
     assert narrowed("projects/p/operations/o") and not narrowed("projects/p/operations/o/x")
     other = PathParam("name", True, "^[a-z]{1,3}$").plain_match()
     assert other.__self__.pattern.startswith("(?=")  # type: ignore[attr-defined]
+    # A run before a letter must be able to give characters back: only the last one is possessive.
+    letters = PathParam("name", True, "^a[^/]+b/[^/]+c[^/]+$").plain_match()
+    assert letters.__self__.pattern.count("++") == 1  # type: ignore[attr-defined]
+    assert letters("axb/ycz") and letters("abbb/cccc") and not letters("axb/yc")
 
 
 def _looker_specs() -> list[MethodSpec[Any]]:
