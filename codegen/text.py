@@ -67,42 +67,53 @@ def docstring(value: str) -> str:
 
 
 def comment_lines(value: str, width: int = 88) -> tuple[str, ...]:
-    """``value`` as lines for ``# `` comments: wrapped, one line per entry, no line breaks."""
+    """``value`` as lines for ``# `` comments: wrapped at spaces, one line per entry, no line breaks."""
     result: list[str] = []
     for paragraph in _lines(value):
-        result.extend(_wrap_line(_visible(paragraph), width, True) if paragraph.strip() else [""])
+        result.extend(_wrap_line(_visible(paragraph), width) if paragraph.strip() else [""])
     while result and not result[-1]:
         result.pop()
     return tuple(result)
 
 
 def wrap(value: str, width: int = 88) -> list[str]:
-    """Wrap each line of ``value`` to ``width`` columns, keeping blank lines."""
+    """Wrap each line of ``value`` to ``width`` columns at spaces, keeping blank lines."""
     result: list[str] = []
     for paragraph in _lines(value):
-        result.extend(_wrap_line(paragraph, width, False) if paragraph.strip() else [""])
+        result.extend(_wrap_line(paragraph, width) if paragraph.strip() else [""])
     return result
 
 
-def _wrap_line(line: str, width: int, break_long_words: bool) -> list[str]:
-    """``textwrap.wrap`` of one line, without its cost when the line already fits (most do)."""
+def wrap_words(value: str, width: int, initial_indent: str = "", subsequent_indent: str = "") -> list[str]:
+    """Text wrapped the way descriptions are: at spaces only. A word, a URL or a hyphenated
+    name is never split (a longer one gets a line of its own), so links stay whole."""
+    return fill(value, width, initial_indent, subsequent_indent, break_long_words=False, break_on_hyphens=False)
+
+
+def _wrap_line(line: str, width: int) -> list[str]:
+    """:func:`wrap_words` of one line, without its cost when the line already fits (most do)."""
     if len(line) <= width and line.isprintable():
         return [line]  # what textwrap returns for a fitting line without tabs or odd whitespace
-    return fill(line, width, break_long_words=break_long_words)
+    return wrap_words(line, width)
 
 
 def fill(
-    value: str, width: int, initial_indent: str = "", subsequent_indent: str = "", break_long_words: bool = True
+    value: str,
+    width: int,
+    initial_indent: str = "",
+    subsequent_indent: str = "",
+    break_long_words: bool = True,
+    break_on_hyphens: bool = True,
 ) -> list[str]:
     """``textwrap.wrap`` with these arguments (its defaults otherwise), exactly, at a fraction of the cost.
 
     Text whose one whitespace character is the space, without trailing or doubled spaces
     (leading ones allowed), is wrapped here, a line at a time, as textwrap does: its chunks are
     the spaces (a leading run is one chunk) and the pieces its own regular expression splits each
-    word into (at hyphens, see :func:`_word_breaks`); a line ends at the last chunk boundary that
-    fits, and a chunk too long for any line is broken (or set alone on a line) as textwrap's
-    ``_handle_long_word`` does. Rare shapes (an indent wider than the line, a line that would be
-    only the leading spaces) go to textwrap.
+    word into (at hyphens, see :func:`_word_breaks`; whole words without ``break_on_hyphens``); a
+    line ends at the last chunk boundary that fits, and a chunk too long for any line is broken
+    (or set alone on a line) as textwrap's ``_handle_long_word`` does. Rare shapes (an indent
+    wider than the line, a line that would be only the leading spaces) go to textwrap.
     """
     if "\t" not in value:  # textwrap's first step, which lets text with line breaks take the fast path
         value = value.translate(_LINE_BREAKS_TO_SPACES)
@@ -129,7 +140,8 @@ def fill(
                 word_start = cut + 1 if cut >= 0 else value.rfind(" ", 0, start) + 1
                 word_end = value.find(" ", limit) % (size + 1)
                 word = value[word_start:word_end]
-                bounds = [word_start + offset for offset in _word_breaks(word)] if "-" in word else []
+                hyphenated = break_on_hyphens and "-" in word
+                bounds = [word_start + offset for offset in _word_breaks(word)] if hyphenated else []
                 bounds.append(word_end)  # the ends of the word's chunks
                 inside = [bound for bound in bounds if start < bound <= limit]
                 end = inside[-1] if inside else max(cut + 1, start)  # the greedy line's end
@@ -140,7 +152,7 @@ def fill(
                     if space_left < 1:
                         break
                     chunk = value[end:following]
-                    hyphen = chunk.rfind("-", 0, space_left)
+                    hyphen = chunk.rfind("-", 0, space_left) if break_on_hyphens else -1
                     end += hyphen + 1 if hyphen > 0 and chunk[:hyphen].strip("-") else space_left
                     lines.append(indent + value[start:end])
                     start = end
@@ -160,7 +172,7 @@ def fill(
     indent = subsequent_indent if lines else initial_indent
     return lines + textwrap.wrap(
         value[start:], width, initial_indent=indent, subsequent_indent=subsequent_indent,
-        break_long_words=break_long_words,
+        break_long_words=break_long_words, break_on_hyphens=break_on_hyphens,
     )  # fmt: skip
 
 

@@ -154,4 +154,4 @@ def _hanging(line: str, width: int = 84) -> list[str]:
     """An ``Args:`` entry wrapped with a hanging indent."""
     if line and len(line) + 4 <= width and line.isprintable() and not line[0].isspace() and line[-1] != " ":
         return ["    " + line]  # fits: what textwrap would return, without its cost
-    return text.fill(line, width, initial_indent="    ", subsequent_indent="        ") or ["    "]
+    return text.wrap_words(line, width, initial_indent="    ", subsequent_indent="        ") or ["    "]

@@ -121,8 +121,9 @@ class EncryptionConfig(_t.TypedDict, total=False):
     kmsKeyName: str
 
     # Output only. Full name and version of the CMEK key currently in use to encrypt Looker
-    # data. Format: `projects/{project}/locations/{location}/keyRings/{ring}/cryptoKeys/{key}/
-    # cryptoKeyVersions/{version}`. Empty if CMEK is not configured in this instance.
+    # data. Format:
+    # `projects/{project}/locations/{location}/keyRings/{ring}/cryptoKeys/{key}/cryptoKeyVersions/{version}`.
+    # Empty if CMEK is not configured in this instance.
     kmsKeyNameVersion: str
 
     # Output only. Status of the CMEK key.
@@ -419,8 +420,8 @@ class InstanceBackup(_t.TypedDict, total=False):
     # Output only. The time when the backup will be deleted.
     expireTime: str
 
-    # Immutable. The relative resource name of the backup, in the following form: `projects/{p
-    # roject_number}/locations/{location_id}/instances/{instance_id}/backups/{backup}`
+    # Immutable. The relative resource name of the backup, in the following form:
+    # `projects/{project_number}/locations/{location_id}/instances/{instance_id}/backups/{backup}`
     name: str
 
     # Output only. The current state of the backup.

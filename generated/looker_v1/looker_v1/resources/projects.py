@@ -957,9 +957,8 @@ class ProjectsLocationsInstancesBackupsResource:
 
         Args:
             name: Required. Format:
-                projects/{project}/locations/{location}/instances/{instance}/backups/{backup
-                } Must match
-                '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
+                projects/{project}/locations/{location}/instances/{instance}/backups/{backup}
+                Must match '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
             xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
                 field selector, quota user, pretty-printing, error format); see the package
                 README.
@@ -995,9 +994,8 @@ class ProjectsLocationsInstancesBackupsResource:
 
         Args:
             name: Required. Format:
-                `projects/{project}/locations/{location}/instances/{instance}/backups/{backu
-                p}`. Must match
-                '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
+                `projects/{project}/locations/{location}/instances/{instance}/backups/{backup}`.
+                Must match '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
             xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
                 field selector, quota user, pretty-printing, error format); see the package
                 README.
@@ -2130,9 +2128,8 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
 
         Args:
             name: Required. Format:
-                projects/{project}/locations/{location}/instances/{instance}/backups/{backup
-                } Must match
-                '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
+                projects/{project}/locations/{location}/instances/{instance}/backups/{backup}
+                Must match '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
             xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
                 field selector, quota user, pretty-printing, error format); see the package
                 README.
@@ -2168,9 +2165,8 @@ class ProjectsLocationsInstancesBackupsAsyncResource:
 
         Args:
             name: Required. Format:
-                `projects/{project}/locations/{location}/instances/{instance}/backups/{backu
-                p}`. Must match
-                '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
+                `projects/{project}/locations/{location}/instances/{instance}/backups/{backup}`.
+                Must match '^projects/[^/]+/locations/[^/]+/instances/[^/]+/backups/[^/]+$'.
             xgafv, fields, pretty_print, quota_user: Standard parameters (partial-response
                 field selector, quota user, pretty-printing, error format); see the package
                 README.

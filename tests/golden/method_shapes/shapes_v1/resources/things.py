@@ -252,8 +252,8 @@ class ThingsResource:
         Args:
             key: A path parameter named like the standard 'key' (as recaptchaenterprise
                 retrieveLegacySecretKey).
-            fields: The method's own 'fields': a repeated query parameter, not the partial-
-                response selector.
+            fields: The method's own 'fields': a repeated query parameter, not the
+                partial-response selector.
             xgafv, pretty_print, quota_user: Standard parameters (partial-response field
                 selector, quota user, pretty-printing, error format); see the package
                 README.
@@ -589,8 +589,8 @@ class ThingsAsyncResource:
         Args:
             key: A path parameter named like the standard 'key' (as recaptchaenterprise
                 retrieveLegacySecretKey).
-            fields: The method's own 'fields': a repeated query parameter, not the partial-
-                response selector.
+            fields: The method's own 'fields': a repeated query parameter, not the
+                partial-response selector.
             xgafv, pretty_print, quota_user: Standard parameters (partial-response field
                 selector, quota user, pretty-printing, error format); see the package
                 README.
