@@ -37,7 +37,8 @@ _PLAIN_CHARACTER = "[-_~0-9A-Za-z]"
 _PLAIN_CHARACTER_OR_SLASH = "[-_~/0-9A-Za-z]"
 # A ``[^/]+`` run before a "/" or at the end: narrowed, it never needs to give characters back,
 # so it is made possessive (``++``): the matcher then keeps no backtracking state (~8% faster).
-_RUN_BEFORE_SLASH_OR_END = re.compile(r"\[\^/\]\+(?=/|\Z)")
+# (A string: compiled by ``re``'s cache at the first matcher, not when this module is imported.)
+_RUN_BEFORE_SLASH_OR_END = r"\[\^/\]\+(?=/|\Z)"
 
 
 def _plain_matcher(pattern: str | None, reserved: bool) -> _Matcher:
@@ -47,7 +48,8 @@ def _plain_matcher(pattern: str | None, reserved: bool) -> _Matcher:
         return re.compile(plain + "++").fullmatch
     literals = pattern.replace("[^/]", "")
     if _SIMPLE_PATTERN.match(pattern) and (reserved or "/" not in literals):
-        narrowed = _RUN_BEFORE_SLASH_OR_END.sub(_PLAIN_CHARACTER + "++", pattern.removeprefix("^").removesuffix("$"))
+        narrowed = pattern.removeprefix("^").removesuffix("$")
+        narrowed = re.sub(_RUN_BEFORE_SLASH_OR_END, _PLAIN_CHARACTER + "++", narrowed)
         narrowed = narrowed.replace("[^/]", _PLAIN_CHARACTER).replace(".", plain)
         compiled = re.compile(narrowed)
         if compiled.fullmatch("") is None:  # an empty value is refused by the complete checks
