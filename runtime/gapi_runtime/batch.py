@@ -221,13 +221,16 @@ def encode_batch(handles: Sequence[BatchHandle[Any]], boundary: str) -> bytes:
     (handles being sent: ``execute()`` gives them their Content-IDs)."""
     out: list[bytes] = []
     for handle in handles:
+        content_id = handle.content_id
+        if content_id is None:
+            raise BatchError(f"{handle.spec.id}: the request has no Content-ID yet: batches number them when sent")
         parts = urlsplit(handle.url)
         target = parts.path + ("?" + parts.query if parts.query else "")
         lines = [
             f"--{boundary}",
             "Content-Type: application/http",
             "Content-Transfer-Encoding: binary",
-            f"Content-ID: <{handle._content_id}>",
+            f"Content-ID: <{content_id}>",
             "",
             f"{handle.spec.http_method} {target} HTTP/1.1",
             f"Host: {parts.netloc}",

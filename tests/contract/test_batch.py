@@ -337,6 +337,8 @@ def test_encode_and_parse_round_trip(packages: dict[str, Any]) -> None:
     batch = drive.batch()
     handle = batch.files.update(file_id="a", body={"name": "é"})
     assert handle.content_id is None  # numbered when the batch sends it
+    with pytest.raises(BatchError, match="no Content-ID yet"):
+        encode_batch([handle], "b0undary")
     assert batch._take() == [handle] and handle.content_id is not None and handle.content_id.endswith("+1")
     body = encode_batch([handle], "b0undary")
     parts = BatchEndpoint.parse('multipart/mixed; boundary="b0undary"', body)
