@@ -27,6 +27,13 @@ METHOD_RESERVED = ("self", "body", "timeout", "retry")
 #: ``upload_protocol`` (the runtime's), and never ``key``/``access_token``/``oauth_token``:
 #: secrets stay client-level and out of URLs.
 STANDARD_PARAMETERS = ("$.xgafv", "fields", "prettyPrint", "quotaUser")
+#: Array members of a list response that report where the listing failed (AIP-217's
+#: ``unreachable``, compute's ``unreachables``, ``unreachableLocations``, bigtable's
+#: ``failedLocations``) or what went wrong (``warnings``), never the listed items: they do not
+#: count when the items list of ``<method>_all`` is chosen.
+PARTIAL_FAILURE_LISTS = frozenset(
+    {"unreachable", "unreachables", "unreachableLocations", "failedLocation", "failedLocations", "warnings"}
+)
 #: HTTP methods that never carry a body: a ``request`` the document declares on them is ignored.
 BODILESS_METHODS = ("GET", "DELETE")
 #: Further names of methods that upload media, and of ``<method>_media`` download siblings.

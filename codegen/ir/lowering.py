@@ -20,6 +20,7 @@ from codegen.ir.constants import (
     DOWNLOAD_RESERVED,
     MEDIA_SIZE_SHIFTS,
     METHOD_RESERVED,
+    PARTIAL_FAILURE_LISTS,
     PATH_VARIABLE,
     STANDARD_PARAMETERS,
     UPLOAD_RESERVED,
@@ -250,7 +251,8 @@ class _Lowering:
 
         A method pages when it has a ``pageToken`` query parameter and its response a
         next-page token (see :func:`next_token_field`); the items are the response's only array
-        property besides ``unreachable``.
+        property besides those that report partial failure (``PARTIAL_FAILURE_LISTS``). A
+        response whose items are a map (compute's ``aggregatedList``) has no items list.
         """
         token = dict(method.parameters).get("pageToken")
         if token is None or token.location != "query" or not method.response_ref:
@@ -258,7 +260,11 @@ class _Lowering:
         response = self.document.schema(method.response_ref)
         if not next_token_field(response):
             return None
-        lists = [(key, prop) for key, prop in response.properties if key != "unreachable" and prop.type == "array"]
+        lists = [
+            (key, prop)
+            for key, prop in response.properties
+            if key not in PARTIAL_FAILURE_LISTS and prop.type == "array"
+        ]
         return lists[0] if len(lists) == 1 else ("", None)
 
     def with_paging(self, lowered: MethodIR, method: Method, scope: naming.Scope) -> MethodIR:

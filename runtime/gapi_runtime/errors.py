@@ -220,6 +220,8 @@ def http_error(status: int, data: bytes, method_id: str, url: str, response: Any
         payload = json.loads(data) if data else None
     except ValueError:
         payload = None
+    if isinstance(payload, list) and payload and isinstance(payload[0], dict):
+        payload = payload[0]  # a streaming method's error: a JSON array of one error object
     error = payload.get("error") if isinstance(payload, dict) else None
     if isinstance(error, dict):
         message = str(error.get("message", ""))

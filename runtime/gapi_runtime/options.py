@@ -211,7 +211,20 @@ def resolve_common(
                 headers["x-goog-user-project"] = quota_project
         else:
             headers["x-goog-user-project"] = quota_project
-    return CommonSettings(root + service_path.lstrip("/"), credentials, headers, domain, certificate)
+    return CommonSettings(base_url(root, service_path), credentials, headers, domain, certificate)
+
+
+def base_url(root: str, service_path: str) -> str:
+    """The URL methods' paths are appended to: ``root`` + the document's service path.
+
+    A ``root`` that already ends with the service path is the whole base URL already: that is
+    what googleapiclient's ``api_endpoint`` means (``https://host/drive/v3/``), so code written
+    for it sends to the same URLs here.
+    """
+    service = service_path.lstrip("/")
+    if service.endswith("/") and urlsplit(root).path.endswith("/" + service):
+        return root
+    return root + service
 
 
 def _credentials(credentials: Credentials | None, credentials_file: str | None, scopes: Sequence[str]) -> Credentials:

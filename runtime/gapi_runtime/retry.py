@@ -4,7 +4,9 @@ Pure functions and small value types, independent of any transport, so that the 
 async clients share one set of rules.
 
 The default policy (:data:`DEFAULT_RETRY`) retries only idempotent methods (GET, HEAD,
-OPTIONS, PUT, DELETE), on HTTP 408, 429, 500, 502, 503 and 504 and on connection failures
+OPTIONS, PUT, DELETE), on HTTP 408, 429, 500, 502, 503 and 504, on a 403 whose reason says
+a rate limit was hit (``rateLimitExceeded``, ``userRateLimitExceeded``, as Drive, Gmail and
+YouTube answer; ``RATE_LIMIT_EXCEEDED``), and on connection failures
 that happened before any byte of a response arrived. It waits with exponential backoff and
 full jitter (1 s initial, ×2, at most 60 s between attempts), honours ``Retry-After`` and
 the ``retryDelay`` of a ``google.rpc.RetryInfo`` error detail, and
@@ -30,6 +32,7 @@ from gapi_runtime.errors import ConnectError, TLSError, retry_delay
 __all__ = [
     "DEFAULT_RETRY",
     "IDEMPOTENT_METHODS",
+    "RATE_LIMIT_REASONS",
     "RETRYABLE_STATUS_CODES",
     "RetryPolicy",
     "RetryState",
@@ -42,6 +45,11 @@ __all__ = [
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 #: HTTP statuses the default policy retries.
 RETRYABLE_STATUS_CODES = frozenset({408, 429, 500, 502, 503, 504})
+#: Reasons of a 403 that the default policy retries: the caller went too fast, and a later
+#: attempt succeeds (the legacy ``errors[].reason`` of Drive, Gmail, YouTube, which
+#: googleapiclient retries too, and the ``google.rpc.ErrorInfo`` reason). Quota and
+#: permission 403s are not retried.
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
 
 Predicate = Callable[[BaseException], bool]
 
@@ -94,13 +102,16 @@ DEFAULT_RETRY = RetryPolicy()
 
 
 def default_predicate(http_method: str, exc: BaseException) -> bool:
-    """The default rule: idempotent method, and a retryable status or an early connection failure."""
+    """The default rule: idempotent method, and a retryable status (or a rate-limited 403) or an
+    early connection failure."""
     if http_method not in IDEMPOTENT_METHODS:
         return False
     if isinstance(exc, ConnectError):
         return not exc.response_started and not isinstance(exc, TLSError)
     code = getattr(exc, "code", None)
-    return isinstance(code, int) and code in RETRYABLE_STATUS_CODES and getattr(exc, "response", None) is not None
+    if not isinstance(code, int) or getattr(exc, "response", None) is None:
+        return False
+    return code in RETRYABLE_STATUS_CODES or (code == 403 and getattr(exc, "reason", None) in RATE_LIMIT_REASONS)
 
 
 def as_policy(retry: Any) -> RetryPolicy:

@@ -6,6 +6,7 @@ Error bodies follow Google's documented error model (https://cloud.google.com/ap
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -85,7 +86,7 @@ def test_legacy_errors_give_reason_and_domain(server: LoopbackServer, client: Lo
     legacy = [{"domain": "usageLimits", "reason": "rateLimitExceeded", "message": "Rate Limit Exceeded"}]
     server.reply(Reply(403, {"error": {"code": 403, "message": "Rate Limit Exceeded", "errors": legacy}}))
     with pytest.raises(exceptions.Forbidden) as info:
-        client.projects.locations.instances.get(name=NAME)
+        client.projects.locations.instances.get(name=NAME, retry=None)
     assert (info.value.reason, info.value.domain, info.value.metadata) == ("rateLimitExceeded", "usageLimits", None)
     assert info.value.errors == legacy
     assert "(reason rateLimitExceeded, domain usageLimits)" in str(info.value)
@@ -160,3 +161,52 @@ def test_retry_info_does_not_make_a_post_retryable(server: LoopbackServer, clien
     with pytest.raises(exceptions.TooManyRequests):
         client.projects.locations.operations.cancel(name=OP)
     assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        {"code": 403, "message": "User Rate Limit Exceeded", "errors": [{"reason": "userRateLimitExceeded"}]},
+        {"code": 403, "message": "Rate Limit Exceeded", "errors": [{"reason": "rateLimitExceeded"}]},
+        {"code": 403, "status": "PERMISSION_DENIED", "details": [ERROR_INFO | {"reason": "RATE_LIMIT_EXCEEDED"}]},
+    ],
+)
+def test_a_rate_limited_403_is_retried_like_googleapiclient(
+    server: LoopbackServer, client: LookerClient, error: dict[str, object]
+) -> None:
+    fast = RetryPolicy(initial=0.01, maximum=0.01)
+    server.reply(Reply(403, {"error": error}))
+    assert client.projects.locations.instances.get(name=NAME, retry=fast) == {}
+    assert len(server.requests) == 2
+    server.reply(Reply(403, {"error": error}))
+    with pytest.raises(exceptions.Forbidden):  # POST: the server may have acted; not retried
+        client.projects.locations.operations.cancel(name=OP, retry=fast)
+    assert len(server.requests) == 3
+
+
+def test_other_403s_are_not_retried(server: LoopbackServer, client: LookerClient) -> None:
+    quota = [{"domain": "usageLimits", "reason": "dailyLimitExceeded"}]
+    for reply in (_error(403, "PERMISSION_DENIED", "denied", ERROR_INFO), Reply(403, {"error": {"errors": quota}})):
+        server.reply(reply)
+        with pytest.raises(exceptions.Forbidden):
+            client.projects.locations.instances.get(name=NAME, retry=RetryPolicy(initial=0.01, maximum=0.01))
+    assert len(server.requests) == 2
+
+
+def test_an_error_in_a_json_array_keeps_its_message_and_reason() -> None:
+    """Streaming methods answer an error as a JSON array of one error object (googleapiclient reads it too)."""
+    body = [
+        {
+            "error": {
+                "code": 429,
+                "message": "Resource exhausted",
+                "status": "RESOURCE_EXHAUSTED",
+                "details": [ERROR_INFO],
+            }
+        }
+    ]
+    error = http_error(429, json.dumps(body).encode(), "m", "u")
+    assert isinstance(error, exceptions.TooManyRequests)
+    assert error.reason == "IAM_PERMISSION_DENIED" and error.details == [ERROR_INFO]
+    assert str(error).startswith("429 Resource exhausted [m]")
+    assert "without an error message" in str(http_error(400, b"[]", "m", "u"))

@@ -561,6 +561,37 @@ def _run_both(server: MediaServer, ours: Any, theirs: Any) -> tuple[list[Seen], 
     return server.requests[start:middle], server.requests[middle:]
 
 
+def test_an_api_endpoint_with_the_service_path_means_what_it_means_to_googleapiclient(
+    packages: dict[str, Any], server: MediaServer
+) -> None:
+    """googleapiclient's ``api_endpoint`` is the whole base URL (``https://host/drive/v3/``):
+    code written for it sends to the same URLs here, JSON calls, uploads and batches alike."""
+    from googleapiclient.discovery import build
+
+    base = server.url + "drive/v3/"
+    server.objects["/drive/v3/files/f1"] = b"data"
+    service = build("drive", "v3", credentials=AnonymousCredentials(), client_options={"api_endpoint": base})
+    drive = packages["drive_v3"].DriveClient(credentials=AnonymousCredentials(), client_options={"api_endpoint": base})
+    with drive:
+        _compare(
+            server,
+            *_run_both(
+                server,
+                lambda: drive.files.update(file_id="f1", body={"name": "n"}),
+                lambda: service.files().update(fileId="f1", body={"name": "n"}).execute(),
+            ),
+        )
+        assert server.requests[-1].path == "/drive/v3/files/f1"
+        # Uploads go to the same endpoint (googleapiclient's go to the document's rootUrl whatever
+        # api_endpoint says: better here).
+        drive.files.create(media_body=b"x", media_mime_type="text/plain")
+        assert server.requests[-1].path == "/upload/drive/v3/files"
+        assert drive._batch_url() == server.url + "batch/drive/v3"
+        # The root alone still gets the service path appended, as before.
+        with packages["drive_v3"].DriveClient(credentials=AnonymousCredentials(), endpoint=server.url) as root:
+            assert root.base_url == base
+
+
 def test_drive_requests_match_googleapiclient(packages: dict[str, Any], server: MediaServer, tmp_path: Path) -> None:
     from googleapiclient.http import MediaFileUpload, MediaIoBaseDownload
 

@@ -242,6 +242,23 @@ def test_every_looker_list_method_pages() -> None:
     }
 
 
+def test_lists_that_report_partial_failure_are_not_the_items() -> None:
+    """compute's ``unreachables`` (like AIP-217's ``unreachable``) names zones, not items.
+
+    Its ``aggregatedList`` answers a map of scoped lists (``items``) next to that list: it pages
+    but has no ``_all``; its plain lists have ``items`` and ``unreachables``: ``items`` is chosen.
+    """
+    from codegen import bundled
+
+    client_ir = ir.lower(discovery.load_path(bundled.find("compute", "v1").path))
+    by_id = {m.id: m for m in client_ir.all_methods}
+    aggregated = by_id["compute.instances.aggregatedList"]
+    assert (aggregated.pages_name, aggregated.all_name) == ("aggregated_list_pages", "")
+    cross_site = by_id["compute.crossSiteNetworks.list"]
+    assert (cross_site.all_name, cross_site.items_field) == ("list_all", "items")
+    assert not any(m.items_field in ir.PARTIAL_FAILURE_LISTS for m in client_ir.all_methods)
+
+
 def test_bigquery_methods_whose_response_token_is_page_token_page(tmp_path: Any) -> None:
     """bigquery tabledata.list and jobs.getQueryResults answer ``pageToken``, not ``nextPageToken``."""
     from codegen import bundled
