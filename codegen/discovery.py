@@ -9,6 +9,7 @@ expected a string, got number``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -166,6 +167,8 @@ def load_bytes(data: bytes, source: str) -> Document:
         raise DocumentError(source, "$", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise DocumentError(source, "$", "JSON nesting is too deep") from None
+    except ValueError as exc:  # a number beyond Python's integer-string conversion limit
+        raise DocumentError(source, "$", f"not JSON that can be read: {exc}") from None
     return _Reader(source).document(tree, data)
 
 
@@ -308,6 +311,10 @@ class _Reader:
         if "servicePath" not in top and base_path:
             service_path = base_path.lstrip("/")
             self.warn("$.servicePath", f"missing; using the old-style basePath {base_path!r}")
+        if service_path and not service_path.endswith("/"):
+            # Method paths are relative to it: "v1" + "projects/..." must not become "v1projects/...".
+            self.warn("$.servicePath", f"does not end with '/'; using {service_path + '/'!r}")
+            service_path += "/"
         if "rootUrl" not in top:
             if base_url and service_path and base_url.endswith(service_path):
                 root_url = base_url[: len(base_url) - len(service_path)]
@@ -346,7 +353,9 @@ class _Reader:
             for index, item in enumerate(order):
                 if item not in known and item not in dropped:
                     raise self.fail(f"{_child(where, 'parameterOrder')}[{index}]", f"names no parameter: {item!r}")
-            order = tuple(item for item in order if item in known)
+            if len(set(order)) != len(order):
+                self.warn(_child(where, "parameterOrder"), "names a parameter more than once; the repeats are ignored")
+            order = tuple(dict.fromkeys(item for item in order if item in known))
             media = self.member(body, "mediaUpload", where, dict, {})
             media_where = _child(where, "mediaUpload")
             media_protocols = self.member(media, "protocols", media_where, dict, {})
@@ -406,6 +415,10 @@ class _Reader:
                 continue
             if parameter.location not in PARAMETER_LOCATIONS:
                 raise self.fail(_child(where, "location"), f"expected 'path' or 'query', got {parameter.location!r}")
+            if parameter.location == "path" and parameter.repeated:
+                # A path variable holds one value; googleapiclient would join a list with commas.
+                self.warn(_child(where, "repeated"), "a path parameter takes one value; 'repeated' is ignored")
+                parameter = dataclasses.replace(parameter, repeated=False)
             result.append((key, parameter))
         return tuple(result)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codegen import changelog, render
+from codegen import changelog, render, safety
 from codegen.errors import CodegenError
 from codegen.ir import package_name
 from codegen.phases import Phases
@@ -99,6 +99,7 @@ def begin(
     phases: Phases | None = None,
 ) -> render.Draft:
     """:func:`generate` up to formatting (same arguments): the downgrade guard, then :func:`render.draft`."""
+    safety.check_names(document)  # they name the folder the guard and the changelog are read from
     if not check:
         check_downgrade(document, out, allow=allow_downgrade)
     return render.draft(document, version or package_version(document, out), endpoints=endpoints, phases=phases)

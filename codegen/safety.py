@@ -23,6 +23,7 @@ JSON path of the first problem:
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -35,6 +36,21 @@ from codegen.errors import CodegenError, DocumentError
 GOOGLE_DOMAIN = "googleapis.com"
 #: Longest API name, version or top-level resource name (they become file names).
 MAX_FILE_NAME = 100
+#: Top-level modules a generated package must not be named like (besides the standard
+#: library's): the runtime, what it and generated code import, and the generator.
+SHADOWED_MODULES = frozenset(
+    {
+        "gapi_runtime",
+        "google",
+        "google_crc32c",
+        "googleapiclient",
+        "typing_extensions",
+        "urllib3",
+        "aiohttp",
+        "httplib2",
+        "codegen",
+    }
+)
 
 _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]")
 _TOKEN = re.compile(r"[A-Za-z0-9._-]*")
@@ -113,6 +129,8 @@ def _url_syntax_problem(url: str) -> str | None:
         return f"{url!r} is not a valid URL: {exc}"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"{url!r} must be an https:// URL with a host"
+    if not url.startswith(f"{parts.scheme}://"):  # urlsplit lower-cases it; transports do not
+        return f"{url!r} must spell its scheme in lower case"
     if "@" in parts.netloc:
         return f"{url!r} must not contain user info"
     if parts.query or parts.fragment or "?" in url or "#" in url:
@@ -159,13 +177,28 @@ def token_problem(value: str) -> str | None:
     return f"{value!r} is not a token of letters, digits, '.', '_' and '-'"
 
 
-def check(document: Document, policy: EndpointPolicy | None = None) -> None:
-    """Raise :class:`DocumentError` for the first unsafe value in ``document``."""
-    policy = policy or EndpointPolicy()
+def check_names(document: Document) -> None:
+    """Raise :class:`DocumentError` if the API name or version is too long to name a folder, or
+    if they make a package that would shadow a module generated code or Python needs.
+
+    Run before anything looks at the output folder (whose name they make), and again by :func:`check`.
+    """
+    from codegen.ir.names import package_name
+
     fail = _Failer(document.source)
     for where, value in (("$.name", document.name), ("$.version", document.version)):
         if len(value) > MAX_FILE_NAME:
             raise fail(where, f"longer than {MAX_FILE_NAME} characters")
+    package = package_name(document)
+    if package in SHADOWED_MODULES or package in sys.stdlib_module_names:
+        raise fail("$.name", f"with $.version it makes the package {package!r}, which would shadow that module")
+
+
+def check(document: Document, policy: EndpointPolicy | None = None) -> None:
+    """Raise :class:`DocumentError` for the first unsafe value in ``document``."""
+    policy = policy or EndpointPolicy()
+    fail = _Failer(document.source)
+    check_names(document)
     for resource in document.resources:
         if len(resource.name) > MAX_FILE_NAME:
             raise fail(resource.json_path, f"resource name longer than {MAX_FILE_NAME} characters")

@@ -27,5 +27,13 @@ def compare_revisions(old: str, new: str) -> int | None:
     if old == new:
         return 0
     if old.isdigit() and new.isdigit() and old.isascii() and new.isascii():
-        return -1 if int(new) < int(old) else (1 if int(new) > int(old) else 0)
+        # Compared as digit strings (length, then text), so no length is too long to convert.
+        old_key, new_key = _number_key(old), _number_key(new)
+        return -1 if new_key < old_key else (1 if new_key > old_key else 0)
     return None
+
+
+def _number_key(digits: str) -> tuple[int, str]:
+    """An ASCII digit string's sort key in numeric order."""
+    significant = digits.lstrip("0")
+    return len(significant), significant

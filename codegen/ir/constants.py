@@ -15,7 +15,17 @@ DISTRIBUTION_PREFIX = "gapi-"
 
 #: Attributes of the runtime's BaseClient (and of the batch classes, which offer the same
 #: resources and top-level methods) that generated resources must not shadow.
-CLIENT_RESERVED = ("close", "base_url", "operation", "transport", "credentials", "batch", "execute", "max_batch_size")
+CLIENT_RESERVED = (
+    "close",
+    "base_url",
+    "operation",
+    "transport",
+    "credentials",
+    "batch",
+    "execute",
+    "max_batch_size",
+    "universe_domain",
+)
 #: Names a resource class must not define: builtins its annotations use, and ``functools``,
 #: whose ``cached_property`` decorates lazy resources in the class body.
 CLASS_RESERVED = ("str", "int", "float", "bool", "object", "functools")

@@ -43,11 +43,16 @@ from codegen.ir.types import ANY, TypeRef
 
 
 def media_size(text_value: str) -> int:
-    """``maxSize`` in bytes: ``10MB`` → 10 << 20, ``512`` → 512; 0 (no limit) when absent or unreadable."""
+    """``maxSize`` in bytes: ``10MB`` → 10 << 20, ``512`` → 512; 0 (no limit) when absent or unreadable.
+
+    Only ASCII digits count (``"²GB"`` is unreadable), and at most 18 of them: a limit beyond
+    an exabyte is no limit.
+    """
     value = text_value.strip()
     shift = MEDIA_SIZE_SHIFTS.get(value[-2:].upper(), 0) if len(value) >= 2 else 0
     digits = value[:-2] if shift else value
-    return int(digits) << shift if digits.isdigit() else 0
+    readable = digits.isascii() and digits.isdigit() and len(digits) <= 18
+    return int(digits) << shift if readable else 0
 
 
 def next_token_field(response: Schema) -> str:
@@ -104,6 +109,9 @@ class _Lowering:
         self.operation_refs = {get.response_ref for _, get, _ in self.operation_resources}
         self.status_operations = operations.find_status_operations(document)
         self.operation_refs |= {found.ref for found in self.status_operations if not found.unfollowable}
+        alt = dict(document.parameters).get("alt")
+        #: JSON is not the default answer: every JSON call says ``alt=json`` (see MethodIR.json_alt).
+        self.json_alt = alt is not None and alt.location == "query" and (alt.default or "json") != "json"
 
     # --- methods ---------------------------------------------------------------------
     def params(self, method: Method) -> tuple[list[Param], dict[str, str]]:
@@ -208,6 +216,7 @@ class _Lowering:
             upload=upload,
             raw_response=raw_response,
             returns_operation=operations.is_operation_schema(self.document, method.response_ref),
+            json_alt=self.json_alt and not raw_response,
         )
 
     def spec_stem(self, method: Method, name: str) -> str:

@@ -128,6 +128,9 @@ class MethodIR:
     raw_response: bool = False
     #: The response is a google.longrunning Operation (for the generated fake, ``testing.py``).
     returns_operation: bool = False
+    #: The document's ``alt`` defaults to another format than JSON (groupssettings: ``atom``):
+    #: the method sends ``alt=json``, as googleapiclient's calls all do.
+    json_alt: bool = False
 
     @property
     def types(self) -> tuple[TypeRef, ...]:
@@ -166,8 +169,8 @@ class MethodIR:
 
     @property
     def query_wires(self) -> tuple[str, ...]:
-        """The query parameters' wire names, in order."""
-        return tuple(param.wire for param in self.query_params)
+        """The query parameters' wire names, in order (``alt`` last, with :attr:`json_alt`)."""
+        return tuple(param.wire for param in self.query_params) + (("alt",) if self.json_alt else ())
 
     @property
     def enum_params(self) -> tuple[Param, ...]:
@@ -181,7 +184,8 @@ class MethodIR:
 
     @property
     def query_arg_names(self) -> tuple[str, ...]:
-        return tuple(param.name for param in self.query_params)
+        """What the method passes for each of :attr:`query_wires`: its arguments, then ``"json"``."""
+        return tuple(param.name for param in self.query_params) + (('"json"',) if self.json_alt else ())
 
     @property
     def required_params(self) -> tuple[Param, ...]:

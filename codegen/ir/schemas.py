@@ -43,8 +43,8 @@ class SchemaTypes:
         )
         if not is_object:
             alias = self.type_ref(schema, name, qualified=False)
-            if alias == TypeRef.schema_class(name, qualified=False):
-                alias = ANY
+            if alias == TypeRef.schema_class(name, qualified=False) or self._ref_cycle(schema):
+                alias = ANY  # an alias of itself, directly or through other aliases, says nothing
             self._classes.append(SchemaClass(name, text.docstring(schema.description), (), alias, schema.json_path))
             return
         fields = []
@@ -68,6 +68,17 @@ class SchemaTypes:
             extra = self.type_ref(schema.additional_properties, name + "Value", qualified=False).annotation
         doc = docs.object_doc(schema, title, extra)
         self._classes.append(SchemaClass(name, doc, tuple(fields), None, schema.json_path))
+
+    def _ref_cycle(self, schema: Schema) -> bool:
+        """True if following ``schema``'s ``$ref`` through schemas that are ``$ref`` too comes
+        back to one already passed (``A → B → A``): type checkers cannot resolve such aliases."""
+        seen: set[str] = set()
+        while schema.ref:
+            if schema.ref in seen:
+                return True
+            seen.add(schema.ref)
+            schema = self.document.schema(schema.ref)
+        return False
 
     def type_ref(self, schema: Schema, anonymous_name: str, qualified: bool) -> TypeRef:
         """The Python type for ``schema``; anonymous objects become new TypedDicts.

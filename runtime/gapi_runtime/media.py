@@ -888,6 +888,10 @@ def _download_request(
     query_values: Sequence[object],
     alt_media: bool,
 ) -> tuple[str, dict[str, str]]:
+    if alt_media and "alt" in spec.query:  # the method sends alt=json (its API's default is not JSON)
+        values = list(query_values)
+        values[spec.query.index("alt")] = "media"
+        query_values, alt_media = values, False
     url, headers, _ = prepare_request(spec, base_url, dict(base_headers), path_values, query_values, None)
     headers.pop("content-type", None)
     if alt_media:
