@@ -92,12 +92,14 @@ def media_doc(method_name: str) -> str:
     return text.docstring(doc)
 
 
-def pages_doc(method_name: str, token: str, response_ref: str) -> str:
-    """The docstring of ``<method>_pages``; ``token`` is the response's next-page token member."""
+def pages_doc(method_name: str, token: str, response_ref: str, in_body: bool = False) -> str:
+    """The docstring of ``<method>_pages``; ``token`` is the response's next-page token member;
+    ``in_body`` when the request's token is a member of the body rather than ``page_token``."""
+    request_token = "the body's ``pageToken``" if in_body else "``page_token``"
     doc = (
         f"Iterate over the pages of :meth:`{method_name}`, one request per page.\n\n"
         f"Takes the arguments of :meth:`{method_name}` and sends them with every page, with\n"
-        "``page_token`` (where to start; default: the first page) replaced by each page's\n"
+        f"{request_token} (where to start; default: the first page) replaced by each page's\n"
         f"``{token}``; stops when that is missing or empty. Raises\n"
         "``gapi_runtime.PagingError`` if the server repeats a token.\n\n"
         f"Yields:\n    The {response_ref} pages, decoded from JSON."

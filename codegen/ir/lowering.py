@@ -258,13 +258,13 @@ class _Lowering:
     def paging(self, method: Method) -> tuple[str, Schema | None] | None:
         """(items field, its schema) when ``method`` pages (``("", None)``: no single items list).
 
-        A method pages when it has a ``pageToken`` query parameter and its response a
-        next-page token (see :func:`next_token_field`); the items are the response's only array
-        property besides those that report partial failure (``PARTIAL_FAILURE_LISTS``). A
-        response whose items are a map (compute's ``aggregatedList``) has no items list.
+        A method pages when it takes a ``pageToken`` (a query parameter, or a string member of
+        its request body) and its response has a next-page token (see :func:`next_token_field`);
+        the items are the response's only array property besides those that report partial
+        failure (``PARTIAL_FAILURE_LISTS``). A response whose items are a map (compute's
+        ``aggregatedList``) has no items list.
         """
-        token = dict(method.parameters).get("pageToken")
-        if token is None or token.location != "query" or not method.response_ref:
+        if not method.response_ref or not (self.query_token(method) or self.body_token(method)):
             return None
         response = self.document.schema(method.response_ref)
         if not next_token_field(response):
@@ -275,6 +275,19 @@ class _Lowering:
             if key not in PARTIAL_FAILURE_LISTS and prop.type == "array"
         ]
         return lists[0] if len(lists) == 1 else ("", None)
+
+    @staticmethod
+    def query_token(method: Method) -> bool:
+        """True if ``method`` takes a ``pageToken`` query parameter."""
+        token = dict(method.parameters).get("pageToken")
+        return token is not None and token.location == "query"
+
+    def body_token(self, method: Method) -> bool:
+        """True if ``method`` takes its ``pageToken`` in the request body (a POSTed search)."""
+        if not method.request_ref or method.http_method in BODILESS_METHODS or "pageToken" in dict(method.parameters):
+            return False
+        token = dict(self.document.schema(method.request_ref).properties).get("pageToken")
+        return token is not None and token.type == "string" and not token.ref
 
     def with_paging(self, lowered: MethodIR, method: Method, scope: naming.Scope) -> MethodIR:
         """``lowered`` with its ``_pages``/``_all`` companions named in ``scope``, if it pages."""
@@ -289,7 +302,7 @@ class _Lowering:
             lowered,
             next_token_field=token if token != "nextPageToken" else "",
             pages_name=pages_name,
-            pages_doc=docs.pages_doc(lowered.name, token, method.response_ref),
+            pages_doc=docs.pages_doc(lowered.name, token, method.response_ref, in_body=not self.query_token(method)),
         )
         if not field or schema is None:
             return lowered

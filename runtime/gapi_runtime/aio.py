@@ -273,14 +273,14 @@ class AsyncApiCore(CoreBase[AsyncTransport]):
         await asyncio.to_thread(credentials.refresh, auth_request)
 
     async def _iterate(self, call: Call, next_token: str) -> AsyncIterator[Any]:
-        index, values, seen = paging.start(call.spec.query, call.query_values)
+        requests = paging.PageRequests(call.spec.query, call.query_values, call.body)
         while True:
-            page = await self.call(*call._replace(query_values=tuple(values)))
+            page = await self.call(*call._replace(query_values=requests.values, body=requests.body))
             yield page
-            token = paging.next_token(page, seen, call.spec.id, next_token)
+            token = paging.next_token(page, requests.seen, call.spec.id, next_token)
             if token is None:
                 return
-            values[index] = token
+            requests.advance(token)
 
     @staticmethod
     async def _items_of(pages: AsyncIterator[Any], field: str) -> AsyncIterator[Any]:

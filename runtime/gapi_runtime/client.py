@@ -566,10 +566,10 @@ class ApiCore(CoreBase[Transport]):
 
     def _iterate(self, call: Call, next_token: str) -> Iterator[Any]:
         fetch = functools.partial(self._page, call)
-        return paging.iterate(fetch, call.spec.id, call.spec.query, call.query_values, next_token)
+        return paging.iterate(fetch, call.spec.id, call.spec.query, call.query_values, next_token, call.body)
 
-    def _page(self, call: Call, query_values: Sequence[object]) -> Any:
-        return self.call(*call._replace(query_values=query_values))
+    def _page(self, call: Call, query_values: Sequence[object], body: object) -> Any:
+        return self.call(*call._replace(query_values=query_values, body=body))
 
     _items_of = staticmethod(paging.items)
 

@@ -1,21 +1,22 @@
 """Page iteration for list methods, independent of how a page is fetched.
 
-A list method pages when it takes a ``pageToken`` query parameter and its response has a
-``nextPageToken`` (or, as bigquery ``tabledata.list`` answers, a ``pageToken``).
-:func:`iterate` asks for pages until the token is missing or empty, sends
-every other argument (``pageSize``, filters, …) unchanged with each page, and raises
-:class:`~gapi_runtime.errors.PagingError` instead of looping forever when the server hands
-out a token it handed out before.
+A list method pages when it takes a ``pageToken`` — a query parameter, or a member of its
+request body (search methods that POST, such as aiplatform ``migratableResources.search``) —
+and its response has a ``nextPageToken`` (or, as bigquery ``tabledata.list`` answers, a
+``pageToken``). :func:`iterate` asks for pages until the token is missing or empty, sends
+every other argument (``pageSize``, filters, the rest of the body) unchanged with each page,
+and raises :class:`~gapi_runtime.errors.PagingError` instead of looping forever when the
+server hands out a token it handed out before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from gapi_runtime.errors import PagingError
 
-__all__ = ["PAGE_TOKEN", "items", "items_of", "iterate", "next_token", "start"]
+__all__ = ["PAGE_TOKEN", "PageRequests", "items", "items_of", "iterate", "next_token"]
 
 #: The wire name of the request's page token and of the response's next token.
 PAGE_TOKEN = "pageToken"
@@ -42,46 +43,60 @@ def next_token(page: object, seen: set[str], method_id: str, field: str = NEXT_P
     return token
 
 
+class PageRequests:
+    """The query values and body of each page's request: the first page's are the call's; each
+    next one has ``pageToken`` set, in the query when the method takes it there, else in (a
+    copy of) the body. ``seen`` holds the tokens sent so far (the starting one, if any: the
+    server handing it out again is a repeat)."""
+
+    __slots__ = ("body", "index", "seen", "values")
+
+    def __init__(self, query_names: Sequence[str], query_values: Sequence[object], body: object) -> None:
+        self.values = tuple(query_values)
+        self.body = body
+        self.index = list(query_names).index(PAGE_TOKEN) if PAGE_TOKEN in query_names else -1
+        if self.index >= 0:
+            first = self.values[self.index]
+        else:
+            first = body.get(PAGE_TOKEN) if isinstance(body, Mapping) else None
+        self.seen: set[str] = {first} if isinstance(first, str) and first else set()
+
+    def advance(self, token: str) -> None:
+        """Make the next request ask for the page of ``token``."""
+        if self.index >= 0:
+            values = list(self.values)
+            values[self.index] = token
+            self.values = tuple(values)
+        else:
+            self.body = {**(self.body if isinstance(self.body, Mapping) else {}), PAGE_TOKEN: token}
+
+
 def iterate(
-    fetch: Callable[[Sequence[object]], PageT],
+    fetch: Callable[[Sequence[object], object], PageT],
     method_id: str,
     query_names: Sequence[str],
     query_values: Sequence[object],
     field: str = NEXT_PAGE_TOKEN,
+    body: object = None,
 ) -> Iterator[PageT]:
-    """Yield ``fetch(query_values)`` for each page, with ``pageToken`` set to the next token
-    (the response's ``field`` member)."""
-    index, values, seen = start(query_names, query_values)
-    return _pages(fetch, method_id, index, values, seen, field)
-
-
-def start(query_names: Sequence[str], query_values: Sequence[object]) -> tuple[int, list[object], set[str]]:
-    """Where ``pageToken`` sits among the query values, a mutable copy of them, and the tokens
-    seen so far (the starting token, if any: the server handing it out again is a repeat)."""
-    index = list(query_names).index(PAGE_TOKEN)
-    values = list(query_values)
-    seen: set[str] = set()
-    first = values[index]
-    if isinstance(first, str) and first:
-        seen.add(first)
-    return index, values, seen
+    """Yield ``fetch(query_values, body)`` for each page, with ``pageToken`` set to the next
+    token (the response's ``field`` member)."""
+    return _pages(fetch, method_id, PageRequests(query_names, query_values, body), field)
 
 
 def _pages(
-    fetch: Callable[[Sequence[object]], PageT],
+    fetch: Callable[[Sequence[object], object], PageT],
     method_id: str,
-    index: int,
-    values: list[object],
-    seen: set[str],
+    requests: PageRequests,
     field: str,
 ) -> Iterator[PageT]:
     while True:
-        page = fetch(tuple(values))
+        page = fetch(requests.values, requests.body)
         yield page
-        token = next_token(page, seen, method_id, field)
+        token = next_token(page, requests.seen, method_id, field)
         if token is None:
             return
-        values[index] = token
+        requests.advance(token)
 
 
 def items(pages: Iterable[Any], field: str) -> Iterator[Any]:

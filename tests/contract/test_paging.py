@@ -86,7 +86,7 @@ def test_repeated_token_raises_instead_of_looping(fake: FakeLooker, client: Look
 def test_token_equal_to_the_starting_token_is_a_repeat() -> None:
     calls: list[Any] = []
 
-    def fetch(values: Any) -> dict[str, Any]:
+    def fetch(values: Any, body: object) -> dict[str, Any]:
         calls.append(values)
         return {"items": [1], "nextPageToken": "start"}
 
@@ -100,13 +100,13 @@ def test_token_equal_to_the_starting_token_is_a_repeat() -> None:
 @pytest.mark.parametrize("last", [{"items": []}, {"items": [], "nextPageToken": ""}, {"nextPageToken": None}])
 def test_missing_or_empty_token_stops(last: dict[str, Any]) -> None:
     replies = iter([{"items": [1, 2], "nextPageToken": "t1"}, last])
-    pages = list(iterate(lambda values: next(replies), "api.list", ("pageToken",), (None,)))
+    pages = list(iterate(lambda values, body: next(replies), "api.list", ("pageToken",), (None,)))
     assert len(pages) == 2
 
 
 def test_non_string_token_is_an_error() -> None:
     with pytest.raises(PagingError, match="not a string"):
-        list(iterate(lambda values: {"nextPageToken": 7}, "api.list", ("pageToken",), (None,)))
+        list(iterate(lambda values, body: {"nextPageToken": 7}, "api.list", ("pageToken",), (None,)))
 
 
 def test_transient_failure_mid_iteration_is_retried(fake: FakeLooker, client: LookerClient) -> None:
@@ -288,5 +288,78 @@ def test_bigquery_methods_whose_response_token_is_page_token_page(tmp_path: Any)
             assert rows == [{"f": [{"v": "1"}]}, {"f": [{"v": "2"}]}]
             assert [dict(r.query).get("pageToken") for r in server.requests] == [None, "t2"]
             client.close()
+    finally:
+        gp.forget(package.__name__)
+
+
+SEARCH_SCHEMAS = {
+    "SearchRequest": {
+        "id": "SearchRequest",
+        "type": "object",
+        "properties": {
+            "filter": {"type": "string"},
+            "pageSize": {"type": "integer"},
+            "pageToken": {"type": "string"},
+        },
+    },
+    "SearchResponse": {
+        "id": "SearchResponse",
+        "type": "object",
+        "properties": {
+            "nextPageToken": {"type": "string"},
+            "things": {"type": "array", "items": {"$ref": "Thing"}},
+        },
+    },
+    "Thing": {"id": "Thing", "type": "object", "properties": {"name": {"type": "string"}}},
+}
+SEARCH = {
+    "id": "pager.things.search",
+    "path": "v1/things:search",
+    "httpMethod": "POST",
+    "parameters": {},
+    "request": {"$ref": "SearchRequest"},
+    "response": {"$ref": "SearchResponse"},
+}
+
+
+def test_a_search_whose_token_is_in_the_body_pages_like_googleapiclients_next(tmp_path: Any) -> None:
+    """POSTed searches (aiplatform ``migratableResources.search`` …) take ``pageToken`` in the body:
+    googleapiclient's ``search_next`` sets it there, and so do ``_pages``/``_all``."""
+    import asyncio
+
+    from tests.support import generated_packages as gp
+    from tests.support.loopback import LoopbackServer
+
+    search = _methods(ir.lower(_document({"search": SEARCH}, SEARCH_SCHEMAS)))["search"]
+    assert (search.pages_name, search.all_name, search.items_field) == ("search_pages", "search_all", "things")
+    assert "the body's ``pageToken``" in search.pages_doc
+    get_only = _methods(ir.lower(_document({"search": {**SEARCH, "httpMethod": "GET"}}, SEARCH_SCHEMAS)))["search"]
+    assert get_only.pages_name == ""  # a GET sends no body: nowhere to put the token
+
+    document = json.loads(_document({"search": SEARCH}, SEARCH_SCHEMAS).raw)
+    source = tmp_path / "pager.json"
+    source.write_text(json.dumps(document))
+    package = gp.load(tmp_path, gp.generate_path(source, tmp_path).package)
+
+    def answer(request: Any) -> Reply:
+        token = json.loads(request.body).get("pageToken", "")
+        page = {"": ("a", "t1"), "t1": ("b", "t2"), "t2": ("c", "")}[token]
+        return Reply(body={"things": [{"name": page[0]}], "nextPageToken": page[1]})
+
+    try:
+        with LoopbackServer(answer) as server:
+            body = {"filter": "x", "pageSize": 1}
+            with package.PagerClient(credentials=AnonymousCredentials(), endpoint=server.url) as client:
+                names = [thing["name"] for thing in client.things.search_all(body=body)]
+            assert names == ["a", "b", "c"]
+            assert body == {"filter": "x", "pageSize": 1}  # the caller's dict is not changed
+            sent = [json.loads(request.body) for request in server.requests]
+            assert sent == [body, {**body, "pageToken": "t1"}, {**body, "pageToken": "t2"}]
+
+            async def async_names() -> list[str]:
+                async with package.PagerAsyncClient(credentials=AnonymousCredentials(), endpoint=server.url) as aclient:
+                    return [thing["name"] async for thing in aclient.things.search_all(body={"pageToken": "t1"})]
+
+            assert asyncio.run(async_names()) == ["b", "c"]
     finally:
         gp.forget(package.__name__)
