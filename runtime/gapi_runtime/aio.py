@@ -220,6 +220,7 @@ class AsyncApiCore(CoreBase[AsyncTransport]):
     ) -> None:
         super().__init__(transport, common, timeout, retry, check_enums)
         self._refresh_lock = asyncio.Lock()
+        self._refreshing: asyncio.Future[None] | None = None  # the refresh under way, if any
 
     async def check_call(
         self, spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]
@@ -262,10 +263,20 @@ class AsyncApiCore(CoreBase[AsyncTransport]):
         elif type(step) is Refresh:
             async with self._refresh_lock:
                 if refresh_needed(*step):
-                    await self._refresh(step.credentials)
+                    await asyncio.shield(self._refresh_once(step.credentials))
         else:
             await self.check_universe()
         return None
+
+    def _refresh_once(self, credentials: Credentials) -> asyncio.Future[None]:
+        """The refresh under way, else a new one. Callers await it shielded: one that is
+        cancelled leaves it running (its worker thread could not be stopped anyway), and the
+        next caller waits for it instead of starting a second refresh of the same credentials."""
+        running = self._refreshing
+        if running is None or running.done() or running.get_loop() is not asyncio.get_running_loop():
+            running = self._refreshing = asyncio.ensure_future(self._refresh(credentials))
+            running.add_done_callback(_retrieve)  # a failure nobody awaited any more is not logged
+        return running
 
     async def _refresh(self, credentials: Credentials) -> None:
         """google-auth's blocking refresh, in a worker thread; its HTTP goes through our transport."""
@@ -290,6 +301,11 @@ class AsyncApiCore(CoreBase[AsyncTransport]):
 
     async def close(self) -> None:
         await self.transport.close()
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class AsyncBaseClient(ClientDescription[AsyncTransport]):

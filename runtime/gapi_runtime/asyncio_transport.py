@@ -213,13 +213,22 @@ class AsyncPooledTransport:
         """Send one request (see :class:`~gapi_runtime.wire.StreamingTransport` for ``sink``)."""
         origin, head = self._writer.prepare(method, url, headers, body)
         loop, slots = self._bind()
+        idle = self._idle  # replaced by close(): a connection of a call that began before goes nowhere
         streamed: StreamBody | None = None
         if isinstance(body, StreamBody):
             streamed, data = body, head
         else:
             data = head + body if body else head
         deadline = None if timeout is None else loop.time() + timeout
-        async with slots:
+        if deadline is not None and slots.locked():  # every slot taken: wait within the deadline
+            try:
+                await asyncio.wait_for(slots.acquire(), max(deadline - loop.time(), 0.0))
+            except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
+                waited = http11.Failure(TimeoutError("no connection slot freed up"), started=False, connecting=True)
+                raise http11.translate(waited, method, url, True, timeout) from None
+        else:
+            await slots.acquire()
+        try:
             while True:  # bounded: each pass takes an idle connection, and a fresh one never retries
                 connection = self._idle.take(origin)
                 reused = connection is not None
@@ -248,18 +257,24 @@ class AsyncPooledTransport:
                 finally:
                     if expiry is not None:
                         expiry.cancel()
-                if keep_alive and sent:
+                if keep_alive and sent and idle is self._idle:
                     self._checkin(origin, connection)
                 else:
                     connection.abort()
                 break
+        finally:
+            slots.release()
         return http11.response(status, items, content, method, url)
 
     stream = request
 
     async def close(self) -> None:
-        """Close the idle connections; the transport stays usable (new connections are opened)."""
+        """Close the idle connections; the transport stays usable (new connections are opened).
+
+        Calls still in flight close their connections when they end instead of keeping them.
+        """
         self._idle.close_all()
+        self._idle = http11.IdlePool(self._pool_size)
         self._loop = None
 
     # --- connections ------------------------------------------------------------------------

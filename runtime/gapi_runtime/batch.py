@@ -308,9 +308,14 @@ def parse_batch(content_type: str, data: bytes) -> list[tuple[str, Response]]:
         inner = _headers(inner_head)
         if inner.get("content-encoding", "").lower() == "gzip":
             import gzip
+            import zlib
 
-            body = gzip.decompress(body)
-            del inner["content-encoding"]
+            try:
+                body = gzip.decompress(body)
+            except (OSError, EOFError, zlib.error):
+                pass  # left as it came: that part's answer alone fails to decode
+            else:
+                del inner["content-encoding"]
         answers.append((content_id, Response(int(fields[1]), inner, body)))
     return answers
 
@@ -391,7 +396,7 @@ class BatchPlan:
                 self.failed(
                     handle,
                     ResponseDecodeError(
-                        f"{handle.spec.id}: the batch answer has no part for Content-ID <{handle._content_id}>",
+                        f"the batch answer has no part for Content-ID <{handle._content_id}>",
                         url=handle.url,
                         method_id=handle.spec.id,
                         response_started=True,

@@ -108,6 +108,7 @@ class PooledTransport:
     ) -> Response:
         """Send one request (see :class:`~gapi_runtime.wire.StreamingTransport` for ``sink``)."""
         writer = self._writer or self._start()
+        idle = self._idle  # replaced by close(): a connection of a call that began before goes nowhere
         origin, head = writer.prepare(method, url, headers, body)
         guard: _Guard | None = None
         if timeout is not None:
@@ -131,7 +132,7 @@ class PooledTransport:
                     timed_out = guard is not None and guard.fired
                     raise http11.translate(failure, method, url, timed_out, timeout) from failure.cause
                 if keep_alive:
-                    self._checkin(origin, connection)
+                    self._checkin(origin, connection, idle)
                 else:
                     connection.close()
                 break
@@ -143,7 +144,10 @@ class PooledTransport:
     stream = request
 
     def close(self) -> None:
-        """Close the idle connections; the transport stays usable (new connections are opened)."""
+        """Close the idle connections; the transport stays usable (new connections are opened).
+
+        Calls still in flight close their connections when they end instead of keeping them.
+        """
         with self._lock:
             idle = self._idle
             if idle is not None:
@@ -167,10 +171,12 @@ class PooledTransport:
             idle = self._idle
             return None if idle is None else idle.take(origin)
 
-    def _checkin(self, origin: http11.Origin, connection: _Connection) -> None:
+    def _checkin(
+        self, origin: http11.Origin, connection: _Connection, idle: http11.IdlePool[_Connection] | None
+    ) -> None:
+        """Keep ``connection`` in ``idle``, the pool of when its call began, unless closed since."""
         with self._lock:
-            idle = self._idle
-            kept = idle is not None and idle.keep(origin, connection)
+            kept = idle is not None and idle is self._idle and idle.keep(origin, connection)
         if not kept:
             connection.close()
 

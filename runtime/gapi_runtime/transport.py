@@ -206,10 +206,17 @@ class Urllib3Transport:
                     release_conn=False,
                     assert_same_host=False,
                 )
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
+            except (urllib3.exceptions.HTTPError, OSError, OverflowError) as exc:
                 raise _translate(exc, method, url, False, guard, timeout, proxy) from exc
             finally:
                 _local.guard = None
+            if 100 <= response.status < 200:  # http.client skips only 100 Continue: the final answer is still unread
+                raise ConnectError(
+                    f"{_target(method, url)}: the server sent an interim {response.status} response, "
+                    "which this transport cannot read past (PooledTransport can)",
+                    url=url,
+                    response_started=True,
+                )
             try:
                 write = writer_for(sink, response.status, response.headers)
                 if write is None:
@@ -220,7 +227,7 @@ class Urllib3Transport:
                     data = b""
                 if guard is not None and guard.fired:
                     raise RequestTimeout(f"{_target(method, url)}: timed out after {timeout:g} s", url=url)
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
+            except (urllib3.exceptions.HTTPError, OSError, OverflowError) as exc:
                 raise _translate(exc, method, url, True, guard, timeout) from exc
         except BaseException as exc:
             if guard is not None:
@@ -291,7 +298,7 @@ def _translate(
         return ResponseDecodeError(f"{target}: undecodable response body ({detail})", url=url, response_started=True)
     if isinstance(reason, urllib3.exceptions.NewConnectionError):
         return ConnectError(f"{target}: cannot connect ({_os_reason(reason)})", url=url, response_started=False)
-    if isinstance(reason, (urllib3.exceptions.ProtocolError, OSError)):
+    if isinstance(reason, (urllib3.exceptions.ProtocolError, OSError, OverflowError)):  # Overflow: a huge length
         what = "connection broken while reading the response" if started else "connection failed"
         return ConnectError(f"{target}: {what} ({detail})", url=url, response_started=started)
     return TransportError(f"{target}: {type(reason).__name__} ({detail})", url=url, response_started=started)

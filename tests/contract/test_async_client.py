@@ -480,6 +480,24 @@ async def test_refresh_once_per_expiry_off_the_event_loop(
 
 
 @run_async
+async def test_a_cancelled_caller_leaves_its_refresh_to_the_others(
+    authed: FakeLooker, credentials: service_account.Credentials
+) -> None:
+    """Cancelling the task whose refresh is under way does not start a second one: the tasks
+    waiting for the token wait for that refresh."""
+    authed.token_delay = 0.5
+    async with LookerAsyncClient(credentials=credentials, endpoint=authed.url) as client:
+        first = asyncio.create_task(client.projects.locations.instances.get(name=I))
+        await asyncio.sleep(0.15)  # its refresh runs in a worker thread now
+        others = [asyncio.create_task(client.projects.locations.instances.get(name=I)) for _ in range(10)]
+        await asyncio.sleep(0.05)
+        first.cancel()
+        results = await asyncio.gather(*others, return_exceptions=True)
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    assert authed.token_hits == 1
+
+
+@run_async
 async def test_a_burst_of_401s_refreshes_once(authed: FakeLooker, credentials: service_account.Credentials) -> None:
     authed.token_delay = 0.2
     async with LookerAsyncClient(credentials=credentials, endpoint=authed.url) as client:
@@ -763,3 +781,30 @@ def test_async_client_types_check_from_user_code(tmp_path: Path) -> None:
     lines = {int(line.split(":")[1]) for line in errors}
     assert lines == {3, 4, 5, 6, 7}, result.stdout
     assert 'Unexpected keyword argument "nam"' in result.stdout and '"bogusField"' in result.stdout
+
+
+@run_async
+async def test_a_call_waiting_for_a_connection_slot_keeps_its_deadline(fake: FakeLooker) -> None:
+    """With every connection slot taken, a call fails at its own timeout, not when a slot frees up."""
+    from gapi_runtime.asyncio_transport import AsyncPooledTransport
+
+    fake.inject(Reply(delay=3.0), method="GET")
+    async with client_for(fake, transport=AsyncPooledTransport(max_connections=1)) as client:
+        hog = asyncio.create_task(client.projects.locations.instances.get(name=I, retry=None))
+        await asyncio.sleep(0.3)
+        error, seconds = await _timed(client.projects.locations.instances.get(name=I, timeout=0.5, retry=None))
+        assert isinstance(error, RequestTimeout) and seconds < 1.5
+        assert await hog == {}  # the injected slow answer
+        assert await client.projects.locations.instances.get(name=I, timeout=5)  # the slot was given back
+
+
+@run_async
+async def test_close_while_calls_are_in_flight_leaves_no_connection_open(fake: FakeLooker) -> None:
+    fake.inject(*(Reply(delay=0.5) for _ in range(5)), method="GET")
+    client = client_for(fake)
+    calls = [asyncio.create_task(client.projects.locations.instances.get(name=I)) for _ in range(5)]
+    await asyncio.sleep(0.2)
+    await client.close()
+    assert all(isinstance(result, dict) for result in await asyncio.gather(*calls))
+    await asyncio.sleep(0.2)
+    assert fake.server.open_connections() == 0

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-from gapi_runtime import BatchError, RetryPolicy
+from gapi_runtime import BatchError, ResponseDecodeError, RetryPolicy
 from gapi_runtime.batch import BatchPlan, encode_batch, parse_batch
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
@@ -114,6 +114,23 @@ def test_a_failed_part_raises_the_direct_calls_error(
         missing.result()
     assert type(queued.value) is type(direct.value) and queued.value.message == direct.value.message
     assert isinstance(missing.exception(), exceptions.NotFound)
+
+
+def test_a_part_whose_gzip_body_is_corrupt_fails_alone(
+    packages: dict[str, Any], batch_server: LoopbackServer, endpoint: BatchEndpoint
+) -> None:
+    def handler(request: Recorded) -> Reply:
+        if request.path.endswith("/bad"):
+            return Reply(200, b"\x1f\x8b\x08\x00not gzip at all", headers={"content-encoding": "gzip"})
+        return echo_json(request)
+
+    endpoint.part_handler = handler
+    batch = drive_client(packages, batch_server).batch()
+    good, bad = batch.files.get(file_id="good"), batch.files.get(file_id="bad")
+    batch.execute()
+    assert good.result() == {"id": "good"}
+    with pytest.raises(ResponseDecodeError, match="not JSON"):
+        bad.result()
 
 
 def test_retries_follow_the_idempotency_rules(

@@ -9,11 +9,13 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from gapi_runtime import (
     ConnectError,
+    PooledTransport,
     RequestTimeout,
     ResponseDecodeError,
     RetryPolicy,
@@ -343,3 +345,75 @@ def test_watchdog_wakes_for_an_earlier_deadline_and_stays_small() -> None:
         watchdog.finish(guard)
     assert len(watchdog._heap) < 600
     watchdog.finish(late)
+
+
+def _raw_server(answer: bytes, hold: float = 0.0) -> tuple[str, Callable[[], None]]:
+    """A server that answers every request on a connection with the bytes ``answer`` (then
+    keeps the connection ``hold`` seconds); returns its URL and a function that stops it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve_one(conn: socket.socket) -> None:
+        with conn:
+            while not stop.is_set() and conn.recv(65536):
+                conn.sendall(answer)
+                if hold:
+                    stop.wait(hold)
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve_one, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+
+    def close() -> None:
+        stop.set()
+        listener.close()
+
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/", close
+
+
+def test_urllib3_transport_refuses_an_interim_answer_it_cannot_read_past() -> None:
+    """http.client skips only ``100 Continue``: a ``103 Early Hints`` must not pass for the answer."""
+    final = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 15\r\n\r\n{"name": "the"}'
+    url, close = _raw_server(b"HTTP/1.1 103 Early Hints\r\nlink: </a.css>; rel=preload\r\n\r\n" + final)
+    try:
+        with LookerClient(credentials=AnonymousCredentials(), endpoint=url, retry=None) as pooled:
+            assert pooled.projects.locations.instances.get(name=I) == {"name": "the"}  # the default reads past it
+        transport = Urllib3Transport()
+        with LookerClient(credentials=AnonymousCredentials(), endpoint=url, retry=None, transport=transport) as client:
+            with pytest.raises(ConnectError, match="interim 103 response"):
+                client.projects.locations.instances.get(name=I)
+    finally:
+        close()
+
+
+@pytest.mark.parametrize("transport", [PooledTransport, Urllib3Transport])
+def test_a_length_too_large_for_any_buffer_is_a_transport_error(transport: Any) -> None:
+    url, close = _raw_server(b"HTTP/1.1 200 OK\r\ncontent-length: 99999999999999999999\r\n\r\n{}", hold=2.0)
+    try:
+        with LookerClient(
+            credentials=AnonymousCredentials(), endpoint=url, retry=None, transport=transport()
+        ) as client:
+            with pytest.raises(ConnectError):
+                client.projects.locations.instances.get(name=I, timeout=3.0)
+    finally:
+        close()
+
+
+def test_close_while_calls_are_in_flight_leaves_no_connection_open(fake: FakeLooker) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake.inject(*(Reply(delay=0.5) for _ in range(8)), method="GET")
+    client = LookerClient(credentials=AnonymousCredentials(), endpoint=fake.url)
+    with ThreadPoolExecutor(8) as pool:
+        calls = [pool.submit(client.projects.locations.instances.get, name=I) for _ in range(8)]
+        time.sleep(0.2)
+        client.close()
+        assert all(isinstance(call.result(), dict) for call in calls)
+    time.sleep(0.2)
+    assert fake.server.open_connections() == 0

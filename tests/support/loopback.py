@@ -97,6 +97,7 @@ class LoopbackServer:
         self._queued: list[Reply] = []
         self._lock = threading.Lock()
         self._closing = threading.Event()
+        self._open = 0  # client connections not closed yet
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -104,6 +105,18 @@ class LoopbackServer:
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with server._lock:
+                    server._open += 1
+
+            def finish(self) -> None:
+                try:
+                    super().finish()
+                finally:
+                    with server._lock:
+                        server._open -= 1
 
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
@@ -169,6 +182,11 @@ class LoopbackServer:
     @property
     def last(self) -> Recorded:
         return self.requests[-1]
+
+    def open_connections(self) -> int:
+        """Client connections the server has not seen closed yet."""
+        with self._lock:
+            return self._open
 
     def __enter__(self) -> LoopbackServer:
         self._thread.start()
