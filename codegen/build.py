@@ -19,8 +19,9 @@ from pathlib import Path
 
 from codegen import changelog, discovery
 from codegen.errors import CodegenError, one_line
-from codegen.generate import generate, package_version
+from codegen.generate import STORED_DOCUMENT, generate, package_folder, package_version, stored_revision
 from codegen.safety import EndpointPolicy
+from codegen.versions import compare_revisions
 
 #: The runtime's project folder when the generator runs from this repository.
 RUNTIME_PROJECT = Path(__file__).resolve().parent.parent / "runtime"
@@ -44,6 +45,10 @@ def build(
         stage = Path(tmp)
         projects: list[Path] = []
         for document in documents:
+            # The version comes from the changelog of the package under ``generated``: that
+            # package's stored document must not be newer than the one rendered (as generate).
+            stored = package_folder(document, generated) / STORED_DOCUMENT
+            _refuse_older(document.source, document.revision, stored)
             version = package_version(document, generated)
             output = generate(document, stage, version=version, allow_downgrade=True, endpoints=endpoints).output
             _keep_changelog(generated / output.package, stage / output.package)
@@ -81,7 +86,23 @@ def build_all(
             first = summary.failures[0]
             raise CodegenError(f"{len(summary.failures)} document(s) failed to generate; first: {first.error}")
         projects = sorted({stage / result.package for result in summary.succeeded})
+        for project in projects:
+            rendered = project / STORED_DOCUMENT
+            revision = stored_revision(rendered)
+            if revision is not None:
+                _refuse_older(
+                    f"the bundled document of {project.name}", revision, generated / project.name / STORED_DOCUMENT
+                )
         return _wheels(projects, out, stage, runtime=runtime)
+
+
+def _refuse_older(source: str, revision: str, stored: Path) -> None:
+    """CodegenError if ``revision`` of the document ``source`` is older than the document
+    ``stored`` with the package whose changelog gives the version: the wheel would carry old
+    code under the new version (``generate`` refuses such a downgrade too)."""
+    old = stored_revision(stored)
+    if old is not None and compare_revisions(old, revision) == -1:
+        raise CodegenError(f"{source}: revision {revision} is older than the package's {old}; build {stored}")
 
 
 def _keep_changelog(package_folder: Path, staged_folder: Path) -> None:

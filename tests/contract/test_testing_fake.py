@@ -171,7 +171,15 @@ def test_looker_life_through_the_async_client() -> None:
 def packages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ModuleType]]:
     out = tmp_path_factory.mktemp("fakes")
     loaded = {}
-    for name, version in (("secretmanager", "v1"), ("workflows", "v1"), ("run", "v2"), ("translate", "v2")):
+    apis = (
+        ("secretmanager", "v1"),
+        ("workflows", "v1"),
+        ("run", "v2"),
+        ("translate", "v2"),
+        ("drive", "v3"),
+        ("pubsub", "v1"),
+    )
+    for name, version in apis:
         output = gp.generate_bundled(name, version, out)
         gp.load(out, output.package)
         loaded[output.package] = _testing_module(out, output.package)
@@ -313,6 +321,45 @@ def test_an_api_the_rules_cannot_place_answers_501(packages: dict[str, ModuleTyp
     assert client.translations.translate(body={"q": ["hi"], "target": "de"}) == {
         "translations": [{"translatedText": "hallo"}]
     }
+
+
+def test_a_drive_style_api_keeps_the_users_name_and_identifies_by_id(packages: dict[str, ModuleType]) -> None:
+    """Drive addresses files as ``files/{fileId}``: ``name`` is the user's title, ``id`` the key."""
+    fake = _fake(packages["drive_v3"])
+    drive = fake.client()
+    created = drive.files.create(body={"name": "report.csv", "mimeType": "text/csv"})
+    assert created == {"name": "report.csv", "mimeType": "text/csv", "id": "file-1"}
+    assert drive.files.get(file_id=created["id"]) == created
+    assert drive.files.update(file_id="file-1", body={"name": "renamed.csv"})["name"] == "renamed.csv"
+    assert [item["name"] for item in drive.files.list_all()] == ["renamed.csv"]
+    drive.files.delete(file_id="file-1")
+    with pytest.raises(exceptions.NotFound):
+        drive.files.get(file_id="file-1")
+    with pytest.raises(exceptions.MethodNotImplemented, match="does not simulate media uploads"):
+        drive.files.create(body={"name": "b.txt"}, media_body=b"hello", media_mime_type="text/plain")
+
+
+def test_a_patch_whose_body_wraps_the_resource_updates_it(packages: dict[str, ModuleType]) -> None:
+    """Pub/Sub's topics.patch takes UpdateTopicRequest: ``{"topic": {...}, "updateMask": ...}``."""
+    fake = _fake(packages["pubsub_v1"])
+    name = "projects/p/topics/t"
+    fake.seed(name, {"labels": {"k": "old", "keep": "me"}, "messageRetentionDuration": "600s"})
+    body = {"topic": {"labels": {"k": "new"}, "messageRetentionDuration": "60s"}, "updateMask": "labels"}
+    patched = fake.client().projects.topics.patch(name=name, body=body)
+    assert patched == {"labels": {"k": "new"}, "messageRetentionDuration": "600s", "name": name}
+    assert fake.resources[name] == patched
+
+
+def test_fake_controls_refuse_misuse_clearly() -> None:
+    from looker_v1.testing import FakeLooker
+
+    fake = FakeLooker()
+    with pytest.raises(TypeError, match="takes Reply objects"):
+        fake.inject("instances.get", 500)  # type: ignore[arg-type]
+    with pytest.raises(KeyError, match="no operation named 'nope'"):
+        fake.fail_operation("nope", 9, "m")
+    with pytest.raises(ValueError, match="other than 0"):
+        fake.fail_operation("nope", 0, "m")
 
 
 @pytest.mark.parametrize(

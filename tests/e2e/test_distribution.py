@@ -155,3 +155,23 @@ def test_generator_wheel_generates_outside_the_repository(tmp_path: Path) -> Non
 def _clean_env() -> dict[str, str]:
     """The environment without PYTHONPATH and the like, so the repository cannot leak in."""
     return {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "VIRTUAL_ENV"))}
+
+
+def test_build_refuses_a_document_older_than_the_one_its_version_comes_from(tmp_path: Path) -> None:
+    """After ``codegen update`` stored a newer document (and bumped the changelog), building the
+    bundled, older document would publish old code under the new version: refused, as generate does."""
+    import json
+
+    from codegen import build, bundled, discovery
+    from codegen.errors import CodegenError
+
+    generated = tmp_path / "generated"
+    stored = generated / "looker_v1" / "discovery.json"
+    stored.parent.mkdir(parents=True)
+    document = json.loads((ROOT / "generated/looker_v1/discovery.json").read_text())
+    document["revision"] = "29991231"
+    stored.write_text(json.dumps(document))
+    bundled_document = discovery.load_path(bundled.find("looker", "v1").path)
+    with pytest.raises(CodegenError, match=r"revision \d+ is older than the package's 29991231; build .*looker_v1/discovery\.json$"):
+        build.build([bundled_document], tmp_path / "dist", generated=generated, runtime=False)
+    assert not (tmp_path / "dist").exists()

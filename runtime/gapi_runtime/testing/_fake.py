@@ -414,6 +414,9 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         Reply.dropped())``. A dropped connection with ``response_started=True`` is handled
         first and its answer lost.
         """
+        for fault in faults:
+            if not isinstance(fault, Reply):
+                raise TypeError(f"inject() takes Reply objects (Reply.error(503), ...), got {type(fault).__name__}")
         method_id = "*" if method == "*" else self._method_id(method)
         with self._lock:
             self._faults.setdefault(method_id, deque()).extend(faults)
@@ -447,9 +450,13 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
 
     def fail_operation(self, name: str, code: int, message: str) -> None:
         """End the unfinished operation ``name`` with an ``error`` of google.rpc.Code ``code``
-        (its change is not applied)."""
+        (its change is not applied). ``code`` is not 0 (OK): a failure needs an error code."""
+        if not isinstance(code, int) or isinstance(code, bool) or code == 0:
+            raise ValueError(f"fail_operation() needs a google.rpc.Code other than 0 (OK), got {code!r}")
         with self._lock:
-            op = self._operations[name]
+            op = self._operations.get(name)
+            if op is None:
+                raise KeyError(f"no operation named {name!r} (fake.operations lists them)")
             if not op.done:
                 op.done = True
                 op.error = {"code": code, "message": message}
@@ -491,6 +498,12 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
     def _match(self, method: str, url: str, body: bytes | None) -> _Call:
         parts = urlsplit(url)
         path = parts.path
+        if path.startswith("/upload/"):
+            raise FakeError(
+                501,
+                f"{type(self).__name__} does not simulate media uploads ({path}); "
+                "test them with gapi_runtime.testing.ScriptedTransport",
+            )
         if not path.startswith(self._service_path):
             raise FakeError(404, f"{path} is not under this API's service path {self._service_path}")
         relative = path[len(self._service_path) :]
@@ -586,14 +599,17 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         id_param = self._id_param(call.route.spec, collection)
         body = call.body if isinstance(call.body, dict) else {}
         resource_id = call.param(id_param) if id_param else None
+        key_field = self._key_field(collection)
         if not resource_id:
-            given = body.get("name")
+            given = body.get(key_field)
+            prefix = collection + "/" if key_field == "name" else ""
             if (
                 isinstance(given, str)
-                and given.startswith(collection + "/")
-                and "/" not in given[len(collection) + 1 :]
+                and given.startswith(prefix)
+                and given[len(prefix) :]
+                and "/" not in given[len(prefix) :]
             ):
-                resource_id = given[len(collection) + 1 :]
+                resource_id = given[len(prefix) :]
             else:
                 resource_id = f"{_singular(collection.rsplit('/', 1)[-1]) or 'resource'}-{next(self._ids)}"
         if "/" in resource_id:
@@ -601,7 +617,7 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         name = f"{collection}/{resource_id}"
         if name in self.resources or name in self._pending:
             raise FakeError(409, f"Resource '{name}' already exists")
-        resource = {**copy.deepcopy(body), "name": name}
+        resource = {**copy.deepcopy(body), key_field: name if key_field == "name" else resource_id}
         if call.param("validateOnly") == "true":
             return self._answer(call, name, "create", lambda: copy.deepcopy(resource))
 
@@ -615,6 +631,18 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         if call.route.method.operation and self.polls_to_done:
             self._pending.add(name)
         return self._answer(call, name, "create", create)
+
+    def _key_field(self, collection: str) -> str:
+        """The member that identifies a resource of ``collection``: ``name``, its resource name,
+        where the API's get method addresses it by a resource name (AIP: ``{+name}``,
+        Pub/Sub's ``{+topic}``); else ``id``, its last path segment (Drive's ``files/{fileId}``:
+        ``name`` is the user's title there)."""
+        probe = f"{self._prefix}{collection}/x"
+        for route in self._routes:
+            if route.kind == "get" and route.spec.path_params and probe.startswith(route.prefix):
+                if route.regex.fullmatch(probe):
+                    return "name" if route.spec.path_params[-1].reserved else "id"
+        return "name"
 
     @staticmethod
     def _id_param(spec: MethodSpec[Any], collection: str) -> str:
@@ -668,17 +696,23 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         if name not in self.resources and call.param("allowMissing") == "true":  # AIP-134: create it
             self.resources[name] = {"name": name}
         mask_text = call.param("updateMask") or call.param("update_mask") or ""
-        return self._change(call, [path.strip() for path in mask_text.split(",") if path.strip()])
+        body = call.body if isinstance(call.body, dict) else {}
+        wrapper = _singular(name.split("/")[-2]) if name.count("/") else ""
+        if isinstance(body.get(wrapper), dict) and set(body) <= {wrapper, "updateMask"}:
+            # An Update<Resource>Request (Pub/Sub's topics.patch): the resource and the mask inside.
+            mask_text = str(body.get("updateMask") or mask_text)
+            body = body[wrapper]
+        return self._change(call, [path.strip() for path in mask_text.split(",") if path.strip()], body)
 
     def _update(self, call: _Call) -> Reply:
-        return self._change(call, ["*"])  # a PUT replaces the whole resource
+        return self._change(call, ["*"], call.body if isinstance(call.body, dict) else {})  # a PUT replaces it
 
-    def _change(self, call: _Call, mask: list[str]) -> Reply:
-        """Update the resource with the body's fields that ``mask`` names (``*``: replace it;
+    def _change(self, call: _Call, mask: list[str], body: dict[str, Any]) -> Reply:
+        """Update the resource with the ``body`` fields that ``mask`` names (``*``: replace it;
         none: every field the body has)."""
         name = call.key
         self._existing(name)
-        body = call.body if isinstance(call.body, dict) else {}
+        key_field = self._key_field(name.rsplit("/", 1)[0]) if "/" in name else "name"
 
         def change() -> Any:
             resource = self._existing(name)
@@ -688,7 +722,7 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
             else:
                 for path in mask or list(body):
                     _apply_path(resource, body, path)
-            resource["name"] = name
+            resource[key_field] = name if key_field == "name" else name.rsplit("/", 1)[-1]
             return copy.deepcopy(resource)
 
         return self._answer(call, name, "update", change)
