@@ -175,6 +175,10 @@ def _generate(args: argparse.Namespace) -> int:
         return _generate_all(args)
     if args.source is None:
         raise CodegenError("name an API, a document file, or pass --all (see codegen generate --help)")
+    flags = [("--jobs", args.jobs is not None), ("--no-verify", args.no_verify), ("--no-progress", args.no_progress)]
+    only_with_all = [flag for flag, used in flags if used]
+    if only_with_all:
+        raise CodegenError(f"{', '.join(only_with_all)}: only with --all (one document is generated in this process)")
     document = _load(args.source, args.version)
     endpoints = EndpointPolicy.from_flags(args.universe_domain, args.allow_endpoint)
     generated = generate(
@@ -229,7 +233,9 @@ def _build(args: argparse.Namespace) -> int:
     from codegen import build
     from codegen.safety import EndpointPolicy
 
-    if args.all_apis == (args.source is not None):
+    if args.all_apis and args.source is not None:
+        raise CodegenError(f"--all builds every bundled API: leave out {args.source!r}, or leave out --all")
+    if not args.all_apis and args.source is None:
         raise CodegenError("name one API or document file, or pass --all (see codegen build --help)")
     if args.jobs is not None and args.jobs < 1:
         raise CodegenError(f"--jobs must be at least 1, got {args.jobs}")

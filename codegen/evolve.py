@@ -130,6 +130,8 @@ def _diff(args: argparse.Namespace) -> int:
             new = fetch(name, version, args.discovery_url).document
         elif args.against:
             new = discovery.load_path(args.against)
+            if (new.name, new.version) != (name, version):
+                raise CodegenError(f"{args.against} is the document of {new.name} {new.version}, not {name} {version}")
         else:
             new = discovery.load_path(bundled.find(name, version).path)
         from codegen.generate import STORED_DOCUMENT, package_folder

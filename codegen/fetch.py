@@ -24,7 +24,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from codegen import __version__
 from codegen.discovery import MAX_DOCUMENT_BYTES, Document, load_bytes
-from codegen.errors import CodegenError, one_line
+from codegen.errors import CodegenError, DocumentError, one_line
 
 DEFAULT_URLS: tuple[str, ...] = (
     "https://{name}.googleapis.com/$discovery/rest?version={version}",
@@ -116,6 +116,9 @@ def fetch(
             try:
                 status, body = _get(pool, url, headers)
                 document = _validate(url, status, body, name, version)
+            except DocumentError as exc:  # its message starts with the URL already
+                failures.append(str(exc))
+                continue
             except CodegenError as exc:
                 failures.append(f"{url}: {exc}")
                 continue

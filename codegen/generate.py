@@ -119,4 +119,18 @@ def complete(
         return Generated(output, difference=render.diff(output, out))
     with (phases or Phases()).timed("write"):
         changed = tuple(render.write(output, out))
+        changed += _start_changelog(drafted, out / output.package)
     return Generated(output, changed=changed)
+
+
+def _start_changelog(drafted: render.Draft, project: Path) -> tuple[str, ...]:
+    """A new project's changelog: its first version's entry (the README and MANIFEST.in name it).
+
+    Only when there is none: after that, ``codegen update`` alone writes it.
+    """
+    if (project / changelog.FILENAME).exists():
+        return ()
+    version = changelog.current_version(project)
+    text = changelog.entry(version, None, drafted.document.revision, changelog.today())
+    changelog.prepend(project, drafted.package, text)
+    return (changelog.FILENAME,)

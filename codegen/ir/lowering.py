@@ -216,7 +216,7 @@ class _Lowering:
             upload=upload,
             raw_response=raw_response,
             returns_operation=operations.is_operation_schema(self.document, method.response_ref),
-            json_alt=self.json_alt and not raw_response,
+            json_alt=self.json_alt and not raw_response and "alt" not in dict(method.parameters),
         )
 
     def spec_stem(self, method: Method, name: str) -> str:

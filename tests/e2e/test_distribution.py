@@ -172,6 +172,7 @@ def test_build_refuses_a_document_older_than_the_one_its_version_comes_from(tmp_
     document["revision"] = "29991231"
     stored.write_text(json.dumps(document))
     bundled_document = discovery.load_path(bundled.find("looker", "v1").path)
-    with pytest.raises(CodegenError, match=r"revision \d+ is older than the package's 29991231; build .*looker_v1/discovery\.json$"):
+    refused = r"revision \d+ is older than the package's 29991231; build .*looker_v1/discovery\.json$"
+    with pytest.raises(CodegenError, match=refused):
         build.build([bundled_document], tmp_path / "dist", generated=generated, runtime=False)
     assert not (tmp_path / "dist").exists()

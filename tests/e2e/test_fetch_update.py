@@ -382,10 +382,11 @@ def test_update_revision_only_releases_nothing_unless_forced(
     doc["revision"] = "20261107"
     service.serve(service.primary(), Reply(200, encode(doc)))
     stored = (out / "looker_v1" / "discovery.json").read_bytes()
+    first_entry = (out / "looker_v1" / "CHANGELOG.md").read_text()  # written by the first generate
     assert _update(service, out) == 0
     assert "only the revision changed" in capsys.readouterr().out
     assert (out / "looker_v1" / "discovery.json").read_bytes() == stored
-    assert not (out / "looker_v1" / "CHANGELOG.md").exists()
+    assert (out / "looker_v1" / "CHANGELOG.md").read_text() == first_entry
 
     assert _update(service, out, "--force") == 0
     assert "1.0.0 → 1.0.1 (patch)" in capsys.readouterr().out
@@ -484,3 +485,28 @@ def test_update_applies_the_endpoint_policy(service: Discovery, out: Path, capsy
     output = capsys.readouterr().out
     assert "root URL changed from 'https://looker.googleapis.com/' to 'https://looker.example.com/'" in output
     assert "1.0.0 → 1.0.1 (patch)" in output
+
+
+def test_a_new_project_starts_its_changelog(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its README links CHANGELOG.md and its MANIFEST.in includes it: the first generate writes it."""
+    assert cli.main(["generate", "looker", "v1", "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "looker_v1" / "CHANGELOG.md").read_text()
+    assert "## 1.0.0 — revision 20261020" in text and "First generated version." in text
+    assert "(CHANGELOG.md)" in (tmp_path / "looker_v1" / "README.md").read_text()
+    (tmp_path / "looker_v1" / "CHANGELOG.md").write_text("# Mine\n\n## 1.2.0\n")  # then it is the user's
+    assert cli.main(["generate", "looker", "v1", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "looker_v1" / "CHANGELOG.md").read_text() == "# Mine\n\n## 1.2.0\n"
+
+
+def test_flags_that_go_with_other_flags_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (
+        ["generate", "looker", "v1", "--jobs", "3"],
+        ["generate", "looker", "v1", "--no-verify"],
+        ["build", "--all", "looker"],
+        ["diff", "looker", "v1", "--against", str(bundled.find("drive", "v3").path)],
+    ):
+        assert cli.main([*args, "--out", str(tmp_path / "out")]) == 2, args
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("codegen: error: "), err
+        assert ("only with --all" in err) or ("leave out" in err) or ("is the document of drive v3" in err), err
+    assert not (tmp_path / "out").exists()

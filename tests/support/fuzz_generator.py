@@ -758,8 +758,8 @@ class _Checker:
             self.walk(module, getattr(instance, child_ir.attribute), child_ir, child, calls)
 
     def query_names(self, method: discovery.Method) -> set[str]:
-        """The method's query parameters and the standard ones (ir.STANDARD_PARAMETERS) the document
-        lists and the method does not declare itself."""
+        """The method's query parameters, the standard ones (ir.STANDARD_PARAMETERS) the document
+        lists and the method does not declare itself, and ``alt`` where JSON must be asked for."""
         own = {name for name, _ in method.parameters}
         query = {name for name, parameter in method.parameters if parameter.location == "query"}
         standard = {
@@ -767,6 +767,17 @@ class _Checker:
             for name, parameter in self.document.parameters
             if name in ir.STANDARD_PARAMETERS and name not in own and parameter.location == "query"
         }
+        # ``alt=json`` when the document's alt defaults to another format (not for raw downloads).
+        alt = dict(self.document.parameters).get("alt")
+        raw = method.supports_media_download and not method.response_ref and method.response_schema is None
+        if (
+            alt is not None
+            and alt.location == "query"
+            and (alt.default or "json") != "json"
+            and not raw
+            and "alt" not in own
+        ):
+            standard.add("alt")
         return query | standard
 
     def check_method(self, module: Any, owner: Any, method_ir: ir.MethodIR, method: discovery.Method) -> None:
