@@ -348,6 +348,19 @@ def test_a_patch_whose_body_wraps_the_resource_updates_it(packages: dict[str, Mo
     patched = fake.client().projects.topics.patch(name=name, body=body)
     assert patched == {"labels": {"k": "new"}, "messageRetentionDuration": "600s", "name": name}
     assert fake.resources[name] == patched
+    # Its creates PUT the new resource at its own name.
+    client = fake.client()
+    assert fake.kind("topics.create") == "create-at"
+    assert client.projects.topics.create(name="projects/p/topics/u", body={"labels": {"a": "b"}}) == {
+        "labels": {"a": "b"},
+        "name": "projects/p/topics/u",
+    }
+    with pytest.raises(exceptions.Conflict):
+        client.projects.topics.create(name="projects/p/topics/u", body={})
+    assert [topic["name"] for topic in client.projects.topics.list_all(project="projects/p")] == [
+        name,
+        "projects/p/topics/u",
+    ]
 
 
 def test_fake_controls_refuse_misuse_clearly() -> None:

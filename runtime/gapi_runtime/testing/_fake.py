@@ -14,7 +14,8 @@ rules over that table — no API has code of its own:
   which is its AIP resource name.
 * **Standard methods** (AIP-131..135), by method name, HTTP method and the absence of a custom
   verb (``:restart``): ``create`` (POST on the collection; the id from the ``<singular>Id``
-  query parameter, else the only ``*Id`` one, else server-assigned), ``get``, ``list``
+  query parameter, else the only ``*Id`` one, else server-assigned; a ``create`` that PUTs to
+  ``{+name}`` creates at that name), ``get``, ``list``
   (paged by ``pageSize``/``pageToken``; ``filter`` only through :meth:`FakeApi.set_filter`),
   ``patch`` (``updateMask``, else every field sent; ``allowMissing=true`` creates), ``update``
   (PUT replaces; PATCH as patch), ``delete`` (404 afterwards).
@@ -137,7 +138,7 @@ class _Route:
 
     method: FakeMethod
     literal: tuple[int, int]  # literal characters of the path, then of the patterns: more is more specific
-    kind: str  # get/list/create/patch/update/delete, op-get/op-list/op-delete/op-cancel/op-wait, or custom
+    kind: str  # get/list/create/create-at/patch/update/delete, op-get/op-list/op-delete/op-cancel/op-wait, or custom
     verb: str  # the custom verb (``restart`` of ``…:restart``), or ""
 
     @property
@@ -196,6 +197,8 @@ def _kind(method: FakeMethod) -> str:
         return "list"
     if name == "create" and verb == "POST":
         return "create"
+    if name == "create" and verb == "PUT" and spec.path_params and spec.path_params[-1].reserved:
+        return "create-at"  # the name is the caller's, in the path (Pub/Sub's topics.create)
     if name == "delete" and verb == "DELETE":
         return "delete"
     if (name == "patch" and verb == "PATCH") or (name == "update" and verb == "PATCH"):
@@ -643,6 +646,24 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
                 if route.regex.fullmatch(probe):
                     return "name" if route.spec.path_params[-1].reserved else "id"
         return "name"
+
+    def _create_at(self, call: _Call) -> Reply:
+        """A create that PUTs the new resource at its own name (no id parameter, no collection)."""
+        name = call.key
+        if name in self.resources or name in self._pending:
+            raise FakeError(409, f"Resource '{name}' already exists")
+        resource = {**copy.deepcopy(call.body if isinstance(call.body, dict) else {}), "name": name}
+
+        def create() -> Any:
+            self._pending.discard(name)
+            if name in self.resources:
+                raise FakeError(409, f"Resource '{name}' already exists")
+            self.resources[name] = resource
+            return copy.deepcopy(resource)
+
+        if call.route.method.operation and self.polls_to_done:
+            self._pending.add(name)
+        return self._answer(call, name, "create", create)
 
     @staticmethod
     def _id_param(spec: MethodSpec[Any], collection: str) -> str:
