@@ -76,6 +76,7 @@ __all__ = [
     "CHUNK_GRANULARITY",
     "DEFAULT_CHUNK_SIZE",
     "RESUMABLE_THRESHOLD",
+    "BinaryStream",
     "DownloadError",
     "MediaBody",
     "MediaError",
@@ -161,6 +162,14 @@ class UploadSpec(_Frozen):
 # --- the content --------------------------------------------------------------------------
 
 
+class BinaryStream(Protocol):
+    """A stream ``media_body`` takes: anything with ``read(size) -> bytes`` (an open file,
+    ``io.BytesIO``, ``tempfile.SpooledTemporaryFile``, ``gzip.open(...)``); ``seek`` and
+    ``tell`` are used when it has them."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
 class MediaUpload:
     """Content to upload, and how: ``media_body=MediaUpload(...)`` for control.
 
@@ -185,7 +194,7 @@ class MediaUpload:
 
     def __init__(
         self,
-        source: bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO,
+        source: bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryStream,
         mime_type: str | None = None,
         *,
         resumable: bool | None = None,
@@ -204,7 +213,7 @@ class MediaUpload:
         self.session_uri = session_uri
         self.on_session = on_session
         self._data: bytes | memoryview | None = None
-        self._file: BinaryIO | None = None
+        self._file: Any = None  # a BinaryStream; seek and tell only when it is seekable
         self._path: str | None = None
         self._start = 0  # the file object's position when given
         self._seekable = True
@@ -219,12 +228,13 @@ class MediaUpload:
             self._path = os.fspath(source)
             self._size = os.stat(self._path).st_size
         elif hasattr(source, "read"):
-            self._file = source
-            self._seekable = _seekable(source)
+            stream: Any = source  # seek and tell, when it can seek
+            self._file = stream
+            self._seekable = _seekable(stream)
             if self._seekable:
-                self._start = source.tell()
-                end = source.seek(0, io.SEEK_END)
-                source.seek(self._start)
+                self._start = stream.tell()
+                end = stream.seek(0, io.SEEK_END)
+                stream.seek(self._start)
                 self._size = max(0, end - self._start)
         else:
             raise TypeError(
@@ -286,7 +296,7 @@ class MediaUpload:
         if self._path is not None and self._file is None:
             self._file = open(self._path, "rb")  # closed by close()
         assert self._file is not None
-        return self._file
+        return self._file  # type: ignore[no-any-return]  # used as a file only where it can seek
 
     def read_all(self) -> bytes:
         """The whole content (for uploads in one request, which are small)."""
@@ -308,7 +318,7 @@ class MediaUpload:
 
 
 #: What ``media_body=`` accepts.
-MediaBody = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO | MediaUpload
+MediaBody = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryStream | MediaUpload
 
 
 def _seekable(source: Any) -> bool:

@@ -104,7 +104,9 @@ def test_responders_exceptions_and_an_exhausted_script() -> None:
 
 def test_real_time_when_asked() -> None:
     transport = ScriptedTransport(virtual_time=False)
-    assert transport.clock is None and clock_of(transport) is SYSTEM_CLOCK
+    assert clock_of(transport) is SYSTEM_CLOCK
+    with pytest.raises(AttributeError, match="runs in real time"):
+        transport.clock  # noqa: B018 - typed VirtualClock: there is none to give
     assert clock_of(object()) is SYSTEM_CLOCK
 
 

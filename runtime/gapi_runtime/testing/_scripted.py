@@ -174,10 +174,18 @@ class _Script:
         self._steps: deque[Step] = deque(replies)
         #: Every request received, in order.
         self.requests: list[RecordedRequest] = []
-        #: The clients' clock: retries and operation polls wait on it without sleeping
-        #: (``virtual_time=False``: real time).
-        self.clock: VirtualClock | None = VirtualClock() if virtual_time else None
+        self._clock = VirtualClock() if virtual_time else None
         self.closed = False
+
+    @property
+    def clock(self) -> VirtualClock:
+        """The clients' clock: retries and operation polls wait on it without sleeping.
+
+        AttributeError with ``virtual_time=False``: the clients then wait in real time.
+        """
+        if self._clock is None:
+            raise AttributeError("this scripted transport runs in real time (virtual_time=False): it has no clock")
+        return self._clock
 
     def add(
         self: _ScriptT,

@@ -64,12 +64,9 @@ class ThingsBatchResource:
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         retry: _rt.RetryArg = _rt.DEFAULT,
-    ) -> _rt.BatchHandle[bytes]:
-        """Queue this request in the batch (the arguments of the direct call); returns its handle.
-
-        Always raises BatchError: the answer is media, which a batch cannot carry.
-        """
-        return self._api.refuse_media(_THINGS_EXPORT)
+    ) -> _t.NoReturn:
+        """Not in a batch: always raises BatchError (the answer is media, which a batch cannot carry)."""
+        self._api.refuse_media(_THINGS_EXPORT)
 
     def get(
         self,
