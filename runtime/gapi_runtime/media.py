@@ -610,6 +610,7 @@ def _resumable(
         done, offset, final = yield from _query(spec, session, media, _Retry(chunk_policy, "PUT"), base_headers)
         if done:
             return _finish(spec, session, media, final)
+        _check_acknowledged(spec, offset, media.size)
     retry = _Retry(chunk_policy, "PUT")  # kept while no byte is acknowledged, so that failures add up
     stalled = 0  # 308 answers in a row that acknowledged nothing new
     while True:
@@ -626,10 +627,12 @@ def _resumable(
         outcome = yield _Request("PUT", session, chunk_headers, chunk, spec.id)
         if isinstance(outcome, Response) and outcome.status == 308:
             acknowledged = _acknowledged(outcome)
-            stalled = stalled + 1 if acknowledged <= offset and chunk else 0
+            # Answers that take nothing new, a closing PUT's included (a server that never says
+            # 200); failures are bounded by the retry policy instead.
+            stalled = stalled + 1 if acknowledged <= offset else 0
             if stalled >= MAX_STALLED:
                 raise MediaError(
-                    f"{spec.id}: the server acknowledged none of the last {stalled} chunks (at byte {offset})"
+                    f"{spec.id}: the server acknowledged nothing new in its last {stalled} answers (at byte {offset})"
                 )
         elif isinstance(outcome, Response) and outcome.status < 300:
             return _finish(spec, session, media, outcome)
@@ -639,6 +642,8 @@ def _resumable(
             done, acknowledged, final = yield from _query(spec, session, media, retry, base_headers)
             if done:
                 return _finish(spec, session, media, final)
+        # The server cannot have more than it was sent: a hole would be left in the upload.
+        _check_acknowledged(spec, acknowledged, offset + len(chunk))
         if acknowledged > offset:
             retry = _Retry(chunk_policy, "PUT")
             if media.progress is not None:
@@ -672,14 +677,20 @@ def _acknowledged(response: Response) -> int:
     value = _header(response.headers, "range")
     if not value:
         return 0
-    try:
-        unit, _, span = value.partition("=")
-        first, _, last = span.partition("-")
-        if unit.strip().lower() != "bytes" or int(first) != 0:
-            raise ValueError
-        return int(last) + 1
-    except ValueError:
-        raise MediaError(f"unexpected Range header in a resumable upload's 308 answer: {value!r}") from None
+    unit, _, span = value.partition("=")
+    first, _, last = (part.strip() for part in span.partition("-"))
+    if unit.strip().lower() != "bytes" or first != "0" or not (last.isascii() and last.isdigit() and len(last) <= 18):
+        raise MediaError(f"unexpected Range header in a resumable upload's 308 answer: {value!r}")
+    return int(last) + 1
+
+
+def _check_acknowledged(spec: MethodSpec[Any], acknowledged: int, most: int | None) -> None:
+    """MediaError if the server says it has more than ``most`` bytes (what it was sent, or the size)."""
+    if most is not None and acknowledged > most:
+        raise MediaError(
+            f"{spec.id}: the server acknowledged {acknowledged} bytes of an upload that has sent it {most}; "
+            "the upload would have a hole"
+        )
 
 
 def _finish(spec: MethodSpec[Any], session: str, media: MediaUpload, response: Response) -> Any:
@@ -706,6 +717,11 @@ def _download(
     policy: RetryPolicy | None,
 ) -> _Protocol[bytes | int]:
     get_policy = None if policy is None else _media_predicate(policy)
+    if dest is not None and not callable(getattr(dest, "write", None)):
+        raise TypeError(
+            f"{spec.id}: dest must be a binary file object open for writing, such as open(path, 'wb'); "
+            f"got {type(dest).__name__}"
+        )
     if dest is None:
         response = yield from _exchange(_Request("GET", url, headers, None, spec.id), get_policy, "GET")
         data = response.data
@@ -724,6 +740,8 @@ def _download(
     start = dest.tell() if hasattr(dest, "tell") and _seekable(dest) else None
     sink = _DownloadSink(dest)
     total: int | None = None
+    announced: int | None = None  # the object's size, as the first answer that says it said it
+    version: tuple[str, str] | None = None  # its generation and ETag, as the first answer said them
     while total is None or sink.offset < total:
         first = sink.offset
         last = first + chunk - 1
@@ -734,8 +752,12 @@ def _download(
             _Request("GET", url, ranged, None, spec.id, sink), get_policy, "GET", ok=_ok_first if first == 0 else _ok
         )
         if response.status == 416:  # an empty object has no byte 0
+            size = (_header(response.headers, "content-range") or "").rpartition("/")[2].strip()
+            if size.isascii() and size.isdigit() and int(size) != 0:
+                raise DownloadError(f"{spec.id}: the server refused byte 0 of an object it says has {size} bytes")
             total = 0
             break
+        version = _same_version(spec, version, response.headers)
         if not sink.took and response.status == 206 and _encoded(response.headers):
             # A server that compresses despite Accept-Encoding: identity: offsets would count
             # bytes of the compressed form. Start again with one whole (decoded) response.
@@ -756,8 +778,18 @@ def _download(
                 raise DownloadError(
                     f"{spec.id}: asked for bytes from {begin}, got {sink.offset - begin} bytes labelled {begin}-{end}"
                 )
+            if length is not None:
+                if announced is not None and length != announced:
+                    raise DownloadError(
+                        f"{spec.id}: the object's size changed from {announced} to {length} bytes during the download"
+                    )
+                announced = length
             total = length if length is not None else (sink.offset if end < last or sink.offset == first else None)
         else:  # 200: the server sent everything (it ignored Range, or compressed)
+            if announced is not None and sink.offset != announced:
+                raise DownloadError(
+                    f"{spec.id}: a whole answer ended at byte {sink.offset} of an object of {announced} bytes"
+                )
             total = sink.offset
         if progress is not None:
             progress(sink.offset, total)
@@ -766,6 +798,18 @@ def _download(
         raise DownloadError(f"{spec.id}: wrote {sink.offset} bytes of {total}")
     sink.check(spec)
     return sink.offset
+
+
+def _same_version(spec: MethodSpec[Any], first: tuple[str, str] | None, headers: Mapping[str, str]) -> tuple[str, str]:
+    """The (generation, ETag) of an answer; DownloadError if either differs from the first
+    answer's (the object changed between two ranges: the file would mix two versions)."""
+    current = (_header(headers, "x-goog-generation") or "", _header(headers, "etag") or "")
+    if first is None:
+        return current
+    for before, now, name in zip(first, current, ("generation", "ETag"), strict=True):
+        if before and now and before != now:
+            raise DownloadError(f"{spec.id}: the object changed during the download ({name} {before} → {now})")
+    return (first[0] or current[0], first[1] or current[1])
 
 
 class _DownloadSink:

@@ -864,7 +864,7 @@ def test_a_chunk_refused_with_401_refreshes_the_token_and_goes_on(
 def test_a_server_that_acknowledges_nothing_ends_the_upload(packages: dict[str, Any], server: MediaServer) -> None:
     server.ignore_chunks = True
     with _client(packages, "mediatest_v1", server, "MediatestClient") as client:
-        with pytest.raises(media.MediaError, match="acknowledged none of the last 3 chunks"):
+        with pytest.raises(media.MediaError, match="acknowledged nothing new in its last 3 answers"):
             client.items.big(
                 bucket="b1", media_body=media.MediaUpload(b"z" * GRANULE * 2, resumable=True, chunk_size=GRANULE)
             )
@@ -877,3 +877,103 @@ def test_a_mime_type_cannot_add_headers(packages: dict[str, Any], server: MediaS
             with pytest.raises(ValueError, match="not a MIME type"):
                 client.items.big(bucket="b1", body={"name": "n"}, media_body=b"x", media_mime_type=bad)
     assert server.requests == []
+
+
+# --- servers that misreport progress or size ------------------------------------------------
+
+
+class _Misreporting:
+    """A storage-like server whose resumable sessions answer 308 with ``ranges`` in turn (the
+    last one repeated), and whose object answers ranged GETs from ``versions`` in turn."""
+
+    def __init__(self, ranges: list[str] | None = None, versions: list[tuple[bytes, str, int]] | None = None) -> None:
+        self.ranges = ranges or []
+        self.versions = versions or []  # (content, generation, status for this GET: 206, 200 or 416)
+        self.puts: list[str] = []
+        self.gets = 0
+
+    def __call__(self, request: Any) -> Any:
+        from tests.support.loopback import Reply
+
+        if request.method == "POST":
+            return Reply(200, b"", headers={"location": f"{self.url}upload/session/s1"})
+        if request.method == "PUT":
+            self.puts.append(request.headers.get("content-range", ""))
+            answer = self.ranges[min(len(self.puts), len(self.ranges)) - 1]
+            return Reply(308, b"", headers={"range": answer})
+        content, generation, status = self.versions[min(self.gets, len(self.versions) - 1)]
+        self.gets += 1
+        headers = {"x-goog-generation": generation, "content-type": "application/octet-stream"}
+        if status == 416:
+            return Reply(416, b"", headers={**headers, "content-range": f"bytes */{len(content)}"})
+        if status == 200:
+            return Reply(200, content, headers=headers)
+        first, last = (int(n) for n in request.headers["range"].removeprefix("bytes=").split("-"))
+        part = content[first : last + 1]
+        span = f"bytes {first}-{first + len(part) - 1}/{len(content)}"
+        return Reply(206, part, headers={**headers, "content-range": span})
+
+    url = ""
+
+
+def _storage(packages: dict[str, Any], handler: _Misreporting) -> Any:
+    from tests.support.loopback import LoopbackServer
+
+    server = LoopbackServer(handler)
+    handler.url = server.url
+    return server
+
+
+@pytest.mark.parametrize(
+    ("ranges", "problem"),
+    [
+        (  # every byte acknowledged, then the upload closed again and again: never a 200
+            ["bytes=0-262143", "bytes=0-524287", "bytes=0-786431", "bytes=0-1048575"],
+            "acknowledged nothing new in its last 3 answers",
+        ),
+        (["bytes=0-524287"], "acknowledged 524288 bytes of an upload that has sent it 262144"),  # a hole
+        (["bytes=0-99999999999999999999"], "unexpected Range header"),
+        (["bytes=0--5"], "unexpected Range header"),
+    ],
+)
+def test_a_resumable_upload_refuses_acknowledgements_that_cannot_be_true(
+    packages: dict[str, Any], ranges: list[str], problem: str
+) -> None:
+    handler = _Misreporting(ranges=ranges)
+    content = _content(4 * GRANULE)
+    with _storage(packages, handler) as server:
+        with packages["storage_v1"].StorageClient(credentials=AnonymousCredentials(), endpoint=server.url) as client:
+            upload = media.MediaUpload(content, "text/plain", chunk_size=GRANULE, resumable=True)
+            with pytest.raises(media.MediaError, match=problem):
+                client.objects.insert(bucket="b1", media_body=upload, retry=FAST)
+    assert len(handler.puts) <= 7  # bounded: no loop of PUTs
+
+
+@pytest.mark.parametrize(
+    ("versions", "problem"),
+    [
+        ([(b"a" * 3 * GRANULE, "1", 206), (b"b" * 3 * GRANULE, "2", 206)], r"changed during the download \(generation"),
+        ([(b"a" * 3 * GRANULE, "1", 206), (b"a" * (GRANULE + 5), "1", 206)], "size changed from"),
+        ([(b"a" * 3 * GRANULE, "1", 206), (b"a" * GRANULE, "1", 200)], "a whole answer ended at byte"),
+        ([(b"a" * 1000, "1", 416)], "refused byte 0 of an object it says has 1000 bytes"),
+    ],
+)
+def test_a_download_refuses_an_object_that_changes_under_it(
+    packages: dict[str, Any], tmp_path: Path, versions: list[tuple[bytes, str, int]], problem: str
+) -> None:
+    handler = _Misreporting(versions=versions)
+    with _storage(packages, handler) as server:
+        with packages["storage_v1"].StorageClient(credentials=AnonymousCredentials(), endpoint=server.url) as client:
+            with open(tmp_path / "out.bin", "wb") as dest, pytest.raises(media.DownloadError, match=problem):
+                client.objects.get_media(bucket="b1", object="o", dest=dest, chunk_size=GRANULE, retry=FAST)
+
+
+def test_an_empty_object_and_a_dest_that_is_not_a_file(packages: dict[str, Any], tmp_path: Path) -> None:
+    handler = _Misreporting(versions=[(b"", "1", 416)])
+    with _storage(packages, handler) as server:
+        with packages["storage_v1"].StorageClient(credentials=AnonymousCredentials(), endpoint=server.url) as client:
+            with open(tmp_path / "empty.bin", "wb") as dest:
+                assert client.objects.get_media(bucket="b1", object="o", dest=dest) == 0
+            with pytest.raises(TypeError, match="dest must be a binary file object"):
+                client.objects.get_media(bucket="b1", object="o", dest=str(tmp_path / "x.bin"))
+    assert handler.gets == 1  # the path was refused before any request
