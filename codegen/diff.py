@@ -462,8 +462,11 @@ class _Differ:
             else:
                 self.add("feature", f"{kind}-pattern-removed", python, at, f"pattern {was!r} dropped", was)
         self.rules(kind, python, path, old, new, _POSITION_RULES)
-        if old.description != new.description or old.enum_descriptions != new.enum_descriptions:
+        if old.description != new.description:
             self.add("docs", f"{kind}-description-changed", python, f"{path}.description", "description changed")
+        if old.enum_descriptions != new.enum_descriptions:
+            where = f"{path}.enumDescriptions"
+            self.add("docs", f"{kind}-description-changed", python, where, "enum value descriptions changed")
         # Children: the fields of an object, the items of an array, the values of a map.
         shape, child, a, b = _shape(new), _child_kind(kind), old.additional_properties, new.additional_properties
         if shape == "array":
