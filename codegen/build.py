@@ -19,9 +19,15 @@ from pathlib import Path
 
 from codegen import changelog, discovery
 from codegen.errors import CodegenError, one_line
-from codegen.generate import STORED_DOCUMENT, generate, package_folder, package_version, stored_revision
+from codegen.generate import (
+    STORED_DOCUMENT,
+    generate,
+    newer_stored_revision,
+    package_folder,
+    package_version,
+    stored_revision,
+)
 from codegen.safety import EndpointPolicy
-from codegen.versions import compare_revisions
 
 #: The runtime's project folder when the generator runs from this repository.
 RUNTIME_PROJECT = Path(__file__).resolve().parent.parent / "runtime"
@@ -100,8 +106,8 @@ def _refuse_older(source: str, revision: str, stored: Path) -> None:
     """CodegenError if ``revision`` of the document ``source`` is older than the document
     ``stored`` with the package whose changelog gives the version: the wheel would carry old
     code under the new version (``generate`` refuses such a downgrade too)."""
-    old = stored_revision(stored)
-    if old is not None and compare_revisions(old, revision) == -1:
+    old = newer_stored_revision(revision, stored)
+    if old is not None:
         raise CodegenError(f"{source}: revision {revision} is older than the package's {old}; build {stored}")
 
 

@@ -55,11 +55,17 @@ def stored_revision(path: Path) -> str | None:
     return revision if isinstance(revision, str) else None
 
 
+def newer_stored_revision(revision: str, stored: Path) -> str | None:
+    """The revision of the document stored at ``stored`` if it is newer than ``revision``."""
+    old = stored_revision(stored)
+    return old if old is not None and compare_revisions(old, revision) == -1 else None
+
+
 def check_downgrade(document: Document, out: Path, allow: bool) -> None:
     """Refuse ``document`` when its revision is older than the stored one, unless ``allow``."""
     stored = package_folder(document, out) / STORED_DOCUMENT
-    old = stored_revision(stored)
-    if old is None or allow or compare_revisions(old, document.revision) != -1:
+    old = newer_stored_revision(document.revision, stored)
+    if old is None or allow:
         return
     raise CodegenError(
         f"{document.source}: revision {document.revision} is older than revision {old} of {stored}; "

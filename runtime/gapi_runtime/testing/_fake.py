@@ -618,11 +618,20 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         if "/" in resource_id:
             raise FakeError(400, f"invalid {id_param or 'resource id'} {resource_id!r}: it contains '/'")
         name = f"{collection}/{resource_id}"
-        if name in self.resources or name in self._pending:
-            raise FakeError(409, f"Resource '{name}' already exists")
         resource = {**copy.deepcopy(body), key_field: name if key_field == "name" else resource_id}
         if call.param("validateOnly") == "true":
+            self._refuse_existing(name)
             return self._answer(call, name, "create", lambda: copy.deepcopy(resource))
+        return self._insert(call, name, resource)
+
+    def _refuse_existing(self, name: str) -> None:
+        if name in self.resources or name in self._pending:
+            raise FakeError(409, f"Resource '{name}' already exists")
+
+    def _insert(self, call: _Call, name: str, resource: dict[str, Any]) -> Reply:
+        """Store ``resource`` as ``name``, once its operation is done if the method returns one
+        (409 if the name is taken, or about to be)."""
+        self._refuse_existing(name)
 
         def create() -> Any:
             self._pending.discard(name)
@@ -650,20 +659,9 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
     def _create_at(self, call: _Call) -> Reply:
         """A create that PUTs the new resource at its own name (no id parameter, no collection)."""
         name = call.key
-        if name in self.resources or name in self._pending:
-            raise FakeError(409, f"Resource '{name}' already exists")
-        resource = {**copy.deepcopy(call.body if isinstance(call.body, dict) else {}), "name": name}
-
-        def create() -> Any:
-            self._pending.discard(name)
-            if name in self.resources:
-                raise FakeError(409, f"Resource '{name}' already exists")
-            self.resources[name] = resource
-            return copy.deepcopy(resource)
-
-        if call.route.method.operation and self.polls_to_done:
-            self._pending.add(name)
-        return self._answer(call, name, "create", create)
+        return self._insert(
+            call, name, {**copy.deepcopy(call.body if isinstance(call.body, dict) else {}), "name": name}
+        )
 
     @staticmethod
     def _id_param(spec: MethodSpec[Any], collection: str) -> str:
