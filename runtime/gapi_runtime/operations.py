@@ -112,10 +112,11 @@ def outcome(state: Mapping[str, Any], name: str) -> Any:
     """A done operation's ``response`` (``{}`` if it has none), or raise its ``error``.
 
     The error becomes the google-api-core exception of its ``google.rpc.Code``
-    (1 → ``Cancelled``, 5 → ``NotFound``, …).
+    (1 → ``Cancelled``, 5 → ``NotFound``, …; none → ``Unknown``): an operation with an
+    ``error`` failed, whatever its code says (google-api-core raises too).
     """
     error = state.get("error")
-    if isinstance(error, Mapping) and error.get("code"):
+    if isinstance(error, Mapping) and error:
         raise rpc_error(error, f"operation {name}")
     response = state.get("response")
     return {} if response is None else response

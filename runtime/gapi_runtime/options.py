@@ -198,6 +198,8 @@ def resolve_common(
     if api_key is not None:
         if credentials is not None:
             raise ValueError("pass either credentials or an api_key, not both")
+        if options.get("credentials_file"):
+            raise ValueError("client_options api_key and credentials_file are mutually exclusive")
         headers["x-goog-api-key"] = _header_value("api_key", api_key)
     else:
         credentials = _credentials(credentials, options.get("credentials_file"), scope_list)

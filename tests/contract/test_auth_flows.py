@@ -198,6 +198,8 @@ def test_api_key_is_a_header_never_in_the_url_or_logs(fake: FakeLooker, caplog: 
     assert fake.token_hits == 0
     with pytest.raises(ValueError, match="either credentials or an api_key"):
         LookerClient(client_options={"api_key": key}, credentials=AnonymousCredentials(), endpoint=fake.url)
+    with pytest.raises(ValueError, match="api_key and credentials_file are mutually exclusive"):
+        LookerClient(client_options={"api_key": key, "credentials_file": "/nonexistent.json"}, endpoint=fake.url)
 
 
 def test_wrong_api_key_is_unauthenticated(fake: FakeLooker) -> None:

@@ -141,6 +141,14 @@ def test_failed_operation_raises_the_mapped_exception(
     assert not handle.cancelled()
 
 
+def test_an_error_without_a_code_is_still_an_error(client: LookerClient) -> None:
+    """proto3 JSON leaves a zero code out; an operation with an ``error`` failed all the same
+    (google-api-core raises too)."""
+    handle = client.operation({"name": f"{P}/operations/o1", "done": True, "error": {"message": "boom"}})
+    with pytest.raises(exceptions.Unknown, match="boom"):
+        handle.result()
+
+
 def test_polling_survives_transient_errors(fake: FakeLooker, client: LookerClient) -> None:
     handle = client.operation(client.projects.locations.instances.restart(name=I, body={}), polling=FAST_POLL)
     fake.inject(error_reply(503, "busy"), error_reply(429, "slow", {"Retry-After": "0"}), method="GET")
