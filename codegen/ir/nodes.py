@@ -164,6 +164,11 @@ class MethodIR:
         return self.raw_response
 
     @property
+    def batch_returns(self) -> str:
+        """The return annotation of the method's batch twin: its handle, or ``NoReturn`` when refused."""
+        return "_t.NoReturn" if self.batch_refused else f"_rt.BatchHandle[{self.response_type or 'None'}]"
+
+    @property
     def query_params(self) -> tuple[Param, ...]:
         return tuple(param for param in self.params if param.location == "query")
 
