@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from benchmarks.common import ROOT, Config, Row, Section, child_env, median, python_module_child
@@ -59,6 +60,8 @@ def run(config: Config) -> Section:
             with tempfile.TemporaryDirectory(prefix="bench-gen-all-") as tmp:
                 child = python_module_child("codegen", "generate", "--all", "--out", tmp, tree=True)
                 python_bytes = sum(path.stat().st_size for path in Path(tmp).rglob("*.py"))
+                written = sum(1 for path in Path(tmp).rglob("*") if path.is_file())
+                probe = _file_creation_probe(tmp)
         except RuntimeError as exc:
             section.rows.append(Row("generation", "all bundled documents", "s", None, limit=30.0, note="failed"))
             section.notes.append(f"`codegen generate --all` failed: {exc}")
@@ -68,7 +71,17 @@ def run(config: Config) -> Section:
             Row("generation", "all bundled documents, CPU (all processes)", "s", child.cpu),
             Row("generation", "all bundled documents, peak RSS (all processes)", "MiB", child.tree_peak_mib),
             Row("generation", "all bundled documents, peak RSS (main process)", "MiB", child.peak_mib),
+            Row("generation", f"(reference) creating {PROBE_FILES:,} new files alone (wall)", "s", probe),
         ]
+        section.notes.append(
+            f"`codegen generate --all` created {written:,} files. The file system's share of that: creating "
+            f"{PROBE_FILES:,} new {PROBE_BYTES // 1024} KiB files with nothing else (the reference row, right "
+            f"after) took {probe:.2f} s, so about {probe * written / PROBE_FILES:.1f} s for as many files. "
+            "This figure swings by 50× on these machines: ext4 without a journal skips recently deleted "
+            "inodes when it allocates new ones, so creating files right after many were deleted (another "
+            "run's output) costs up to a millisecond each of kernel time (seen with `perf`), where it "
+            "otherwise costs 0.03 ms."
+        )
         lines = [line.strip() for line in child.stdout.splitlines()]
         said = [line for line in lines if line.startswith(("slowest", "peak memory", "failures"))]
         cores = os.cpu_count() or 1
@@ -95,6 +108,24 @@ def run(config: Config) -> Section:
         "median wall time (load, lower, render, ruff format, compile, write)."
     )
     return section
+
+
+#: The file-creation probe: as many files as a few dozen generated packages, of a typical size.
+PROBE_FILES = 2000
+PROBE_BYTES = 16 * 1024
+
+
+def _file_creation_probe(beside: str) -> float:
+    """Wall seconds to create PROBE_FILES new files of PROBE_BYTES each in fresh folders under ``beside``."""
+    data = b"x" * PROBE_BYTES
+    root = Path(beside) / "file-creation-probe"
+    started = time.perf_counter()
+    for folder_index in range(PROBE_FILES // 100):
+        folder = root / f"d{folder_index}"
+        folder.mkdir(parents=True)
+        for index in range(100):
+            (folder / f"f{index}.py").write_bytes(data)
+    return time.perf_counter() - started
 
 
 def _phase_note(line: str, cores: int, python_bytes: int) -> str:
