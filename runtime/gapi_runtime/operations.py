@@ -518,14 +518,27 @@ class StatusOperationKind:
         return isinstance(operation, Mapping) and isinstance(operation.get(self.status_field), str)
 
 
-def _template(spec: MethodSpec[Any]) -> re.Pattern[str]:
+def _template(spec: MethodSpec[Any], loose: bool = False) -> re.Pattern[str]:
     """A regex matching the end of a URL path that ``spec``'s path produces: one group per
-    path parameter (``{+var}`` may span segments)."""
-    pieces = [re.escape(spec.path[0])]
+    path parameter (``{+var}`` may span segments).
+
+    ``loose``: a version segment in the path's leading literal (``v1`` of ``v1/projects/``)
+    matches any version (``v1beta4``), so that a link naming another version of the API
+    still locates the operation.
+    """
+    head = re.escape(spec.path[0])
+    if loose:
+        head = "/".join(_VERSION_PATTERN if _VERSION.fullmatch(part) else part for part in head.split("/"))
+    pieces = [head]
     for param, literal in zip(spec.path_params, spec.path[1:], strict=True):
         pieces.append("(.+)" if param.reserved else "([^/]+)")
         pieces.append(re.escape(literal))
     return re.compile("(?:^|/)" + "".join(pieces).lstrip("/") + "$")
+
+
+#: A version segment of a path (``v1``, ``v1beta4``, ``v2.1``), and the pattern it becomes.
+_VERSION = re.compile(r"v\d[\w\\.]*")
+_VERSION_PATTERN = r"v\d[\w.]*"
 
 
 def locate(kinds: Sequence[StatusOperationKind], url: str) -> tuple[StatusOperationKind, StatusRoute, tuple[str, ...]]:
@@ -533,19 +546,23 @@ def locate(kinds: Sequence[StatusOperationKind], url: str) -> tuple[StatusOperat
 
     Only the path counts: the request goes to the client's endpoint, never to the URL's host.
     Each value must match its parameter's pattern; values are percent-decoded (the request
-    encodes them again).
+    encodes them again). A URL whose path matches no route exactly is tried once more with
+    any version in place of the routes' own (``sql/v1beta4/projects/…`` for ``v1/projects/…``):
+    a link may name another version of the API than the client's (Cloud SQL's v1 and v1beta4
+    share their operations).
     """
     path = urllib.parse.urlsplit(url).path
-    for kind in kinds:
-        for route in kind.routes:
-            get = route[0]
-            match = _template(get).search(path)
-            if match is None:
-                continue
-            values = tuple(urllib.parse.unquote(value) for value in match.groups())
-            regexes = [param.regex() for param in get.path_params]
-            if all(regex is None or regex.fullmatch(value) for regex, value in zip(regexes, values, strict=True)):
-                return kind, route, values
+    for loose in (False, True):  # the exact path first; then one whose version prefix differs
+        for kind in kinds:
+            for route in kind.routes:
+                get = route[0]
+                match = _template(get, loose).search(path)
+                if match is None:
+                    continue
+                values = tuple(urllib.parse.unquote(value) for value in match.groups())
+                regexes = [param.regex() for param in get.path_params]
+                if all(regex is None or regex.fullmatch(value) for regex, value in zip(regexes, values, strict=True)):
+                    return kind, route, values
     expected = ", ".join(route[0].id for kind in kinds for route in kind.routes)
     raise ValueError(f"{url!r} is not the URL of an operation of this API (it matches none of {expected})")
 

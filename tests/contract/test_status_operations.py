@@ -340,6 +340,24 @@ def test_sqladmin_operation_life_and_failure(packages: dict[str, ModuleType], se
     client.close()
 
 
+def test_a_link_naming_another_version_of_the_api_still_locates_the_operation(
+    packages: dict[str, ModuleType], server: LoopbackServer
+) -> None:
+    # Cloud SQL's v1 and v1beta4 share operations: a v1 client given a v1beta4 link polls its own
+    # v1 route, at its own endpoint. A link that matches no route, even so, is still refused.
+    player = OperationPlayer(server, SQLADMIN)
+    client = sync_client(packages, "sqladmin", server)
+    link = f"{SQLADMIN}sql/v1beta4/projects/p1/operations/op-7"
+    player.ops[f"{SQLADMIN}v1/projects/p1/operations/op-7"] = ({"name": "op-7", "selfLink": link}, iter(["DONE"]))
+    handle = client.operation({"name": "op-7", "status": "RUNNING", "selfLink": link}, polling=FAST_POLL)
+    assert handle.result()["status"] == "DONE"
+    sent = [(request.method, request.path) for request in server.requests]
+    assert sent == [("GET", "/v1/projects/p1/operations/op-7")]
+    with pytest.raises(ValueError, match="is not the URL of an operation of this API"):
+        client.operation({"status": "RUNNING", "selfLink": f"{SQLADMIN}sql/v1beta4/projects/p1/instances/db"})
+    client.close()
+
+
 # --- async ------------------------------------------------------------------------------
 
 
