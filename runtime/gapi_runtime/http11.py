@@ -166,6 +166,11 @@ def _parse_origin(key: str, scheme: str, authority: str) -> tuple[Origin, str] |
         return None
     if not host:
         return None
+    if not host.isascii():  # an internationalised name: its IDNA form, as DNS, TLS and urllib3 use
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
     default = 443 if scheme == "https" else 80
     shown = f"[{host}]" if ":" in host else host
     return (scheme, host, port or default), (shown if port in (None, default) else f"{shown}:{port}")
@@ -432,13 +437,17 @@ def closed_while_idle(sending: bool, started: bool, exc: Exception, method: str)
     """Whether a reused connection failed the way one the server closed while idle fails.
 
     Writing the request failed (so the server did not get it), or an idempotent request got
-    a close without a byte of answer (a server closing idle connections races with our send).
+    a close without a byte of answer (a server closing idle connections races with our send:
+    a FIN, or a reset when our request reached a socket the server had already closed).
     A failure of a POST or PATCH once sent is not retried here: the server may have acted,
     and the client's retry policy decides.
     """
     if sending:
-        return isinstance(exc, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError))
-    return not started and isinstance(exc, Closed) and method in IDEMPOTENT
+        return isinstance(exc, _RESETS)
+    return not started and isinstance(exc, (Closed, *_RESETS)) and method in IDEMPOTENT
+
+
+_RESETS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 
 def translate(failure: Failure, method: str, url: str, timed_out: bool, timeout: float | None) -> TransportError:

@@ -84,7 +84,8 @@ def mtls_mode() -> str:
     """``GOOGLE_API_USE_MTLS_ENDPOINT``: ``never``, ``auto`` (default) or ``always``."""
     from google.auth.exceptions import MutualTLSChannelError
 
-    mode = os.environ.get(USE_MTLS_ENDPOINT_ENV, "auto").strip().lower() or "auto"
+    value = os.environ.get(USE_MTLS_ENDPOINT_ENV)
+    mode = "auto" if value is None else value.strip().lower()  # set but empty: refused, as GAPIC refuses it
     if mode not in ("never", "auto", "always"):
         raise MutualTLSChannelError(
             f"environment variable {USE_MTLS_ENDPOINT_ENV} must be never, auto or always, got {mode!r}"
@@ -108,8 +109,10 @@ def use_client_certificate() -> bool:
     return bool(should_use()) if should_use is not None else False
 
 
-#: Where google-auth looks for a workload certificate configuration (its auto-enablement).
+#: What google-auth reads when GOOGLE_API_USE_CLIENT_CERTIFICATE is unset: gcloud's switch, and
+#: where it looks for a workload certificate configuration (its auto-enablement).
 _CONFIG_VARIABLES = (
+    "CLOUDSDK_CONTEXT_AWARE_USE_CLIENT_CERTIFICATE",  # gcloud's own switch, which google-auth reads too
     "GOOGLE_API_CERTIFICATE_CONFIG",
     "CLOUDSDK_CONTEXT_AWARE_CERTIFICATE_CONFIG_FILE_PATH",
     "CLOUDSDK_CONFIG",

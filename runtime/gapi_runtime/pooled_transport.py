@@ -114,6 +114,7 @@ class PooledTransport:
         if timeout is not None:
             guard = _Guard(time.monotonic() + timeout)
             _WATCHDOG.start(guard)
+        finished = False
         try:
             while True:  # bounded: each pass takes an idle connection, and a fresh one never retries
                 connection = self._checkout(origin)
@@ -131,13 +132,19 @@ class PooledTransport:
                 except http11.Failure as failure:
                     timed_out = guard is not None and guard.fired
                     raise http11.translate(failure, method, url, timed_out, timeout) from failure.cause
+                if guard is not None:
+                    # Before the connection can go back to the pool: once there, another call may
+                    # take it, and this deadline must no longer be able to shut its socket down.
+                    _WATCHDOG.finish(guard)
+                    finished = True
+                    keep_alive = keep_alive and not guard.fired  # fired at the last moment: shut down
                 if keep_alive:
                     self._checkin(origin, connection, idle)
                 else:
                     connection.close()
                 break
         finally:
-            if guard is not None:
+            if guard is not None and not finished:
                 _WATCHDOG.finish(guard)
         return http11.response(status, items, data, method, url)
 

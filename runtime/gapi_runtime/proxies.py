@@ -3,8 +3,9 @@
 The environment is read the way curl, requests and the standard library read it:
 ``https_proxy`` / ``HTTPS_PROXY`` for https URLs, ``http_proxy`` / ``HTTP_PROXY`` for http URLs
 (the lower-case name wins when both are set; ``HTTP_PROXY`` is ignored in a CGI process, where
-it could come from a request's ``Proxy:`` header), and ``no_proxy`` / ``NO_PROXY`` for hosts
-that are reached directly (``*``, host names and domain suffixes, with or without a port).
+it could come from a request's ``Proxy:`` header; a value without a scheme is an http proxy),
+and ``no_proxy`` / ``NO_PROXY`` for hosts that are reached directly (``*``, host names and
+domain suffixes, IP addresses and CIDR blocks, each with or without a port).
 Loopback hosts (``localhost``, 127.0.0.0/8, ``::1``) never go through a proxy from the
 environment, as in Go's ``net/http``; an explicit proxy carries every request.
 
@@ -29,15 +30,20 @@ _SCHEMES = ("http", "https")
 
 
 def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (for messages and reprs)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid proxy URL>"
-    if parts.password is None and parts.username is None:
+    """``url`` with its credentials replaced by ``***`` (for messages and reprs).
+
+    It works on the text, not on a parse: a password holding ``#``, ``/`` or ``?`` unencoded
+    makes the URL invalid, and the message saying so must not show it either. Everything up
+    to the last ``@`` after the scheme is taken for the credentials; a user name is kept.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    if "@" not in rest:
         return url
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
+    userinfo, _, host = rest.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}{separator}{user + ':***' if colon else '***'}@{host}"
 
 
 class Proxy:
@@ -46,6 +52,8 @@ class Proxy:
     __slots__ = ("headers", "password", "shown", "url", "username")
 
     def __init__(self, url: str, source: str = "proxy") -> None:
+        if "://" not in url:  # "proxy.corp:3128": an http proxy, as curl, requests and urllib read it
+            url = "http://" + url
         shown = redact(url)
         try:
             parts = urlsplit(url)
@@ -121,20 +129,68 @@ class ProxySettings:
             return self._cache[key]
         proxy = self.by_scheme.get(parts.scheme)
         host = parts.hostname or ""
-        if proxy is not None and (is_loopback_host(host) or self._bypassed(parts.netloc.rsplit("@", 1)[-1])):
+        if proxy is not None and (is_loopback_host(host) or self._bypassed(host, _port(parts.netloc, parts.scheme))):
             proxy = None
         if len(self._cache) > 256:
             self._cache.clear()
         self._cache[key] = proxy
         return proxy
 
-    def _bypassed(self, host_port: str) -> bool:
-        if not self.no_proxy:
-            return False
-        import urllib.request  # ~40 ms (http.client, email): only when NO_PROXY is set
+    def _bypassed(self, host: str, port: int) -> bool:
+        """Whether ``NO_PROXY`` names ``host`` (on ``port``), as curl and requests read it: ``*``,
+        host names and domain suffixes (``example.com``, ``.example.com``), IP addresses
+        (IPv6 bracketed or not) and CIDR blocks (``10.0.0.0/8``, ``fd00::/8``), each optionally
+        with ``:port``; entries are separated by commas or spaces."""
+        return bool(self.no_proxy) and any(
+            _no_proxy_matches(entry, host, port) for entry in self.no_proxy.replace(",", " ").split()
+        )
 
-        bypass = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009 - not in typeshed
-        return bool(bypass(host_port, {"no": self.no_proxy}))
+
+def _port(netloc: str, scheme: str) -> int:
+    """The port of ``netloc`` (the scheme's default when none is given, or it is not a number)."""
+    tail = netloc.rsplit("@", 1)[-1].rpartition("]")[2]
+    number = tail.rpartition(":")[2] if ":" in tail else ""
+    return int(number) if number.isdigit() else (443 if scheme == "https" else 80)
+
+
+def _no_proxy_matches(entry: str, host: str, port: int) -> bool:
+    """Whether one ``NO_PROXY`` entry names ``host`` (lower case, IPv6 without brackets) on ``port``."""
+    import ipaddress  # only when NO_PROXY is set
+
+    entry = entry.lower()
+    if entry == "*":
+        return True
+    wanted_port = None
+    bracketed = entry.startswith("[")
+    if bracketed:  # [v6] or [v6]:port
+        inner, _, rest = entry[1:].partition("]")
+        if rest.startswith(":") and rest[1:].isdigit():
+            wanted_port = int(rest[1:])
+        entry = inner
+    elif entry.count(":") == 1:  # name:port or v4:port (a bare IPv6 address has several colons)
+        name, _, number = entry.partition(":")
+        if not number.isdigit():
+            return False
+        entry, wanted_port = name, int(number)
+    if wanted_port is not None and wanted_port != port:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if "/" in entry:  # a CIDR block: IP literal hosts only
+        try:
+            return address is not None and address in ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            return False
+    try:
+        return address == ipaddress.ip_address(entry)
+    except ValueError:  # not an address: a host name or a domain
+        pass
+    if bracketed or address is not None:
+        return False
+    name = entry.removeprefix("*").lstrip(".")
+    return bool(name) and (host == name or host.endswith("." + name))
 
 
 def _environment_proxies(environ: Mapping[str, str]) -> dict[str, str]:

@@ -219,9 +219,25 @@ def test_mtls_endpoint_never_and_auto_without_a_certificate(monkeypatch: pytest.
     assert LookerClient(credentials=anonymous).base_url == "https://looker.googleapis.com/"
     monkeypatch.setenv("GOOGLE_API_USE_MTLS_ENDPOINT", "auto")
     assert LookerClient(credentials=anonymous).base_url == "https://looker.googleapis.com/"
-    monkeypatch.setenv("GOOGLE_API_USE_MTLS_ENDPOINT", "sometimes")
-    with pytest.raises(MutualTLSChannelError, match="GOOGLE_API_USE_MTLS_ENDPOINT must be never, auto or always"):
-        LookerClient(credentials=anonymous)
+    for value in ("sometimes", "", " "):  # set but empty is refused too, as GAPIC and googleapiclient refuse it
+        monkeypatch.setenv("GOOGLE_API_USE_MTLS_ENDPOINT", value)
+        with pytest.raises(MutualTLSChannelError, match="GOOGLE_API_USE_MTLS_ENDPOINT must be never, auto or always"):
+            LookerClient(credentials=anonymous)
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_gclouds_client_certificate_switch_is_honoured_as_google_auth_honours_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str
+) -> None:
+    from gapi_runtime import mtls
+    from google.auth.transport import mtls as google_mtls
+
+    monkeypatch.delenv("GOOGLE_API_USE_CLIENT_CERTIFICATE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no gcloud configuration of the user's
+    for name in ("CLOUDSDK_CONFIG", "GOOGLE_API_CERTIFICATE_CONFIG"):  # nothing else to decide by
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONTEXT_AWARE_USE_CLIENT_CERTIFICATE", value)
+    assert mtls.use_client_certificate() is google_mtls.should_use_client_cert() is (value == "true")
 
 
 def test_client_certificate_with_auto_goes_to_the_mtls_host_and_reaches_the_server(
@@ -433,6 +449,34 @@ def test_proxy_variables_decide_per_scheme_and_no_proxy() -> None:
     assert not ProxySettings(environ=env, trust_env=False).active
     with pytest.raises(ValueError, match="HTTPS_PROXY 'socks5://u:\\*\\*\\*@p:1080' is not supported"):
         ProxySettings(environ={"HTTPS_PROXY": "socks5://u:pw@p:1080"})
+
+
+def test_proxy_variables_read_as_curl_and_requests_read_them() -> None:
+    # No scheme: an http proxy. NO_PROXY: IP addresses (IPv6 bare or bracketed), CIDR blocks,
+    # ports, and separators of commas or spaces.
+    env = {
+        "HTTPS_PROXY": "proxy.corp:3128",
+        "NO_PROXY": "10.0.0.0/8, fd00::/8 [2001:db8::1]:8443 api.example.test:8443",
+    }
+    settings = ProxySettings(environ=env)
+    assert settings.for_url("https://storage.googleapis.com/").url == "http://proxy.corp:3128"  # type: ignore[union-attr]
+    assert settings.for_url("https://10.1.2.3/v1/x") is None and settings.for_url("https://[fd00::7]/") is None
+    assert settings.for_url("https://11.1.2.3/").url == "http://proxy.corp:3128"  # type: ignore[union-attr]
+    assert settings.for_url("https://[2001:db8::1]:8443/") is None
+    assert settings.for_url("https://[2001:db8::1]/") is not None  # another port
+    assert settings.for_url("https://api.example.test:8443/") is None
+    assert settings.for_url("https://api.example.test/") is not None
+    bare = ProxySettings(environ={"HTTPS_PROXY": "http://p:1", "NO_PROXY": "fd00::1,*.example.test"})
+    assert bare.for_url("https://[fd00::1]/") is None and bare.for_url("https://a.example.test/") is None
+
+
+@pytest.mark.parametrize("password", ["s3cr#t9", "pa/ss", "wh?t"])
+def test_a_proxy_url_that_does_not_parse_never_shows_its_password(password: str) -> None:
+    # Unencoded, these characters end the URL's authority: the URL is refused, its password unshown.
+    for make in (lambda url: ProxySettings(proxy=url), lambda url: ProxySettings(environ={"HTTPS_PROXY": url})):
+        with pytest.raises(ValueError) as info:
+            make(f"http://alice:{password}@proxy.corp:3128")
+        assert password not in str(info.value) and "alice:***@proxy.corp:3128" in str(info.value)
 
 
 def test_proxy_credentials_are_sent_and_never_shown(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -23,8 +24,10 @@ import pytest
 from gapi_runtime import ConnectError, PooledTransport, RequestTimeout, Response, ResponseDecodeError, TransportError
 from gapi_runtime.asyncio_transport import AsyncPooledTransport
 
-#: What a script does for one request: the bytes to answer (None: hang up without answering).
+#: What a script does for one request: the bytes to answer (None: hang up without answering;
+#: RESET: hang up with a TCP reset, as a server closing a socket with our request unread does).
 Script = Callable[["Request"], bytes | None]
+RESET = b"<reset>"
 
 
 @dataclass
@@ -84,7 +87,9 @@ class RawServer:
                     self.requests.append(request)
                     script = self.scripts.pop(0) if self.scripts else (lambda _: None)
                 answer = script(request)
-                if answer is None:
+                if answer is RESET:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                if answer is None or answer is RESET:
                     return
                 sock.sendall(answer)
                 if self.close_after_each:
@@ -303,6 +308,46 @@ def test_a_post_on_a_connection_closed_without_answer_is_not_resent(raw: RawServ
         send(transport, raw, "POST", b"{}")
     assert not info.value.response_started  # the client's retry policy decides
     assert len(raw.requests) == 2
+
+
+def test_a_reset_instead_of_an_answer_resends_a_get_once_and_not_a_post(
+    raw: RawServer, make: Callable[..., Any]
+) -> None:
+    # The server's idle timeout closes the connection as our request arrives: a reset, not a FIN.
+    raw.scripts += [answer(OK), lambda _: RESET, answer(OK), answer(OK), lambda _: RESET]
+    transport = make()
+    send(transport, raw)
+    assert send(transport, raw).data == b"{}"
+    assert [r.connection for r in raw.requests] == [0, 0, 1]
+    send(transport, raw)
+    with pytest.raises(ConnectError) as info:
+        send(transport, raw, "POST", b"{}")
+    assert not info.value.response_started  # the client's retry policy decides
+    assert [r.connection for r in raw.requests] == [0, 0, 1, 1, 1]
+
+
+def test_a_deadline_is_over_before_its_connection_goes_back_to_the_pool(
+    raw: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Once pooled, another call may take the connection: this call's deadline must not be able
+    # to shut its socket down any more.
+    from gapi_runtime import pooled_transport
+
+    events: list[str] = []
+    finish, checkin = pooled_transport._WATCHDOG.finish, PooledTransport._checkin
+    monkeypatch.setattr(pooled_transport._WATCHDOG, "finish", lambda guard: (events.append("finish"), finish(guard)))
+    monkeypatch.setattr(PooledTransport, "_checkin", lambda *args: (events.append("checkin"), checkin(*args)))
+    raw.scripts.append(answer(OK))
+    send(PooledTransport(), raw)
+    assert events == ["finish", "checkin"]
+
+
+def test_an_internationalised_host_is_sent_in_its_idna_form() -> None:
+    from gapi_runtime.http11 import RequestWriter
+
+    origin, host, _ = RequestWriter().target("https://bücher.example:8443/v1/x")
+    assert origin == ("https", "xn--bcher-kva.example", 8443) and host == "xn--bcher-kva.example:8443"
+    assert RequestWriter().target("http://日本.example/")[1] == "xn--wgv71a.example"
 
 
 def test_a_stalled_answer_times_out_within_the_deadline(raw: RawServer, make: Callable[..., Any]) -> None:

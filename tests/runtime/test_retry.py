@@ -263,7 +263,9 @@ def test_each_retry_is_logged_with_method_and_attempt_but_no_secrets(
     fake: FakeLooker, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = LookerClient(client_options={"api_key": "AIzaSECRETKEY123"}, endpoint=fake.url, retry=FAST)
-    fake.inject(error_reply(503, "x"), Reply(fault="reset"), error_reply(429, "y"))
+    # Two resets: the transport itself sends a GET reset on a kept-alive connection once more,
+    # on a fresh one (the idle-close race); only that one's reset reaches the retry policy.
+    fake.inject(error_reply(503, "x"), Reply(fault="reset"), Reply(fault="reset"), error_reply(429, "y"))
     with caplog.at_level(logging.DEBUG):
         client.projects.locations.instances.get(name=I)
     ours = [r.getMessage() for r in caplog.records if r.name == "gapi_runtime"]
