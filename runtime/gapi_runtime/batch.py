@@ -306,6 +306,12 @@ def parse_batch(content_type: str, data: bytes) -> list[tuple[str, Response]]:
             raise ValueError(f"a batch part does not hold an HTTP response: {status_line[:60]!r}")
         inner_head, body = _split_head(rest)
         inner = _headers(inner_head)
+        status = int(fields[1])
+        length = inner.get("content-length", "").strip()
+        if status in _NO_BODY:
+            body = b""  # as on the wire: whatever follows such an answer is not its body
+        elif length.isdigit() and int(length) < len(body):
+            body = body[: int(length)]  # padding after the part's body is not part of it
         if inner.get("content-encoding", "").lower() == "gzip":
             import gzip
             import zlib
@@ -316,8 +322,12 @@ def parse_batch(content_type: str, data: bytes) -> list[tuple[str, Response]]:
                 pass  # left as it came: that part's answer alone fails to decode
             else:
                 del inner["content-encoding"]
-        answers.append((content_id, Response(int(fields[1]), inner, body)))
+        answers.append((content_id, Response(status, inner, body)))
     return answers
+
+
+#: Statuses whose answers have no body (RFC 9110: 1xx, 204, 304).
+_NO_BODY = frozenset({204, 304})
 
 
 def _content_type(response: Response) -> str:
@@ -346,7 +356,9 @@ class BatchPlan:
         self._delay = 0.0
         self.rejected: str | None = None  # an authorization header a part was refused with
         self._retry_states: dict[BatchHandle[Any], RetryState] = {}  # of the handles that failed once
+        self._first_sent: dict[BatchHandle[Any], float] = {}  # when each handle first went out
         self._reauthorized: set[BatchHandle[Any]] = set()  # handles sent again after a 401
+        self._refused: dict[BatchHandle[Any], Response] = {}  # this round's 401 answers, until the refresh
 
     def chunks(self) -> list[list[BatchHandle[Any]]]:
         """This round's requests, in queue order, at most ``max_batch_size`` per POST."""
@@ -362,6 +374,23 @@ class BatchPlan:
         headers = {name: value for name, value in base_headers.items() if name != "accept"}
         headers["content-type"] = f'multipart/mixed; boundary="{boundary}"'
         return headers, encode_batch(chunk, boundary)
+
+    def sending(self, chunk: Sequence[BatchHandle[Any]]) -> None:
+        """``chunk`` goes out now: its retry deadlines count from its first sending, as a direct
+        call's count from its start (a part of a later POST loses no time to earlier ones)."""
+        now = self.clock.monotonic()
+        for handle in chunk:
+            self._first_sent.setdefault(handle, now)
+
+    def refresh_failed(self, error: Exception) -> None:
+        """Refreshing the credentials after 401 answers failed: those requests are not sent
+        again; each fails with its 401, caused by ``error`` (as a direct call fails)."""
+        for handle, response in self._refused.items():
+            self._next.remove(handle)
+            failure = http_error(response.status, response.data, handle.spec.id, handle.url, response)
+            failure.__cause__ = error
+            handle._fail(failure)
+        self._refused.clear()
 
     def record(self, chunk: Sequence[BatchHandle[Any]], response: Response, sent: Mapping[str, str]) -> None:
         """Resolve ``chunk``'s handles from the answer to its POST (``sent``: the headers sent)."""
@@ -409,6 +438,7 @@ class BatchPlan:
         if response.status == 401 and authorization is not None and handle not in self._reauthorized:
             self._reauthorized.add(handle)  # refresh the credentials, then send it once more
             self.rejected = authorization
+            self._refused[handle] = response
             self._next.append(handle)
             return
         if response.status >= 300:
@@ -427,7 +457,8 @@ class BatchPlan:
             return
         state = self._retry_states.get(handle)
         if state is None:
-            state = self._retry_states[handle] = retry_state(handle.policy, handle.spec.http_method, self.started)
+            started = self._first_sent.get(handle, self.started)
+            state = self._retry_states[handle] = retry_state(handle.policy, handle.spec.http_method, started)
         delay = next_retry_delay(state, handle.spec.id, error, self.clock.monotonic())
         if delay is None:
             handle._fail(error)
@@ -440,6 +471,7 @@ class BatchPlan:
         order = {id(handle): index for index, handle in enumerate(self.pending)}
         self.pending = sorted(self._next, key=lambda handle: order.get(id(handle), 0))
         self._next = []
+        self._refused.clear()
         delay, self._delay = self._delay, 0.0
         return delay
 
@@ -480,26 +512,39 @@ class BatchBase(Generic[_CoreT]):
         handles = self._take()
         limit = core._timeout if timeout is DEFAULT else timeout
         plan = BatchPlan(handles, self._batch_url, self.max_batch_size, core.clock)
-        while plan.pending:
-            for chunk in plan.chunks():
-                headers, body = plan.request(chunk, core._headers)
-                try:
-                    yield from core._authorize(headers)
-                    response = yield Send("POST", self._batch_url, headers, body, limit)
-                except Exception as exc:
-                    for handle in chunk:
-                        plan.failed(handle, exc)
-                    continue
-                plan.record(chunk, response, headers)
-            rejected, plan.rejected = plan.rejected, None
-            if rejected is not None and core._credentials is not None:
-                try:
-                    yield Refresh(core._credentials, rejected)
-                except Exception:  # the parts are sent again and fail with their 401
-                    pass
-            delay = plan.next_round()
-            if delay and plan.pending:
-                yield Sleep(delay)
+        try:
+            while plan.pending:
+                for chunk in plan.chunks():
+                    headers, body = plan.request(chunk, core._headers)
+                    try:
+                        yield from core._authorize(headers)
+                        plan.sending(chunk)
+                        response = yield Send("POST", self._batch_url, headers, body, limit)
+                    except Exception as exc:
+                        for handle in chunk:
+                            plan.failed(handle, exc)
+                        continue
+                    plan.record(chunk, response, headers)
+                rejected, plan.rejected = plan.rejected, None
+                if rejected is not None and core._credentials is not None:
+                    try:
+                        yield Refresh(core._credentials, rejected)
+                    except Exception as exc:
+                        plan.refresh_failed(exc)
+                delay = plan.next_round()
+                if delay and plan.pending:
+                    yield Sleep(delay)
+        except BaseException as exc:  # interrupted (a cancelled task, KeyboardInterrupt): no handle stays pending
+            for handle in handles:
+                if not handle.done():
+                    why = "" if isinstance(exc, GeneratorExit) else f" ({type(exc).__name__})"  # closed: cancelled
+                    interrupted = BatchError(
+                        f"{handle.spec.id}: the batch's execute() was interrupted{why} before this request's "
+                        "answer arrived; it may or may not have been applied"
+                    )
+                    interrupted.__cause__ = exc
+                    handle._fail(interrupted)
+            raise
         return tuple(handles)
 
 

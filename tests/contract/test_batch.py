@@ -8,6 +8,7 @@ library's ``email`` parser in tests/support/batch_server.py).
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from gapi_runtime import BatchError, ResponseDecodeError, RetryPolicy
 from gapi_runtime.batch import BatchPlan, encode_batch, parse_batch
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
+from google.auth.exceptions import RefreshError
 from google.oauth2 import credentials as user_credentials
 
 from tests.support import generated_packages as gp
@@ -369,6 +371,88 @@ def test_encode_and_parse_round_trip(packages: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="not multipart/mixed"):
         parse_batch("application/json", b"{}")
     assert BatchPlan([handle], "u", 1).chunks() == [[handle]]
+
+
+def test_a_parts_body_ends_at_its_content_length_and_a_204_has_none() -> None:
+    # Padding after a part's body (a blank line before the next boundary) is not part of it.
+    packed = gzip.compress(b'{"id": "f2"}')
+    answer = (
+        b"--xyz\r\nContent-Type: application/http\r\nContent-ID: <response-1>\r\n\r\n"
+        b"HTTP/1.1 204 No Content\r\n\r\n\r\n\r\n"
+        b"--xyz\r\nContent-Type: application/http\r\nContent-ID: <response-2>\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+        + f"Content-Length: {len(packed)}\r\n\r\n".encode()
+        + packed
+        + b"\r\n\r\n--xyz--\r\n"
+    )
+    (_, deleted), (_, got) = parse_batch("multipart/mixed; boundary=xyz", answer)
+    assert deleted.status == 204 and deleted.data == b""
+    assert json.loads(got.data) == {"id": "f2"} and "content-encoding" not in got.headers
+
+
+def test_a_failed_refresh_after_a_401_fails_the_part_as_a_direct_call_fails(
+    packages: dict[str, Any], batch_server: LoopbackServer, endpoint: BatchEndpoint
+) -> None:
+    endpoint.part_handler = lambda request: Reply(
+        401, {"error": {"code": 401, "message": "expired", "status": "UNAUTHENTICATED"}}
+    )
+    drive = drive_client(packages, batch_server, credentials=user_credentials.Credentials(token="stale"))
+    batch = drive.batch()
+    handle = batch.files.get(file_id="a")
+    batch.execute()
+    with pytest.raises(exceptions.Unauthorized, match="expired") as info:
+        handle.result()
+    assert isinstance(info.value.__cause__, RefreshError)  # why the credentials could not be renewed
+    assert len(endpoint.posts) == 1  # not sent again with the token the server refused
+
+
+def test_each_parts_retry_deadline_counts_from_its_own_first_sending(packages: dict[str, Any]) -> None:
+    class Clock:
+        now = 0.0
+
+        def monotonic(self) -> float:
+            return self.now
+
+    drive = packages["drive"].DriveClient(
+        credentials=AnonymousCredentials(),
+        endpoint="https://example.googleapis.com/",
+        retry=RetryPolicy(initial=0.01, timeout=1.0, predicate=lambda exc: True),
+    )
+    batch = drive.batch()
+    first, second = batch.files.get(file_id="a"), batch.files.get(file_id="b")
+    clock = Clock()
+    plan = BatchPlan(batch._take(), "u", 1, clock)  # type: ignore[arg-type]
+    plan.sending([first])
+    clock.now = 0.9  # the first POST took 0.9 s
+    plan.sending([second])
+    clock.now = 1.05
+    unavailable = exceptions.ServiceUnavailable("busy")
+    plan.failed(first, unavailable)
+    plan.failed(second, unavailable)
+    assert first.exception() is unavailable  # its second began 1.05 s ago: out of time
+    assert not second.done() and plan.next_round() > 0 and plan.pending == [second]  # 0.15 s in: retried
+
+
+def test_a_cancelled_async_execute_leaves_no_handle_pending(
+    packages: dict[str, Any], batch_server: LoopbackServer, endpoint: BatchEndpoint
+) -> None:
+    pytest.importorskip("aiohttp")
+    endpoint.outer_reply = Reply(503, delay=5)
+
+    async def main() -> tuple[Any, Any]:
+        async with packages["drive"].DriveAsyncClient(
+            credentials=AnonymousCredentials(), endpoint=batch_server.url
+        ) as drive:
+            batch = drive.batch()
+            handle = batch.files.update(file_id="a", body={"name": "x"})
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(batch.execute(), 0.3)
+            return batch, handle
+
+    batch, handle = asyncio.run(main())
+    assert len(batch) == 0 and handle.done()
+    with pytest.raises(BatchError, match="execute\\(\\) was interrupted before this request's answer arrived; it may"):
+        handle.result()
 
 
 def test_batch_twins_load_only_when_a_batch_reaches_them(
