@@ -437,17 +437,22 @@ def closed_while_idle(sending: bool, started: bool, exc: Exception, method: str)
     """Whether a reused connection failed the way one the server closed while idle fails.
 
     Writing the request failed (so the server did not get it), or an idempotent request got
-    a close without a byte of answer (a server closing idle connections races with our send:
-    a FIN, or a reset when our request reached a socket the server had already closed).
+    a close without a byte of answer (a server closing idle connections races with our send):
+    a FIN, or for a request without a body (GET, HEAD, OPTIONS, DELETE) a reset, which is how
+    a request that reached a socket the server had already closed ends. A PUT reset after its
+    body went out may have been read in part (a resumable upload's chunk): its caller decides.
     A failure of a POST or PATCH once sent is not retried here: the server may have acted,
     and the client's retry policy decides.
     """
     if sending:
         return isinstance(exc, _RESETS)
-    return not started and isinstance(exc, (Closed, *_RESETS)) and method in IDEMPOTENT
+    if started:
+        return False
+    return (isinstance(exc, Closed) and method in IDEMPOTENT) or (isinstance(exc, _RESETS) and method in _BODYLESS)
 
 
 _RESETS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+_BODYLESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 
 def translate(failure: Failure, method: str, url: str, timed_out: bool, timeout: float | None) -> TransportError:
