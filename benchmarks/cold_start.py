@@ -9,7 +9,7 @@ import sys
 from google.auth.credentials import AnonymousCredentials
 from looker_v1 import LookerClient
 client = LookerClient(credentials=AnonymousCredentials(), endpoint=sys.argv[1])
-client.projects.locations.operations.cancel(name={OPERATION!r})
+client.projects.locations.operations.cancel(name={OPERATION!r}, body={{}})
 """
 
 THEIRS = f"""

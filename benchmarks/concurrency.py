@@ -66,7 +66,7 @@ def ours_threads(pool_size: int | None) -> Variant:
         def work(count: int) -> Callable[[], None]:
             def run() -> None:
                 for _ in range(count):
-                    client.projects.locations.operations.cancel(name=OPERATION)
+                    client.projects.locations.operations.cancel(name=OPERATION, body={})
 
             return run
 
@@ -132,7 +132,7 @@ def ours_async() -> Variant | None:
 
                 async def worker(count: int) -> None:  # as the threads: in_flight workers, calls in turn
                     for _ in range(count):
-                        await cancel(name=OPERATION)
+                        await cancel(name=OPERATION, body={})
 
                 shares = [total // in_flight + (1 if i < total % in_flight else 0) for i in range(in_flight)]
                 wall, cpu = time.perf_counter(), time.process_time()

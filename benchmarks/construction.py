@@ -58,14 +58,14 @@ def blocks() -> dict[str, Callable[[int], object]]:
 
     def ours(n: int) -> None:
         for _ in repeat(None, n):
-            client.projects.locations.operations.cancel(name=OPERATION)
+            client.projects.locations.operations.cancel(name=OPERATION, body={})
 
     def ours_queued(n: int) -> None:
         # Batches of 100 requests (the default max_batch_size), built and never sent.
         for _ in repeat(None, n // 100):
             operations = client.batch().projects.locations.operations
             for _ in repeat(None, 100):
-                operations.cancel(name=OPERATION)
+                operations.cancel(name=OPERATION, body={})
 
     from looker_v1.resources.projects import _PROJECTS_LOCATIONS_OPERATIONS_CANCEL
 
@@ -171,10 +171,14 @@ def run(config: Config) -> Section:
         ),
     ]
     section.notes.append(
-        "Building a request: ours queues `batch.projects.locations.operations.cancel(name=...)` in batches of 100 "
-        "(a new `client.batch()` every 100 calls, never executed): the request's URL, headers and JSON body are "
-        "built and checked (the name against its pattern) and kept with a handle; googleapiclient's "
-        "`ops.cancel(name=..., body={})` builds its `HttpRequest` (the target's baseline); its own queue, "
+        "Building a request: both sides get the same arguments, `cancel(name=..., body={})`. Ours queues "
+        "`batch.projects.locations.operations.cancel(...)` in batches of 100 (a new `client.batch()` every 100 "
+        "calls, never executed): the request's URL and JSON body are built and checked (the name against its "
+        "pattern; an empty dict encodes to the same `{}` as no body, kept from the first call) and kept with a "
+        "handle; its headers are the method's own, shared by every call (those all calls share go once on the "
+        "batch POST), so none are built per request. googleapiclient's `ops.cancel(name=..., body={})` builds "
+        "its `HttpRequest` with a headers dict, `?alt=json` and `json.dumps` of the body (the target's "
+        "baseline); its own queue, "
         "`BatchHttpRequest.add` of each built request (100 per batch), is shown for reference, and so is "
         "the one step no client can skip: the name checked against its pattern (one regular-expression "
         "match, which googleapiclient makes too). "

@@ -182,7 +182,7 @@ class BatchQueue:
         handle: BatchHandle[ResponseT] = _new_handle(BatchHandle)
         plain = spec._plain  # set with the encoder, at the method's first call
         url = None
-        if plain is not None and body is None:
+        if plain is not None and (body is None or (type(body) is dict and not body)):
             # The encoder's one-variable shortcut (see request_encoder), taken here without
             # calling it when it is the whole request: no query value, no body.
             head, tail, sent_as_is, query_count, data = plain

@@ -187,7 +187,8 @@ def _single_variable_encoder(spec: MethodSpec[Any]) -> RequestEncoder:
             url = base_url + build_path(spec, path_values)
         if query_values.count(None) != query_count:
             url += build_query(query, query_values)
-        return url, no_body if body is None else _body_data(spec, body)
+        # An empty dict (a cancel's, a start's body) encodes as no body does: the bytes are kept.
+        return url, no_body if body is None or (type(body) is dict and not body) else _body_data(spec, body)
 
     return encode
 

@@ -180,7 +180,7 @@ def _outcome(encode: Any, *args: Any) -> Any:
     st.sampled_from(_looker_specs()),
     st.one_of(TEXT, st.sampled_from(["projects/p/locations/l/operations/o", "projects/p/locations/l", "p.q"])),
     st.lists(st.one_of(st.none(), TEXT, st.integers(), st.booleans()), min_size=8, max_size=8),
-    st.one_of(st.none(), st.dictionaries(TEXT, JSON, max_size=3), st.just([1])),
+    st.one_of(st.none(), st.just({}), st.dictionaries(TEXT, JSON, max_size=3), st.just([1])),
 )
 def test_specialized_encoders_give_what_encode_request_gives(
     spec: MethodSpec[Any], value: str, query: list[Any], body: Any
@@ -221,7 +221,7 @@ def test_a_queued_request_is_the_encoded_request(spec: MethodSpec[Any], data: st
             st.lists(st.one_of(st.none(), TEXT, st.integers()), min_size=len(no_query), max_size=len(no_query)),
         )
     )
-    body = data.draw(st.one_of(st.none(), st.dictionaries(TEXT, JSON, max_size=3), st.just([1])))
+    body = data.draw(st.one_of(st.none(), st.just({}), st.dictionaries(TEXT, JSON, max_size=3), st.just([1])))
     path_values = [value] * len(spec.path_params)
     expected = _outcome(encode_request, spec, "https://x.test/", path_values, query_values, body)
 
@@ -234,3 +234,23 @@ def test_a_queued_request_is_the_encoded_request(spec: MethodSpec[Any], data: st
     assert _outcome(queued) == expected
     request_encoder(spec)
     assert _outcome(queued) == expected
+
+
+def test_an_empty_body_encodes_as_no_body_does_with_or_without_a_data_wrapper() -> None:
+    from gapi_runtime.batch import BatchQueue
+    from gapi_runtime.client import encode_request, request_encoder
+
+    for wrapper in (False, True):
+        spec: MethodSpec[Any] = MethodSpec(
+            id="x.cancel",
+            http_method="POST",
+            path=("v1/", ":cancel"),
+            path_params=(PathParam("name", True),),
+            has_body=True,
+            data_wrapper=wrapper,
+        )
+        expected = encode_request(spec, "https://x.test/", ["a/b"], [], {})
+        assert expected[1] == (b'{"data":{}}' if wrapper else b"{}")
+        assert request_encoder(spec)("https://x.test/", ["a/b"], [], {}, False, 4) == expected
+        handle = BatchQueue("https://x.test/", None, False).call(spec, ["a/b"], [], {})
+        assert (handle.url, handle.data) == expected
