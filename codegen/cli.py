@@ -138,12 +138,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CodegenError as exc:
         print(f"codegen: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # the reader went away (`codegen list | head`): stop quietly, as Unix tools do
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except OSError as exc:  # the user's files or folders: missing, unreadable, not writable
         print(f"codegen: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("codegen: interrupted", file=sys.stderr)
         return 130
+
+
+#: The status of a command whose output's reader went away (128 + SIGPIPE, as Unix tools exit).
+EXIT_BROKEN_PIPE = 141
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _list() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -175,3 +176,23 @@ def test_cli_list_shows_bundled_apis(tmp_path: Path) -> None:
     names = {line.split()[0] for line in result.stdout.splitlines()}
     assert {"looker", "compute", "drive"} <= names
     assert len(result.stdout.splitlines()) == 610
+
+
+def test_cli_output_whose_reader_went_away_ends_quietly(tmp_path: Path) -> None:
+    # `codegen list | head -1`: the reader goes away; no error message, the status of a broken pipe.
+    # (The pipe's read end is closed before the command starts, so that its first write fails.)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "codegen", "list"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+            check=False,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141 and result.stderr == b""
