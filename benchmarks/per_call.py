@@ -42,6 +42,7 @@ def blocks(url: str) -> tuple[dict[str, Callable[[int], object]], Callable[[], N
     import httplib2
     import urllib3
     from gapi_runtime import PooledTransport, Urllib3Transport
+    from gapi_runtime.redirects import RedirectingTransport
     from google.auth.credentials import AnonymousCredentials
     from googleapiclient.discovery import build
     from looker_v1 import LookerClient
@@ -94,8 +95,11 @@ def blocks(url: str) -> tuple[dict[str, Callable[[int], object]], Callable[[], N
             connection.request("POST", target, body=b"{}", headers=headers)
             connection.getresponse().read()
 
-    # The client's own default transport, alone: the floor of the client's per-call cost.
-    transport = PooledTransport()
+    # The client's own default transport, alone: the floor of the client's per-call cost. The
+    # client sends through the pooled transport wrapped in its redirect-following layer (as
+    # httplib2's Http follows redirects itself): the same composition, another instance.
+    transport = RedirectingTransport(PooledTransport())
+    assert type(client._api.transport) is RedirectingTransport and type(client._api.transport.inner) is PooledTransport
     default_timeout = client._api._timeout  # the deadline the client gives each request
 
     def transport_floor(n: int) -> None:
@@ -165,8 +169,9 @@ def run(config: Config, url: str) -> Section:
             "ms",
             ms["ours"],
             ms["transport"],
-            "the client's default transport alone (`PooledTransport().request`): the same request, headers and "
-            "deadline on a kept-alive connection, the answer read; the target is the floor + 0.1×",
+            "the client's default transport alone (`RedirectingTransport(PooledTransport()).request`, the "
+            "composition the client sends through): the same request, headers and deadline on a kept-alive "
+            "connection, the answer read; the target is the floor + 0.1×",
             target=1.1,
             floor=1.0,
         ),
@@ -193,7 +198,7 @@ def run(config: Config, url: str) -> Section:
             "ms",
             ms["transport"],
             ms["httplib2"],
-            "httplib2 `Http.request`; ours here: `PooledTransport().request` (its own HTTP/1.1 over sockets)",
+            "httplib2 `Http.request`; ours here: the client's transport alone (its own HTTP/1.1 over pooled sockets)",
         ),
         Row(
             "per call",
@@ -208,8 +213,9 @@ def run(config: Config, url: str) -> Section:
     overhead = ms["ours"] - ms["transport"]
     section.notes.append(
         f"Where the time goes: the transport. Our client's whole call costs {overhead * 1e3:+.0f} µs "
-        f"({ms['ours'] / ms['transport'] - 1:+.0%}) over its transport alone (`PooledTransport`: its own "
-        "HTTP/1.1 over pooled sockets, with the deadline and the stale-connection check), for request "
+        f"({ms['ours'] / ms['transport'] - 1:+.0%}) over its transport alone (`PooledTransport` behind the "
+        "redirect-following layer: its own HTTP/1.1 over pooled sockets, with the deadline and the "
+        "stale-connection check), for request "
         "encoding, auth headers, retry bookkeeping and JSON decoding; googleapiclient adds "
         f"{(ms['cached'] - ms['httplib2']) * 1e3:.0f} µs (cached) and {(ms['chained'] - ms['httplib2']) * 1e3:.0f} µs "
         f"(chained) to httplib2 alone. The transport alone costs {ms['transport'] / ms['httplib2']:.2f}× httplib2 "

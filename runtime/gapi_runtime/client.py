@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Optional, TypeVar, Uni
 from gapi_runtime import encoding, mtls, paging
 from gapi_runtime._hints import Credentials, Retry, RetryPolicy
 from gapi_runtime._version import __version__
-from gapi_runtime.clock import clock_of
+from gapi_runtime.clock import SYSTEM_CLOCK, clock_of
 from gapi_runtime.errors import ResponseDecodeError, TransportError, http_error
 from gapi_runtime.mtls import ClientCertificate
 from gapi_runtime.options import (
@@ -81,6 +81,10 @@ RetryArg = Union[Retry, RetryPolicy, None, Default]  # noqa: UP007 - both are Fo
 #: A retry setting before the default policy is read: DEFAULT stands for
 #: :data:`~gapi_runtime.retry.DEFAULT_RETRY` until a call first fails (see :func:`retry_state`).
 RetryChoice = Union[RetryPolicy, None, Default]  # noqa: UP007 - RetryPolicy is a ForwardRef at run time
+
+#: Hot-path aliases: C functions, called without a Python frame in between.
+_new_record = tuple.__new__  # a Send built as its own __new__ builds it
+_monotonic = time.monotonic
 
 _LOGGER = logging.getLogger("gapi_runtime")
 
@@ -461,11 +465,12 @@ class ApiCore(CoreBase[Transport]):
         ``google.api_core.retry.Retry``, None (no retries) or DEFAULT (the client's policy).
         When retries are exhausted the last error is raised.
         """
-        url, headers, data = prepare_request(
-            spec, self.base_url, self._headers, path_values, query_values, body, self._check_enums
-        )
-        send = Send(spec.http_method, url, headers, data, self._timeout if timeout is DEFAULT else timeout)
-        return self._run_call(spec, send, retry)  # type: ignore[no-any-return]
+        # prepare_request and Send(...), inlined: this is every call's path.
+        encode = spec._encoder or request_encoder(spec)
+        url, data = encode(self.base_url, path_values, query_values, body, self._check_enums, 4)
+        headers = self._headers | spec._header_dict
+        limit = self._timeout if timeout is DEFAULT else timeout
+        return self._run_call(spec, _new_record(Send, (spec.http_method, url, headers, data, limit)), retry)  # type: ignore[no-any-return]
 
     def _run_call(self, spec: MethodSpec[Any], send: Send, retry: RetryArg) -> Any:
         """Run :meth:`_call_steps`. Most calls are one authorized sending and a success: that
@@ -474,7 +479,8 @@ class ApiCore(CoreBase[Transport]):
         credentials = self._credentials
         if not self._universe_checked or (credentials is not None and not credentials.valid):
             return self._drive(self._call_steps(spec, send, retry))
-        started = self.clock.monotonic()
+        clock = self.clock
+        started = _monotonic() if clock is SYSTEM_CLOCK else clock.monotonic()
         if credentials is not None:
             credentials.apply(send.headers)
         first: Response | Exception

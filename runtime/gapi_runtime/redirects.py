@@ -96,7 +96,7 @@ class RedirectingTransport:
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
     ) -> Response:
         response = self.inner.request(method, url, headers, body, timeout)
-        if not follows(method, response.status):
+        if response.status < 300 or not follows(method, response.status):  # most answers: one comparison
             return response
         return self._follow(method, url, headers, timeout, response, None)
 

@@ -447,8 +447,9 @@ def test_method_level_api_version_header(api: Api) -> None:
 def test_deprecated_methods_warn_and_say_so(api: Api) -> None:
     things = api.client.things
     assert "deprecated" in (things.old.__doc__ or "").lower()
-    with pytest.warns(DeprecationWarning, match="deprecations.things.old"):
+    with pytest.warns(DeprecationWarning, match="deprecations.things.old") as caught:
         things.old(id="i")
+    assert caught[0].filename == __file__  # it points at the caller's line
     assert api.last.path == "/v1/things/i:old"
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
