@@ -248,6 +248,9 @@ class AsyncApiCore(CoreBase[AsyncTransport]):
                 run.outcome = await self._perform(step)
             except Exception as exc:
                 run.failure = exc
+            except BaseException:  # cancelled (or interrupted): the protocol cleans up now
+                steps.close()
+                raise
             del step  # a media chunk is not kept while the protocol reads the next one
         return run.value  # type: ignore[no-any-return]
 

@@ -310,7 +310,7 @@ def parse_batch(content_type: str, data: bytes) -> list[tuple[str, Response]]:
         length = inner.get("content-length", "").strip()
         if status in _NO_BODY:
             body = b""  # as on the wire: whatever follows such an answer is not its body
-        elif length.isdigit() and int(length) < len(body):
+        elif length.isascii() and length.isdigit() and int(length) < len(body):
             body = body[: int(length)]  # padding after the part's body is not part of it
         if inner.get("content-encoding", "").lower() == "gzip":
             import gzip
@@ -537,7 +537,7 @@ class BatchBase(Generic[_CoreT]):
         except BaseException as exc:  # interrupted (a cancelled task, KeyboardInterrupt): no handle stays pending
             for handle in handles:
                 if not handle.done():
-                    why = "" if isinstance(exc, GeneratorExit) else f" ({type(exc).__name__})"  # closed: cancelled
+                    why = "" if isinstance(exc, GeneratorExit) else f" ({type(exc).__name__})"  # closed by its driver
                     interrupted = BatchError(
                         f"{handle.spec.id}: the batch's execute() was interrupted{why} before this request's "
                         "answer arrived; it may or may not have been applied"

@@ -82,9 +82,8 @@ RetryArg = Union[Retry, RetryPolicy, None, Default]  # noqa: UP007 - both are Fo
 #: :data:`~gapi_runtime.retry.DEFAULT_RETRY` until a call first fails (see :func:`retry_state`).
 RetryChoice = Union[RetryPolicy, None, Default]  # noqa: UP007 - RetryPolicy is a ForwardRef at run time
 
-#: Hot-path aliases: C functions, called without a Python frame in between.
+#: A hot-path alias: a C function, called without a Python frame in between.
 _new_record = tuple.__new__  # a Send built as its own __new__ builds it
-_monotonic = time.monotonic
 
 _LOGGER = logging.getLogger("gapi_runtime")
 
@@ -480,7 +479,7 @@ class ApiCore(CoreBase[Transport]):
         if not self._universe_checked or (credentials is not None and not credentials.valid):
             return self._drive(self._call_steps(spec, send, retry))
         clock = self.clock
-        started = _monotonic() if clock is SYSTEM_CLOCK else clock.monotonic()
+        started = time.monotonic() if clock is SYSTEM_CLOCK else clock.monotonic()  # SystemClock's, inlined
         if credentials is not None:
             credentials.apply(send.headers)
         first: Response | Exception
@@ -548,6 +547,9 @@ class ApiCore(CoreBase[Transport]):
                 run.outcome = self._perform(step)
             except Exception as exc:
                 run.failure = exc
+            except BaseException:  # interrupted (KeyboardInterrupt…): the protocol cleans up now
+                steps.close()
+                raise
             del step  # a media chunk is not kept while the protocol reads the next one
         return run.value  # type: ignore[no-any-return]
 

@@ -166,14 +166,27 @@ def _parse_origin(key: str, scheme: str, authority: str) -> tuple[Origin, str] |
         return None
     if not host:
         return None
-    if not host.isascii():  # an internationalised name: its IDNA form, as DNS, TLS and urllib3 use
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
+    if not host.isascii():
+        host = _idna(host)
+        if host is None:
             return None
     default = 443 if scheme == "https" else 80
     shown = f"[{host}]" if ":" in host else host
     return (scheme, host, port or default), (shown if port in (None, default) else f"{shown}:{port}")
+
+
+def _idna(host: str) -> str | None:
+    """An internationalised host name's ASCII form (IDNA 2008 with UTS #46 mapping, as urllib3
+    makes it), or None when it has none or the ``idna`` package is missing. Python's own
+    ``idna`` codec is IDNA 2003, which maps ``ß`` to ``ss``: another domain, so never used."""
+    try:
+        import idna
+    except ImportError:
+        return None
+    try:
+        return str(idna.encode(host, uts46=True).decode("ascii"))
+    except idna.IDNAError:
+        return None
 
 
 # --- idle connections -----------------------------------------------------------------------

@@ -439,20 +439,53 @@ def test_a_cancelled_async_execute_leaves_no_handle_pending(
     pytest.importorskip("aiohttp")
     endpoint.outer_reply = Reply(503, delay=5)
 
-    async def main() -> tuple[Any, Any]:
+    async def main() -> None:
         async with packages["drive"].DriveAsyncClient(
             credentials=AnonymousCredentials(), endpoint=batch_server.url
         ) as drive:
             batch = drive.batch()
             handle = batch.files.update(file_id="a", body={"name": "x"})
-            with pytest.raises(asyncio.TimeoutError):
-                await asyncio.wait_for(batch.execute(), 0.3)
-            return batch, handle
+            task = asyncio.ensure_future(batch.execute())
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            # At once, while the task (and its traceback) is still referenced.
+            assert len(batch) == 0 and handle.done()
+            with pytest.raises(BatchError, match="execute\\(\\) was interrupted before this request's answer arrived"):
+                handle.result()
 
-    batch, handle = asyncio.run(main())
-    assert len(batch) == 0 and handle.done()
-    with pytest.raises(BatchError, match="execute\\(\\) was interrupted before this request's answer arrived; it may"):
-        handle.result()
+    asyncio.run(main())
+
+
+def test_an_interrupted_sync_execute_leaves_no_handle_pending(packages: dict[str, Any]) -> None:
+    class Interrupting:
+        def request(self, *args: Any) -> Any:
+            raise KeyboardInterrupt
+
+        def close(self) -> None:
+            pass
+
+    drive = packages["drive"].DriveClient(
+        credentials=AnonymousCredentials(), endpoint="http://127.0.0.1:9/", transport=Interrupting()
+    )
+    batch = drive.batch()
+    handle = batch.files.get(file_id="a")
+    try:
+        batch.execute()
+    except KeyboardInterrupt:
+        assert handle.done() and isinstance(handle.exception(), BatchError)  # already, in the except block
+    else:
+        pytest.fail("KeyboardInterrupt did not reach the caller")
+
+
+def test_a_part_content_length_that_is_not_a_number_is_ignored() -> None:
+    answer = (
+        b"--xyz\r\nContent-Type: application/http\r\nContent-ID: <response-1>\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n{}\r\n--xyz--\r\n"  # a superscript two (latin-1)
+    )
+    [(_, response)] = parse_batch("multipart/mixed; boundary=xyz", answer)
+    assert response.data == b"{}"
 
 
 def test_batch_twins_load_only_when_a_batch_reaches_them(

@@ -283,3 +283,14 @@ def test_on_error_sees_each_retried_error(fake: FakeLooker, client: LookerClient
     fake.inject(error_reply(503, "a"), error_reply(429, "b"))
     client.projects.locations.instances.get(name=I, retry=Retry(initial=0.01, maximum=0.01, on_error=seen.append))
     assert [type(e) for e in seen] == [exceptions.ServiceUnavailable, exceptions.ResourceExhausted]
+
+
+def test_retries_follow_a_patched_time_monotonic(fake: FakeLooker, client: LookerClient) -> None:
+    # freezegun and mock.patch("time.monotonic") replace the function: every reading of the
+    # system clock (the call's start, the retry deadline) must see the same one.
+    from unittest import mock
+
+    client.projects.locations.instances.get(name=I)  # the first call checks the universe; later ones are fast
+    fake.inject(error_reply(503, "busy"))
+    with mock.patch("time.monotonic", return_value=1.7e9), mock.patch("time.sleep"):
+        assert client.projects.locations.instances.get(name=I)["name"] == I
