@@ -12,8 +12,9 @@ HTTP/1.1 parser of :mod:`gapi_runtime.http11`, and keeps what those libraries gi
   ``pool_size`` kept; more threads than that still work and open extra connections;
 - **stale connections**: an idle connection the server has closed (readable before we
   sent anything) is dropped before use; a request whose reused connection fails while it is
-  written, or (idempotent methods only) is closed before any byte of the answer, is sent
-  once more on a fresh connection;
+  written, or is closed before any byte of the answer (idempotent methods; for a reset
+  instead of a FIN, only those without a body: see :func:`~gapi_runtime.http11.closed_while_idle`),
+  is sent once more on a fresh connection;
 - **deadlines**: ``timeout`` bounds the connect and then the whole exchange, through the same
   watchdog as :class:`~gapi_runtime.transport.Urllib3Transport` (sockets stay blocking: a
   socket timeout would make CPython poll before every send and receive);
