@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Mapping
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from gapi_runtime.hosts import is_loopback_host
 
@@ -129,7 +129,7 @@ class ProxySettings:
             return self._cache[key]
         proxy = self.by_scheme.get(parts.scheme)
         host = parts.hostname or ""
-        if proxy is not None and (is_loopback_host(host) or self._bypassed(host, _port(parts.netloc, parts.scheme))):
+        if proxy is not None and (is_loopback_host(host) or self._bypassed(host, _port(parts))):
             proxy = None
         if len(self._cache) > 256:
             self._cache.clear()
@@ -146,11 +146,13 @@ class ProxySettings:
         )
 
 
-def _port(netloc: str, scheme: str) -> int:
-    """The port of ``netloc`` (the scheme's default when none is given, or it is not a number)."""
-    tail = netloc.rsplit("@", 1)[-1].rpartition("]")[2]
-    number = tail.rpartition(":")[2] if ":" in tail else ""
-    return int(number) if number.isdigit() else (443 if scheme == "https" else 80)
+def _port(parts: SplitResult) -> int:
+    """The URL's port: the one it names, else (or when it is not a valid port) the scheme's default."""
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return port or (443 if parts.scheme == "https" else 80)
 
 
 def _no_proxy_matches(entry: str, host: str, port: int) -> bool:
