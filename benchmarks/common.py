@@ -77,9 +77,14 @@ class Row:
     limit: float | None = None
     note: str = ""
     floor: float = 0.0  # a target stated as "the floor + X": the margin applies to X
+    #: The ratio when it is measured directly (the median of paired blocks' ratios, see
+    #: :func:`paired`) rather than as ``ours / theirs`` of separate medians.
+    measured_ratio: float | None = None
 
     @property
     def ratio(self) -> float | None:
+        if self.measured_ratio is not None:
+            return self.measured_ratio
         if self.ours is None or not self.theirs:
             return None
         return self.ours / self.theirs
@@ -151,6 +156,43 @@ def interleaved(
         for name in names[shift:] + names[:shift]:
             samples[name].append(variants[name]())
     return samples
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Two variants measured in adjacent blocks (see :func:`paired`): each one's median figure,
+    and the median of the per-round ratios ``a / b``."""
+
+    a: float
+    b: float
+    ratio: float
+    ratios: tuple[float, ...]
+
+
+def paired(a: Callable[[], float], b: Callable[[], float], rounds: int) -> Paired:
+    """Run ``a`` and ``b`` back to back ``rounds`` times (the order swapped every round, after
+    one warm-up run each) and compare each round's pair.
+
+    For two figures a few per cent apart, drift between blocks run far apart (the load of a
+    shared machine, frequency changes) is larger than the difference; the ratio of two blocks
+    run one right after the other is not affected by it, and the median over rounds drops the
+    rounds that a burst of load hit.
+    """
+    a()
+    b()
+    firsts: list[float] = []
+    seconds: list[float] = []
+    for index in range(rounds):
+        if index % 2:
+            second = b()
+            first = a()
+        else:
+            first = a()
+            second = b()
+        firsts.append(first)
+        seconds.append(second)
+    ratios = tuple(x / y for x, y in zip(firsts, seconds, strict=True))
+    return Paired(median(firsts), median(seconds), median(ratios), ratios)
 
 
 #: Prepended to every measured ``python -c`` program: at exit it reports the process's peak RSS.
