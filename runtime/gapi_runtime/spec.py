@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
@@ -39,23 +40,26 @@ _PLAIN_CHARACTER_OR_SLASH = "[-_~/0-9A-Za-z]"
 # so it is made possessive (``++``): the matcher then keeps no backtracking state (~8% faster).
 # (A string: compiled by ``re``'s cache at the first matcher, not when this module is imported.)
 _RUN_BEFORE_SLASH_OR_END = r"\[\^/\]\+(?=/|\Z)"
+#: One or more, possessive where ``re`` has it (Python 3.11+); Python 3.10 gets the plain ``+``,
+#: which matches exactly the same values here (the runs it is used for never backtrack usefully).
+_ONE_OR_MORE = "++" if sys.version_info >= (3, 11) else "+"
 
 
 def _plain_matcher(pattern: str | None, reserved: bool) -> _Matcher:
     """:meth:`PathParam.plain_match`'s expression for this pattern and kind of variable."""
     plain = _PLAIN_CHARACTER_OR_SLASH if reserved else _PLAIN_CHARACTER
     if pattern is None:
-        return re.compile(plain + "++").fullmatch
+        return re.compile(plain + _ONE_OR_MORE).fullmatch
     literals = pattern.replace("[^/]", "")
     if _SIMPLE_PATTERN.match(pattern) and (reserved or "/" not in literals):
         narrowed = pattern.removeprefix("^").removesuffix("$")
-        narrowed = re.sub(_RUN_BEFORE_SLASH_OR_END, _PLAIN_CHARACTER + "++", narrowed)
+        narrowed = re.sub(_RUN_BEFORE_SLASH_OR_END, _PLAIN_CHARACTER + _ONE_OR_MORE, narrowed)
         narrowed = narrowed.replace("[^/]", _PLAIN_CHARACTER).replace(".", plain)
         compiled = re.compile(narrowed)
         if compiled.fullmatch("") is None:  # an empty value is refused by the complete checks
             return compiled.fullmatch
     try:  # the pattern as a lookahead: both must match the whole text
-        return re.compile(rf"(?=(?:{pattern})\Z){plain}++").fullmatch
+        return re.compile(rf"(?=(?:{pattern})\Z){plain}{_ONE_OR_MORE}").fullmatch
     except re.error:  # e.g. global flags that must stay first: no shortcut
         return _never
 

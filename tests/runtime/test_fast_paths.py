@@ -8,10 +8,17 @@ reference computation for arbitrary input.
 
 from __future__ import annotations
 
+import glob
 import json
+import os
+import shutil
+import subprocess
 from typing import Any
+from unittest import mock
 from urllib.parse import quote
 
+import gapi_runtime.spec as spec_module
+import pytest
 from gapi_runtime import MethodSpec, PathParam, encoding
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -153,14 +160,70 @@ def test_simple_patterns_are_checked_in_one_scan_without_a_lookahead() -> None:
     """The usual Google Cloud pattern is narrowed, not wrapped in a lookahead (the shortcut's
     speed, see benchmarks/RESULTS.md); a pattern outside the simple form keeps the lookahead."""
     narrowed = PathParam("name", True, "^projects/[^/]+/operations/[^/]+$").plain_match()
-    assert narrowed.__self__.pattern == "projects/[-_~0-9A-Za-z]++/operations/[-_~0-9A-Za-z]++"  # type: ignore[attr-defined]
+    run = "[-_~0-9A-Za-z]" + spec_module._ONE_OR_MORE
+    assert narrowed.__self__.pattern == f"projects/{run}/operations/{run}"  # type: ignore[attr-defined]
     assert narrowed("projects/p/operations/o") and not narrowed("projects/p/operations/o/x")
     other = PathParam("name", True, "^[a-z]{1,3}$").plain_match()
     assert other.__self__.pattern.startswith("(?=")  # type: ignore[attr-defined]
     # A run before a letter must be able to give characters back: only the last one is possessive.
     letters = PathParam("name", True, "^a[^/]+b/[^/]+c[^/]+$").plain_match()
-    assert letters.__self__.pattern.count("++") == 1  # type: ignore[attr-defined]
+    assert letters.__self__.pattern.count(run) == 1  # type: ignore[attr-defined]
     assert letters("axb/ycz") and letters("abbb/cccc") and not letters("axb/yc")
+
+
+PATTERNS = st.sampled_from(
+    [None, "^projects/[^/]+/operations/[^/]+$", "^a[^/]+b/[^/]+c[^/]+$", "^[a-z]{1,3}$", "^v.+$", "^(?i)x[^/]*$"]
+)
+
+
+@given(PATTERNS, st.booleans(), TEXT | st.sampled_from(["projects/p/operations/o", "axb/ycz", "abc", "vv.w"]))
+def test_the_python_3_10_matchers_accept_what_the_possessive_ones_accept(
+    pattern: str | None, reserved: bool, text: str
+) -> None:
+    """Python 3.10's ``re`` has no possessive ``++``: there the shortcut's expressions use ``+``,
+    which must accept exactly the same values."""
+    possessive = spec_module._plain_matcher(pattern, reserved)
+    with mock.patch.object(spec_module, "_ONE_OR_MORE", "+"):
+        plain = spec_module._plain_matcher(pattern, reserved)
+    assert (possessive(text) is None) == (plain(text) is None)
+
+
+def _python_3_10() -> str | None:
+    """A working Python 3.10 interpreter: on PATH, or one that pyenv installed (its shim on
+    PATH may point at another version)."""
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    candidates = [
+        shutil.which("python3.10"),
+        *sorted(glob.glob(os.path.join(root, "versions", "3.10*", "bin", "python3.10"))),
+    ]
+    for candidate in candidates:
+        if candidate and subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False).returncode == 0:
+            return candidate
+    return None
+
+
+def test_the_runtimes_path_checks_compile_on_python_3_10() -> None:
+    """The runtime supports Python 3.10 (``requires-python``): its path-check expressions
+    compile and match there (run with a Python 3.10 interpreter when the machine has one)."""
+    python = _python_3_10()
+    if python is None:
+        pytest.skip("no Python 3.10 interpreter on this machine")
+    program = (
+        "import importlib.util, sys\n"
+        "spec = importlib.util.spec_from_file_location('spec', sys.argv[1])\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "cases = [(None, False, 'abc'), ('^projects/[^/]+/operations/[^/]+$', True, 'projects/p/operations/o'),\n"
+        "         ('^[a-z]{1,3}$', False, 'abc')]\n"
+        "for pattern, reserved, value in cases:\n"
+        "    match = module.PathParam('name', reserved, pattern).plain_match()\n"
+        "    assert match(value) and not match(value + '?'), pattern\n"
+        "print('ok', sys.version_info[:2])\n"
+    )
+    result = subprocess.run(
+        [python, "-c", program, spec_module.__file__], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok (3, 10)"
 
 
 def _looker_specs() -> list[MethodSpec[Any]]:
