@@ -489,6 +489,13 @@ class _Lowering:
 
 
 def _repeated(schema: Schema) -> TypeRef:
-    """A parameter's type: a sequence of values when it is repeated."""
+    """A parameter's type: for a repeated one, a sequence of values or one value (sent as a
+    sequence of one, as googleapiclient takes it; ``str`` already is a ``Sequence[str]``)."""
     base = param_type(schema)
-    return TypeRef.typing("Sequence", base) if schema.repeated else base
+    if not schema.repeated:
+        return base
+    many = TypeRef.typing("Sequence", base)
+    if base == TypeRef("str"):
+        return many
+    one = base.args if base.kind == "typing" and base.name == "Union" else (base,)  # flat: int | str | Sequence[...]
+    return TypeRef.typing("Union", *one, many)

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from gapi_runtime.spec import MethodSpec, PathParam
+from gapi_runtime.spec import MethodSpec, PathParam, repeated_items
 
 #: Longest path value checked against a pattern. Bounds the work of a regular expression
 #: on caller data (Google front ends refuse URLs far shorter than this anyway).
@@ -107,7 +107,7 @@ def build_path(spec: MethodSpec[Any], values: Sequence[object]) -> str:
 def build_query(names: Sequence[str], values: Sequence[object]) -> str:
     """``?a=1&b=x&b=y`` for the values that are not None (``""`` when there are none).
 
-    Booleans become ``true``/``false``, sequences repeat the key, everything else is
+    Booleans become ``true``/``false``, sequences (not text) repeat the key, everything else is
     ``str()``-ed; keys and values are percent-encoded (space as ``%20``).
     """
     pairs: list[str] = []
@@ -115,8 +115,9 @@ def build_query(names: Sequence[str], values: Sequence[object]) -> str:
         if value is None:
             continue
         key = _quote_component(name)
-        if isinstance(value, (list, tuple)):
-            pairs.extend(f"{key}={_quote_component(_scalar(item))}" for item in value)
+        items = repeated_items(value)
+        if items is not None:
+            pairs.extend(f"{key}={_quote_component(_scalar(item))}" for item in items)
         else:
             pairs.append(f"{key}={_quote_component(_scalar(value))}")
     return "?" + "&".join(pairs) if pairs else ""

@@ -175,6 +175,19 @@ class EnumParam(_Frozen):
         set_field(self, "in_path", in_path)
 
 
+_ONE_VALUE = (str, bytes, bytearray)
+
+
+def repeated_items(value: object) -> Sequence[object] | None:
+    """The values of a repeated parameter given as a sequence (a list, a tuple, a ``range``,
+    any other ``Sequence`` but text), else None: one value, sent as a sequence of one."""
+    if isinstance(value, (list, tuple)):
+        return value
+    if isinstance(value, (*_ONE_VALUE, int, float)) or not isinstance(value, Sequence):
+        return None
+    return value
+
+
 def check_enums(spec: MethodSpec[Any], path_values: Sequence[object], query_values: Sequence[object]) -> None:
     """ValueError naming the parameter and its allowed values when a value is not one of them."""
     for enum in spec.enums:
@@ -190,8 +203,7 @@ def check_enums(spec: MethodSpec[Any], path_values: Sequence[object], query_valu
             continue
         if value is None:
             continue
-        items = value if isinstance(value, (list, tuple)) else (value,)
-        for item in items:
+        for item in repeated_items(value) or (value,):
             if item not in enum.values:
                 allowed = ", ".join(repr(v) for v in enum.values)
                 raise ValueError(

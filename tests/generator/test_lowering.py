@@ -8,6 +8,7 @@ tests/e2e/test_equivalence.py and type-checked in tests/e2e/test_all_apis.py.
 from __future__ import annotations
 
 import base64
+import collections
 import importlib
 import inspect
 import json
@@ -321,7 +322,8 @@ def test_anonymous_nested_objects(api: Api) -> None:
 def test_repeated_enum_query_parameters(api: Api) -> None:
     method = api.client.things.list
     annotation = inspect.signature(method).parameters["states"].annotation
-    assert annotation == "_t.Sequence[_t.Literal['STATE_UNSPECIFIED', 'ACTIVE', 'DELETED']] | None"
+    literal = "_t.Literal['STATE_UNSPECIFIED', 'ACTIVE', 'DELETED']"
+    assert annotation == f"_t.Union[{literal}, _t.Sequence[{literal}]] | None"
     method(states=["ACTIVE", "DELETED"], view="FULL", tags=("a", "b"), flags=[True, False], sizes=[1, 2])
     assert api.last.query == [
         ("flags", "true"),
@@ -334,6 +336,17 @@ def test_repeated_enum_query_parameters(api: Api) -> None:
         ("tags", "b"),
         ("view", "FULL"),
     ]
+    # One value where a sequence is taken (as googleapiclient takes it), and any sequence but text.
+    method(states="ACTIVE", flags=True, sizes=range(3, 5), tags="one")
+    assert api.last.query == [
+        ("flags", "true"),
+        ("sizes", "3"),
+        ("sizes", "4"),
+        ("states", "ACTIVE"),
+        ("tags", "one"),
+    ]
+    with pytest.raises(ValueError, match=r"states='bogus' is not one of"):
+        method(states=collections.deque(["ACTIVE", "bogus"]))
 
 
 @uses("non_object_schema")

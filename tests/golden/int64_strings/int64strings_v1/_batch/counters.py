@@ -32,7 +32,7 @@ class CountersBatchResource:
         self,
         *,
         counter_id: _t.Union[int, str],
-        ids: _t.Sequence[_t.Union[int, str]] | None = None,
+        ids: _t.Union[int, str, _t.Sequence[_t.Union[int, str]]] | None = None,
         limit: int | None = None,
         max_value: _t.Union[int, str] | None = None,
         min_value: _t.Union[int, str] | None = None,

@@ -36,7 +36,7 @@ class StatsBatchResource:
         continue_: str | None = None,
         from_: str | None = None,
         import_: bool | None = None,
-        lambda_: _t.Sequence[int] | None = None,
+        lambda_: _t.Union[int, _t.Sequence[int]] | None = None,
         xgafv: _t.Literal["1", "2"] | None = None,
         fields: str | None = None,
         pretty_print: bool | None = None,

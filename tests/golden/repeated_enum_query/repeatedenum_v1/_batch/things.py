@@ -31,9 +31,13 @@ class ThingsBatchResource:
     def list(
         self,
         *,
-        flags: _t.Sequence[bool] | None = None,
-        sizes: _t.Sequence[int] | None = None,
-        states: _t.Sequence[_t.Literal["STATE_UNSPECIFIED", "ACTIVE", "DELETED"]] | None = None,
+        flags: _t.Union[bool, _t.Sequence[bool]] | None = None,
+        sizes: _t.Union[int, _t.Sequence[int]] | None = None,
+        states: _t.Union[
+            _t.Literal["STATE_UNSPECIFIED", "ACTIVE", "DELETED"],
+            _t.Sequence[_t.Literal["STATE_UNSPECIFIED", "ACTIVE", "DELETED"]],
+        ]
+        | None = None,
         tags: _t.Sequence[str] | None = None,
         view: _t.Literal["BASIC", "FULL"] | None = None,
         xgafv: _t.Literal["1", "2"] | None = None,
