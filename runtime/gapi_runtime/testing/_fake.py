@@ -5,10 +5,11 @@ A generated fake only lists its API's methods (:class:`FakeMethod`: the client's
 Operation, and the items field of a list response). Everything else is decided here, by
 rules over that table — no API has code of its own:
 
-* **Routing.** A request is matched against every method's path plan (the client's): literal
-  parts, ``{var}`` (one segment) and ``{+var}`` (several), the values percent-decoded and
-  checked against the parameters' patterns. When several methods match, the one with the
-  most literal characters wins.
+* **Routing.** A request's path after the client's endpoint path (``/``, or a gateway's
+  ``/looker/``) and the API's service path is matched against every method's path plan
+  (the client's): literal parts, ``{var}`` (one segment) and ``{+var}`` (several), the
+  values percent-decoded and checked against the parameters' patterns. When several
+  methods match, the one with the most literal characters wins.
 * **Resource names.** A resource is keyed by its path without the API's version prefix (the
   literal before the first ``{+var}``, e.g. ``v1/``): ``projects/p/locations/l/instances/i``,
   which is its AIP resource name.
@@ -24,8 +25,11 @@ rules over that table — no API has code of its own:
   resource (``{}`` for delete) its ``response``. The methods of an ``operations`` resource
   behave as google/longrunning/operations.proto says: get, list, delete, wait, and cancel —
   best effort: an unfinished operation ends with ``error.code == 1`` (CANCELLED) and is not
-  deleted. Operation names are ``<the longest prefix of the resource name that an
-  operations.get pattern accepts>/operations/operation-<n>``.
+  deleted; delete forgets an operation without cancelling it (an unfinished one's change is
+  applied by :meth:`FakeApi.finish_operations`). Operation names are ``<the longest prefix of
+  the resource name that an operations.get pattern accepts>/operations/operation-<n>``.
+* **Batches.** A POST to the API's batch path is answered part by part: each part is served
+  as a request of its own, and the answers go back as one multipart/mixed body.
 * Everything else (custom methods, methods the rules cannot place) answers **501
   UNIMPLEMENTED** until a handler is registered with :meth:`FakeApi.on`.
 
@@ -40,8 +44,10 @@ import base64
 import copy
 import datetime
 import functools
+import http
 import itertools
 import json
+import os
 import re
 import threading
 from collections import deque
@@ -50,7 +56,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from gapi_runtime.client import BaseClient
+from gapi_runtime.batch import _headers, _split_head, boundary_of
+from gapi_runtime.client import BaseClient, batch_url
 from gapi_runtime.spec import MethodSpec
 from gapi_runtime.testing._clock import VirtualClock
 from gapi_runtime.testing._scripted import (
@@ -329,6 +336,7 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         self.requests: list[RecordedRequest] = []
         self._operations: dict[str, _Operation] = {}
         self._pending: set[str] = set()  # names that unfinished creates will take
+        self._detached: list[_Operation] = []  # unfinished operations deleted: their work goes on
         self._handlers: dict[str, Handler] = {}
         self._faults: dict[str, deque[Reply]] = {}
         self._filter: Callable[[str, Mapping[str, Any]], bool] | None = None
@@ -339,7 +347,8 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         self._by_id = {route.spec.id: route for route in self._routes}
         self._prefix = self._version_prefix()
         client = getattr(type(self), "_CLIENT", None)
-        self._service_path = "/" + str(getattr(client, "_SERVICE_PATH", "")).lstrip("/")
+        self._service_path = str(getattr(client, "_SERVICE_PATH", "")).lstrip("/")
+        self._batch_path = str(getattr(client, "_BATCH_PATH", "")).lstrip("/")
 
     def _version_prefix(self) -> str:
         """The literal most paths have before their first ``{+var}`` (``v1/``), or ""."""
@@ -359,7 +368,9 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         from google.auth.credentials import AnonymousCredentials
 
         options.setdefault("credentials", AnonymousCredentials())
-        client: ClientT = self._CLIENT(transport=FakeTransport(self), **options)
+        transport = FakeTransport(self)
+        client: ClientT = self._CLIENT(transport=transport, **options)
+        transport.root = self._root_of(client.base_url)
         return client
 
     def async_client(self, **options: Any) -> AsyncClientT:
@@ -367,8 +378,15 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         from google.auth.credentials import AnonymousCredentials
 
         options.setdefault("credentials", AnonymousCredentials())
-        client: AsyncClientT = self._ASYNC_CLIENT(transport=AsyncFakeTransport(self), **options)
+        transport = AsyncFakeTransport(self)
+        client: AsyncClientT = self._ASYNC_CLIENT(transport=transport, **options)
+        transport.root = self._root_of(client.base_url)  # type: ignore[attr-defined]
         return client
+
+    def _root_of(self, base_url: str) -> str:
+        """The path of a client's endpoint (its base URL without the service path): ``/``, or
+        the path of an endpoint that has one (``https://gateway.example.com/looker/``)."""
+        return urlsplit(batch_url(base_url, self._service_path, "")).path or "/"
 
     # --- configuration ------------------------------------------------------------------------
     @property
@@ -446,10 +464,12 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
             return {name: op.to_json() for name, op in self._operations.items()}
 
     def finish_operations(self) -> None:
-        """Finish every unfinished operation now (apply its change)."""
+        """Finish every unfinished operation now (apply its change), including those deleted
+        while unfinished: deleting an operation does not cancel it (operations.proto)."""
         with self._lock:
-            for op in self._operations.values():
+            for op in [*self._operations.values(), *self._detached]:
                 self._finish(op)
+            self._detached.clear()
 
     def fail_operation(self, name: str, code: int, message: str) -> None:
         """End the unfinished operation ``name`` with an ``error`` of google.rpc.Code ``code``
@@ -467,13 +487,37 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
 
     # --- serving ------------------------------------------------------------------------------
     def handle(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None = None
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float | None = None,
+        *,
+        root: str = "/",
     ) -> Response:
-        """Answer one HTTP request (what the fake transports call)."""
+        """Answer one HTTP request (what the fake transports call).
+
+        ``root`` is the path of the client's endpoint (``/`` unless the endpoint has a path):
+        method paths and the batch path are taken after it.
+        """
+        if method == "POST" and self._batch_path and urlsplit(url).path == root + self._batch_path:
+            with self._lock:
+                self.requests.append(
+                    RecordedRequest(
+                        method, url, {k.lower(): v for k, v in headers.items()}, body, timeout, method_id="batch"
+                    )
+                )
+                return self._batch(url, headers, body, timeout, root)
+        return self._serve(method, url, headers, body, timeout, root)
+
+    def _serve(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None, root: str
+    ) -> Response:
         recorded = RecordedRequest(method, url, {k.lower(): v for k, v in headers.items()}, body, timeout)
         with self._lock:
             try:
-                call = self._match(method, url, body)
+                call = self._match(method, url, body, root)
             except FakeError as exc:
                 self.requests.append(recorded)
                 return exc.reply().response()
@@ -491,6 +535,51 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
                 return fault.response()  # handled, the answer lost on the way back
             return answer.response()
 
+    def _batch(
+        self, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None, root: str
+    ) -> Response:
+        """Answer a batch POST: each ``application/http`` part is served as a request of its own
+        (recorded, routed, faults applied), and the answers go back as one multipart/mixed body,
+        ``<response-ID>`` answering the part ``<ID>``. A part whose fault drops the connection
+        drops the whole batch POST."""
+        content_type = next((value for name, value in headers.items() if name.lower() == "content-type"), "")
+        boundary = boundary_of(content_type)
+        if boundary is None:
+            return (
+                FakeError(400, f"a batch request is multipart/mixed with a boundary, not {content_type!r}")
+                .reply()
+                .response()
+            )
+        try:
+            parts = _batch_requests(boundary, body or b"")
+        except ValueError as exc:
+            return FakeError(400, f"malformed batch request: {exc}").reply().response()
+        shared = {
+            name: value for name, value in headers.items() if name.lower() not in ("content-type", "content-length")
+        }
+        outer = urlsplit(url)
+        answer = "batch_" + os.urandom(16).hex()
+        out: list[bytes] = []
+        for content_id, method, target, part_headers, part_body in parts:
+            host = part_headers.get("host") or outer.netloc
+            part_url = target if "://" in target else f"{outer.scheme}://{host}{target}"
+            response = self._serve(method, part_url, {**shared, **part_headers}, part_body, timeout, root)
+            try:
+                reason = http.HTTPStatus(response.status).phrase
+            except ValueError:
+                reason = "Unknown"
+            lines = [f"--{answer}", "Content-Type: application/http"]
+            if content_id:
+                lines.append(f"Content-ID: <response-{content_id}>")
+            lines += ["", f"HTTP/1.1 {response.status} {reason}"]
+            lines += [
+                f"{name}: {value}" for name, value in response.headers.items() if name.lower() != "content-length"
+            ]
+            lines.append(f"Content-Length: {len(response.data)}")
+            out.append(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.data + b"\r\n")
+        out.append(f"--{answer}--\r\n".encode())
+        return Response(200, {"content-type": f'multipart/mixed; boundary="{answer}"'}, b"".join(out))
+
     def _next_fault(self, method_id: str) -> Reply | None:
         for key in (method_id, "*"):
             queue = self._faults.get(key)
@@ -498,18 +587,19 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
                 return queue.popleft()
         return None
 
-    def _match(self, method: str, url: str, body: bytes | None) -> _Call:
+    def _match(self, method: str, url: str, body: bytes | None, root: str = "/") -> _Call:
         parts = urlsplit(url)
         path = parts.path
-        if path.startswith("/upload/"):
+        if path.startswith(root + "upload/"):
             raise FakeError(
                 501,
                 f"{type(self).__name__} does not simulate media uploads ({path}); "
                 "test them with gapi_runtime.testing.ScriptedTransport",
             )
-        if not path.startswith(self._service_path):
-            raise FakeError(404, f"{path} is not under this API's service path {self._service_path}")
-        relative = path[len(self._service_path) :]
+        service = root + self._service_path
+        if not path.startswith(service):
+            raise FakeError(404, f"{path} is not under this API's service path {service}")
+        relative = path[len(service) :]
         found: _Call | None = None
         path_matched = False
         verb = _verb(relative)
@@ -829,8 +919,13 @@ class FakeApi(Generic[ClientT, AsyncClientT]):
         return Reply(json=self._page(call, items, "operations"))
 
     def _op_delete(self, call: _Call) -> Reply:
+        """Forget the operation: the client is no longer interested in it, but an unfinished one
+        is not cancelled (operations.proto): its change is applied by :meth:`finish_operations`,
+        and until then its name stays taken, as while it was visible."""
         op = self._operation(call)
         del self._operations[op.name]
+        if not op.done:
+            self._detached.append(op)
         return Reply(json={})
 
     def _op_cancel(self, call: _Call) -> Reply:
@@ -889,6 +984,33 @@ def _apply_path(resource: dict[str, Any], body: Mapping[str, Any], path: str) ->
         target = child
 
 
+def _batch_requests(boundary: str, data: bytes) -> list[tuple[str, str, str, dict[str, str], bytes | None]]:
+    """The (Content-ID, method, target, headers, body) of each part of a multipart/mixed batch
+    request (the format :func:`gapi_runtime.batch.encode_batch` writes); ValueError if malformed."""
+    sections = data.split(b"--" + boundary.encode("latin-1"))
+    if len(sections) < 2:
+        raise ValueError("it has no parts")
+    requests: list[tuple[str, str, str, dict[str, str], bytes | None]] = []
+    for section in sections[1:]:
+        if section.startswith(b"--"):
+            break  # the close delimiter
+        section = section[2:] if section.startswith(b"\r\n") else section.removeprefix(b"\n")
+        section = section[:-2] if section.endswith(b"\r\n") else section.removesuffix(b"\n")
+        head, payload = _split_head(section)
+        content_id = _headers(head).get("content-id", "").strip().strip("<>")
+        request_head, body = _split_head(payload)
+        request_line, _, header_block = request_head.partition(b"\n")
+        fields = request_line.decode("latin-1").split()
+        if len(fields) < 2:
+            raise ValueError(f"a part does not hold an HTTP request: {request_line[:60]!r}")
+        headers = _headers(header_block)
+        length = headers.pop("content-length", "").strip()
+        if length.isascii() and length.isdigit():
+            body = body[: int(length)]
+        requests.append((content_id, fields[0].upper(), fields[1], headers, body or None))
+    return requests
+
+
 def _rpc_code(status: int) -> int:
     return {400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 412: 9, 429: 8, 499: 1, 501: 12, 503: 14, 504: 4}.get(status, 2)
 
@@ -902,6 +1024,9 @@ class _Transport:
 
     fake: FakeApi[Any, Any]
     closed: bool = field(default=False)
+    #: The path of the client's endpoint (``fake.client()`` sets it): ``/``, or the path of an
+    #: endpoint that has one.
+    root: str = field(default="/")
 
     @property
     def clock(self) -> VirtualClock:
@@ -910,7 +1035,7 @@ class _Transport:
     def _answer(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float | None
     ) -> Response:
-        return self.fake.handle(method, url, headers, body, timeout)
+        return self.fake.handle(method, url, headers, body, timeout, root=self.root)
 
 
 class FakeTransport(_Transport, InMemoryTransport):
