@@ -15,8 +15,8 @@ generators of steps (:mod:`gapi_runtime.steps`) on the shared bases
   :class:`~gapi_runtime.asyncio_transport.AsyncPooledTransport`, on asyncio streams),
   waits on the client's clock (``asyncio.sleep``), and refreshes credentials in a worker
   thread (google-auth's refresh blocks) — at most once per expiry however many calls are
-  waiting for it, behind an ``asyncio.Lock``. The token request itself is sent by the async
-  transport, on the event loop.
+  waiting for it, behind an ``asyncio.Lock`` (one per event loop). The token request itself
+  is sent by the async transport, on the event loop.
 * :class:`AsyncBaseClient` is the base class of generated async clients: ``async with`` or
   ``await client.close()`` releases the connection pool.
 * :class:`AsyncBatch` is the awaitable twin of :class:`~gapi_runtime.batch.Batch`;
@@ -219,7 +219,10 @@ class AsyncApiCore(CoreBase[AsyncTransport]):
         check_enums: bool,
     ) -> None:
         super().__init__(transport, common, timeout, retry, check_enums)
-        self._refresh_lock = asyncio.Lock()
+        # The lock and the refresh under way belong to one event loop: a client closed in one
+        # asyncio.run() and used in the next gets new ones (see _refresh_lock_of_this_loop).
+        self._refresh_lock: asyncio.Lock | None = None
+        self._refresh_loop: asyncio.AbstractEventLoop | None = None
         self._refreshing: asyncio.Future[None] | None = None  # the refresh under way, if any
 
     async def check_call(
@@ -264,12 +267,20 @@ class AsyncApiCore(CoreBase[AsyncTransport]):
         if type(step) is Sleep:
             await self.clock.asleep(step.seconds)
         elif type(step) is Refresh:
-            async with self._refresh_lock:
+            async with self._refresh_lock_of_this_loop():
                 if refresh_needed(*step):
                     await asyncio.shield(self._refresh_once(step.credentials))
         else:
             await self.check_universe()
         return None
+
+    def _refresh_lock_of_this_loop(self) -> asyncio.Lock:
+        """The lock that lets one caller at a time decide on a refresh, created in the running
+        loop (an asyncio.Lock used in a second loop raises RuntimeError)."""
+        loop = asyncio.get_running_loop()
+        if self._refresh_lock is None or self._refresh_loop is not loop:
+            self._refresh_lock, self._refresh_loop = asyncio.Lock(), loop
+        return self._refresh_lock
 
     def _refresh_once(self, credentials: Credentials) -> asyncio.Future[None]:
         """The refresh under way, else a new one. Callers await it shielded: one that is

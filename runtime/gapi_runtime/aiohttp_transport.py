@@ -1,7 +1,11 @@
-"""The default transport of async clients: aiohttp, chosen by measurement (see the README).
+"""The async transport for proxies and client certificates: aiohttp (the ``[async]`` extra).
 
-Imported only when an async client is created without a ``transport=``: the sync client and
-``import <package>`` never load aiohttp (or asyncio).
+The default transport of async clients is
+:class:`~gapi_runtime.asyncio_transport.AsyncPooledTransport`; a client created without a
+``transport=`` uses this one instead only when it needs a proxy (``proxy=`` or the proxy
+environment variables) or a client certificate, which that one does not handle. This module
+is imported only then (or when passed explicitly): the sync client and ``import <package>``
+never load aiohttp.
 
 It behaves as the sync :class:`~gapi_runtime.transport.Urllib3Transport` does:
 
@@ -17,7 +21,20 @@ It behaves as the sync :class:`~gapi_runtime.transport.Urllib3Transport` does:
 * TLS is verified (the default context, or ``ssl_context``); cookies are not kept;
 * proxies follow the same rule (:mod:`gapi_runtime.proxies`): ``proxy=``, else
   ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` read when the transport is created
-  (aiohttp's own ``trust_env`` is off, so both transports decide alike);
+  (aiohttp's own ``trust_env`` is off, so both transports decide alike); credentials in the
+  proxy URL go as ``Proxy-Authorization: Basic`` on the CONNECT of an https request and on
+  every plain-http request sent through the proxy;
+* a failure is ``response_started`` once any of the answer after its status line arrived (a
+  malformed header or body, a connection closed mid-answer); a malformed status line counts
+  as not started, as in :class:`~gapi_runtime.transport.Urllib3Transport`;
+* stale connections: a pooled connection is checked before it is reused, as
+  :class:`~gapi_runtime.asyncio_transport.AsyncPooledTransport` checks its own: when its
+  socket is readable (the server closed it, or sent what nobody asked for, while it was idle)
+  it is closed and another (or a new) one is used. Unlike the default transports, a request
+  whose reused connection breaks *after* that check (the server closing it at the very moment
+  the request goes out) is not sent again here: aiohttp tells the caller neither whether the
+  connection was reused nor whether the request reached the socket, so that failure goes to
+  the client's retry policy (``ConnectError``, ``response_started`` False);
 * ``use_client_certificate`` loads a client certificate for mutual TLS.
 """
 
@@ -26,21 +43,55 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from aiohttp import http_exceptions
 from yarl import URL
 
 from gapi_runtime.errors import ConnectError, RequestTimeout, ResponseDecodeError, TLSError, TransportError
+from gapi_runtime.pooled_transport import quiet
 from gapi_runtime.proxies import Proxy, ProxySettings
 from gapi_runtime.wire import BLOCK, Body, LocalFailure, Memo, Response, Sink, Timeout, for_library, writer_for
 
 if TYPE_CHECKING:
+    from aiohttp.client_reqrep import ClientRequest
+    from aiohttp.connector import Connection
+    from aiohttp.tracing import Trace
+
     from gapi_runtime.mtls import ClientCertificate
 
 __all__ = ["AiohttpTransport"]
+
+
+class _CheckingConnector(aiohttp.TCPConnector):
+    """aiohttp's connector, dropping a pooled connection whose idle socket is readable.
+
+    aiohttp reuses any pooled connection whose transport is not closing; a FIN (or a reset)
+    that arrived while the event loop was busy has not been read yet, so such a connection
+    looks alive and the request sent on it fails. Here a reused connection (one this
+    connector handed out before) whose socket has something to read is closed instead, and
+    the next pooled one, or a new one, is taken: bounded, since each pass removes one.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._handed_out: weakref.WeakSet[object] = weakref.WeakSet()
+
+    async def connect(self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout) -> Connection:
+        while True:
+            connection = await super().connect(req, traces, timeout)
+            protocol, transport = connection.protocol, connection.transport
+            if protocol is None or protocol not in self._handed_out:  # a new connection
+                if protocol is not None:
+                    self._handed_out.add(protocol)
+                return connection
+            sock = transport.get_extra_info("socket") if transport is not None else None
+            if sock is None or quiet(sock.fileno()):
+                return connection
+            connection.close()  # the server hung up while it was idle
 
 
 class AiohttpTransport:
@@ -98,7 +149,7 @@ class AiohttpTransport:
                     "create (or close and reuse) the client in the loop that uses it"
                 )
             return self._session
-        connector = aiohttp.TCPConnector(limit=self._pool_size, ssl=self._ssl)
+        connector = _CheckingConnector(limit=self._pool_size, ssl=self._ssl)
         session = aiohttp.ClientSession(
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -126,6 +177,15 @@ class AiohttpTransport:
             session = self._open()
         started = False
         proxy = self._proxies.for_url(url) if self._proxies.active else None
+        connect_headers = None
+        if proxy is not None and proxy.headers:
+            # aiohttp sends proxy_headers only with a CONNECT (https). A plain-http request goes
+            # to the proxy itself, so it carries them (as urllib3's ProxyManager sends them);
+            # aiohttp's proxy_auth would too, but it is deprecated from aiohttp 3.14 on.
+            if url.startswith("https:"):
+                connect_headers = proxy.headers
+            else:
+                headers = {**headers, **proxy.headers}
         try:
             response = await session.request(
                 method,
@@ -135,7 +195,7 @@ class AiohttpTransport:
                 timeout=self._timeouts[timeout],
                 allow_redirects=False,
                 proxy=proxy.url if proxy is not None else None,
-                proxy_headers=proxy.headers if proxy is not None and proxy.headers else None,
+                proxy_headers=connect_headers,
             )
             started = True
             try:
@@ -152,7 +212,7 @@ class AiohttpTransport:
             local = _behind(exc, LocalFailure)  # what a body's blocks raised, wrapped
             if local is not None:
                 raise local.error from None
-            raise _translate(exc, method, url, started, timeout, proxy) from exc
+            raise _translate(exc, method, url, started or _answer_began(exc), timeout, proxy) from exc
         except LocalFailure as failure:
             raise failure.error from None
         return Response(response.status, response.headers, data)
@@ -168,6 +228,21 @@ class AiohttpTransport:
 async def _blocks(blocks: Iterator[bytes | memoryview]) -> AsyncIterator[bytes | memoryview]:
     for block in blocks:
         yield block
+
+
+def _answer_began(exc: BaseException) -> bool:
+    """Whether ``exc``, raised before aiohttp returned the response, came after its status line.
+
+    aiohttp reads the status line and headers (and, when they come in the same packet, the
+    start of the body) before ``session.request()`` returns, so a malformed header or chunk
+    is raised from it. A malformed status line is not counted (as in Urllib3Transport).
+    """
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return True
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return not isinstance(exc.message, str)  # aiohttp gives the part of the answer it parsed
+    malformed = _behind(exc, http_exceptions.HttpProcessingError)
+    return malformed is not None and _behind(exc, http_exceptions.BadStatusLine) is None
 
 
 def _translate(
@@ -206,6 +281,8 @@ def _translate(
         return ConnectError(
             f"{target}: connection broken while reading the response ({detail})", url=url, response_started=True
         )
+    if _behind(exc, http_exceptions.HttpProcessingError) is not None:
+        return ConnectError(f"{target}: invalid HTTP response ({detail})", url=url, response_started=started)
     if isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientResponseError, OSError)):
         what = "connection broken while reading the response" if started else "connection failed"
         return ConnectError(f"{target}: {what} ({detail})", url=url, response_started=started)
@@ -215,6 +292,8 @@ def _translate(
 def _detail(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientResponseError):
         return f"{type(exc).__name__}: {exc.message}"  # its str() holds the whole URL
+    if isinstance(exc, aiohttp.ServerDisconnectedError) and not isinstance(exc.message, str):
+        return f"{type(exc).__name__}: closed during the answer's head"  # not the parsed head itself
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
