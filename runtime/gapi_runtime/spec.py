@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
@@ -59,8 +60,10 @@ def _plain_matcher(pattern: str | None, reserved: bool) -> _Matcher:
         if compiled.fullmatch("") is None:  # an empty value is refused by the complete checks
             return compiled.fullmatch
     try:  # the pattern as a lookahead: both must match the whole text
-        return re.compile(rf"(?=(?:{pattern})\Z){plain}{_ONE_OR_MORE}").fullmatch
-    except re.error:  # e.g. global flags that must stay first: no shortcut
+        with warnings.catch_warnings():  # Python 3.10 only warns about misplaced global flags
+            warnings.simplefilter("error", DeprecationWarning)
+            return re.compile(rf"(?=(?:{pattern})\Z){plain}{_ONE_OR_MORE}").fullmatch
+    except (re.error, DeprecationWarning):  # e.g. global flags that must stay first: no shortcut
         return _never
 
 

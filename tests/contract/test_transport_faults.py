@@ -221,7 +221,7 @@ def test_rpc_codes_map_to_google_api_core_exceptions(code: int, name: str) -> No
     error = rpc_error({"code": code, "message": "why", "details": [{"a": 1}]}, "operation x")
     assert type(error).__name__ == name
     assert "why [operation x]" in str(error) and error.details == [{"a": 1}]
-    assert str(error).split()[0] == str(error.code) != "None"
+    assert error.code is not None and str(error).split()[0] == str(int(error.code))
 
 
 def test_concurrent_stalls_each_time_out_on_their_own(fake: FakeLooker, client: LookerClient) -> None:

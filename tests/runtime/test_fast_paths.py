@@ -167,7 +167,8 @@ def test_simple_patterns_are_checked_in_one_scan_without_a_lookahead() -> None:
     assert other.__self__.pattern.startswith("(?=")  # type: ignore[attr-defined]
     # A run before a letter must be able to give characters back: only the last one is possessive.
     letters = PathParam("name", True, "^a[^/]+b/[^/]+c[^/]+$").plain_match()
-    assert letters.__self__.pattern.count(run) == 1  # type: ignore[attr-defined]
+    if spec_module._ONE_OR_MORE == "++":  # Python 3.11+
+        assert letters.__self__.pattern.count(run) == 1  # type: ignore[attr-defined]
     assert letters("axb/ycz") and letters("abbb/cccc") and not letters("axb/yc")
 
 
