@@ -10,11 +10,12 @@ Uploads (``media_body=`` on a method that supports them):
   request opens a session (its URI comes back in ``Location``); the content follows in
   ``PUT`` chunks of a multiple of 256 KiB, each answered ``308`` with ``Range: bytes=0-N``
   until the last, answered with the method's response. A chunk that fails (a connection
-  lost, 408/429/5xx) is retried as the retry policy allows: the client first asks how much
-  the server has (``Content-Range: bytes */N`` → ``308`` + ``Range``) and goes on from
-  there, never re-sending acknowledged bytes. The session URI is exposed
+  lost, 408/429/5xx, a rate-limit 403) is retried as the retry policy allows: the client
+  first asks how much the server has (``Content-Range: bytes */N`` → ``308`` + ``Range``)
+  and goes on from there, never re-sending acknowledged bytes. The session URI is exposed
   (``MediaUpload.session_uri``, ``on_session=``) so that another process can resume with
-  ``MediaUpload(path, session_uri=uri)``.
+  ``MediaUpload(path, session_uri=uri)``; a ``MediaUpload`` used again without one opens a
+  new session.
 
 Content in memory or in a file that can seek goes out as a
 :class:`~gapi_runtime.wire.StreamBody`: the transport reads it in blocks of 256 KiB while it
@@ -63,7 +64,7 @@ from gapi_runtime.client import (
     prepare_request,
 )
 from gapi_runtime.errors import ConnectError, TLSError, http_error
-from gapi_runtime.retry import RETRYABLE_STATUS_CODES, RetryPolicy, RetryState
+from gapi_runtime.retry import RetryPolicy, RetryState, default_predicate
 from gapi_runtime.spec import _Frozen
 from gapi_runtime.steps import CHECK_UNIVERSE, Send, Sleep, Steps, Stream, awaited
 from gapi_runtime.wire import BLOCK, FileSlice, Response, StreamBody
@@ -190,6 +191,11 @@ class MediaUpload:
         on_session: Called with the session URI as soon as a resumable session is open
             (save it to resume after a crash). The URI lets anyone holding it upload to
             the session: keep it as secret as a token.
+
+    One object can be uploaded more than once: each call that was not given a session to
+    resume opens a new one and sends the content from its start (a stream that cannot seek
+    can be sent once only: MediaError). The attribute ``session_uri`` is then the session
+    the last call opened; assigning it (like passing it) makes the next call resume it.
     """
 
     def __init__(
@@ -210,7 +216,9 @@ class MediaUpload:
         self.chunk_size = chunk_size
         self.resumable = resumable
         self.progress = progress
-        self.session_uri = session_uri
+        self._session_uri = session_uri
+        self._resume = session_uri is not None  # the next upload resumes _session_uri
+        self._done = False  # an upload of this content completed
         self.on_session = on_session
         self._data: bytes | memoryview | None = None
         self._file: Any = None  # a BinaryStream; seek and tell only when it is seekable
@@ -249,6 +257,29 @@ class MediaUpload:
         return f"MediaUpload({what}, mime_type={self.mime_type!r}, size={self._size!r})"
 
     @property
+    def session_uri(self) -> str | None:
+        """The session given to resume, else the one the last resumable upload opened (None before)."""
+        return self._session_uri
+
+    @session_uri.setter
+    def session_uri(self, uri: str | None) -> None:
+        self._session_uri = uri
+        self._resume = uri is not None
+
+    def _begin(self) -> bool:
+        """Before an upload: True if it resumes the session given; MediaError if it would have
+        to read again a stream that cannot seek (each other upload sends the content from its start)."""
+        if self._file is not None and not self._seekable and (self._done or (self._buffer_start and not self._resume)):
+            raise MediaError("the stream cannot seek and an earlier upload read it: pass a new stream to upload again")
+        return self._resume
+
+    def _finished(self) -> None:
+        """An upload completed: a later one opens a new session (and the bytes kept are released)."""
+        self._resume = False
+        self._done = True
+        self._buffer = b""
+
+    @property
     def size(self) -> int | None:
         """The content's length in bytes; None while a stream's end has not been reached."""
         return self._size
@@ -266,8 +297,12 @@ class MediaUpload:
             raise MediaError(
                 f"cannot re-send bytes from offset {offset}: the stream cannot seek and they were already discarded"
             )
-        skip = offset - self._buffer_start
-        self._buffer = self._buffer[skip:]
+        end = self._buffer_start + len(self._buffer)
+        if offset > end:  # bytes the server has already (a resumed session): read past them
+            skipped = _skip(source, offset - end)
+            if skipped < offset - end:
+                raise MediaError(f"the stream ended at byte {end + skipped}, before the {offset} bytes the server has")
+        self._buffer = self._buffer[offset - self._buffer_start :] if offset < end else b""
         self._buffer_start = offset
         if len(self._buffer) < length:
             more = _read_exactly(source, length - len(self._buffer))
@@ -326,6 +361,17 @@ def _seekable(source: Any) -> bool:
         return bool(source.seekable()) if hasattr(source, "seekable") else False
     except (OSError, ValueError):
         return False
+
+
+def _skip(source: Any, length: int) -> int:
+    """Read and discard ``length`` bytes, a block at a time: the number read (fewer at the end)."""
+    done = 0
+    while done < length:
+        block = _read_exactly(source, min(BLOCK, length - done))
+        if not block:
+            break
+        done += len(block)
+    return done
 
 
 def _read_exactly(source: Any, length: int) -> bytes:
@@ -428,10 +474,11 @@ def _media_predicate(policy: RetryPolicy) -> RetryPolicy:
 
 
 def _media_retryable(exc: BaseException) -> bool:
+    """The default rule for an idempotent request (statuses, rate-limited 403s), also after a
+    connection lost once the response started."""
     if isinstance(exc, ConnectError):
         return not isinstance(exc, TLSError)
-    code = getattr(exc, "code", None)
-    return isinstance(code, int) and code in RETRYABLE_STATUS_CODES and getattr(exc, "response", None) is not None
+    return default_predicate("PUT", exc)
 
 
 class _Retry:
@@ -509,13 +556,14 @@ def _upload(
     policy: RetryPolicy | None,
 ) -> _Protocol[Any]:
     check_upload(spec, upload_spec, media)
+    resume = media._begin()
     resumable = media.resumable
     if resumable is None:
-        resumable = media.session_uri is not None or media.size is None or media.size > RESUMABLE_THRESHOLD
+        resumable = resume or media.size is None or media.size > RESUMABLE_THRESHOLD
         resumable = resumable and upload_spec.resumable
     elif resumable and not upload_spec.resumable:
         raise ValueError(f"{spec.id}: the method does not support resumable uploads")
-    if media.session_uri is not None and not resumable:
+    if resume and not resumable:
         raise ValueError(f"{spec.id}: a session_uri needs a resumable upload")
     url, headers, data = prepare_request(
         spec, upload_spec.base_url(client_base_url), dict(base_headers), path_values, query_values, body
@@ -538,10 +586,12 @@ def _upload(
             response = yield from _exchange(
                 _Request(spec.http_method, url, headers, sent, spec.id), policy, spec.http_method
             )
+            media._finished()
             if media.progress is not None:
                 media.progress(media.size or 0, media.size)
             return decode_response(spec, url, response)
-        return (yield from _resumable(spec, upload_spec, url, headers, data, media, policy, base_headers))
+        session = media.session_uri if resume else None
+        return (yield from _resumable(spec, upload_spec, url, headers, data, media, session, policy, base_headers))
     finally:
         media.close()
 
@@ -582,11 +632,12 @@ def _resumable(
     headers: dict[str, str],
     metadata: bytes | None,
     media: MediaUpload,
+    session: str | None,
     policy: RetryPolicy | None,
     base_headers: Mapping[str, str],
 ) -> _Protocol[Any]:
+    """Upload ``media`` in a new session, or in ``session`` (one to resume)."""
     chunk_policy = None if policy is None else _media_predicate(policy)
-    session = media.session_uri
     offset = 0
     if session is None:
         url = _with_query(url, "uploadType", "resumable")
@@ -603,7 +654,7 @@ def _resumable(
             )
         if location.lower().startswith("http://") and url.lower().startswith("https://"):
             raise MediaError(f"{spec.id}: the server opened the upload session over plain http; refused")
-        session = media.session_uri = location
+        session = media._session_uri = location  # readable; not resumed by a later call
         if media.on_session is not None:
             media.on_session(session)
     else:
@@ -694,6 +745,7 @@ def _check_acknowledged(spec: MethodSpec[Any], acknowledged: int, most: int | No
 
 
 def _finish(spec: MethodSpec[Any], session: str, media: MediaUpload, response: Response) -> Any:
+    media._finished()
     if media.progress is not None:
         media.progress(media.size or 0, media.size)
     return decode_response(spec, _no_query(session), response)
@@ -751,10 +803,17 @@ def _download(
         response = yield from _exchange(
             _Request("GET", url, ranged, None, spec.id, sink), get_policy, "GET", ok=_ok_first if first == 0 else _ok
         )
-        if response.status == 416:  # an empty object has no byte 0
-            size = (_header(response.headers, "content-range") or "").rpartition("/")[2].strip()
-            if size.isascii() and size.isdigit() and int(size) != 0:
-                raise DownloadError(f"{spec.id}: the server refused byte 0 of an object it says has {size} bytes")
+        if response.status == 416:  # an empty object has no byte 0: its answer says bytes */0
+            value = _header(response.headers, "content-range")
+            unit, _, size = (value or "").strip().partition(" ")
+            if unit.lower() != "bytes" or size.strip() != "*/0":
+                size = size.rpartition("/")[2].strip()
+                if _digits(size):
+                    raise DownloadError(f"{spec.id}: the server refused byte 0 of an object it says has {size} bytes")
+                raise DownloadError(
+                    f"{spec.id}: the server refused byte 0 (416) without saying the object is empty "
+                    f"(Content-Range {value!r}, not 'bytes */0')"
+                )
             total = 0
             break
         version = _same_version(spec, version, response.headers)
@@ -784,7 +843,8 @@ def _download(
                         f"{spec.id}: the object's size changed from {announced} to {length} bytes during the download"
                     )
                 announced = length
-            total = length if length is not None else (sink.offset if end < last or sink.offset == first else None)
+            # Each 206 taken brings a byte at least (first <= last, checked), so the loop always moves on.
+            total = length if length is not None else (sink.offset if end < last else None)
         else:  # 200: the server sent everything (it ignored Range, or compressed)
             if announced is not None and sink.offset != announced:
                 raise DownloadError(
@@ -903,16 +963,25 @@ def _restart(spec: MethodSpec[Any], dest: SupportsWrite, start: int | None, writ
 
 
 def _content_range(spec: MethodSpec[Any], response: Response) -> tuple[int, int, int | None]:
+    """(first, last, length or None) of a 206's ``Content-Range: bytes first-last/length``;
+    DownloadError unless ``first <= last < length`` (a range of at least one byte)."""
     value = _header(response.headers, "content-range") or ""
-    try:
-        unit, _, rest = value.strip().partition(" ")
-        span, _, length = rest.partition("/")
-        first, _, last = span.partition("-")
-        if unit.lower() != "bytes":
-            raise ValueError
-        return int(first), int(last), None if length.strip() == "*" else int(length)
-    except ValueError:
-        raise DownloadError(f"{spec.id}: a 206 answer with an unreadable Content-Range {value!r}") from None
+    unit, _, rest = value.strip().partition(" ")
+    span, _, length = rest.partition("/")
+    first, _, last = span.partition("-")
+    length = length.strip()
+    numbers = (first, last) if length == "*" else (first, last, length)
+    if unit.lower() != "bytes" or not all(_digits(number) for number in numbers):
+        raise DownloadError(f"{spec.id}: a 206 answer with an unreadable Content-Range {value!r}")
+    begin, end, total = int(first), int(last), None if length == "*" else int(length)
+    if end < begin or (total is not None and end >= total):
+        raise DownloadError(f"{spec.id}: a 206 answer with an impossible Content-Range {value!r}")
+    return begin, end, total
+
+
+def _digits(text: str) -> bool:
+    """``text`` is a decimal number of at most 18 digits (no sign, space or underscore)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def _expected_hash(headers: Mapping[str, str]) -> Expected | None:

@@ -11,10 +11,11 @@ HTTP/1.1 parser of :mod:`gapi_runtime.http11`, and keeps what those libraries gi
 - **pooling across threads**: idle connections per origin under one lock, at most
   ``pool_size`` kept; more threads than that still work and open extra connections;
 - **stale connections**: an idle connection the server has closed (readable before we
-  sent anything) is dropped before use; a request whose reused connection fails while it is
-  written, or is closed before any byte of the answer (idempotent methods; for a reset
-  instead of a FIN, only those without a body: see :func:`~gapi_runtime.http11.closed_while_idle`),
-  is sent once more on a fresh connection;
+  sent anything) is dropped before use, and one left with bytes past its answer (a server
+  that sent more than it said) is closed instead of kept; a request whose reused connection
+  fails while it is written, or is closed before any byte of the answer (idempotent
+  methods; for a reset instead of a FIN, only those without a body: see
+  :func:`~gapi_runtime.http11.closed_while_idle`), is sent once more on a fresh connection;
 - **deadlines**: ``timeout`` bounds the connect and then the whole exchange, through the same
   watchdog as :class:`~gapi_runtime.transport.Urllib3Transport` (sockets stay blocking: a
   socket timeout would make CPython poll before every send and receive);
@@ -46,6 +47,8 @@ from typing import TYPE_CHECKING
 from gapi_runtime.wire import _WATCHDOG, Body, FileSlice, LocalFailure, Response, Sink, StreamBody, Timeout, _Guard
 
 if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
     from gapi_runtime import http11
 
 __all__ = ["PooledTransport"]
@@ -57,18 +60,44 @@ def _import_http11() -> None:
     from gapi_runtime import http11
 
 
+class _Received(io.RawIOBase):
+    """A socket as the raw stream under a connection's reader; ``tell()`` is the number of
+    bytes received, so that the reader's own ``tell()`` is the number it handed out."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._recv_into = sock.recv_into
+        self.received = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        count = self._recv_into(buffer)
+        self.received += count
+        return count
+
+    def tell(self) -> int:
+        return self.received
+
+
 class _Connection:
     """One kept-alive connection: its socket and a buffered reader over it."""
 
-    __slots__ = ("reader", "sock")
+    __slots__ = ("raw", "reader", "sock")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.reader: io.BufferedReader = sock.makefile("rb")
+        self.raw = _Received(sock)
+        self.reader = io.BufferedReader(self.raw)
 
     def alive(self) -> bool:
         """False if the idle socket is readable: the server hung up (or sent what nobody asked for)."""
         return quiet(self.sock.fileno())
+
+    def drained(self) -> bool:
+        """True if the reader holds no byte past the answer it parsed (a server that sent more
+        than its answer's length: the rest would be taken for the next answer)."""
+        return self.reader.tell() == self.raw.received
 
     def close(self) -> None:
         try:
@@ -139,7 +168,7 @@ class PooledTransport:
                     _WATCHDOG.finish(guard)
                     finished = True
                     keep_alive = keep_alive and not guard.fired  # fired at the last moment: shut down
-                if keep_alive:
+                if keep_alive and connection.drained():
                     self._checkin(origin, connection, idle)
                 else:
                     connection.close()
@@ -221,23 +250,41 @@ class PooledTransport:
 def _send_parts(sock: socket.socket, body: StreamBody) -> None:
     """Send ``body`` from its start: over plain TCP, slices of OS files with ``socket.sendfile``
     (the kernel copies from the file: no buffer, no copy here); the rest in blocks (over TLS
-    ``sendfile`` would read 8 KiB at a time)."""
+    ``sendfile`` would read 8 KiB at a time). An error reading the caller's file is a
+    :class:`~gapi_runtime.wire.LocalFailure`, not a connection failure."""
     tls = isinstance(sock, ssl.SSLSocket)
     for part in body.parts:
         if not isinstance(part, FileSlice):
             sock.sendall(part)
             continue
         if tls or not _os_file(part.file):
-            for block in StreamBody(part).blocks():
+            blocks = StreamBody(part).blocks()
+            while True:
+                try:
+                    block = next(blocks, None)
+                except LocalFailure:
+                    raise
+                except Exception as exc:  # e.g. EOFError from a truncated gzip file
+                    raise LocalFailure(exc) from exc
+                if block is None:
+                    break
                 sock.sendall(block)
         elif sock.sendfile(part.file, part.offset, part.length) != part.length:
             raise LocalFailure(ValueError("the file ended before the end of the request body"))
 
 
 def _os_file(file: object) -> bool:
+    """True for a file whose reads are the bytes of its descriptor (``open(path, "rb")``), which
+    ``sendfile`` can send; not for wrappers that have a ``fileno()`` but read other bytes
+    (``gzip.open``, ``bz2.open``, ``lzma.open`` decompress the file under them)."""
+    kind = type(file)
+    if kind is io.BufferedReader or kind is io.BufferedRandom:
+        kind = type(file.raw)  # type: ignore[attr-defined]
+    if kind is not io.FileIO:
+        return False
     try:
         file.fileno()  # type: ignore[attr-defined]
-    except (AttributeError, OSError, ValueError):  # e.g. BytesIO
+    except (OSError, ValueError):  # closed
         return False
     return True
 
