@@ -247,7 +247,7 @@ class AsyncPooledTransport:
                     if isinstance(exc, TimeoutError) and deadline is not None and loop.time() >= deadline:
                         failure = http11.Failure(exc, started=connection.started)
                         raise http11.translate(failure, method, url, True, timeout) from None
-                    if reused and http11.closed_while_idle(False, connection.started, exc, method):
+                    if reused and http11.closed_while_idle(False, connection.started, exc, method, head):
                         continue
                     failure = http11.Failure(exc, started=connection.started)
                     raise http11.translate(failure, method, url, False, timeout) from exc

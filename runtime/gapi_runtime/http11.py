@@ -446,17 +446,23 @@ class Failure(Exception):
         self.connecting = connecting
 
 
-def closed_while_idle(sending: bool, started: bool, exc: Exception, method: str) -> bool:
+def closed_while_idle(sending: bool, started: bool, exc: Exception, method: str, head: bytes = b"") -> bool:
     """Whether a reused connection failed the way one the server closed while idle fails.
 
-    Writing the request failed (so the server did not get it), or an idempotent request got
-    a close without a byte of answer (a server closing idle connections races with our send):
-    a FIN, or for a request without a body (GET, HEAD, OPTIONS, DELETE) a reset, which is how
-    a request that reached a socket the server had already closed ends. A PUT reset after its
-    body went out may have been read in part (a resumable upload's chunk): its caller decides.
-    A failure of a POST or PATCH once sent is not retried here: the server may have acted,
-    and the client's retry policy decides.
+    Writing the request failed (so the server did not get it whole), or an idempotent request
+    got a close without a byte of answer (a server closing idle connections races with our
+    send): a FIN, or for a request without a body (GET, HEAD, OPTIONS, DELETE) a reset, which
+    is how a request that reached a socket the server had already closed ends. A PUT reset
+    after its body went out may have been read in part: its caller decides. A failure of a
+    POST or PATCH once sent is not retried here: the server may have acted, and the client's
+    retry policy decides.
+
+    Never for a request whose ``head`` has a ``Content-Range`` (a resumable upload's chunk):
+    the server keeps what it read of an unfinished chunk, so the same range sent again would
+    overlap it; the upload asks the server how much it has and goes on from there.
     """
+    if b"\ncontent-range:" in head.lower():
+        return False
     if sending:
         return isinstance(exc, _RESETS)
     if started:

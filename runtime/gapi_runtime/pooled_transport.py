@@ -15,7 +15,8 @@ HTTP/1.1 parser of :mod:`gapi_runtime.http11`, and keeps what those libraries gi
   that sent more than it said) is closed instead of kept; a request whose reused connection
   fails while it is written, or is closed before any byte of the answer (idempotent
   methods; for a reset instead of a FIN, only those without a body: see
-  :func:`~gapi_runtime.http11.closed_while_idle`), is sent once more on a fresh connection;
+  :func:`~gapi_runtime.http11.closed_while_idle`), is sent once more on a fresh connection,
+  except a resumable upload's chunk (its ``Content-Range``: the server may keep part of it);
 - **deadlines**: ``timeout`` bounds the connect and then the whole exchange, through the same
   watchdog as :class:`~gapi_runtime.transport.Urllib3Transport` (sockets stay blocking: a
   socket timeout would make CPython poll before every send and receive);
@@ -355,7 +356,7 @@ def _exchange(
         connection.close()
         if not isinstance(exc, Exception) or isinstance(exc, LocalFailure):
             raise
-        if reused and http11.closed_while_idle(sending, started, exc, method) and not (guard and guard.fired):
+        if reused and http11.closed_while_idle(sending, started, exc, method, head) and not (guard and guard.fired):
             raise http11.Retry from exc
         raise http11.Failure(exc, started=started) from exc
     return parsed

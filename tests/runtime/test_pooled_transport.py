@@ -310,6 +310,22 @@ def test_a_post_on_a_connection_closed_without_answer_is_not_resent(raw: RawServ
     assert len(raw.requests) == 2
 
 
+def test_an_upload_chunk_on_a_connection_closed_without_answer_is_not_resent(
+    raw: RawServer, make: Callable[..., Any]
+) -> None:
+    """A PUT is sent again after such a close, but not a resumable upload's chunk (it has a
+    Content-Range): the server may keep what it read of it, and the upload asks it how much."""
+    raw.scripts += [answer(OK), lambda _: None, answer(OK), lambda _: None]
+    transport = make()
+    send(transport, raw)
+    assert send(transport, raw, "PUT", b"abc").data == b"{}"
+    assert [r.connection for r in raw.requests] == [0, 0, 1]
+    with pytest.raises(ConnectError, match="closed the connection without answering") as info:
+        send(transport, raw, "PUT", b"abc", **{"Content-Range": "bytes 0-2/3"})
+    assert not info.value.response_started
+    assert [r.connection for r in raw.requests] == [0, 0, 1, 1]
+
+
 def test_a_reset_instead_of_an_answer_resends_a_get_once_and_not_a_post(
     raw: RawServer, make: Callable[..., Any]
 ) -> None:
