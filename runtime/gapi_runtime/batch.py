@@ -246,7 +246,7 @@ def encode_batch(handles: Sequence[BatchHandle[Any]], boundary: str) -> bytes:
     return b"".join(out)
 
 
-def _split_head(data: bytes) -> tuple[bytes, bytes]:
+def split_head(data: bytes) -> tuple[bytes, bytes]:
     """(header block, rest) split at the first empty line (CRLF or LF line ends)."""
     crlf = data.find(b"\r\n\r\n")
     lf = data.find(b"\n\n")
@@ -257,7 +257,7 @@ def _split_head(data: bytes) -> tuple[bytes, bytes]:
     return data, b""
 
 
-def _headers(block: bytes) -> dict[str, str]:
+def headers_of(block: bytes) -> dict[str, str]:
     headers: dict[str, str] = {}
     for line in block.decode("latin-1").splitlines():
         name, sep, value = line.partition(":")
@@ -278,6 +278,23 @@ def boundary_of(content_type: str) -> str | None:
     return None
 
 
+def multipart_parts(boundary: str, data: bytes, what: str = "batch") -> list[tuple[str, bytes]]:
+    """The (Content-ID, payload) of each part of a multipart/mixed body (Content-ID ``""`` when
+    a part has none); ValueError naming ``what`` when there is no part."""
+    sections = data.split(b"--" + boundary.encode("latin-1"))
+    if len(sections) < 2:
+        raise ValueError(f"the {what} has no parts")
+    parts: list[tuple[str, bytes]] = []
+    for section in sections[1:]:
+        if section.startswith(b"--"):
+            break  # the close delimiter
+        section = section[2:] if section.startswith(b"\r\n") else section.removeprefix(b"\n")
+        section = section[:-2] if section.endswith(b"\r\n") else section.removesuffix(b"\n")
+        head, payload = split_head(section)
+        parts.append((headers_of(head).get("content-id", "").strip().strip("<>"), payload))
+    return parts
+
+
 def parse_batch(content_type: str, data: bytes) -> list[tuple[str, Response]]:
     """The (Content-ID, HTTP response) of each part of a multipart/mixed batch answer.
 
@@ -287,25 +304,14 @@ def parse_batch(content_type: str, data: bytes) -> list[tuple[str, Response]]:
     boundary = boundary_of(content_type)
     if boundary is None:
         raise ValueError(f"the batch answer is {content_type or 'untyped'!r}, not multipart/mixed with a boundary")
-    delimiter = b"--" + boundary.encode("latin-1")
-    sections = data.split(delimiter)
-    if len(sections) < 2:
-        raise ValueError("the batch answer has no parts")
     answers: list[tuple[str, Response]] = []
-    for section in sections[1:]:
-        if section.startswith(b"--"):
-            break  # the close delimiter
-        section = section[2:] if section.startswith(b"\r\n") else section.removeprefix(b"\n")
-        section = section[:-2] if section.endswith(b"\r\n") else section.removesuffix(b"\n")
-        head, payload = _split_head(section)
-        part_headers = _headers(head)
-        content_id = part_headers.get("content-id", "").strip().strip("<>")
+    for content_id, payload in multipart_parts(boundary, data, "batch answer"):
         status_line, _, rest = payload.partition(b"\n")
         fields = status_line.decode("latin-1").split()
         if len(fields) < 2 or not fields[0].startswith("HTTP/") or not fields[1].isdigit():
             raise ValueError(f"a batch part does not hold an HTTP response: {status_line[:60]!r}")
-        inner_head, body = _split_head(rest)
-        inner = _headers(inner_head)
+        inner_head, body = split_head(rest)
+        inner = headers_of(inner_head)
         status = int(fields[1])
         length = inner.get("content-length", "").strip()
         if status in _NO_BODY:

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from gapi_runtime.batch import _headers, _split_head, boundary_of
+from gapi_runtime.batch import boundary_of, headers_of, multipart_parts, split_head
 from gapi_runtime.client import BaseClient, batch_url
 from gapi_runtime.spec import MethodSpec
 from gapi_runtime.testing._clock import VirtualClock
@@ -987,23 +987,14 @@ def _apply_path(resource: dict[str, Any], body: Mapping[str, Any], path: str) ->
 def _batch_requests(boundary: str, data: bytes) -> list[tuple[str, str, str, dict[str, str], bytes | None]]:
     """The (Content-ID, method, target, headers, body) of each part of a multipart/mixed batch
     request (the format :func:`gapi_runtime.batch.encode_batch` writes); ValueError if malformed."""
-    sections = data.split(b"--" + boundary.encode("latin-1"))
-    if len(sections) < 2:
-        raise ValueError("it has no parts")
     requests: list[tuple[str, str, str, dict[str, str], bytes | None]] = []
-    for section in sections[1:]:
-        if section.startswith(b"--"):
-            break  # the close delimiter
-        section = section[2:] if section.startswith(b"\r\n") else section.removeprefix(b"\n")
-        section = section[:-2] if section.endswith(b"\r\n") else section.removesuffix(b"\n")
-        head, payload = _split_head(section)
-        content_id = _headers(head).get("content-id", "").strip().strip("<>")
-        request_head, body = _split_head(payload)
+    for content_id, payload in multipart_parts(boundary, data, "batch request"):
+        request_head, body = split_head(payload)
         request_line, _, header_block = request_head.partition(b"\n")
         fields = request_line.decode("latin-1").split()
         if len(fields) < 2:
             raise ValueError(f"a part does not hold an HTTP request: {request_line[:60]!r}")
-        headers = _headers(header_block)
+        headers = headers_of(header_block)
         length = headers.pop("content-length", "").strip()
         if length.isascii() and length.isdigit():
             body = body[: int(length)]
